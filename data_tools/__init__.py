@@ -1,0 +1,1 @@
+"""Data preparation commands: ``python -m data_tools --help``."""

@@ -1,0 +1,64 @@
+#!/usr/bin/env bash
+# Create .venv (if missing) and install everything the series needs, CPU-first.
+#   TORCH_SPEC   which torch to install first (default torch==2.13.0, a CPU build on these machines).
+#                GPU users: e.g. TORCH_SPEC="torch==2.5.1" TORCH_INDEX=https://download.pytorch.org/whl/cu124
+#   MDTF_CUDA=1  build mamba-ssm's CUDA kernels instead of the CPU-only install.
+# Idempotent: a stamp file records what was installed; nothing is reinstalled unless pyproject.toml,
+# this script or TORCH_SPEC changed.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+PYTHON="${PYTHON:-python3}"
+VENV="${VENV:-.venv}"
+TORCH_SPEC="${TORCH_SPEC:-torch==2.13.0}"
+TORCH_INDEX="${TORCH_INDEX:-}"
+MAMBA_SSM_SPEC="${MAMBA_SSM_SPEC:-mamba-ssm==2.3.2.post1}"
+MDTF_CUDA="${MDTF_CUDA:-0}"
+
+stamp="$VENV/.mdtf-installed"
+want="$(cat pyproject.toml scripts/setup.sh | sha256sum | cut -c1-16) $TORCH_SPEC cuda=$MDTF_CUDA"
+if [ -f "$stamp" ] && [ "$(cat "$stamp")" = "$want" ]; then
+  echo "setup: $VENV is up to date"
+  exit 0
+fi
+
+if [ ! -x "$VENV/bin/python" ]; then
+  echo "setup: creating $VENV with $("$PYTHON" --version)"
+  "$PYTHON" -m venv "$VENV"
+fi
+pip=("$VENV/bin/python" -m pip --disable-pip-version-check)
+"${pip[@]}" install -q --upgrade pip
+
+# 1. torch first and explicitly: anything installed later that asks for "torch" is then satisfied
+#    and never pulls a multi-GB CUDA build onto a CPU machine.
+echo "setup: installing $TORCH_SPEC"
+if [ -n "$TORCH_INDEX" ]; then
+  "${pip[@]}" install -q "$TORCH_SPEC" --index-url "$TORCH_INDEX"
+else
+  "${pip[@]}" install -q "$TORCH_SPEC"
+fi
+
+# 2. the package and its extras (editable, so notebooks import the checkout you are editing).
+echo "setup: installing mdtf-lite[all]"
+"${pip[@]}" install -q -e ".[all]" setuptools wheel packaging ninja
+
+# 3. mamba-ssm.  Its build script downloads a prebuilt CUDA wheel unless told not to; its dependency
+#    list pulls ~1.8 GB of GPU-only wheels.  CPU: skip the CUDA build and every dependency (einops and
+#    triton, all that its reference scan imports, come from step 2).  GPU: the normal build.
+if [ "$MDTF_CUDA" = "1" ]; then
+  echo "setup: installing $MAMBA_SSM_SPEC with CUDA kernels (needs nvcc and a CUDA torch)"
+  "${pip[@]}" install --no-build-isolation "$MAMBA_SSM_SPEC" causal-conv1d
+else
+  echo "setup: installing $MAMBA_SSM_SPEC without CUDA kernels (CPU path)"
+  MAMBA_SKIP_CUDA_BUILD=TRUE MAMBA_FORCE_BUILD=TRUE \
+    "${pip[@]}" install -q --no-deps --no-build-isolation "$MAMBA_SSM_SPEC"
+fi
+
+"$VENV/bin/python" -m ipykernel install --sys-prefix --name python3 --display-name "Python 3 (mdtf-lite)" >/dev/null
+"$VENV/bin/python" - <<'PY'
+import torch
+from mdtf_lite.ssm.mamba_ssm_backend import load_selective_scan_ref
+load_selective_scan_ref()
+print(f"setup: ok (torch {torch.__version__}, cuda available: {torch.cuda.is_available()})")
+PY
+echo "$want" > "$stamp"
