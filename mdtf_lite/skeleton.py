@@ -122,3 +122,20 @@ def check_pose_shape(pose, name: str = "pose", dims: tuple[int, ...] = (2, 3)) -
             f"{name} has shape {shape}, expected {want}: Human3.6M-17 joints in the order of "
             "mdtf_lite.skeleton.JOINT_NAMES (convert other layouts first, e.g. COCO-17 with mdtf_lite.lift)"
         )
+
+
+def rest_pose() -> np.ndarray:
+    """A standing pose with the typical bone lengths, shape (17, 3), metres, camera frame.
+
+    The person faces the camera (their right side at negative x), y points down, arms hang at the
+    sides, the pelvis is at the origin.  Useful for drawings and as a sanity input; not data.
+    """
+    length = np.asarray(TYPICAL_BONE_LENGTH_MM) / 1000.0
+    down, up = np.array([0.0, 1.0, 0.0]), np.array([0.0, -1.0, 0.0])
+    right, left = np.array([-1.0, 0.0, 0.0]), np.array([1.0, 0.0, 0.0])
+    direction = {1: right, 2: down, 3: down, 4: left, 5: down, 6: down, 7: up, 8: up, 9: up, 10: up,
+                 11: left, 12: down, 13: down, 14: right, 15: down, 16: down}
+    pose = np.zeros((NUM_JOINTS, 3))
+    for parent, child in BONES:  # parents come first, so each parent is placed before its child
+        pose[child] = pose[parent] + length[child] * direction[child]
+    return pose

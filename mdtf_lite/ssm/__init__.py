@@ -1,27 +1,109 @@
 """The selective scan (Mamba's S6 recurrence) with interchangeable backends.
 
-``selective_scan`` has exactly the signature and semantics of mamba-ssm's ``selective_scan_fn``.
-Backends: ``reference`` (sequential loop), and more added by ``mdtf_lite.ssm`` modules;
-``auto`` picks the best one available for the tensors' device.
+``selective_scan`` has the signature and semantics of mamba-ssm's ``selective_scan_fn`` (real-valued):
+
+    u, delta, z (B, D, L);  A (D, N);  B, C (B, N, L) or grouped (B, G, N, L);  D, delta_bias (D,)
+    delta <- softplus(delta + delta_bias)             (softplus only if delta_softplus)
+    h_t = exp(delta_t A) * h_{t-1} + delta_t u_t B_t    h: (B, D, N), h_0 = 0
+    y_t = <C_t, h_t> + D u_t ;  y <- y * silu(z)        returns y (B, D, L) [, h_L (B, D, N)]
+
+Backends (``backend=``):
+
+* ``reference`` -- the plain sequential recurrence (``mdtf_lite.ssm.reference``), for teaching;
+* ``cpu``       -- chunked recurrence + hand-written checkpointed backward (``mdtf_lite.ssm.cpu``);
+* ``triton``    -- Triton forward/backward kernels (``mdtf_lite.ssm.triton_kernel``), CUDA tensors, or
+  any tensors under ``TRITON_INTERPRET=1`` (Triton's CPU interpreter, slow; used by the tests);
+* ``mamba_ssm`` -- mamba-ssm's compiled CUDA ``selective_scan_fn`` (needs its CUDA build and CUDA tensors);
+* ``auto``      -- the best available for the tensors' device: CUDA -> mamba_ssm, else triton;
+  CPU -> cpu.
 """
 
 from __future__ import annotations
 
+import importlib.util
+import os
+
+from .cpu import selective_scan_cpu
 from .reference import selective_scan_reference
+from .validate import validate_scan_inputs
 
-_BACKENDS = {"reference": selective_scan_reference}
+BACKENDS = ("auto", "reference", "cpu", "triton", "mamba_ssm")
+
+__all__ = ["selective_scan", "available_backends", "resolve_backend", "BACKENDS",
+           "selective_scan_reference", "selective_scan_cpu", "validate_scan_inputs"]
 
 
-def available_backends() -> list[str]:
-    return sorted(_BACKENDS)
+def _triton_usable(device_type: str) -> tuple[bool, str]:
+    if importlib.util.find_spec("triton") is None:
+        return False, "triton is not installed (`pip install triton`)"
+    if device_type == "cuda" or os.environ.get("TRITON_INTERPRET") == "1":
+        return True, ""
+    return False, ("the triton backend needs CUDA tensors, or TRITON_INTERPRET=1 set before triton is first "
+                   "imported (Triton's CPU interpreter; slow, for testing)")
+
+
+def _mamba_ssm_usable(device_type: str) -> tuple[bool, str]:
+    from .mamba_ssm_backend import has_cuda_kernels
+
+    if device_type != "cuda":
+        return False, "the mamba_ssm backend runs mamba-ssm's CUDA kernels and needs CUDA tensors"
+    if not has_cuda_kernels():
+        return False, "mamba-ssm's CUDA kernels are not built on this machine (CPU install)"
+    return True, ""
+
+
+def available_backends(device_type: str = "cpu") -> list[str]:
+    """Backends that can run tensors on ``device_type`` ("cpu" or "cuda") on this machine."""
+    names = ["reference", "cpu"]
+    if _triton_usable(device_type)[0]:
+        names.append("triton")
+    if _mamba_ssm_usable(device_type)[0]:
+        names.append("mamba_ssm")
+    return names
+
+
+def resolve_backend(backend: str, device_type: str) -> str:
+    """Map ``auto`` to a concrete backend and raise a clear ``ValueError``/``RuntimeError`` if unusable."""
+    if backend not in BACKENDS:
+        raise ValueError(f"unknown selective-scan backend {backend!r}; choose one of {list(BACKENDS)}")
+    if backend == "auto":
+        if device_type == "cuda":
+            for name in ("mamba_ssm", "triton"):
+                if name in available_backends("cuda"):
+                    return name
+        return "cpu"
+    if backend == "triton":
+        ok, why = _triton_usable(device_type)
+    elif backend == "mamba_ssm":
+        ok, why = _mamba_ssm_usable(device_type)
+    else:
+        ok, why = True, ""
+    if not ok:
+        raise RuntimeError(f"selective-scan backend {backend!r} is unavailable: {why}. "
+                           f"Available here for {device_type} tensors: {available_backends(device_type)}")
+    return backend
 
 
 def selective_scan(u, delta, A, B, C, D=None, z=None, delta_bias=None, delta_softplus=False,
                    return_last_state=False, backend: str = "auto"):
-    """y (B, D, L) [, last_state (B, D, N)] — see ``mdtf_lite.ssm.reference`` for the recurrence."""
-    if backend == "auto":
-        backend = "reference"
-    if backend not in _BACKENDS:
-        raise ValueError(f"unknown or unavailable selective-scan backend {backend!r}; available: {available_backends()}")
-    return _BACKENDS[backend](u, delta, A, B, C, D=D, z=z, delta_bias=delta_bias,
-                              delta_softplus=delta_softplus, return_last_state=return_last_state)
+    """Run the selective scan on ``backend``.  Returns y (B, D, L) [, last state h_L (B, D, N)].
+
+    Shapes as in the module docstring.  Bad shapes, mixed devices, complex or non-finite inputs raise
+    ``ValueError`` before any compute; an unavailable backend raises ``RuntimeError`` naming the ones
+    that are available.
+    """
+    validate_scan_inputs(u, delta, A, B, C, D=D, z=z, delta_bias=delta_bias)
+    name = resolve_backend(backend, u.device.type)
+    kwargs = dict(D=D, z=z, delta_bias=delta_bias, delta_softplus=delta_softplus,
+                  return_last_state=return_last_state)
+    if name == "reference":
+        return selective_scan_reference(u, delta, A, B, C, **kwargs)
+    if name == "cpu":
+        return selective_scan_cpu(u, delta, A, B, C, **kwargs)
+    if name == "triton":
+        from .triton_kernel import selective_scan_triton
+
+        return selective_scan_triton(u, delta, A, B, C, **kwargs)
+    from .mamba_ssm_backend import load_selective_scan_fn
+
+    return load_selective_scan_fn()(u, delta, A, B, C, **kwargs)

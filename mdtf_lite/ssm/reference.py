@@ -13,6 +13,11 @@ import torch
 import torch.nn.functional as F
 
 
+def compute_dtype(*tensors) -> torch.dtype:
+    """float64 when any given tensor is float64 (an oracle run), else float32 (mamba-ssm's choice)."""
+    return torch.float64 if any(t is not None and t.dtype == torch.float64 for t in tensors) else torch.float32
+
+
 def expand_groups(mat: torch.Tensor, d_inner: int) -> torch.Tensor:
     """(B, N, L) -> (B, 1, N, L) and (B, G, N, L) -> (B, D, N, L) by repeating each group D/G times."""
     if mat.dim() == 3:
@@ -25,18 +30,20 @@ def selective_scan_reference(u, delta, A, B, C, D=None, z=None, delta_bias=None,
                              return_last_state=False):
     """Sequential selective scan (differentiable by autograd).  Returns y (B, D, L) [, h_L (B, D, N)].
 
+    Computes in float32, or in float64 when any input is float64 (the float64 oracle of the tests).
     Iterates over ``unbind`` views rather than indexing ``x[:, :, t]``: indexing inside the loop makes
     autograd's backward allocate a full-size gradient per step (quadratic in L).
     """
     dtype_in = u.dtype
-    u, delta, A = u.float(), delta.float(), A.float()
+    cdt = compute_dtype(u, delta, A, B, C, D, z, delta_bias)
+    u, delta, A = u.to(cdt), delta.to(cdt), A.to(cdt)
     if delta_bias is not None:
-        delta = delta + delta_bias.float()[:, None]
+        delta = delta + delta_bias.to(cdt)[:, None]
     if delta_softplus:
         delta = F.softplus(delta)
     d_inner = u.shape[1]
-    Bm = expand_groups(B.float(), d_inner)  # (B, D|1, N, L)
-    Cm = expand_groups(C.float(), d_inner)
+    Bm = expand_groups(B.to(cdt), d_inner)  # (B, D|1, N, L)
+    Cm = expand_groups(C.to(cdt), d_inner)
     h = u.new_zeros(u.shape[0], d_inner, A.shape[1])
     ys = []
     for u_t, d_t, b_t, c_t in zip(u.unbind(-1), delta.unbind(-1), Bm.unbind(-1), Cm.unbind(-1)):
@@ -44,8 +51,8 @@ def selective_scan_reference(u, delta, A, B, C, D=None, z=None, delta_bias=None,
         ys.append((h * c_t).sum(-1))
     y = torch.stack(ys, dim=-1)
     if D is not None:
-        y = y + D.float()[:, None] * u
+        y = y + D.to(cdt)[:, None] * u
     if z is not None:
-        y = y * F.silu(z.float())
+        y = y * F.silu(z.to(cdt))
     y = y.to(dtype_in)
     return (y, h) if return_last_state else y

@@ -1,0 +1,180 @@
+"""The fast CPU selective scan: chunked recurrence with a hand-written, checkpointed backward.
+
+Shapes (glossary in ``mdtf_lite``): u, delta, z (B, D, L); A (D, N); B, C (B, N, L) or grouped
+(B, G, N, L); D, delta_bias (D,).  Inside, everything is laid out time-major as (L, B, G, H, N)
+with H = D / G, so one time step is one contiguous block of B*D*N numbers.
+
+Why this shape of algorithm on a CPU.  The recurrence
+
+    h_t = a_t * h_{t-1} + b_t,   a_t = exp(delta_t A),  b_t = delta_t u_t B_t,   y_t = <C_t, h_t>
+
+is already parallel over the B*D*N independent states; only time is sequential.  On 2 cores a
+parallel-prefix scan (Hillis-Steele, Blelloch) would *add* work (log L or 2x passes over a
+(B, D, N, L) tensor) without adding parallelism we can use, so each step here is one fused
+``addcmul_`` over a contiguous (B, G, H, N) block, written in place.  Time is cut into chunks of
+``chunk_size`` steps so that the big (K, B, G, H, N) intermediates exist for one chunk at a time.
+
+The backward of a linear recurrence is the reverse linear recurrence
+
+    g_t = dL/dh_t = C_t dy_t + a_{t+1} g_{t+1}
+
+after which every gradient is a local product (``dB_t = sum_d g_t delta_t u_t``,
+``d(delta_t A) = g_t a_t h_{t-1}``, ...), so autograd never unrolls L steps.
+
+Memory (what ``backward`` stores): the inputs u, delta (B, D, L), B, C (B, G, N, L) and A, plus the
+state entering each chunk, (ceil(L / chunk_size), B, D, N) -- i.e. B*D*N*L/chunk_size numbers, not
+B*D*N*L.  The backward recomputes a chunk's a_t, b_t and h_t from its checkpoint (one extra forward
+pass of work), so the peak working set in both directions is O(B*D*N*chunk_size) regardless of L.
+"""
+
+from __future__ import annotations
+
+import torch
+import torch.nn.functional as F
+
+from .reference import compute_dtype
+
+DEFAULT_CHUNK_SIZE = 32
+
+
+def _discretise(u, delta, A, Bm):
+    """a = exp(delta A), b = delta u B for one chunk.
+
+    Args: u, delta (K, B, G, H); A (G, H, N); Bm (K, B, G, N).  Returns a, b: (K, B, G, H, N).
+    """
+    a = torch.exp(delta.unsqueeze(-1) * A)
+    b = (delta * u).unsqueeze(-1) * Bm.unsqueeze(-2)
+    return a, b
+
+
+def _scan_in_place(a, b, h0):
+    """Turn b (K, B, G, H, N) into the states h_1..h_K of h_k = a_k h_{k-1} + b_k, from h0 (or zero)."""
+    h = h0
+    for k in range(b.shape[0]):
+        if h is not None:
+            b[k].addcmul_(a[k], h)
+        h = b[k]
+    return b
+
+
+def _reverse_scan_in_place(a, g, carry):
+    """Turn g_k = C_k dy_k (K, B, G, H, N) into dL/dh_k: g_k += a_{k+1} g_{k+1}; ``carry`` enters at k = K-1."""
+    if carry is not None:
+        g[-1].add_(carry)
+    for k in range(g.shape[0] - 2, -1, -1):
+        g[k].addcmul_(a[k + 1], g[k + 1])
+    return g
+
+
+class _ChunkedScan(torch.autograd.Function):
+    """Core scan on time-major tensors: (u, delta (L, B, G, H), A (G, H, N), Bm, Cm (L, B, G, N)) -> y, h_L."""
+
+    @staticmethod
+    def forward(ctx, u, delta, A, Bm, Cm, chunk_size: int):
+        length = u.shape[0]
+        starts = list(range(0, length, chunk_size))
+        y = torch.empty_like(u)
+        need_grad = any(ctx.needs_input_grad[:5])
+        checkpoints = u.new_zeros((len(starts), *u.shape[1:], A.shape[-1])) if need_grad else None
+        h = None
+        for i, s in enumerate(starts):
+            e = min(s + chunk_size, length)
+            a, b = _discretise(u[s:e], delta[s:e], A, Bm[s:e])
+            if need_grad and h is not None:
+                checkpoints[i].copy_(h)
+            states = _scan_in_place(a, b, h)
+            torch.matmul(states, Cm[s:e].unsqueeze(-1), out=y[s:e].unsqueeze(-1))
+            h = states[-1]
+        last_state = h.clone()
+        if need_grad:
+            ctx.save_for_backward(u, delta, A, Bm, Cm, checkpoints)
+        ctx.chunk_size = chunk_size
+        return y, last_state
+
+    @staticmethod
+    def backward(ctx, dy, dlast):
+        u, delta, A, Bm, Cm, checkpoints = ctx.saved_tensors
+        chunk_size, length = ctx.chunk_size, u.shape[0]
+        dy = dy.contiguous() if dy is not None else torch.zeros_like(u)
+        du, ddelta = torch.empty_like(u), torch.empty_like(delta)
+        dB, dC = torch.empty_like(Bm), torch.empty_like(Cm)
+        dA = torch.zeros_like(A)
+        carry = dlast  # dL/dh at the end of the current chunk coming from later steps (None = 0)
+        starts = list(range(0, length, chunk_size))
+        for i in range(len(starts) - 1, -1, -1):
+            s = starts[i]
+            e = min(s + chunk_size, length)
+            u_c, dl_c, B_c, dy_c = u[s:e], delta[s:e], Bm[s:e], dy[s:e]
+            h0 = checkpoints[i] if i > 0 else None
+            a, b = _discretise(u_c, dl_c, A, B_c)
+            states = _scan_in_place(a, b, h0)  # (K, B, G, H, N), b's storage
+            # dC_t[n] = sum_h dy_t[h] h_t[h, n]
+            torch.matmul(dy_c.unsqueeze(-2), states, out=dC[s:e].unsqueeze(-2))
+            g = _reverse_scan_in_place(a, dy_c.unsqueeze(-1) * Cm[s:e].unsqueeze(-2), carry)
+            carry = a[0] * g[0]
+            # gradients through b_t = delta_t u_t B_t
+            gB = torch.matmul(g, B_c.unsqueeze(-1)).squeeze(-1)  # (K, B, G, H): sum_n g B
+            torch.matmul((dl_c * u_c).unsqueeze(-2), g, out=dB[s:e].unsqueeze(-2))
+            torch.mul(gB, dl_c, out=du[s:e])
+            # gradients through a_t = exp(delta_t A):  P = g_t * a_t * h_{t-1}  (a's storage is reused)
+            p = a
+            if e - s > 1:
+                p[1:].mul_(states[:-1])
+            if h0 is None:
+                p[0].zero_()
+            else:
+                p[0].mul_(h0)
+            p.mul_(g)
+            dA.add_((p * dl_c.unsqueeze(-1)).sum((0, 1)))
+            torch.add(gB * u_c, (p.mul_(A)).sum(-1), out=ddelta[s:e])
+        return du, ddelta, dA, dB, dC, None
+
+
+def to_time_major(u, delta, A, B, C):
+    """(B, D, L) / (D, N) / (B, [G,] N, L) -> u, delta (L, B, G, H); A (G, H, N); B, C (L, B, G, N)."""
+    batch, d_inner, length = u.shape
+    groups = max(B.shape[1] if B.dim() == 4 else 1, C.shape[1] if C.dim() == 4 else 1)
+    heads = d_inner // groups
+
+    def bc(m):
+        m = m.unsqueeze(1) if m.dim() == 3 else m
+        return m.expand(batch, groups, *m.shape[2:]).permute(3, 0, 1, 2).contiguous()
+
+    def seq(x):
+        return x.reshape(batch, groups, heads, length).permute(3, 0, 1, 2).contiguous()
+
+    return seq(u), seq(delta), A.reshape(groups, heads, A.shape[1]), bc(B), bc(C)
+
+
+def selective_scan_cpu(u, delta, A, B, C, D=None, z=None, delta_bias=None, delta_softplus=False,
+                       return_last_state=False, chunk_size: int = DEFAULT_CHUNK_SIZE):
+    """Selective scan with mamba-ssm's ``selective_scan_fn`` semantics, fast on CPU.
+
+    Args:
+        u, delta: (B, D, L).  A: (D, N).  B, C: (B, N, L) or (B, G, N, L).  D, delta_bias: (D,).
+        z: (B, D, L) gate, ``y * silu(z)``.  delta_softplus: apply softplus to delta + delta_bias.
+        chunk_size: time steps held in memory at once (see the module docstring for the memory model).
+
+    Returns:
+        y (B, D, L) in u's dtype [, last state h_L (B, D, N) in the compute dtype].
+        Computes in float32 (float64 if any input is float64), like mamba-ssm.
+    """
+    if chunk_size < 1:
+        raise ValueError(f"chunk_size must be >= 1, got {chunk_size}")
+    dtype_in = u.dtype
+    cdt = compute_dtype(u, delta, A, B, C, D, z, delta_bias)
+    batch, d_inner, length = u.shape
+    u, delta = u.to(cdt), delta.to(cdt)
+    if delta_bias is not None:
+        delta = delta + delta_bias.to(cdt)[:, None]
+    if delta_softplus:
+        delta = F.softplus(delta)
+    u_t, delta_t, A_t, B_t, C_t = to_time_major(u, delta, A.to(cdt), B.to(cdt), C.to(cdt))
+    y_t, last = _ChunkedScan.apply(u_t, delta_t, A_t, B_t, C_t, int(chunk_size))
+    y = y_t.permute(1, 2, 3, 0).reshape(batch, d_inner, length)
+    if D is not None:
+        y = y + D.to(cdt)[:, None] * u
+    if z is not None:
+        y = y * F.silu(z.to(cdt))
+    y = y.to(dtype_in)
+    return (y, last.reshape(batch, d_inner, A.shape[1])) if return_last_state else y

@@ -1,0 +1,93 @@
+"""The notebook runner: parameters, records, summary, and clear failures (on tiny throwaway notebooks)."""
+
+import json
+import subprocess
+import sys
+
+import nbformat
+import pytest
+
+from mdtf_lite import series
+
+
+def _notebook(path, params_src, body_src):
+    nb = nbformat.v4.new_notebook()
+    nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
+    cell = nbformat.v4.new_code_cell(params_src)
+    cell.metadata["tags"] = ["parameters"]
+    nb.cells = [cell, nbformat.v4.new_code_cell(body_src)]
+    nbformat.write(nb, path)
+
+
+@pytest.fixture()
+def project(tmp_path):
+    nbs, params, runs = tmp_path / "notebooks", tmp_path / "params", tmp_path / "runs"
+    nbs.mkdir(), params.mkdir()
+    _notebook(nbs / "00_ok.ipynb", "steps = 2\nscale = 1.5",
+              "from mdtf_lite.record import record\nrecord('product', steps * scale, unit='mm', headline=True)")
+    _notebook(nbs / "01_fails.ipynb", "steps = 1", "x = 1\nraise ValueError('boom at step %d' % steps)")
+    _notebook(nbs / "02_after.ipynb", "steps = 1", "pass")
+    (params / "ci.yaml").write_text("all: {steps: 3}\n00_ok: {scale: 2.0}\n")
+    (params / "typo.yaml").write_text("00_ok: {scael: 2.0}\n")
+    return nbs, params, runs
+
+
+def _run(project, *args):
+    nbs, params, runs = project
+    cmd = [sys.executable, "-m", "mdtf_lite.series", "run", "--notebooks-dir", str(nbs), "--params-dir", str(params),
+           "--runs-dir", str(runs), "--no-html", *args]
+    return subprocess.run(cmd, capture_output=True, text=True, timeout=600)
+
+
+def test_parameters_records_and_summary(project):
+    proc = _run(project, "--params", "ci", "--only", "00")
+    assert proc.returncode == 0, proc.stderr
+    summary = json.loads((project[2] / "ci" / "summary.json").read_text())
+    (entry,) = summary["notebooks"]
+    assert entry["status"] == "ok" and entry["headline"] == "product"
+    assert entry["metrics"]["product"] == {"value": 6.0, "unit": "mm"}  # all.steps=3 times own scale=2.0
+    assert "product = 6 mm" in proc.stdout
+
+
+def test_failure_names_notebook_and_cell_keeps_partial_and_stops(project):
+    proc = _run(project, "--params", "ci")
+    assert proc.returncode == 1
+    assert "01_fails.ipynb" in proc.stderr and "cell" in proc.stderr and "boom at step 3" in proc.stderr
+    partial = project[2] / "ci" / "01_fails.ipynb"
+    assert partial.is_file()
+    outputs = [o for c in nbformat.read(partial, 4).cells if c.cell_type == "code" for o in c.get("outputs", [])]
+    assert any(o.get("ename") == "ValueError" for o in outputs)
+    statuses = [n["status"] for n in json.loads((project[2] / "ci" / "summary.json").read_text())["notebooks"]]
+    assert statuses == ["ok", "failed", "skipped"]
+
+
+def test_keep_going_runs_the_rest(project):
+    proc = _run(project, "--params", "ci", "--keep-going")
+    statuses = [n["status"] for n in json.loads((project[2] / "ci" / "summary.json").read_text())["notebooks"]]
+    assert proc.returncode == 1 and statuses == ["ok", "failed", "ok"]
+
+
+def test_unknown_param_set_and_unknown_parameter_are_clear_errors(project):
+    proc = _run(project, "--params", "nope")
+    assert proc.returncode == 2 and "unknown parameter set 'nope'" in proc.stderr and "ci, typo" in proc.stderr
+    proc = _run(project, "--params", "typo")
+    assert proc.returncode == 2 and "scael" in proc.stderr and "not declared" in proc.stderr
+
+
+def test_only_rejects_unknown_notebook(project):
+    proc = _run(project, "--params", "ci", "--only", "07")
+    assert proc.returncode == 2 and "--only 07" in proc.stderr
+
+
+def test_declared_parameters_refuses_logic(tmp_path):
+    _notebook(tmp_path / "00_x.ipynb", "a = 1\nb = a * 2", "pass")
+    with pytest.raises(Exception):
+        series.declared_parameters(tmp_path / "00_x.ipynb")
+
+
+def test_real_series_parameter_files_are_consistent():
+    """Every committed parameter set names only parameters the notebooks declare."""
+    for name in series.available_param_sets(series.paths.params_dir()):
+        param_set = series.load_param_set(name, series.paths.params_dir())
+        for nb in series.discover_notebooks(series.paths.notebooks_dir()):
+            series.parameters_for(nb, param_set)

@@ -1,0 +1,178 @@
+"""Skeleton figures, checked on their figure dicts (no browser): traces, frames, sliders, ranges, colours."""
+
+import json
+
+import numpy as np
+import plotly.io as pio
+import pytest
+
+from mdtf_lite.skeleton import BONES, JOINT_SIDES, NUM_JOINTS
+from mdtf_lite.viz import notebook as viz_notebook
+from mdtf_lite.viz.skeleton import (
+    PALETTES, SIDES, TRACES_PER_SKELETON, bone_lines, frame_indices, overlay_figure, side_by_side_figure,
+    skeleton_2d_figure, skeleton_animation, skeleton_figure, to_plot_coords,
+)
+
+
+def walking(T=40, seed=0):
+    """A plausible camera-frame sequence (T, 17, 3): a random pose drifting sideways and bobbing."""
+    rng = np.random.default_rng(seed)
+    base = rng.normal(scale=0.25, size=(NUM_JOINTS, 3))
+    t = np.arange(T)[:, None, None]
+    return base + 0.01 * t * np.array([1.0, 0.0, 0.0]) + 0.02 * np.sin(t / 3.0) * np.array([0.0, 1.0, 0.0])
+
+
+def segments(trace_xyz):
+    """Polyline with None separators -> list of ((x0..), (x1..)) segment endpoints."""
+    cols = [list(c) for c in trace_xyz]
+    out = []
+    for k in range(0, len(cols[0]), 3):
+        assert all(c[k + 2] is None for c in cols), "every bone must end with a None separator"
+        out.append((tuple(c[k] for c in cols), tuple(c[k + 1] for c in cols)))
+    return out
+
+
+def test_upright_map_is_a_rotation_and_puts_head_up():
+    m = to_plot_coords(np.eye(3))  # rows: images of the camera axes
+    assert np.isclose(np.linalg.det(m), 1.0), "the plot map must not mirror left and right"
+    pose = np.zeros((NUM_JOINTS, 3))
+    pose[10, 1] = -1.7  # head above the pelvis: camera y points down
+    assert to_plot_coords(pose)[10, 2] == pytest.approx(1.7)
+
+
+def test_static_figure_draws_every_bone_once_with_side_colours():
+    pose = walking(1)[0]
+    fig = skeleton_figure(pose)
+    assert len(fig.data) == TRACES_PER_SKELETON
+    drawn = set()
+    plot = to_plot_coords(pose)
+    for side, trace in zip(SIDES, fig.data[:3]):
+        assert trace.line.color == PALETTES[0][side]
+        for a, b in segments((trace.x, trace.y, trace.z)):
+            match = [(p, c) for p, c in BONES if np.allclose(plot[p], a) and np.allclose(plot[c], b)]
+            assert len(match) == 1
+            assert JOINT_SIDES[match[0][1]] == side
+            drawn.add(match[0])
+    assert drawn == set(BONES)
+    joints = fig.data[3]
+    assert np.allclose(np.c_[joints.x, joints.y, joints.z], plot)
+    # fixed cube: equal ranges that contain every joint
+    scene = fig.layout.scene
+    spans = [r[1] - r[0] for r in (scene.xaxis.range, scene.yaxis.range, scene.zaxis.range)]
+    assert np.allclose(spans, spans[0]) and scene.aspectmode == "cube"
+    for k, r in enumerate((scene.xaxis.range, scene.yaxis.range, scene.zaxis.range)):
+        assert r[0] <= plot[:, k].min() and plot[:, k].max() <= r[1]
+
+
+def test_bone_lines_rejects_unknown_side():
+    with pytest.raises(ValueError, match="side"):
+        bone_lines(np.zeros((NUM_JOINTS, 3)), "up")
+
+
+def test_animation_frames_slider_and_buttons():
+    seq = walking(300)
+    fig = skeleton_animation(seq, max_frames=50)
+    ids = frame_indices(300, 50)
+    assert len(fig.frames) == len(ids) <= 50
+    assert [f.name for f in fig.frames] == [str(i) for i in ids]
+    steps = fig.layout.sliders[0].steps
+    assert [s.args[0][0] for s in steps] == [f.name for f in fig.frames]
+    assert all(s.args[1]["frame"]["redraw"] is True for s in steps), "3D scenes need redraw=True"
+    labels = [b.label for b in fig.layout.updatemenus[0].buttons]
+    assert any("play" in l for l in labels) and any("pause" in l for l in labels)
+    # frame k draws the pose of original frame ids[k]
+    k = 7
+    joints = fig.frames[k].data[3]
+    assert np.allclose(np.c_[joints.x, joints.y, joints.z], to_plot_coords(seq[ids[k]]))
+    # axis ranges cover the whole clip, not only the first frame
+    plot = to_plot_coords(seq[ids])
+    assert fig.layout.scene.xaxis.range[1] >= plot[..., 0].max()
+    assert not np.isnan(np.asarray(json.loads(fig.to_json())["frames"][0]["data"][3]["x"], float)).any()
+
+
+def test_frame_indices_caps_and_keeps_first():
+    assert list(frame_indices(10, None)) == list(range(10))
+    ids = frame_indices(1000, 64)
+    assert ids[0] == 0 and len(ids) <= 64 and np.all(np.diff(ids) == np.diff(ids)[0])
+
+
+def test_overlay_title_reports_error_and_uses_two_palettes():
+    gt = walking(20)
+    pred = gt + np.array([0.03, 0.04, 0.0])  # every joint off by 5 cm
+    fig = overlay_figure(pred, gt, max_frames=10)
+    assert "MPJPE 0.05 m" in fig.layout.title.text
+    assert len(fig.data) == 2 * TRACES_PER_SKELETON and len(fig.frames) == 10
+    assert fig.data[0].line.color == PALETTES[0]["left"]
+    assert fig.data[TRACES_PER_SKELETON].line.dash == PALETTES[1]["dash"]
+    static = overlay_figure(pred[0], gt[0])
+    assert not static.frames and len(static.data) == 2 * TRACES_PER_SKELETON
+
+
+def test_side_by_side_has_2d_panel_and_3d_scene():
+    seq = walking(30)
+    kp = np.concatenate([seq[..., :2], np.ones((30, NUM_JOINTS, 1))], axis=-1)  # with a confidence column
+    fig = side_by_side_figure(kp, {"lifted": seq, "truth": seq + 0.01}, max_frames=15)
+    types = [t.type for t in fig.data]
+    assert types[:TRACES_PER_SKELETON] == ["scatter"] * TRACES_PER_SKELETON
+    assert types[TRACES_PER_SKELETON:] == ["scatter3d"] * (2 * TRACES_PER_SKELETON)
+    assert len(fig.frames) == 15 and list(fig.frames[0].traces) == list(range(len(fig.data)))
+    assert fig.layout.yaxis.range[0] > fig.layout.yaxis.range[1], "2D panel must have y pointing down"
+    assert np.allclose(fig.frames[3].data[3].x, kp[fig.frames[3].name and int(fig.frames[3].name), :, 0])
+
+
+def test_2d_figure_image_size_sets_axes():
+    fig = skeleton_2d_figure(walking(1)[0][:, :2] * 100 + 500, image_size=(1000, 800))
+    assert list(fig.layout.xaxis.range) == [0, 1000] and list(fig.layout.yaxis.range) == [800, 0]
+
+
+@pytest.mark.parametrize("bad, match", [
+    (np.zeros((16, 3)), "shape"),
+    (np.zeros((5, 17, 4)), "shape"),
+    (np.full((2, 17, 3), np.nan), "NaN"),
+    ("not a pose", "numeric"),
+])
+def test_bad_input_is_named(bad, match):
+    with pytest.raises(ValueError, match=match):
+        skeleton_figure(bad)
+
+
+def test_mismatched_overlay_lengths_rejected():
+    with pytest.raises(ValueError, match="same"):
+        overlay_figure(walking(5), walking(6))
+    with pytest.raises(ValueError, match="frames"):
+        skeleton_animation({"a": walking(5), "b": walking(6)})
+
+
+def test_offline_renderer_embeds_no_cdn_and_no_plotlyjs_per_figure():
+    bundle = pio.renderers["mdtf_offline"].to_mimebundle(skeleton_figure(walking(1)[0]).to_dict())
+    html = bundle["text/html"]
+    assert "Plotly.newPlot" in html
+    assert "cdn" not in html.lower() and "<script src=" not in html
+    assert len(html) < 200_000, "the library itself must not be inlined in every figure"
+
+
+def test_setup_notebook_plotting_outside_kernel(monkeypatch):
+    monkeypatch.delenv("PLOTLY_RENDERER", raising=False)
+    before = pio.renderers.default
+    assert viz_notebook.setup_notebook_plotting() == before  # plain python: leave plotly alone
+    with pytest.raises(ValueError, match="unknown plotly renderer"):
+        viz_notebook.setup_notebook_plotting("no_such_renderer")
+
+
+def test_viewer_updates_traces_and_readout():
+    pytest.importorskip("anywidget")
+    from mdtf_lite.viz.widgets import skeleton_viewer
+
+    seq = walking(12)
+    viewer = skeleton_viewer({"pred": seq, "gt": seq + 0.02}, seq[..., :2])
+    viewer.show_frame(9)
+    kp_joints = viewer.figure.data[TRACES_PER_SKELETON - 1]
+    assert np.allclose(kp_joints.x, seq[9, :, 0])
+    pred_joints = viewer.figure.data[2 * TRACES_PER_SKELETON - 1]
+    assert np.allclose(np.c_[pred_joints.x, pred_joints.y, pred_joints.z], to_plot_coords(seq[9]))
+    viewer.pick_joint(13)
+    assert len(viewer.figure.data[-1].x) == 12 and "l_wrist" in viewer.readout.value
+    viewer.set_view("top")
+    assert viewer.figure.layout.scene.camera.eye.z > 2
+    with pytest.raises(ValueError, match="out of range"):
+        viewer.show_frame(12)
