@@ -1,7 +1,5 @@
 """Skeleton figures, checked on their figure dicts (no browser): traces, frames, sliders, ranges, colours."""
 
-import json
-
 import numpy as np
 import plotly.io as pio
 import pytest
@@ -87,7 +85,7 @@ def test_animation_frames_slider_and_buttons():
     # axis ranges cover the whole clip, not only the first frame
     plot = to_plot_coords(seq[ids])
     assert fig.layout.scene.xaxis.range[1] >= plot[..., 0].max()
-    assert not np.isnan(np.asarray(json.loads(fig.to_json())["frames"][0]["data"][3]["x"], float)).any()
+    assert all(np.isfinite(np.asarray(f.data[3].x, float)).all() for f in fig.frames)
 
 
 def test_frame_indices_caps_and_keeps_first():
@@ -147,7 +145,7 @@ def test_offline_renderer_embeds_no_cdn_and_no_plotlyjs_per_figure():
     bundle = pio.renderers["mdtf_offline"].to_mimebundle(skeleton_figure(walking(1)[0]).to_dict())
     html = bundle["text/html"]
     assert "Plotly.newPlot" in html
-    assert "cdn" not in html.lower() and "<script src=" not in html
+    assert "https://" not in html and "<script src=" not in html, "offline pages must not fetch anything"
     assert len(html) < 200_000, "the library itself must not be inlined in every figure"
 
 

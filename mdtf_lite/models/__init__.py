@@ -1,1 +1,36 @@
+"""MDTF's networks: skeleton GCN, bidirectional Mamba mixer, blocks, the Bone Aware Module, MDTF, baselines.
 
+    gcn.py        SkeletonGCN, normalized_adjacency, skeleton_adjacency (incl. reversed joint order)
+    mamba.py      BiMamba -- Vision-Mamba v2 style mixer, (B, L, C) -> (B, L, C), any scan backend
+    blocks.py     MambaBlock (pre-norm residual + MLP + drop-path), gem_block, temporal_block
+    bam.py        BoneAwareModule -- stage 1, polar-angle class logits
+    mdtf.py       MDTF -- stage 2, (B, T, 17, 3) 2D + confidence -> (B, T, 17, 3) 3D
+    baselines.py  PoseMambaLike, MixSTELike (equal width/depth comparisons)
+    config.py     ModelConfig, presets tiny / large / cpu, build_model(cfg)
+    macs.py       count_parameters, macs_per_frame
+
+Submodules are imported on first use, so ``import mdtf_lite.models`` stays cheap.
+"""
+
+from __future__ import annotations
+
+import importlib
+
+_EXPORTS = {
+    "BiMamba": "mamba", "ScanDirection": "mamba",
+    "SkeletonGCN": "gcn", "normalized_adjacency": "gcn", "skeleton_adjacency": "gcn",
+    "MambaBlock": "blocks", "gem_block": "blocks", "temporal_block": "blocks", "DropPath": "blocks",
+    "BoneAwareModule": "bam",
+    "MDTF": "mdtf",
+    "PoseMambaLike": "baselines", "MixSTELike": "baselines",
+    "ModelConfig": "config", "build_model": "config", "get_config": "config", "PRESETS": "config",
+    "count_parameters": "macs", "macs_per_frame": "macs",
+}
+
+__all__ = sorted(_EXPORTS)
+
+
+def __getattr__(name: str):
+    if name in _EXPORTS:
+        return getattr(importlib.import_module(f"{__name__}.{_EXPORTS[name]}"), name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

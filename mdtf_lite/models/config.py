@@ -1,0 +1,207 @@
+"""Model configurations (presets, ablation switches) and ``build_model(cfg)``.
+
+Presets (``PRESETS``):
+
+    tiny   C 64,  depth 8,  T 243   -- MDTF-Tiny,  823,269 stage-2 parameters (official count)
+    large  C 128, depth 12, T 243   -- MDTF-Large, 4,313,781 stage-2 parameters (official count)
+    cpu    C 32,  depth 4,  T 27    -- the teaching model: trains in minutes on 2 CPU cores
+
+Ablations (``ABLATIONS``, config overrides on the same code path):
+
+    no_bone         joint stream only (no BAM tokens, no fusion)
+    no_gcn          GEM without its GCNs: a plain spatial BiMamba
+    forward_gcn     GCN in the forward direction only (the official code as released)
+    unidirectional  forward scans only, spatial and temporal
+    dwconv          depthwise conv over joint order in place of the GCN
+
+Architectures (``arch``): ``mdtf``; ``posemamba`` (PoseMamba-like: plain spatial/temporal BiMamba, no
+bone stream); ``mixste`` (MixSTE-like: spatial and temporal self-attention, no bone stream).
+
+YAML / dict form (what ``configs/*.yaml`` hold under ``model:``): ``{"preset": "tiny", "ablation":
+"no_gcn", "drop_path": 0.0, ...}`` -- a preset, optional ablation names, then field overrides.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from dataclasses import dataclass, field
+
+from mdtf_lite.models.blocks import SPATIAL_MIXERS
+
+__all__ = ["ModelConfig", "PRESETS", "ABLATIONS", "ARCHS", "get_config", "build_model"]
+
+ARCHS = ("mdtf", "posemamba", "mixste")
+
+
+@dataclass(frozen=True)
+class ModelConfig:
+    """Every knob of the stage-2 model.  Build with :func:`build_model`.
+
+    Attributes:
+        name: a label (preset name, plus ablations), used in tables and run folders.
+        arch: "mdtf", "posemamba" or "mixste".
+        dim: C, the token width.       depth: number of spatial+temporal layers (layer 0 + refinement).
+        n_frames: T of the temporal position embedding = the longest clip the model accepts.
+        d_state, d_conv: Mamba state size N and causal-conv kernel.   mlp_ratio: MLP width / C.
+        drop_path: the largest stochastic-depth rate (it rises linearly 0 -> drop_path over depth).
+        scan_backend: passed to ``mdtf_lite.ssm.selective_scan`` ("auto", "cpu", "reference", ...).
+        bone_stream: use the BAM bone tokens and the fusion gate.
+        spatial_mixer: "gcn" (GEM), "none" (plain spatial BiMamba) or "dwconv".
+        gcn_directions: "both" or "forward" (GCN before the forward scan only).
+        bidirectional: False makes every mixer forward-only.
+        num_heads: attention heads (``mixste`` only).
+    """
+
+    name: str = "custom"
+    arch: str = "mdtf"
+    dim: int = 64
+    depth: int = 8
+    n_frames: int = 243
+    d_state: int = 16
+    d_conv: int = 4
+    mlp_ratio: float = 2.0
+    drop_path: float = 0.1
+    scan_backend: str = "auto"
+    bone_stream: bool = True
+    spatial_mixer: str = "gcn"
+    gcn_directions: str = "both"
+    bidirectional: bool = True
+    num_heads: int = 8
+    ablations: tuple[str, ...] = field(default=())
+
+    def __post_init__(self):
+        problems = []
+        if self.arch not in ARCHS:
+            problems.append(f"arch={self.arch!r} is not one of {ARCHS}")
+        for key in ("dim", "depth", "n_frames", "d_state", "d_conv", "num_heads"):
+            value = getattr(self, key)
+            if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+                problems.append(f"{key}={value!r} must be a positive int")
+        if not 0.0 <= self.drop_path < 1.0:
+            problems.append(f"drop_path={self.drop_path!r} must be in [0, 1)")
+        if self.mlp_ratio <= 0:
+            problems.append(f"mlp_ratio={self.mlp_ratio!r} must be positive")
+        if self.spatial_mixer not in SPATIAL_MIXERS:
+            problems.append(f"spatial_mixer={self.spatial_mixer!r} is not one of {SPATIAL_MIXERS}")
+        if self.gcn_directions not in ("both", "forward"):
+            problems.append(f"gcn_directions={self.gcn_directions!r} must be 'both' or 'forward'")
+        if self.arch == "mixste" and isinstance(self.dim, int) and isinstance(self.num_heads, int) \
+                and self.num_heads > 0 and self.dim % self.num_heads:
+            problems.append(f"dim={self.dim} must be divisible by num_heads={self.num_heads} for attention")
+        if problems:
+            raise ValueError("invalid model config: " + "; ".join(problems))
+
+    def replace(self, **overrides) -> "ModelConfig":
+        """A copy with some fields changed (unknown names raise ``ValueError``)."""
+        _check_keys(overrides)
+        return dataclasses.replace(self, **overrides)
+
+    def to_dict(self) -> dict:
+        d = dataclasses.asdict(self)
+        d["ablations"] = list(self.ablations)
+        return d
+
+
+PRESETS: dict[str, ModelConfig] = {
+    "tiny": ModelConfig(name="tiny", dim=64, depth=8, n_frames=243),
+    "large": ModelConfig(name="large", dim=128, depth=12, n_frames=243),
+    "cpu": ModelConfig(name="cpu", dim=32, depth=4, n_frames=27, drop_path=0.0),
+}
+
+ABLATIONS: dict[str, dict] = {
+    "no_bone": {"bone_stream": False},
+    "no_gcn": {"spatial_mixer": "none"},
+    "forward_gcn": {"gcn_directions": "forward"},
+    "unidirectional": {"bidirectional": False},
+    "dwconv": {"spatial_mixer": "dwconv"},
+}
+
+_BASELINE_ARCH = {"posemamba": {"bone_stream": False, "spatial_mixer": "none"},
+                  "mixste": {"bone_stream": False, "spatial_mixer": "none"}}
+
+
+def _check_keys(overrides: dict) -> None:
+    known = {f.name for f in dataclasses.fields(ModelConfig)}
+    unknown = sorted(set(overrides) - known)
+    if unknown:
+        raise ValueError(f"unknown model config keys {unknown}; known keys: {sorted(known)}")
+
+
+def get_config(preset: str = "tiny", ablation=None, arch: str | None = None, **overrides) -> ModelConfig:
+    """A preset with ablations and overrides applied.
+
+    Args:
+        preset: "tiny", "large" or "cpu".
+        ablation: None, a name in ``ABLATIONS``, or a list of names (applied in order).
+        arch: "mdtf" (default), "posemamba" or "mixste"; a baseline switches the bone stream off.
+        **overrides: any ``ModelConfig`` field.
+    """
+    if preset not in PRESETS:
+        raise ValueError(f"unknown model preset {preset!r}; choose one of {sorted(PRESETS)}")
+    names = [ablation] if isinstance(ablation, str) else list(ablation or ())
+    changes: dict = {}
+    for a in names:
+        if a not in ABLATIONS:
+            raise ValueError(f"unknown ablation {a!r}; choose from {sorted(ABLATIONS)}")
+        changes.update(ABLATIONS[a])
+    label = preset
+    if arch is not None and arch != "mdtf":
+        if arch not in ARCHS:
+            raise ValueError(f"arch={arch!r} is not one of {ARCHS}")
+        changes.update(_BASELINE_ARCH[arch], arch=arch)
+        label = f"{arch}-{preset}"
+    _check_keys(overrides)
+    changes.update(overrides)
+    name = changes.pop("name", "+".join([label, *names]))
+    return PRESETS[preset].replace(name=name, ablations=tuple(names), **changes)
+
+
+def config_from_dict(d: dict) -> ModelConfig:
+    """``{"preset": ..., "ablation": ..., "arch": ..., **fields}`` -> ModelConfig (YAML form)."""
+    d = dict(d)
+    preset = d.pop("preset", None)
+    ablation = d.pop("ablation", d.pop("ablations", None))
+    arch = d.pop("arch", None)
+    if preset is None:
+        _check_keys(d)
+        cfg = ModelConfig(**d)
+        if ablation:
+            names = [ablation] if isinstance(ablation, str) else list(ablation)
+            for a in names:
+                if a not in ABLATIONS:
+                    raise ValueError(f"unknown ablation {a!r}; choose from {sorted(ABLATIONS)}")
+                cfg = cfg.replace(**ABLATIONS[a])
+            cfg = cfg.replace(ablations=tuple(names))
+        if arch is not None:
+            cfg = cfg.replace(arch=arch, **_BASELINE_ARCH.get(arch, {}))
+        return cfg
+    return get_config(preset, ablation=ablation, arch=arch, **d)
+
+
+def build_model(cfg="tiny", bam=None):
+    """Build the stage-2 model from a config.
+
+    Args:
+        cfg: a ``ModelConfig``, a preset name ("tiny", "large", "cpu"), or a dict in the YAML form.
+        bam: optional trained ``BoneAwareModule``; attached frozen so ``model(x)`` makes its own bone
+            tokens (it is not counted in the stage-2 parameter count).
+
+    Returns:
+        ``MDTF`` (arch "mdtf"), ``PoseMambaLike`` or ``MixSTELike``; all map x (B, T, 17, 3) -> (B, T, 17, 3).
+    """
+    if isinstance(cfg, str):
+        cfg = get_config(cfg)
+    elif isinstance(cfg, dict):
+        cfg = config_from_dict(cfg)
+    elif not isinstance(cfg, ModelConfig):
+        raise ValueError(f"build_model: cfg must be a ModelConfig, preset name or dict, got {type(cfg).__name__}")
+    if cfg.arch == "mdtf":
+        from mdtf_lite.models.mdtf import MDTF as cls
+    elif cfg.arch == "posemamba":
+        from mdtf_lite.models.baselines import PoseMambaLike as cls
+    else:
+        from mdtf_lite.models.baselines import MixSTELike as cls
+    model = cls(cfg)
+    if bam is not None:
+        model.attach_bam(bam)
+    return model

@@ -1,0 +1,65 @@
+"""Input checks shared by the stage-2 models: clear ``ValueError``s before any heavy compute.
+
+Shapes (glossary in ``mdtf_lite``): x (B, T, J, 3) with J = 17; bone tokens (B, T, J, 3).
+"""
+
+from __future__ import annotations
+
+import torch
+
+from mdtf_lite.skeleton import NUM_JOINTS
+
+__all__ = ["check_pose_input", "check_bone_tokens"]
+
+
+def _first_bad(t: torch.Tensor) -> tuple[int, ...]:
+    return tuple(torch.nonzero(~torch.isfinite(t))[0].tolist())
+
+
+def check_pose_input(x, n_frames: int, name: str = "x") -> None:
+    """Validate a model input x (B, T, 17, 3) = normalised (x, y) + confidence.
+
+    Refuses T > n_frames: the temporal position embedding is a learned table with one row per
+    frame position of the training window, and stretching it (interpolation) silently changes what
+    each row means -- the model would see motion at a different apparent frame rate.  Longer clips
+    are cut into windows of ``n_frames`` (or the model is rebuilt with a larger ``n_frames`` and
+    trained).  Shorter clips use the first T rows, as MotionBERT does.
+    """
+    if not isinstance(x, torch.Tensor):
+        raise ValueError(f"{name} must be a torch.Tensor of shape (B, T, {NUM_JOINTS}, 3), got {type(x).__name__}")
+    if x.dim() != 4 or x.shape[2] != NUM_JOINTS or x.shape[3] != 3:
+        hint = ""
+        if x.dim() == 3 and x.shape[-2:] == (NUM_JOINTS, 3):
+            hint = " (a single clip? add the batch axis: x[None])"
+        elif x.dim() == 4 and x.shape[3] == 2:
+            hint = " (2D only? append the detector confidence, or ones, as channel 3)"
+        elif x.dim() == 4 and x.shape[2] != NUM_JOINTS:
+            hint = f" ({x.shape[2]} joints: convert to the Human3.6M-17 layout of mdtf_lite.skeleton first)"
+        raise ValueError(f"{name} has shape {tuple(x.shape)}, expected (B, T, {NUM_JOINTS}, 3) = normalised x, y "
+                         f"and confidence per joint{hint}")
+    if not x.is_floating_point():
+        raise ValueError(f"{name} must be floating point, got {x.dtype} (use x.float())")
+    if x.shape[0] == 0 or x.shape[1] == 0:
+        raise ValueError(f"{name} has an empty batch or time axis: shape {tuple(x.shape)}")
+    if x.shape[1] > n_frames:
+        raise ValueError(
+            f"{name} has T = {x.shape[1]} frames but this model's temporal position embedding covers "
+            f"n_frames = {n_frames}: cut the clip into windows of at most {n_frames} frames, or build the "
+            f"model with n_frames >= {x.shape[1]} (the embedding is learned per position, so it is not "
+            "interpolated -- that would change the apparent frame rate)")
+    if not torch.isfinite(x).all():
+        raise ValueError(f"{name} contains NaN/Inf (first at index {_first_bad(x)} of (B, T, J, channel)): "
+                         "fill missing joints (e.g. interpolate over time) and give them confidence 0")
+
+
+def check_bone_tokens(tokens, x: torch.Tensor) -> None:
+    """Bone tokens (B, T, 17, 3) = (phi/pi, theta_hat/pi, l_hat) must match x's (B, T, 17) and be finite."""
+    if not isinstance(tokens, torch.Tensor):
+        raise ValueError(f"bone_tokens must be a torch.Tensor, got {type(tokens).__name__}")
+    if tokens.shape != x.shape:
+        raise ValueError(f"bone_tokens has shape {tuple(tokens.shape)}, expected {tuple(x.shape)} (x's shape): "
+                         "one (phi/pi, theta_hat/pi, l_hat) token per joint and frame, from mdtf_lite.bones.bone_tokens")
+    if not tokens.is_floating_point():
+        raise ValueError(f"bone_tokens must be floating point, got {tokens.dtype}")
+    if not torch.isfinite(tokens).all():
+        raise ValueError(f"bone_tokens contains NaN/Inf (first at index {_first_bad(tokens)})")

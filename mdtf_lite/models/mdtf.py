@@ -1,0 +1,179 @@
+"""MDTF stage 2: joint stream + bone stream -> fusion -> spatiotemporal refinement -> 3D pose.
+
+    x (B, T, 17, 3) normalised 2D + confidence          bone tokens (B, T, 17, 3) (phi/pi, theta_hat/pi, l_hat)
+      joint stream: Linear(3, C) + spatial pos (1, J, C)  bone stream: Linear(3, C)
+        GEM block over joints    (B*T, J, C)                spatial BiMamba block (no GCN)   (B*T, J, C)
+        LN_s, + temporal pos (1, T, C)                      LN
+        temporal block over frames (B*J, T, C)              temporal block                   (B*J, T, C)
+        LN_t                                                LN
+      fusion: alpha = softmax(Linear(2C, 2)([h_joint, h_bone])),  h = alpha_0 h_joint + alpha_1 h_bone
+      refinement (STRM), depth - 1 layers: GEM -> LN_s -> temporal -> LN_t  (LN_s, LN_t shared)
+      head: LN -> Linear(C, 3)                             -> (B, T, 17, 3) root-relative 3D
+
+Sequence to sequence: every frame of the clip gets a 3D pose.  Drop-path rises linearly 0 -> cfg.drop_path
+over the layers.  Built with the official configuration the stage-2 parameter count equals the official
+model's: 823,269 (tiny) and 4,313,781 (large); the BAM (110,526) is separate.
+
+Where bone tokens come from: ``model(x, bone_tokens=tokens)`` with tokens precomputed by
+``mdtf_lite.bones.bone_tokens``; or attach a trained Bone Aware Module once (``model.attach_bam(bam)``,
+frozen, kept in eval mode, excluded from ``count_parameters``) and call ``model(x)``.
+
+Glossary (``mdtf_lite``): B batch, T frames, J joints (17), C channels.
+"""
+
+from __future__ import annotations
+
+from typing import Callable
+
+import torch
+import torch.nn as nn
+
+from mdtf_lite.models.blocks import (fold_spatial, fold_temporal, gem_block, temporal_block, unfold_spatial,
+                                     unfold_temporal)
+from mdtf_lite.models.config import ModelConfig
+from mdtf_lite.models.inputs import check_bone_tokens, check_pose_input
+from mdtf_lite.skeleton import NUM_JOINTS
+
+__all__ = ["MDTF", "FusionGate"]
+
+
+class FusionGate(nn.Module):
+    """Per-token softmax gate between two streams, (..., C) x 2 -> (..., C).
+
+    alpha = softmax(Linear(2C, 2)([a, b])); out = alpha_0 a + alpha_1 b.  Weight 0 and bias 0.5 at
+    init, so training starts from an exact 50/50 mix.  ``last_alpha`` keeps the latest gate (..., 2)
+    for inspection (detached).
+    """
+
+    def __init__(self, dim: int):
+        super().__init__()
+        self.proj = nn.Linear(2 * dim, 2)
+        nn.init.zeros_(self.proj.weight)
+        nn.init.constant_(self.proj.bias, 0.5)
+        self.last_alpha: torch.Tensor | None = None
+
+    def forward(self, a: torch.Tensor, b: torch.Tensor) -> torch.Tensor:
+        alpha = torch.softmax(self.proj(torch.cat([a, b], dim=-1)), dim=-1)
+        self.last_alpha = alpha.detach()
+        return alpha[..., :1] * a + alpha[..., 1:] * b
+
+
+class MDTF(nn.Module):
+    """The stage-2 lifter.  ``forward(x, bone_tokens=None) -> (B, T, 17, 3)``.
+
+    Args:
+        cfg: ``ModelConfig`` (see ``mdtf_lite.models.config``; build with ``build_model``).
+        make_spatial, make_temporal: optional factories ``(drop_path) -> module (B', L, C) -> (B', L, C)``
+            replacing the GEM / temporal blocks (the MixSTE-like baseline passes attention blocks).
+
+    Forward:
+        x: (B, T, 17, 3) float, normalised (x, y) + confidence (``mdtf_lite.data`` inputs), T <= n_frames.
+        bone_tokens: (B, T, 17, 3) or None; needed when ``cfg.bone_stream`` and no BAM is attached.
+        returns: (B, T, 17, 3) root-relative 3D joints (the units of the training targets).
+    """
+
+    def __init__(self, cfg: ModelConfig, make_spatial: Callable | None = None, make_temporal: Callable | None = None):
+        super().__init__()
+        self.cfg = cfg
+        c = cfg.dim
+        mamba = dict(d_state=cfg.d_state, d_conv=cfg.d_conv, mlp_ratio=cfg.mlp_ratio,
+                     bidirectional=cfg.bidirectional, scan_backend=cfg.scan_backend)
+        make_spatial = make_spatial or (lambda dp: gem_block(c, drop_path=dp, spatial_mixer=cfg.spatial_mixer,
+                                                             gcn_directions=cfg.gcn_directions, **mamba))
+        make_temporal = make_temporal or (lambda dp: temporal_block(c, drop_path=dp, **mamba))
+        rates = torch.linspace(0, cfg.drop_path, cfg.depth).tolist()
+
+        self.joint_embed = nn.Linear(3, c)
+        self.spatial_pos = nn.Parameter(torch.zeros(1, NUM_JOINTS, c))
+        self.temporal_pos = nn.Parameter(torch.zeros(1, cfg.n_frames, c))
+        nn.init.trunc_normal_(self.spatial_pos, std=0.02)
+        nn.init.trunc_normal_(self.temporal_pos, std=0.02)
+        # layer 0 is the joint stream; layers 1..depth-1 are the refinement module (STRM)
+        self.spatial_blocks = nn.ModuleList(make_spatial(r) for r in rates)
+        self.temporal_blocks = nn.ModuleList(make_temporal(r) for r in rates)
+        self.spatial_norm = nn.LayerNorm(c)    # shared by every layer, as in the official code
+        self.temporal_norm = nn.LayerNorm(c)
+
+        self.bam: nn.Module | None = None
+        if cfg.bone_stream:
+            self.bone_embed = nn.Linear(3, c)
+            self.bone_spatial = gem_block(c, spatial_mixer="none", **mamba)
+            self.bone_spatial_norm = nn.LayerNorm(c)
+            self.bone_temporal = temporal_block(c, **mamba)
+            self.bone_temporal_norm = nn.LayerNorm(c)
+            self.fusion = FusionGate(c)
+
+        self.head_norm = nn.LayerNorm(c)
+        self.head = nn.Linear(c, 3)
+
+    # ------------------------------------------------------------------------------- bone tokens
+    def attach_bam(self, bam: nn.Module) -> "MDTF":
+        """Attach a trained Bone Aware Module, frozen: its parameters stop requiring grad and it stays in eval."""
+        if not self.cfg.bone_stream:
+            raise ValueError("this model has no bone stream (cfg.bone_stream=False): a BAM would be unused")
+        for p in bam.parameters():
+            p.requires_grad_(False)
+        self.bam = bam.eval()
+        return self
+
+    def train(self, mode: bool = True):
+        super().train(mode)
+        if self.bam is not None:
+            self.bam.eval()  # frozen in stage 2: BatchNorm/dropout statistics must not move
+        return self
+
+    @torch.no_grad()
+    def bone_tokens_from_bam(self, x: torch.Tensor) -> torch.Tensor:
+        """x (B, T, 17, 3) -> bone tokens (B, T, 17, 3) via the attached BAM's most likely theta class."""
+        from mdtf_lite.bones import bin_to_theta, bone_tokens
+
+        if self.bam is None:
+            raise ValueError("no BAM attached: call model.attach_bam(bam) or pass bone_tokens=...")
+        logits = self.bam(x)                                        # (B, T, 17, K)
+        theta_hat = bin_to_theta(logits.argmax(-1), num_bins=logits.shape[-1], dtype=x.dtype)
+        return bone_tokens(x, theta_hat)
+
+    def _resolve_bone_tokens(self, x: torch.Tensor, tokens: torch.Tensor | None) -> torch.Tensor | None:
+        if not self.cfg.bone_stream:
+            if tokens is not None:
+                raise ValueError("bone_tokens given but this model has no bone stream (cfg.bone_stream=False)")
+            return None
+        if tokens is None:
+            if self.bam is None:
+                raise ValueError(
+                    "the bone stream needs bone tokens: pass bone_tokens=(B, T, 17, 3) from "
+                    "mdtf_lite.bones.bone_tokens(x, theta_hat), or attach a trained BAM once with "
+                    "model.attach_bam(bam), or build the model with ablation 'no_bone'")
+            return self.bone_tokens_from_bam(x)
+        check_bone_tokens(tokens, x)
+        return tokens
+
+    # ----------------------------------------------------------------------------------- forward
+    def _layer(self, i: int, h: torch.Tensor, add_temporal_pos: bool = False) -> torch.Tensor:
+        """One spatial + temporal layer: (B, T, J, C) -> (B, T, J, C)."""
+        batch, frames = h.shape[:2]
+        h = unfold_spatial(self.spatial_blocks[i](fold_spatial(h)), batch)
+        h = self.spatial_norm(h)
+        if add_temporal_pos:
+            h = h + self.temporal_pos[:, :frames].unsqueeze(2)       # (1, T, 1, C)
+        h = unfold_temporal(self.temporal_blocks[i](fold_temporal(h)), batch)
+        return self.temporal_norm(h)
+
+    def _bone_stream(self, tokens: torch.Tensor) -> torch.Tensor:
+        """(B, T, J, 3) -> (B, T, J, C)."""
+        batch = tokens.shape[0]
+        h = self.bone_embed(tokens)
+        h = self.bone_spatial_norm(unfold_spatial(self.bone_spatial(fold_spatial(h)), batch))
+        return self.bone_temporal_norm(unfold_temporal(self.bone_temporal(fold_temporal(h)), batch))
+
+    def forward(self, x: torch.Tensor, bone_tokens: torch.Tensor | None = None) -> torch.Tensor:
+        """x (B, T, 17, 3) [, bone_tokens (B, T, 17, 3)] -> 3D joints (B, T, 17, 3)."""
+        check_pose_input(x, self.cfg.n_frames)
+        tokens = self._resolve_bone_tokens(x, bone_tokens)
+        h = self.joint_embed(x) + self.spatial_pos                   # (B, T, J, C)
+        h = self._layer(0, h, add_temporal_pos=True)
+        if tokens is not None:
+            h = self.fusion(h, self._bone_stream(tokens))
+        for i in range(1, self.cfg.depth):
+            h = self._layer(i, h)
+        return self.head(self.head_norm(h))
