@@ -47,7 +47,7 @@ from mdtf_lite.skeleton import NUM_JOINTS, PARENTS, validate_parents
 
 __all__ = [
     "DEFAULT_NUM_BINS", "bone_vectors", "ancestor_matrix", "joints_from_bones", "to_spherical",
-    "from_spherical", "planar_parts", "theta_to_bin", "bin_centers", "bin_to_theta", "theta_labels",
+    "from_spherical", "planar_parts", "theta_to_bin", "bin_centers", "bin_to_theta", "token_thetas", "theta_labels",
     "length_from_theta", "depth_from_theta", "reconstruct_bones", "at_child_joints", "bone_tokens",
 ]
 
@@ -270,6 +270,20 @@ def bin_to_theta(classes, num_bins: int = DEFAULT_NUM_BINS, dtype=None) -> torch
 
 
 @_numpy_io
+def token_thetas(joints_3d, parents: Sequence[int] = PARENTS) -> torch.Tensor:
+    """Polar angle of each bone at its child joint's token, root 0.
+
+    Args:
+        joints_3d: (..., J, 3) pose in a camera-aligned frame (z = depth).
+    Returns:
+        (..., J) radians in [0, pi]; entry j >= 1 is the bone ending in joint j, entry 0 is 0.
+    """
+    joints_3d, parents = _check_joints(joints_3d, parents, "joints_3d", dims=(3,))
+    theta = to_spherical(bone_vectors(joints_3d, parents))[..., 1]
+    return at_child_joints(theta.unsqueeze(-1)).squeeze(-1)
+
+
+@_numpy_io
 def theta_labels(joints_3d, num_bins: int = DEFAULT_NUM_BINS, parents: Sequence[int] = PARENTS) -> torch.Tensor:
     """Per-token theta classes for the Bone Aware Module: each bone's bin at its child joint, root 0.
 
@@ -278,9 +292,7 @@ def theta_labels(joints_3d, num_bins: int = DEFAULT_NUM_BINS, parents: Sequence[
     Returns:
         (..., J) int64; entry 0 (root, no bone) is 0 and is excluded from the loss.
     """
-    joints_3d, parents = _check_joints(joints_3d, parents, "joints_3d", dims=(3,))
-    theta = to_spherical(bone_vectors(joints_3d, parents))[..., 1]
-    return at_child_joints(theta_to_bin(theta, num_bins).unsqueeze(-1)).squeeze(-1)
+    return theta_to_bin(token_thetas(joints_3d, parents), num_bins)
 
 
 # ------------------------------------------------------------------------------- reconstruction

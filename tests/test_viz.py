@@ -7,7 +7,7 @@ import pytest
 from mdtf_lite.skeleton import BONES, JOINT_SIDES, NUM_JOINTS
 from mdtf_lite.viz import notebook as viz_notebook
 from mdtf_lite.viz.skeleton import (
-    PALETTES, SIDES, TRACES_PER_SKELETON, bone_lines, frame_indices, overlay_figure, side_by_side_figure,
+    PALETTES, SIDES, TRACES_PER_SKELETON, VIEWS, bone_lines, frame_indices, overlay_figure, side_by_side_figure,
     skeleton_2d_figure, skeleton_animation, skeleton_figure, to_plot_coords,
 )
 
@@ -171,6 +171,6 @@ def test_viewer_updates_traces_and_readout():
     viewer.pick_joint(13)
     assert len(viewer.figure.data[-1].x) == 12 and "l_wrist" in viewer.readout.value
     viewer.set_view("top")
-    assert viewer.figure.layout.scene.camera.eye.z > 2
+    assert viewer.figure.layout.scene.camera.eye.z == VIEWS["top"]["eye"]["z"]
     with pytest.raises(ValueError, match="out of range"):
         viewer.show_frame(12)

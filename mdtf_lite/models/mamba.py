@@ -30,7 +30,7 @@ import torch.nn.functional as F
 
 from mdtf_lite.ssm import selective_scan
 
-__all__ = ["BiMamba", "ScanDirection", "resolve_dt_rank"]
+__all__ = ["BiMamba", "ScanDirection", "causal_depthwise_conv", "resolve_dt_rank"]
 
 
 def resolve_dt_rank(dt_rank, d_model: int) -> int:
@@ -40,6 +40,24 @@ def resolve_dt_rank(dt_rank, d_model: int) -> int:
     if not isinstance(dt_rank, int) or dt_rank < 1:
         raise ValueError(f"dt_rank must be 'auto' or a positive int, got {dt_rank!r}")
     return dt_rank
+
+
+def causal_depthwise_conv(x: torch.Tensor, weight: torch.Tensor, bias: torch.Tensor | None) -> torch.Tensor:
+    """Causal depthwise conv along L in channels-last layout: y[:, l] = bias + sum_k w[:, k] x[:, l - K + 1 + k].
+
+    x (B, L, D); weight (D, 1, K) as stored by ``nn.Conv1d(D, D, K, groups=D)``; bias (D,) -> (B, L, D).
+    Equal to ``conv1d(F.pad(x.transpose(1, 2), (K - 1, 0)), weight, bias, groups=D).transpose(1, 2)``,
+    written as K shifted multiply-adds: no transposes, and none of oneDNN's slow paths for
+    strided depthwise inputs (which cost 100x on small CPU tensors).
+    """
+    k = weight.shape[-1]
+    length = x.shape[1]
+    xp = F.pad(x, (0, 0, k - 1, 0))                                # zeros before position 0
+    w = weight[:, 0, :]                                            # (D, K)
+    y = xp[:, 0:length] * w[:, 0]
+    for i in range(1, k):
+        y = y + xp[:, i:i + length] * w[:, i]
+    return y if bias is None else y + bias
 
 
 class ScanDirection(nn.Module):
@@ -59,7 +77,8 @@ class ScanDirection(nn.Module):
         super().__init__()
         self.d_inner, self.d_state, self.d_conv, self.dt_rank = d_inner, d_state, d_conv, dt_rank
         self.pre_conv = pre_conv
-        self.conv1d = nn.Conv1d(d_inner, d_inner, d_conv, groups=d_inner, padding=d_conv - 1, bias=True)
+        # stored as a Conv1d (the usual parameter layout), applied by causal_depthwise_conv
+        self.conv1d = nn.Conv1d(d_inner, d_inner, d_conv, groups=d_inner, bias=True)
         self.x_proj = nn.Linear(d_inner, dt_rank + 2 * d_state, bias=False)
         self.dt_proj = nn.Linear(dt_rank, d_inner, bias=True)
         # Mamba's initialisation: dt_proj keeps the variance of delta at init, and its bias is
@@ -79,12 +98,11 @@ class ScanDirection(nn.Module):
         """x, z: (B, L, D) in this direction's order -> y (B, L, D) = scan(x) * silu(z)."""
         if self.pre_conv is not None:
             x = self.pre_conv(x)
-        length = x.shape[1]
-        x = x.transpose(1, 2)                                      # (B, D, L)
-        x = F.silu(self.conv1d(x)[..., :length])                   # causal: keep the first L outputs
-        x_dbl = self.x_proj(x.transpose(1, 2))                     # (B, L, R + 2N)
+        x = F.silu(causal_depthwise_conv(x, self.conv1d.weight, self.conv1d.bias))   # (B, L, D)
+        x_dbl = self.x_proj(x)                                     # (B, L, R + 2N)
         dt, b, c = torch.split(x_dbl, [self.dt_rank, self.d_state, self.d_state], dim=-1)
         delta = (dt @ self.dt_proj.weight.t()).transpose(1, 2)     # (B, D, L); bias added in the scan
+        x = x.transpose(1, 2)                                      # (B, D, L)
         y = selective_scan(
             x, delta, -torch.exp(self.A_log.float()),
             b.transpose(1, 2).contiguous(), c.transpose(1, 2).contiguous(),   # (B, N, L)

@@ -124,13 +124,20 @@ class MDTF(nn.Module):
 
     @torch.no_grad()
     def bone_tokens_from_bam(self, x: torch.Tensor) -> torch.Tensor:
-        """x (B, T, 17, 3) -> bone tokens (B, T, 17, 3) via the attached BAM's most likely theta class."""
+        """x (B, T, 17, 3) -> bone tokens (B, T, 17, 3) from the attached BAM's theta_hat.
+
+        Uses ``bam.predict_theta(x)`` when the BAM has it (the classifier's bin centre, or the continuous
+        variant's angle); otherwise the centre of the argmax bin of ``bam(x)`` logits (B, T, 17, K).
+        """
         from mdtf_lite.bones import bin_to_theta, bone_tokens
 
         if self.bam is None:
             raise ValueError("no BAM attached: call model.attach_bam(bam) or pass bone_tokens=...")
-        logits = self.bam(x)                                        # (B, T, 17, K)
-        theta_hat = bin_to_theta(logits.argmax(-1), num_bins=logits.shape[-1], dtype=x.dtype)
+        if hasattr(self.bam, "predict_theta"):
+            theta_hat = self.bam.predict_theta(x)
+        else:
+            logits = self.bam(x)                                    # (B, T, 17, K)
+            theta_hat = bin_to_theta(logits.argmax(-1), num_bins=logits.shape[-1], dtype=x.dtype)
         return bone_tokens(x, theta_hat)
 
     def _resolve_bone_tokens(self, x: torch.Tensor, tokens: torch.Tensor | None) -> torch.Tensor | None:

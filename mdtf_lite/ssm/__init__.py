@@ -22,8 +22,9 @@ from __future__ import annotations
 
 import importlib.util
 import os
+import sys
 
-from .cpu import selective_scan_cpu
+from .cpu import selective_scan_cpu, selective_scan_torch
 from .reference import selective_scan_reference
 from .validate import validate_scan_inputs
 
@@ -36,7 +37,10 @@ __all__ = ["selective_scan", "available_backends", "resolve_backend", "BACKENDS"
 def _triton_usable(device_type: str) -> tuple[bool, str]:
     if importlib.util.find_spec("triton") is None:
         return False, "triton is not installed (`pip install triton`)"
-    if device_type == "cuda" or os.environ.get("TRITON_INTERPRET") == "1":
+    if device_type == "cuda":
+        return True, ""
+    loaded = sys.modules.get("mdtf_lite.ssm.triton_kernel")
+    if (loaded.INTERPRETED if loaded is not None else os.environ.get("TRITON_INTERPRET") == "1"):
         return True, ""
     return False, ("the triton backend needs CUDA tensors, or TRITON_INTERPRET=1 set before triton is first "
                    "imported (Triton's CPU interpreter; slow, for testing)")

@@ -146,35 +146,115 @@ def to_time_major(u, delta, A, B, C):
     return seq(u), seq(delta), A.reshape(groups, heads, A.shape[1]), bc(B), bc(C)
 
 
-def selective_scan_cpu(u, delta, A, B, C, D=None, z=None, delta_bias=None, delta_softplus=False,
-                       return_last_state=False, chunk_size: int = DEFAULT_CHUNK_SIZE):
-    """Selective scan with mamba-ssm's ``selective_scan_fn`` semantics, fast on CPU.
+class _FusedScan(torch.autograd.Function):
+    """Core scan on numba kernels: (u, delta (B, D, L), A (D, N), Bt, Ct (B, G, L, N)) -> y (B, D, L), h_L (B, D, N)."""
 
-    Args:
-        u, delta: (B, D, L).  A: (D, N).  B, C: (B, N, L) or (B, G, N, L).  D, delta_bias: (D,).
-        z: (B, D, L) gate, ``y * silu(z)``.  delta_softplus: apply softplus to delta + delta_bias.
-        chunk_size: time steps held in memory at once (see the module docstring for the memory model).
+    @staticmethod
+    def forward(ctx, u, delta, A, Bt, Ct, chunk_size: int):
+        from . import cpu_kernels
 
-    Returns:
-        y (B, D, L) in u's dtype [, last state h_L (B, D, N) in the compute dtype].
-        Computes in float32 (float64 if any input is float64), like mamba-ssm.
-    """
+        nb, nd, length = u.shape
+        nstate = A.shape[1]
+        need_grad = any(ctx.needs_input_grad[:5])
+        arrays = [t.detach().contiguous() for t in (u, delta, A, Bt, Ct)]
+        y = u.new_empty(u.shape)
+        last = u.new_empty((nb, nd, nstate))
+        nchunks = -(-length // chunk_size) if need_grad else 1
+        checkpoints = u.new_empty((nb, nd, nchunks, nstate))
+        cpu_kernels.scan_forward(*(t.numpy() for t in arrays), chunk_size, need_grad,
+                                 y.numpy(), last.numpy(), checkpoints.numpy())
+        if need_grad:
+            ctx.save_for_backward(*arrays, checkpoints)
+        ctx.chunk_size = chunk_size
+        return y, last
+
+    @staticmethod
+    def backward(ctx, dy, dlast):
+        from . import cpu_kernels
+
+        u, delta, A, Bt, Ct, checkpoints = ctx.saved_tensors
+        dy = torch.zeros_like(u) if dy is None else dy.contiguous()
+        dlast = u.new_zeros(u.shape[0], u.shape[1], A.shape[1]) if dlast is None else dlast.contiguous()
+        du, ddelta = torch.empty_like(u), torch.empty_like(delta)
+        dA_rows = u.new_empty(u.shape[0], *A.shape)
+        dB, dC = torch.zeros_like(Bt), torch.zeros_like(Ct)
+        cpu_kernels.scan_backward(u.numpy(), delta.numpy(), A.numpy(), Bt.numpy(), Ct.numpy(), ctx.chunk_size,
+                                  checkpoints.numpy(), dy.numpy(), dlast.numpy(), du.numpy(), ddelta.numpy(),
+                                  dA_rows.numpy(), dB.numpy(), dC.numpy())
+        return du, ddelta, dA_rows.sum(0), dB, dC, None
+
+
+def _core_torch(u, delta, A, B, C, chunk_size):
+    """Pure-PyTorch chunked core on (B, D, L) tensors -> y (B, D, L), h_L (B, D, N)."""
+    batch, d_inner, length = u.shape
+    u_t, delta_t, A_t, B_t, C_t = to_time_major(u, delta, A, B, C)
+    y_t, last = _ChunkedScan.apply(u_t, delta_t, A_t, B_t, C_t, int(chunk_size))
+    return y_t.permute(1, 2, 3, 0).reshape(batch, d_inner, length), last.reshape(batch, d_inner, A.shape[1])
+
+
+def _core_fused(u, delta, A, B, C, chunk_size):
+    """numba-kernel core on (B, D, L) tensors -> y (B, D, L), h_L (B, D, N)."""
+    def state_last(m):  # (B, [G,] N, L) -> (B, G, L, N)
+        return (m.unsqueeze(1) if m.dim() == 3 else m).transpose(-1, -2)
+
+    batch = u.shape[0]
+    groups = max(B.shape[1] if B.dim() == 4 else 1, C.shape[1] if C.dim() == 4 else 1)
+    Bt, Ct = (state_last(m).expand(batch, groups, -1, -1) for m in (B, C))
+    return _FusedScan.apply(u.contiguous(), delta.contiguous(), A.contiguous(), Bt, Ct, int(chunk_size))
+
+
+def numba_available() -> bool:
+    """True when the fused numba kernels can be used (numba importable)."""
+    try:
+        import numba  # noqa: F401
+    except ImportError:
+        return False
+    return True
+
+
+def _scan_with_epilogue(core, u, delta, A, B, C, D, z, delta_bias, delta_softplus, return_last_state, chunk_size):
+    """Shared pre/post-processing: dtype, delta_bias, softplus, the core scan, D skip, silu(z) gate."""
     if chunk_size < 1:
         raise ValueError(f"chunk_size must be >= 1, got {chunk_size}")
     dtype_in = u.dtype
     cdt = compute_dtype(u, delta, A, B, C, D, z, delta_bias)
-    batch, d_inner, length = u.shape
     u, delta = u.to(cdt), delta.to(cdt)
     if delta_bias is not None:
         delta = delta + delta_bias.to(cdt)[:, None]
     if delta_softplus:
         delta = F.softplus(delta)
-    u_t, delta_t, A_t, B_t, C_t = to_time_major(u, delta, A.to(cdt), B.to(cdt), C.to(cdt))
-    y_t, last = _ChunkedScan.apply(u_t, delta_t, A_t, B_t, C_t, int(chunk_size))
-    y = y_t.permute(1, 2, 3, 0).reshape(batch, d_inner, length)
+    y, last = core(u, delta, A.to(cdt), B.to(cdt), C.to(cdt), chunk_size)
     if D is not None:
         y = y + D.to(cdt)[:, None] * u
     if z is not None:
         y = y * F.silu(z.to(cdt))
     y = y.to(dtype_in)
-    return (y, last.reshape(batch, d_inner, A.shape[1])) if return_last_state else y
+    return (y, last) if return_last_state else y
+
+
+def selective_scan_torch(u, delta, A, B, C, D=None, z=None, delta_bias=None, delta_softplus=False,
+                         return_last_state=False, chunk_size: int = DEFAULT_CHUNK_SIZE):
+    """Pure-PyTorch chunked scan (any device): same arguments and returns as :func:`selective_scan_cpu`."""
+    return _scan_with_epilogue(_core_torch, u, delta, A, B, C, D, z, delta_bias, delta_softplus,
+                               return_last_state, chunk_size)
+
+
+def selective_scan_cpu(u, delta, A, B, C, D=None, z=None, delta_bias=None, delta_softplus=False,
+                       return_last_state=False, chunk_size: int = DEFAULT_CHUNK_SIZE):
+    """Selective scan with mamba-ssm's ``selective_scan_fn`` semantics, fast on CPU.
+
+    Uses the fused numba kernels (``mdtf_lite.ssm.cpu_kernels``) for CPU tensors when numba is
+    installed, else the pure-PyTorch chunked scan of this module.
+
+    Args:
+        u, delta: (B, D, L).  A: (D, N).  B, C: (B, N, L) or (B, G, N, L).  D, delta_bias: (D,).
+        z: (B, D, L) gate, ``y * silu(z)``.  delta_softplus: apply softplus to delta + delta_bias.
+        chunk_size: time steps between stored states (see the module docstring for the memory model).
+
+    Returns:
+        y (B, D, L) in u's dtype [, last state h_L (B, D, N) in the compute dtype].
+        Computes in float32 (float64 if any input is float64), like mamba-ssm.
+    """
+    core = _core_fused if (u.device.type == "cpu" and numba_available()) else _core_torch
+    return _scan_with_epilogue(core, u, delta, A, B, C, D, z, delta_bias, delta_softplus,
+                               return_last_state, chunk_size)

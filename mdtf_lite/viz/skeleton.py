@@ -34,6 +34,8 @@ __all__ = [
 ]
 
 SIDES = ("left", "right", "center")
+JOINT_SIZE = 6.0
+CONTROLS_MARGIN = 90  # px below an animated plot for the play/pause buttons and the frame slider
 TRACES_PER_SKELETON = len(SIDES) + 1  # three bone traces + one joint-marker trace
 
 #: colours per side for the first, second, third ... skeleton of a figure, plus line dash and opacity.
@@ -45,10 +47,10 @@ PALETTES: tuple[dict, ...] = (
 
 #: preset viewpoints of the 3D scene (plot coordinates: x right, y depth, z up).
 VIEWS: dict[str, dict] = {
-    "front": {"eye": {"x": 0.35, "y": -1.9, "z": 0.45}, "up": {"x": 0, "y": 0, "z": 1}},
-    "side": {"eye": {"x": 1.9, "y": 0.0, "z": 0.35}, "up": {"x": 0, "y": 0, "z": 1}},
-    "top": {"eye": {"x": 0.0, "y": -0.15, "z": 2.2}, "up": {"x": 0, "y": 1, "z": 0}},
-    "back": {"eye": {"x": -0.35, "y": 1.9, "z": 0.45}, "up": {"x": 0, "y": 0, "z": 1}},
+    "front": {"eye": {"x": 0.3, "y": -1.45, "z": 0.35}, "up": {"x": 0, "y": 0, "z": 1}},
+    "side": {"eye": {"x": 1.5, "y": 0.0, "z": 0.3}, "up": {"x": 0, "y": 0, "z": 1}},
+    "top": {"eye": {"x": 0.0, "y": -0.15, "z": 1.8}, "up": {"x": 0, "y": 1, "z": 0}},
+    "back": {"eye": {"x": -0.3, "y": 1.45, "z": 0.35}, "up": {"x": 0, "y": 0, "z": 1}},
 }
 
 
@@ -164,12 +166,12 @@ def skeleton_traces(pose, name: str = "pose", palette: int = 0, show_joints: boo
         x, y, z = bone_lines(p, side)
         traces.append(go.Scatter3d(
             x=x, y=y, z=z, mode="lines", name=name, legendgroup=name, showlegend=legend and i == 0,
-            line={"color": style[side], "width": 7, "dash": style["dash"]}, opacity=style["opacity"],
+            line={"color": style[side], "width": 5, "dash": style["dash"]}, opacity=style["opacity"],
             hoverinfo="skip",
         ))
-    sizes = [4.0] * NUM_JOINTS
+    sizes = [JOINT_SIZE] * NUM_JOINTS  # drawn over the 5 px lines, so a little wider than them
     if highlight is not None:
-        sizes[int(highlight)] = 10.0
+        sizes[int(highlight)] = 2.5 * JOINT_SIZE
     traces.append(go.Scatter3d(
         x=p[:, 0], y=p[:, 1], z=p[:, 2], mode="markers", name=f"{name} joints", legendgroup=name,
         showlegend=False, visible=True if show_joints else False, text=list(JOINT_NAMES),
@@ -284,15 +286,15 @@ def _animation_controls(frame_ids: np.ndarray, duration_ms: int, redraw: bool = 
                         "transition": {"duration": 0}, "fromcurrent": True}]
     return {
         "updatemenus": [{
-            "type": "buttons", "direction": "left", "showactive": False, "x": 0.02, "y": 0.02,
-            "xanchor": "left", "yanchor": "bottom", "pad": {"r": 10, "t": 10},
+            "type": "buttons", "direction": "left", "showactive": False, "x": 0.0, "y": 0.0,
+            "xanchor": "left", "yanchor": "top", "pad": {"r": 10, "t": 0},
             "buttons": [
                 {"label": "\u25b6 play", "method": "animate", "args": args(None, duration_ms)},
                 {"label": "\u275a\u275a pause", "method": "animate", "args": args([None], 0)},
             ],
         }],
         "sliders": [{
-            "active": 0, "x": 0.2, "len": 0.78, "y": 0.02, "yanchor": "bottom",
+            "active": 0, "x": 0.2, "len": 0.78, "y": 0.0, "yanchor": "top",
             "currentvalue": {"prefix": "frame "}, "pad": {"t": 10},
             "steps": [{"label": str(int(t)), "method": "animate", "args": args([str(int(t))], 0)}
                       for t in frame_ids],
@@ -330,7 +332,7 @@ def skeleton_animation(poses, *, max_frames: int | None = 150, fps: float = 25.0
                     frames=[go.Frame(data=traces_at(t), name=str(int(t))) for t in ids])
     ranges = scene_ranges(*(to_plot_coords(s[ids]) for s in named.values()))
     fig.update_layout(scene=_scene_layout(ranges, view, unit), height=height, title=title,
-                      margin={"l": 0, "r": 0, "t": 40 if title else 10, "b": 0},
+                      margin={"l": 0, "r": 0, "t": 40 if title else 10, "b": CONTROLS_MARGIN},
                       legend={"x": 0.01, "y": 0.99},
                       **_animation_controls(ids, max(int(1000 * step / fps), 20)))
     return fig
@@ -403,6 +405,7 @@ def side_by_side_figure(keypoints_2d, poses_3d, *, max_frames: int | None = 120,
         scene=_scene_layout(ranges, "front", unit), height=height, title=title,
         xaxis={"range": xr, "constrain": "domain"},
         yaxis={"range": yr, "scaleanchor": "x", "scaleratio": 1, "title": {"text": "y (down)"}},
-        margin={"l": 40, "r": 0, "t": 60 if title else 40, "b": 10}, plot_bgcolor="#f8f8f8",
+        margin={"l": 40, "r": 0, "t": 60 if title else 40, "b": CONTROLS_MARGIN if len(ids) > 1 else 10},
+        plot_bgcolor="#f8f8f8",
     )
     return fig

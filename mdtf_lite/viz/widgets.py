@@ -18,7 +18,7 @@ import plotly.graph_objects as go
 
 from mdtf_lite.skeleton import JOINT_NAMES
 from mdtf_lite.viz.skeleton import (
-    SIDES, TRACES_PER_SKELETON, VIEWS, _as_named, _as_sequence, _axis_2d_ranges, bone_lines, scene_ranges,
+    JOINT_SIZE, SIDES, TRACES_PER_SKELETON, VIEWS, _as_named, _as_sequence, _axis_2d_ranges, bone_lines, scene_ranges,
     side_by_side_figure, skeleton_figure, to_plot_coords,
 )
 
@@ -123,8 +123,8 @@ class SkeletonViewer:
                                         name=f"{JOINT_NAMES[joint]} trajectory")
             for s in range(len(self._plot)):
                 markers = self.figure.data[self._offset + s * TRACES_PER_SKELETON + len(SIDES)]
-                sizes = [4.0] * len(JOINT_NAMES)
-                sizes[joint] = 10.0
+                sizes = [JOINT_SIZE] * len(JOINT_NAMES)
+                sizes[joint] = 2.5 * JOINT_SIZE
                 markers.marker.size = sizes
         self.show_frame(self.frame)
 

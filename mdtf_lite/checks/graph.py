@@ -1,0 +1,98 @@
+"""Auto-checkers for the skeleton-graph and fusion exercises (notebooks 04 and 05).
+
+Student function signatures (numpy or torch in, same kind out; shapes use the ``mdtf_lite`` glossary):
+
+    normalized_adjacency(adj)            adj (J, J) symmetric 0/1 numpy array -> (J, J) D^-1/2 A D^-1/2
+    reversed_adjacency(adj)              adj (J, J) for joint order 0..J-1 -> (J, J) for the reversed
+                                         order (position i holds joint J-1-i)
+    fusion_gate(x_joint, x_bone, weight, bias)
+                                         x_joint, x_bone (B, J, C) torch; weight (2, 2C), bias (2,)
+                                         -> (B, J, C): alpha = softmax([x_joint, x_bone] @ weight.T + bias)
+                                         over the last axis, out = alpha_0 x_joint + alpha_1 x_bone
+
+Every checker runs the student's function on seeded cases (the skeleton and random graphs without
+isolated nodes; random gates) and compares with the package's answer via ``run_check``.
+"""
+
+from __future__ import annotations
+
+from typing import Callable
+
+import numpy as np
+import torch
+
+from mdtf_lite.checks import run_check
+from mdtf_lite.skeleton import NUM_JOINTS, adjacency
+
+__all__ = ["check_normalized_adjacency", "check_reversed_adjacency", "check_fusion_gate",
+           "reference_normalized_adjacency", "reference_reversed_adjacency", "reference_fusion_gate"]
+
+
+def _random_graph(n: int, seed: int) -> np.ndarray:
+    """Random connected undirected 0/1 graph (a random tree plus a few extra edges), (n, n)."""
+    rng = np.random.default_rng(seed)
+    a = np.zeros((n, n))
+    for child in range(1, n):
+        parent = rng.integers(0, child)
+        a[parent, child] = a[child, parent] = 1.0
+    for _ in range(n // 3):
+        i, j = rng.choice(n, 2, replace=False)
+        a[i, j] = a[j, i] = 1.0
+    return a
+
+
+def _graph_cases() -> list[tuple[np.ndarray]]:
+    return [(adjacency(),), (adjacency(self_loops=True),), (_random_graph(7, 1),), (_random_graph(12, 2),)]
+
+
+def reference_normalized_adjacency(adj) -> np.ndarray:
+    from mdtf_lite.models.gcn import normalized_adjacency
+
+    return normalized_adjacency(adj)
+
+
+def reference_reversed_adjacency(adj) -> np.ndarray:
+    a = np.asarray(adj)
+    order = np.arange(a.shape[0])[::-1]
+    return a[order][:, order]
+
+
+def reference_fusion_gate(x_joint, x_bone, weight, bias) -> torch.Tensor:
+    from mdtf_lite.models.mdtf import FusionGate
+
+    gate = FusionGate(x_joint.shape[-1])
+    with torch.no_grad():
+        gate.proj.weight.copy_(weight)
+        gate.proj.bias.copy_(bias)
+        return gate(x_joint, x_bone)
+
+
+def check_normalized_adjacency(fn: Callable) -> None:
+    """``fn(adj (J, J)) -> D^-1/2 A D^-1/2``, D the diagonal degree matrix (row sums of A)."""
+    run_check("normalized_adjacency", fn, reference_normalized_adjacency, _graph_cases(), rtol=1e-6, atol=1e-8,
+              hint="Divide entry (i, j) by sqrt(deg_i * deg_j), deg = A.sum(1); row normalisation A / deg "
+                   "is a different (non-symmetric) matrix.")
+
+
+def check_reversed_adjacency(fn: Callable) -> None:
+    """``fn(adj (J, J)) -> adj re-indexed for the reversed joint order``."""
+    cases = [(adjacency(),)] + [(reference_normalized_adjacency(adjacency()),)] + _graph_cases()[2:]
+    run_check("reversed_adjacency", fn, reference_reversed_adjacency, cases, rtol=0, atol=0,
+              hint="Position i of the reversed sequence holds joint J-1-i, so entry (i, k) is A[J-1-i, J-1-k]: "
+                   "reverse BOTH the rows and the columns.")
+
+
+def check_fusion_gate(fn: Callable) -> None:
+    """``fn(x_joint, x_bone, weight (2, 2C), bias (2,)) -> (B, J, C)`` softmax-gated mix."""
+    cases = []
+    for seed, c in ((0, 4), (1, 8), (2, 16)):
+        g = torch.Generator().manual_seed(seed)
+        xj, xb = torch.randn(2, NUM_JOINTS, c, generator=g), torch.randn(2, NUM_JOINTS, c, generator=g)
+        cases.append((xj, xb, torch.randn(2, 2 * c, generator=g), torch.randn(2, generator=g)))
+    c = 8  # MDTF's initialisation: weight 0, bias 0.5 -> an exact 50/50 mix
+    g = torch.Generator().manual_seed(3)
+    cases.append((torch.randn(1, NUM_JOINTS, c, generator=g), torch.randn(1, NUM_JOINTS, c, generator=g),
+                  torch.zeros(2, 2 * c), torch.full((2,), 0.5)))
+    run_check("fusion_gate", fn, reference_fusion_gate, cases, rtol=1e-5, atol=1e-6,
+              hint="Concatenate [x_joint, x_bone] on the channel axis (joint first), apply the linear map, "
+                   "softmax over the 2 gate logits, then mix with alpha[..., 0:1] and alpha[..., 1:2].")

@@ -1,0 +1,51 @@
+"""Checkers for the metric exercises of notebook 07.
+
+    check_mpjpe(fn)    fn(pred, target) -> scalar: mean over all joints and poses of ||pred - target||
+                       pred, target: float64 numpy arrays (N, 17, 3)
+    check_p_mpjpe(fn)  fn(pred, target) -> scalar: MPJPE after the per-pose similarity Procrustes
+                       alignment (scale, proper rotation -- reflections NOT allowed -- and translation)
+                       pred, target: float64 numpy arrays (N, 17, 3)
+
+Both run the student's function on seeded cases (random poses; a rotated, scaled, shifted copy whose
+P2 is 0; a mirror image whose P2 is not) and compare with :mod:`mdtf_lite.eval.metrics`.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+from . import run_check
+from ..eval.metrics import mpjpe, p_mpjpe
+
+__all__ = ["check_mpjpe", "check_p_mpjpe"]
+
+
+def _rotation(angle: float) -> np.ndarray:
+    c, s = math.cos(angle), math.sin(angle)
+    return np.array([[c, 0.0, s], [0.0, 1.0, 0.0], [-s, 0.0, c]]) @ np.array([[1.0, 0, 0], [0, c, -s], [0, s, c]])
+
+
+def _cases(seed: int = 0) -> list[tuple[np.ndarray, np.ndarray]]:
+    rng = np.random.default_rng(seed)
+    target = rng.normal(size=(5, 17, 3))
+    noisy = target + 0.1 * rng.normal(size=target.shape)
+    similar = 1.7 * target @ _rotation(0.8) + np.array([0.3, -0.2, 1.0])  # P2 = 0
+    mirrored = target * np.array([-1.0, 1.0, 1.0])                           # P2 > 0 (no reflections)
+    return [(noisy, target), (similar, target), (mirrored, target), (rng.normal(size=(1, 17, 3)), target[:1])]
+
+
+def check_mpjpe(fn) -> None:
+    """Check ``fn(pred, target) -> float`` (MPJPE, Protocol 1) against the package on four cases."""
+    run_check("mpjpe", lambda p, t: float(fn(p, t)), lambda p, t: float(mpjpe(p, t)), _cases(),
+              rtol=1e-6, atol=1e-9,
+              hint="MPJPE is the Euclidean norm over the last axis (x, y, z), then the mean over joints and poses.")
+
+
+def check_p_mpjpe(fn) -> None:
+    """Check ``fn(pred, target) -> float`` (P-MPJPE, Protocol 2) against the package on four cases."""
+    run_check("p_mpjpe", lambda p, t: float(fn(p, t)), lambda p, t: float(p_mpjpe(p, t)), _cases(),
+              rtol=1e-5, atol=1e-7,
+              hint="Align each pose separately: centre both, SVD of pred_c^T target_c, fix the sign of the "
+                   "last singular direction when det < 0 (no reflections), scale = trace / ||pred_c||^2.")

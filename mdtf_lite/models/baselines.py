@@ -1,0 +1,72 @@
+"""Baselines at equal width and depth, on MDTF's own code path (same embedding, layers, head, checks).
+
+* ``PoseMambaLike``: plain bidirectional Mamba over joints and over frames, no GCN, no bone stream.
+  The real PoseMamba scans the whole T x 17 grid with a 4-way cross scan plus a 3x3 depthwise conv;
+  this factorised version isolates what MDTF adds (GCN + bone stream) on top of plain BiMamba.
+* ``MixSTELike``: spatial and temporal multi-head self-attention (MixSTE's alternating
+  spatial/temporal transformer), same pre-norm residual blocks and MLPs.  Its temporal cost grows as T^2.
+
+Both map x (B, T, 17, 3) -> (B, T, 17, 3).  Glossary (``mdtf_lite``): B batch, L length, C channels.
+"""
+
+from __future__ import annotations
+
+import torch
+import torch.nn as nn
+import torch.nn.functional as F
+
+from mdtf_lite.models.blocks import MambaBlock
+from mdtf_lite.models.config import ModelConfig
+from mdtf_lite.models.mdtf import MDTF
+
+__all__ = ["SelfAttention", "attention_block", "PoseMambaLike", "MixSTELike"]
+
+
+class SelfAttention(nn.Module):
+    """Multi-head self-attention, (B, L, C) -> (B, L, C); qkv Linear(C, 3C) and proj Linear(C, C) with bias."""
+
+    def __init__(self, dim: int, num_heads: int = 8):
+        super().__init__()
+        if dim % num_heads:
+            raise ValueError(f"SelfAttention: dim {dim} must be divisible by num_heads {num_heads}")
+        self.num_heads = num_heads
+        self.qkv = nn.Linear(dim, 3 * dim)
+        self.proj = nn.Linear(dim, dim)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        b, length, c = x.shape
+        q, k, v = self.qkv(x).reshape(b, length, 3, self.num_heads, c // self.num_heads).permute(2, 0, 3, 1, 4)
+        y = F.scaled_dot_product_attention(q, k, v)                # (B, heads, L, C / heads)
+        return self.proj(y.transpose(1, 2).reshape(b, length, c))
+
+
+def attention_block(dim: int, num_heads: int = 8, mlp_ratio: float = 2, drop_path: float = 0.0) -> MambaBlock:
+    """Pre-norm transformer block: the same residual block as MDTF with attention as the mixer."""
+    return MambaBlock(dim, mixer=SelfAttention(dim, num_heads), mlp_ratio=mlp_ratio, drop_path=drop_path)
+
+
+def _baseline_cfg(cfg: ModelConfig, arch: str) -> ModelConfig:
+    if cfg.bone_stream:
+        raise ValueError(f"the {arch} baseline has no bone stream: build it with get_config(..., arch={arch!r}) "
+                         "or set bone_stream=False")
+    return cfg
+
+
+class PoseMambaLike(MDTF):
+    """Plain spatial/temporal BiMamba lifter (cfg.spatial_mixer is forced to "none")."""
+
+    def __init__(self, cfg: ModelConfig):
+        cfg = _baseline_cfg(cfg, "posemamba")
+        super().__init__(cfg.replace(spatial_mixer="none", arch="posemamba"))
+
+
+class MixSTELike(MDTF):
+    """Spatial + temporal self-attention lifter (MixSTE-like), ``cfg.num_heads`` heads."""
+
+    def __init__(self, cfg: ModelConfig):
+        cfg = _baseline_cfg(cfg, "mixste").replace(arch="mixste")
+
+        def make(dp: float) -> MambaBlock:
+            return attention_block(cfg.dim, cfg.num_heads, cfg.mlp_ratio, dp)
+
+        super().__init__(cfg, make_spatial=make, make_temporal=make)

@@ -1,0 +1,48 @@
+"""CLI: ``python -m mdtf_lite.train --config configs/<name>.yaml [key=value ...] [--resume]``.
+
+Examples:
+    python -m mdtf_lite.train --config configs/bam-ci.yaml                 # stage 1, seconds
+    python -m mdtf_lite.train --config configs/ci.yaml epochs=3 lr=1e-3    # stage 2 with overrides
+    python -m mdtf_lite.train --config configs/default.yaml --resume       # continue an interrupted run
+    torchrun --nproc_per_node 2 -m mdtf_lite.train --config configs/ci.yaml   # DDP (gloo on CPU, nccl on GPU)
+
+Exit codes: 0 done, 2 bad config / checkpoint / data, 3 the loss diverged (NaN/Inf).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+
+
+def main(argv=None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m mdtf_lite.train", description=__doc__.split("\n")[0],
+                                     formatter_class=argparse.RawDescriptionHelpFormatter, epilog=__doc__)
+    parser.add_argument("--config", required=True, help="a YAML training config, e.g. configs/ci.yaml")
+    parser.add_argument("--resume", action="store_true", help="continue from the run's checkpoint if present")
+    parser.add_argument("overrides", nargs="*", help="key=value overrides (YAML values; dotted keys: model.dim=32)")
+    args = parser.parse_args(argv)
+
+    from .checkpoint import CheckpointError
+    from .config import ConfigError, load_config
+    from .loop import TrainingDiverged, fit
+
+    try:
+        cfg = load_config(args.config, args.overrides)
+        result = fit(cfg, resume=args.resume)
+    except TrainingDiverged as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 3
+    except (ConfigError, CheckpointError, FileNotFoundError, ValueError) as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    import os
+
+    if int(os.environ.get("RANK", "0")) == 0:
+        print(json.dumps({"checkpoint": str(result.checkpoint), "last": result.last}, indent=1))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

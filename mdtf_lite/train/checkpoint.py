@@ -1,0 +1,157 @@
+"""Checkpoints without pickle: safetensors for tensors, JSON for everything else, written atomically.
+
+A checkpoint is a folder:
+
+    model.safetensors   the weights (``state_dict``; a stage-2 model includes its frozen BAM under ``bam.``)
+    state.safetensors   optimiser moments and step counts, torch RNG state, the shuffling generator's state
+    state.json          optimiser hyper-parameters per group, scheduler state, epoch, loss/metric history
+    config.json         the TrainConfig, the model description (to rebuild it) and the latest metrics
+    manifest.json       SHA-256 of each file above (written last; checked on load)
+
+Saving writes a sibling temporary folder, then swaps it in with two renames, so an interruption at any
+moment leaves either the previous checkpoint or the new one -- never half of one (a leftover
+``<name>.old`` from a crash between the renames is picked up by :func:`resolve_checkpoint_dir`).
+Loading never unpickles: a corrupted or tampered file fails its hash or the safetensors parser and
+raises ``CheckpointError`` naming the file.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import shutil
+from pathlib import Path
+
+import torch
+from safetensors import SafetensorError
+from safetensors.torch import load_file, save_file
+
+__all__ = ["CheckpointError", "save_checkpoint", "read_checkpoint", "resolve_checkpoint_dir",
+           "optimizer_to_flat", "optimizer_from_flat", "FILES"]
+
+FILES = ("model.safetensors", "state.safetensors", "state.json", "config.json")
+FORMAT_VERSION = 1
+
+
+class CheckpointError(ValueError):
+    """A checkpoint that is missing, incomplete, corrupted, or from a different configuration."""
+
+
+def _sha256(path: Path) -> str:
+    h = hashlib.sha256()
+    with open(path, "rb") as f:
+        for chunk in iter(lambda: f.read(1 << 20), b""):
+            h.update(chunk)
+    return h.hexdigest()
+
+
+def optimizer_to_flat(optimizer: torch.optim.Optimizer) -> tuple[dict, dict]:
+    """Split ``optimizer.state_dict()`` into tensors (for safetensors) and JSON-able group settings.
+
+    Returns: ({"opt.<param index>.<name>": tensor}, {"param_groups": [...], "non_tensor_state": {...}}).
+    """
+    sd = optimizer.state_dict()
+    tensors, extra = {}, {}
+    for index, state in sd["state"].items():
+        for key, value in state.items():
+            if isinstance(value, torch.Tensor):
+                tensors[f"opt.{index}.{key}"] = value.detach().clone().contiguous()
+            else:
+                extra.setdefault(str(index), {})[key] = value
+    return tensors, {"param_groups": sd["param_groups"], "non_tensor_state": extra}
+
+
+def optimizer_from_flat(tensors: dict, meta: dict) -> dict:
+    """Inverse of :func:`optimizer_to_flat`: a state dict for ``optimizer.load_state_dict``."""
+    state: dict = {}
+    for name, value in tensors.items():
+        if not name.startswith("opt."):
+            continue
+        _, index, key = name.split(".", 2)
+        state.setdefault(int(index), {})[key] = value
+    for index, values in meta.get("non_tensor_state", {}).items():
+        state.setdefault(int(index), {}).update(values)
+    return {"state": state, "param_groups": meta["param_groups"]}
+
+
+def _write_json(path: Path, obj) -> None:
+    path.write_text(json.dumps(obj, indent=1, sort_keys=True, allow_nan=False))
+
+
+def save_checkpoint(folder, model_state: dict, state_tensors: dict, state_meta: dict, config: dict) -> Path:
+    """Write a checkpoint folder atomically (see the module docstring).  Returns the folder."""
+    folder = Path(folder)
+    folder.parent.mkdir(parents=True, exist_ok=True)
+    tmp = folder.with_name(f".{folder.name}.tmp-{os.getpid()}")
+    old = folder.with_name(f"{folder.name}.old")
+    shutil.rmtree(tmp, ignore_errors=True)
+    tmp.mkdir()
+    try:
+        save_file({k: v.detach().contiguous() for k, v in model_state.items()}, str(tmp / "model.safetensors"))
+        save_file({k: v.contiguous() for k, v in state_tensors.items()}, str(tmp / "state.safetensors"))
+        _write_json(tmp / "state.json", state_meta)
+        _write_json(tmp / "config.json", {**config, "format_version": FORMAT_VERSION})
+        _write_json(tmp / "manifest.json", {name: _sha256(tmp / name) for name in FILES})
+        for name in (*FILES, "manifest.json"):  # flush to disk before the swap
+            with open(tmp / name, "rb") as f:
+                os.fsync(f.fileno())
+        shutil.rmtree(old, ignore_errors=True)
+        if folder.exists():
+            folder.rename(old)
+        tmp.rename(folder)
+        shutil.rmtree(old, ignore_errors=True)
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+    return folder
+
+
+def resolve_checkpoint_dir(folder) -> Path:
+    """The folder to read: ``folder`` itself, or ``folder.old`` left by a crash during the swap."""
+    folder = Path(folder)
+    if (folder / "manifest.json").is_file():
+        return folder
+    old = folder.with_name(f"{folder.name}.old")
+    if not folder.exists() and (old / "manifest.json").is_file():
+        return old
+    if folder.is_file():
+        raise CheckpointError(f"{folder} is a file; a checkpoint is a folder holding model.safetensors, "
+                              "config.json, ... (written by mdtf_lite.train)")
+    if not folder.exists():
+        raise CheckpointError(f"no checkpoint at {folder}: train one first (python -m mdtf_lite.train "
+                              "--config configs/<name>.yaml) or check the path")
+    raise CheckpointError(f"{folder} is not a complete checkpoint (manifest.json missing): it was not written "
+                          "by mdtf_lite.train or an earlier save was interrupted; delete it and retrain")
+
+
+def read_checkpoint(folder, with_state: bool = True) -> dict:
+    """Read and verify a checkpoint folder without unpickling anything.
+
+    Returns: ``{"dir", "config", "model_state"[, "state_tensors", "state_meta"]}``.
+    Raises: CheckpointError for a missing/incomplete/corrupted checkpoint.
+    """
+    folder = resolve_checkpoint_dir(folder)
+    try:
+        manifest = json.loads((folder / "manifest.json").read_text())
+    except (OSError, json.JSONDecodeError) as exc:
+        raise CheckpointError(f"{folder}/manifest.json is unreadable ({exc}); the checkpoint is corrupted") from exc
+    needed = FILES if with_state else ("model.safetensors", "config.json")
+    for name in needed:
+        path = folder / name
+        if not path.is_file():
+            raise CheckpointError(f"checkpoint {folder} lacks {name}; it is incomplete: retrain or restore it")
+        if manifest.get(name) != _sha256(path):
+            raise CheckpointError(f"checkpoint file {path} does not match its recorded SHA-256: the file is "
+                                  "corrupted or was modified; retrain or restore it")
+    try:
+        out = {"dir": folder, "config": json.loads((folder / "config.json").read_text()),
+               "model_state": load_file(str(folder / "model.safetensors"))}
+        if with_state:
+            out["state_tensors"] = load_file(str(folder / "state.safetensors"))
+            out["state_meta"] = json.loads((folder / "state.json").read_text())
+    except (SafetensorError, json.JSONDecodeError, OSError) as exc:
+        raise CheckpointError(f"checkpoint {folder} could not be parsed ({exc}); it is corrupted") from exc
+    if out["config"].get("format_version") != FORMAT_VERSION:
+        raise CheckpointError(f"checkpoint {folder} has format version {out['config'].get('format_version')}, "
+                              f"this mdtf_lite reads version {FORMAT_VERSION}")
+    return out

@@ -1,0 +1,222 @@
+"""The training configuration: one dataclass for both stages, loaded from YAML, validated strictly.
+
+    cfg = load_config("configs/ci.yaml", overrides=["epochs=3", "model.dim=16"])
+    cfg = TrainConfig(stage="bam", name="bam-demo", epochs=2)          # or directly in Python
+
+A typo (``epoch: 3``) or a wrong type (``lr: fast``) raises ``ConfigError`` naming the key and what is
+expected, before any data is loaded or any weight is built.  ``model`` and ``data`` are dicts passed to
+``mdtf_lite.models`` / ``mdtf_lite.data.load_clips``; their keys are validated by those functions.
+
+Stage 1 (``stage: bam``) trains the Bone Aware Module with cross-entropy on theta classes.
+Stage 2 (``stage: mdtf``) trains MDTF (or a baseline) with L = MPJPE + 0.5 N-MPJPE + 20 velocity error,
+the BAM of ``bam_checkpoint`` attached and frozen when the model has a bone stream.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import typing
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import yaml
+
+__all__ = ["TrainConfig", "ConfigError", "load_config", "apply_overrides", "STAGES", "RESUME_MAY_CHANGE"]
+
+STAGES = ("bam", "mdtf")
+
+#: fields that may differ between a checkpoint and the config resuming it (they do not change the maths).
+RESUME_MAY_CHANGE = ("epochs", "progress", "out_dir", "num_threads", "checkpoint_every")
+
+
+class ConfigError(ValueError):
+    """A training config with an unknown key, a wrong type or an impossible value."""
+
+
+@dataclass
+class TrainConfig:
+    """Everything that defines a training run (saved inside every checkpoint).
+
+    Attributes:
+        name: run name; checkpoints go to ``<run_dir>/checkpoints/<name>`` unless ``out_dir`` is set.
+        stage: "bam" (stage 1) or "mdtf" (stage 2).
+        model: stage 1: BoneAwareModule kwargs (``widths``, ``num_bins``, ``d_state``, ...) plus optional
+            ``variant: classes|continuous``; stage 2: the YAML form of ``mdtf_lite.models.build_model``
+            (``{preset: cpu, ablation: no_gcn, dim: 32, ...}``).
+        data: keyword arguments of ``mdtf_lite.data.load_clips`` (``source``, ``frames``, ``keypoints``,
+            ``target``, ``max_clips``, ...); ``split`` is set by the loop.
+        val_data: overrides of ``data`` for the validation split (e.g. ``{max_clips: 64}``).
+        epochs, batch_size: the schedule (batch_size is the GLOBAL batch; DDP splits it across ranks).
+        lr, weight_decay, lr_decay: AdamW and the per-epoch exponential decay (lr *= lr_decay each epoch).
+        loss_weights: stage 2 weights of ``mpjpe``, ``n_mpjpe``, ``velocity``.
+        flip_augment: random horizontal flip (p = 0.5) of training clips.
+        flip_test: flip test-time augmentation during validation.
+        steps_per_epoch: cap on optimiser steps per epoch (None = one pass over the training clips).
+        val_every: validate every this many epochs (0 = never; the last epoch always validates).
+        checkpoint_every: save every this many epochs (the last epoch is always saved).
+        grad_clip: max gradient norm (None = no clipping).
+        seed: seeds the weights, the shuffling, the flips and drop-path.
+        bam_checkpoint: stage 2: the stage-1 checkpoint (a folder, or a name under <run_dir>/checkpoints).
+        out_dir: checkpoint folder override.
+        num_threads: torch CPU threads (None = torch's default).
+        progress: show a tqdm bar.
+    """
+
+    name: str = "run"
+    stage: str = "mdtf"
+    model: dict = field(default_factory=dict)
+    data: dict = field(default_factory=dict)
+    val_data: dict = field(default_factory=dict)
+    epochs: int = 1
+    batch_size: int = 16
+    lr: float = 5e-4
+    weight_decay: float = 0.01
+    lr_decay: float = 0.99
+    loss_weights: dict = field(default_factory=lambda: {"mpjpe": 1.0, "n_mpjpe": 0.5, "velocity": 20.0})
+    flip_augment: bool = True
+    flip_test: bool = True
+    steps_per_epoch: typing.Optional[int] = None
+    val_every: int = 1
+    checkpoint_every: int = 1
+    grad_clip: typing.Optional[float] = None
+    seed: int = 0
+    bam_checkpoint: typing.Optional[str] = None
+    out_dir: typing.Optional[str] = None
+    num_threads: typing.Optional[int] = None
+    progress: bool = True
+
+    def __post_init__(self):
+        _check_types(self)
+        problems = []
+        if self.stage not in STAGES:
+            problems.append(f"stage={self.stage!r} must be one of {STAGES}")
+        for key in ("epochs", "batch_size"):
+            if getattr(self, key) < 1:
+                problems.append(f"{key}={getattr(self, key)} must be >= 1")
+        if self.lr <= 0:
+            problems.append(f"lr={self.lr} must be > 0")
+        if not 0 < self.lr_decay <= 1:
+            problems.append(f"lr_decay={self.lr_decay} must be in (0, 1]")
+        if self.weight_decay < 0:
+            problems.append(f"weight_decay={self.weight_decay} must be >= 0")
+        if self.steps_per_epoch is not None and self.steps_per_epoch < 1:
+            problems.append(f"steps_per_epoch={self.steps_per_epoch} must be >= 1 or null")
+        if self.val_every < 0 or self.checkpoint_every < 1:
+            problems.append("val_every must be >= 0 and checkpoint_every >= 1")
+        unknown_w = sorted(set(self.loss_weights) - {"mpjpe", "n_mpjpe", "velocity"})
+        if unknown_w:
+            problems.append(f"loss_weights has unknown terms {unknown_w}; known: mpjpe, n_mpjpe, velocity")
+        if "split" in self.data or "split" in self.val_data:
+            problems.append("data.split is set by the training loop (train/test); remove it")
+        if not self.name or "/" in self.name:
+            problems.append(f"name={self.name!r} must be a non-empty folder name without '/'")
+        if problems:
+            raise ConfigError("invalid training config: " + "; ".join(problems))
+
+    def to_dict(self) -> dict:
+        return dataclasses.asdict(self)
+
+    def replace(self, **changes) -> "TrainConfig":
+        """A validated copy with some fields changed."""
+        d = self.to_dict()
+        _check_known(changes)
+        d.update(changes)
+        return TrainConfig(**d)
+
+    def math_fields(self) -> dict:
+        """The fields that determine the trained weights (compared when resuming)."""
+        return {k: v for k, v in self.to_dict().items() if k not in RESUME_MAY_CHANGE}
+
+
+def _check_known(d: dict) -> None:
+    known = [f.name for f in dataclasses.fields(TrainConfig)]
+    unknown = sorted(set(d) - set(known))
+    if unknown:
+        import difflib
+
+        hints = [f"{u!r} (did you mean {difflib.get_close_matches(u, known, 1)[0]!r}?)"
+                 if difflib.get_close_matches(u, known, 1) else repr(u) for u in unknown]
+        raise ConfigError(f"unknown training config key(s): {', '.join(hints)}; known keys: {known}")
+
+
+def _type_ok(value, hint) -> bool:
+    origin = typing.get_origin(hint)
+    if origin is typing.Union:
+        return any(_type_ok(value, h) for h in typing.get_args(hint))
+    if hint is type(None):
+        return value is None
+    if hint is float:
+        return isinstance(value, (int, float)) and not isinstance(value, bool)
+    if hint is int:
+        return isinstance(value, int) and not isinstance(value, bool)
+    return isinstance(value, hint)
+
+
+def _check_types(cfg: TrainConfig) -> None:
+    hints = typing.get_type_hints(TrainConfig)
+    wrong = []
+    for f in dataclasses.fields(cfg):
+        value, hint = getattr(cfg, f.name), hints[f.name]
+        wants_float = hint is float or (typing.get_origin(hint) is typing.Union and float in typing.get_args(hint))
+        if wants_float and isinstance(value, str):
+            try:  # YAML 1.1 reads "5e-4" (no dot) as a string: accept it as the number it spells
+                value = float(value)
+                setattr(cfg, f.name, value)
+            except ValueError:
+                pass
+        if not _type_ok(value, hint):
+            wrong.append(f"{f.name}={value!r} should be {getattr(hint, '__name__', str(hint))} "
+                         f"(got {type(value).__name__})")
+        elif wants_float and isinstance(value, int):
+            setattr(cfg, f.name, float(value))
+    for key in ("model", "data", "val_data", "loss_weights"):
+        if any(not isinstance(k, str) for k in getattr(cfg, key)):
+            wrong.append(f"{key} keys must be strings")
+    if wrong:
+        raise ConfigError("wrong type in training config: " + "; ".join(wrong))
+
+
+def apply_overrides(d: dict, overrides) -> dict:
+    """Apply ``key=value`` strings (values parsed as YAML; dotted keys reach into dicts) to a config dict.
+
+    ``["epochs=3", "model.dim=16", "data.max_clips=null"]`` -> a new dict.
+    """
+    d = {k: (dict(v) if isinstance(v, dict) else v) for k, v in d.items()}
+    for item in overrides or ():
+        if "=" not in item:
+            raise ConfigError(f"override {item!r} must look like key=value (e.g. epochs=3 or model.dim=16)")
+        key, text = item.split("=", 1)
+        value = yaml.safe_load(text) if text.strip() else None
+        parts = key.strip().split(".")
+        target = d
+        for p in parts[:-1]:
+            if p not in target:
+                target[p] = {}
+            if not isinstance(target[p], dict):
+                raise ConfigError(f"override {item!r}: {p!r} is not a section")
+            target[p] = dict(target[p])
+            target = target[p]
+        target[parts[-1]] = value
+    return d
+
+
+def load_config(path, overrides=None) -> TrainConfig:
+    """Read a YAML training config, apply ``key=value`` overrides, validate.
+
+    Raises: FileNotFoundError (names the path and the available configs), ConfigError.
+    """
+    path = Path(path)
+    if not path.is_file():
+        folder = path.parent if path.parent.is_dir() else None
+        have = sorted(p.name for p in folder.glob("*.yaml")) if folder else []
+        raise FileNotFoundError(f"training config {path} not found" + (f"; available in {folder}: {have}" if have else ""))
+    try:
+        d = yaml.safe_load(path.read_text()) or {}
+    except yaml.YAMLError as exc:
+        raise ConfigError(f"{path} is not valid YAML: {exc}") from exc
+    if not isinstance(d, dict):
+        raise ConfigError(f"{path} must hold a mapping of config keys, got {type(d).__name__}")
+    d = apply_overrides(d, overrides)
+    d.setdefault("name", path.stem)
+    _check_known(d)
+    return TrainConfig(**d)

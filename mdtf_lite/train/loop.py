@@ -1,0 +1,350 @@
+"""The one training loop, for both stages, on one process or many (DDP), resumable bit for bit.
+
+    from mdtf_lite.train import TrainConfig, fit
+    result = fit(TrainConfig(stage="bam", name="bam-ci", data={"frames": 27, "max_clips": 256}, epochs=2))
+    result.model, result.history, result.checkpoint
+
+What one epoch does (same code for stage 1 and stage 2):
+
+1. a permutation of the training clips from a seeded ``torch.Generator`` (its state is checkpointed);
+2. for each global batch of ``batch_size`` clips: random horizontal flips (p = 0.5, same generator),
+   forward, loss (stage 1: BAM cross-entropy; stage 2: MPJPE + 0.5 N-MPJPE + 20 velocity), a NaN/Inf
+   check, backward, optional gradient clipping, AdamW step;
+3. ``lr *= lr_decay`` (ExponentialLR, once per epoch);
+4. validation every ``val_every`` epochs (stage 1: theta-class accuracy; stage 2: P1/P2 in mm, per
+   action then averaged), optionally with flip test-time augmentation;
+5. a checkpoint (weights, optimiser, scheduler, RNG states, history) every ``checkpoint_every`` epochs.
+
+Resuming (``resume=True``) restores all of that state and continues with the next epoch, so the final
+weights are bit-identical to an uninterrupted run on CPU (tests/test_train_resume.py checks it).
+
+Data parallel: launched with ``torchrun --nproc_per_node K python -m mdtf_lite.train ...``, each rank
+takes every K-th clip of the same global batch and DDP averages the gradients, so with ``batch_size``
+divisible by K one step equals the single-process step up to floating-point summation order.  Known
+batch-split difference: BatchNorm layers (the GCN's) see per-rank statistics (batch_size / K clips).
+Only rank 0 writes checkpoints and shows the progress bar.
+"""
+
+from __future__ import annotations
+
+import math
+import os
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Callable, Sequence
+
+import numpy as np
+import torch
+
+from .. import paths
+from ..eval.protocols import flip_poses, predict
+from .build import build_stage_model
+from .checkpoint import CheckpointError, optimizer_from_flat, optimizer_to_flat, read_checkpoint, save_checkpoint
+from .config import RESUME_MAY_CHANGE, TrainConfig
+from .losses import pose_loss
+
+__all__ = ["fit", "FitResult", "TrainingDiverged", "checkpoint_dir", "load_split", "validate"]
+
+
+class TrainingDiverged(RuntimeError):
+    """The loss became NaN or Inf; the last good checkpoint is kept."""
+
+
+@dataclass
+class FitResult:
+    """What :func:`fit` returns: the trained model (unwrapped, eval mode), its history and checkpoint."""
+
+    model: torch.nn.Module
+    config: TrainConfig
+    history: list = field(default_factory=list)
+    checkpoint: Path | None = None
+
+    @property
+    def last(self) -> dict:
+        return self.history[-1] if self.history else {}
+
+
+def checkpoint_dir(cfg: TrainConfig) -> Path:
+    """Where ``cfg``'s checkpoint lives: ``out_dir`` or ``<run_dir>/checkpoints/<name>``."""
+    return Path(cfg.out_dir).expanduser() if cfg.out_dir else paths.run_dir() / "checkpoints" / cfg.name
+
+
+# ------------------------------------------------------------------------------------------ data
+def load_split(cfg: TrainConfig, split: str):
+    """The ``ClipDataset`` of ``split`` ("train" or "test") from ``mdtf_lite.data.load_clips``."""
+    from ..data import load_clips
+
+    kwargs = dict(cfg.data)
+    if split != "train":
+        kwargs.update(cfg.val_data)
+    try:
+        ds = load_clips(split=split, **kwargs)
+    except TypeError as exc:
+        raise ValueError(f"data config {kwargs} does not fit mdtf_lite.data.load_clips ({exc})") from exc
+    if len(ds) == 0:
+        raise ValueError(f"the {split} split of {kwargs} is empty: check data.source / subjects / max_clips "
+                         "and that the dataset exists (python -m data_tools make-default)")
+    return ds
+
+
+def _tensors(ds) -> tuple[torch.Tensor, torch.Tensor]:
+    x = torch.as_tensor(np.asarray(ds.inputs), dtype=torch.float32)
+    y = torch.as_tensor(np.asarray(ds.targets), dtype=torch.float32)
+    if x.ndim != 4 or x.shape[2:] != (17, 3) or y.shape != x.shape:
+        raise ValueError(f"dataset inputs {tuple(x.shape)} / targets {tuple(y.shape)} must both be (N, T, 17, 3)")
+    if not (torch.isfinite(x).all() and torch.isfinite(y).all()):
+        raise ValueError("dataset holds NaN/Inf inputs or targets; fix the data (missing joints must be "
+                         "filled or their clips dropped) before training")
+    return x, y
+
+
+def mm_per_unit(ds) -> np.ndarray | float:
+    """Millimetres per target unit: 1000 for camera metres; per clip/frame for normalised 2.5D targets."""
+    scale = getattr(ds, "mm_per_unit", None)
+    if scale is not None:
+        return np.asarray(scale, dtype=np.float64)
+    target = getattr(ds, "target", "camera")
+    if target == "camera":
+        return 1000.0
+    raise ValueError(f"the dataset's targets are {target!r}; it must expose mm_per_unit (N,) or (N, T) "
+                     "(2.5d_factor * w / 2) to report millimetres")
+
+
+# ------------------------------------------------------------------------------------ validation
+def validate(model: torch.nn.Module, stage: str, ds, flip: bool = True, batch_size: int = 64) -> dict:
+    """Validation metrics of ``model`` on ``ds``: stage "bam" -> accuracy/loss; "mdtf" -> P1/P2 (mm)."""
+    x, y = _tensors(ds)
+    if stage == "bam":
+        from ..bones import theta_labels, theta_to_bin
+        from ..models.bam import ContinuousBAM, sincos_to_theta
+
+        out = predict(model, x, batch_size, flip=flip, output="joint_scores")
+        continuous = isinstance(model, ContinuousBAM)
+        num_bins = getattr(model, "num_bins", 6)
+        classes = theta_to_bin(sincos_to_theta(out), num_bins) if continuous else out.argmax(-1)
+        labels = theta_labels(y, num_bins)
+        with torch.no_grad():
+            loss = float(model.loss(out, y))
+        return {"val_loss": loss, "val_accuracy": float((classes[..., 1:] == labels[..., 1:]).float().mean())}
+    from ..eval.protocols import pose_errors_mm, summarise_errors
+
+    pred = predict(model, x, batch_size, flip=flip)
+    errors = pose_errors_mm(pred, y, mm_per_unit(ds))
+    table = summarise_errors(errors, ds.meta["action"])
+    return {"val_p1_mm": table["p1_mm"], "val_p2_mm": table["p2_mm"]}
+
+
+# --------------------------------------------------------------------------------------- helpers
+def _dist_info() -> tuple[int, int, bool]:
+    """(rank, world size, whether this call initialised the process group)."""
+    import torch.distributed as dist
+
+    world = int(os.environ.get("WORLD_SIZE", "1"))
+    if world <= 1:
+        return 0, 1, False
+    created = False
+    if not dist.is_initialized():
+        dist.init_process_group(backend="nccl" if torch.cuda.is_available() else "gloo")
+        created = True
+    return dist.get_rank(), dist.get_world_size(), created
+
+
+def _all_mean(value: torch.Tensor, world: int) -> torch.Tensor:
+    if world == 1:
+        return value
+    import torch.distributed as dist
+
+    value = value.detach().clone()
+    dist.all_reduce(value)
+    return value / world
+
+
+def _barrier(world: int) -> None:
+    if world > 1:
+        import torch.distributed as dist
+
+        dist.barrier()
+
+
+def _math_differences(saved: dict, cfg: TrainConfig) -> list[str]:
+    now = cfg.math_fields()
+    saved = {k: v for k, v in saved.items() if k not in RESUME_MAY_CHANGE}
+    keys = sorted(set(now) | set(saved))
+    return [f"{k}: checkpoint {saved.get(k)!r} vs config {now.get(k)!r}" for k in keys if saved.get(k) != now.get(k)]
+
+
+def _save(folder: Path, cfg: TrainConfig, model, description, optimizer, scheduler, generator, epoch, history):
+    opt_tensors, opt_meta = optimizer_to_flat(optimizer)
+    state_tensors = {**opt_tensors, "rng.torch": torch.get_rng_state(), "rng.shuffle": generator.get_state()}
+    state_meta = {"epoch": epoch, "optimizer": opt_meta, "scheduler": scheduler.state_dict(), "history": history}
+    config = {"train_config": cfg.to_dict(), "model": description, "epoch": epoch,
+              "metrics": history[-1] if history else {}}
+    return save_checkpoint(folder, model.state_dict(), state_tensors, state_meta, config)
+
+
+def _restore(folder: Path, cfg: TrainConfig, model, optimizer, scheduler, generator) -> tuple[int, list]:
+    ckpt = read_checkpoint(folder)
+    saved_cfg = ckpt["config"].get("train_config", {})
+    diffs = _math_differences(saved_cfg, cfg)
+    if diffs:
+        raise CheckpointError(f"cannot resume from {ckpt['dir']}: it was trained with a different config "
+                              f"({'; '.join(diffs)}). Resume with the same config (only {RESUME_MAY_CHANGE} may "
+                              "change), or start a fresh run with a new name / out_dir")
+    from .build import _load_weights
+
+    _load_weights(model, ckpt["model_state"], ckpt["dir"])
+    meta = ckpt["state_meta"]
+    optimizer.load_state_dict(optimizer_from_flat(ckpt["state_tensors"], meta["optimizer"]))
+    scheduler.load_state_dict(meta["scheduler"])
+    torch.set_rng_state(ckpt["state_tensors"]["rng.torch"])
+    generator.set_state(ckpt["state_tensors"]["rng.shuffle"])
+    return int(meta["epoch"]), list(meta["history"])
+
+
+def _batches(n: int, batch_size: int, steps_cap: int | None) -> int:
+    steps = max(1, n // batch_size) if n >= batch_size else 1
+    return min(steps, steps_cap) if steps_cap else steps
+
+
+# ------------------------------------------------------------------------------------------ fit
+def fit(cfg: TrainConfig, resume: bool = False, train_set=None, val_set=None,
+        callbacks: Sequence[Callable[[dict], None]] = ()) -> FitResult:
+    """Train ``cfg`` and return the model, its per-epoch history and its checkpoint folder.
+
+    Args:
+        cfg: the run (see ``TrainConfig``).
+        resume: continue from ``checkpoint_dir(cfg)`` if a checkpoint is there (else start fresh).
+        train_set, val_set: datasets with ``inputs``/``targets`` (N, T, 17, 3) and ``meta["action"]``;
+            default: ``load_clips`` with ``cfg.data`` (and ``cfg.val_data``) for "train" / "test".
+        callbacks: called on rank 0 with each epoch's record (``epoch``, ``train_loss``, ``lr``,
+            ``frames_per_s``, ``seconds``, validation metrics) -- e.g. a live loss plot.
+
+    Raises:
+        TrainingDiverged: the loss became NaN/Inf (the last good checkpoint is left in place).
+        CheckpointError: ``resume`` with a checkpoint of another config, or a corrupted one.
+        ValueError: empty splits, bad data, invalid model config.
+    """
+    if isinstance(cfg, dict):
+        from .config import _check_known
+
+        _check_known(cfg)
+        cfg = TrainConfig(**cfg)
+    if cfg.num_threads:
+        torch.set_num_threads(cfg.num_threads)
+    rank, world, created_group = _dist_info()
+    try:
+        return _fit(cfg, resume, train_set, val_set, callbacks, rank, world)
+    finally:
+        if created_group:
+            import torch.distributed as dist
+
+            dist.destroy_process_group()
+
+
+def _fit(cfg, resume, train_set, val_set, callbacks, rank, world) -> FitResult:
+    train_set = train_set if train_set is not None else load_split(cfg, "train")
+    x_all, y_all = _tensors(train_set)
+    if len(x_all) == 0:
+        raise ValueError("the training split is empty")
+    do_val = cfg.val_every > 0
+    if do_val and val_set is None:
+        val_set = load_split(cfg, "test")
+
+    torch.manual_seed(cfg.seed)                       # same initial weights on every rank
+    model, description = build_stage_model(cfg)
+    model.train()
+    trainable = [p for p in model.parameters() if p.requires_grad]
+    optimizer = torch.optim.AdamW(trainable, lr=cfg.lr, weight_decay=cfg.weight_decay)
+    scheduler = torch.optim.lr_scheduler.ExponentialLR(optimizer, gamma=cfg.lr_decay)
+    generator = torch.Generator().manual_seed(cfg.seed)
+    folder = checkpoint_dir(cfg)
+    start_epoch, history = 0, []
+    if resume:
+        if (folder / "manifest.json").is_file() or folder.with_name(folder.name + ".old").is_dir():
+            start_epoch, history = _restore(folder, cfg, model, optimizer, scheduler, generator)
+            if rank == 0:
+                print(f"resumed {cfg.name} from {folder} after epoch {start_epoch}")
+        elif rank == 0:
+            print(f"--resume: no checkpoint at {folder} yet, starting from scratch")
+
+    net = model
+    if world > 1:
+        from torch.nn.parallel import DistributedDataParallel
+
+        net = DistributedDataParallel(model)
+    frames = x_all.shape[1]
+    steps = _batches(len(x_all), cfg.batch_size, cfg.steps_per_epoch)
+    global_batch = min(cfg.batch_size, len(x_all))
+    if global_batch % world and rank == 0:
+        print(f"note: batch_size {global_batch} is not divisible by {world} ranks; ranks get unequal shares")
+    show_bar = cfg.progress and rank == 0
+    saved_at = folder if (folder / "manifest.json").is_file() and resume else None
+
+    for epoch in range(start_epoch, cfg.epochs):
+        t0 = time.perf_counter()
+        perm = torch.randperm(len(x_all), generator=generator)
+        loss_sum, term_sums = 0.0, {}
+        bar = None
+        if show_bar:
+            from tqdm.auto import tqdm
+
+            bar = tqdm(total=steps, desc=f"{cfg.name} epoch {epoch + 1}/{cfg.epochs}", leave=False)
+        for step in range(steps):
+            idx = perm[step * global_batch:(step + 1) * global_batch]
+            flips = torch.rand(len(idx), generator=generator) < 0.5
+            idx, flips = idx[rank::world], flips[rank::world]
+            xb, yb = x_all[idx], y_all[idx]
+            if cfg.flip_augment and flips.any():
+                xb, yb = xb.clone(), yb.clone()
+                xb[flips], yb[flips] = flip_poses(xb[flips]), flip_poses(yb[flips])
+            out = net(xb)
+            if cfg.stage == "bam":
+                loss, terms = model.loss(out, yb), {}
+            else:
+                loss, terms = pose_loss(out, yb, cfg.loss_weights)
+            global_loss = float(_all_mean(loss.detach(), world))
+            if not math.isfinite(global_loss):
+                where = f"epoch {epoch + 1}, step {step + 1}"
+                kept = f"the last good checkpoint is kept at {saved_at}" if saved_at else "no checkpoint was written yet"
+                raise TrainingDiverged(f"{cfg.name}: the loss became {global_loss} at {where}; {kept}. "
+                                       f"Lower lr (now {scheduler.get_last_lr()[0]:.3g}), set grad_clip, or check "
+                                       "the data for extreme values")
+            optimizer.zero_grad(set_to_none=True)
+            loss.backward()
+            if cfg.grad_clip:
+                torch.nn.utils.clip_grad_norm_(trainable, cfg.grad_clip)
+            optimizer.step()
+            loss_sum += global_loss
+            for k, v in terms.items():
+                term_sums[k] = term_sums.get(k, 0.0) + v
+            if bar is not None:
+                rate = (step + 1) * global_batch * frames / (time.perf_counter() - t0)
+                bar.set_postfix(loss=f"{loss_sum / (step + 1):.4f}", frames_per_s=f"{rate:.0f}")
+                bar.update()
+        if bar is not None:
+            bar.close()
+        lr_used = scheduler.get_last_lr()[0]
+        scheduler.step()
+        seconds = time.perf_counter() - t0
+        rec = {"epoch": epoch + 1, "train_loss": loss_sum / steps, "lr": lr_used, "seconds": seconds,
+               "frames_per_s": steps * global_batch * frames / seconds}
+        rec.update({f"train_{k}": v / steps for k, v in term_sums.items()})
+        last = epoch + 1 == cfg.epochs
+        if do_val and ((epoch + 1) % cfg.val_every == 0 or last):
+            if rank == 0:
+                rec.update(validate(model, cfg.stage, val_set, flip=cfg.flip_test))
+            _barrier(world)
+        history.append(rec)
+        if rank == 0:
+            shown = ", ".join(f"{k} {v:.4g}" for k, v in rec.items() if k != "epoch")
+            if cfg.progress:
+                print(f"[{cfg.name}] epoch {epoch + 1}/{cfg.epochs}: {shown}")
+            if (epoch + 1) % cfg.checkpoint_every == 0 or last:
+                saved_at = _save(folder, cfg, model, description, optimizer, scheduler, generator, epoch + 1, history)
+            for cb in callbacks:
+                cb(rec)
+        _barrier(world)
+    model.eval()
+    return FitResult(model=model, config=cfg, history=history,
+                     checkpoint=folder if (folder / "manifest.json").is_file() else None)

@@ -1,0 +1,77 @@
+"""Real-browser check: an executed notebook's HTML export, opened in headless Chromium, draws the skeletons.
+
+The test executes a small notebook that uses the package's figures exactly like the series does
+(``setup_notebook_plotting()`` then figures as cell results), exports it with the series runner's
+exporter, and opens it in Chromium.  Screenshots stay in ``runs/browser_check/`` for people to look at.
+An empty figure on the same page must come out blank, so the ink measure can tell drawn from not drawn.
+
+Skips (with the install command) when Chromium, chromedriver or selenium is absent; CI installs them.
+"""
+
+from pathlib import Path
+
+import pytest
+
+from mdtf_lite.paths import runs_dir
+from mdtf_lite.viz.browser import find_chromium
+
+pytestmark = pytest.mark.skipif(
+    find_chromium() is None,
+    reason="headless Chromium not installed: apt-get install -y chromium chromium-driver (CI does this)",
+)
+
+CELLS = [
+    """import numpy as np
+import plotly.graph_objects as go
+from mdtf_lite.skeleton import rest_pose
+from mdtf_lite.viz import setup_notebook_plotting, skeleton_figure, skeleton_animation, side_by_side_figure
+setup_notebook_plotting()""",
+    """pose = rest_pose()  # standing, facing the camera, metres, camera frame (y down)
+t = np.arange(40)[:, None, None]
+clip = pose + 0.03 * np.sin(t / 4) * np.array([1.0, 0.0, 0.5])""",
+    "skeleton_figure(pose, title='standing')",
+    "skeleton_animation(clip, max_frames=20, title='swaying')",
+    "side_by_side_figure(clip[..., :2] / (3 + clip[..., 2:]), clip, max_frames=10)",
+    "go.Figure(layout=dict(title='deliberately empty'))",
+]
+
+
+@pytest.fixture(scope="module")
+def exported_page(tmp_path_factory):
+    import nbformat
+    from nbclient import NotebookClient
+
+    from mdtf_lite.series import export_html
+
+    nb = nbformat.v4.new_notebook()
+    nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
+    nb.cells = [nbformat.v4.new_code_cell(src) for src in CELLS]
+    NotebookClient(nb, kernel_name="python3", timeout=300).execute()
+    path = tmp_path_factory.mktemp("browser") / "browser_smoke.ipynb"
+    nbformat.write(nb, path)
+    return export_html(path)
+
+
+def test_exported_page_embeds_plotlyjs_once(exported_page):
+    text = Path(exported_page).read_text()
+    # the plotly.js bundle starts with its licence banner; one copy, however many figures
+    assert text.count("* plotly.js v") == 1
+    assert text.count("Plotly.newPlot(") >= 4
+
+
+def test_skeletons_render_in_headless_chromium(exported_page):
+    from mdtf_lite.viz.browser import check_html
+
+    report = check_html(exported_page, runs_dir() / "browser_check")
+    figs = report.figures
+    assert len(figs) == 4, f"expected 4 figures on the page, got {len(figs)}: {report}"
+    assert not report.js_errors, f"JavaScript errors: {report.js_errors}"
+    assert not report.failed_requests, f"the page fetched something from the network: {report.failed_requests}"
+    skeletons, empty = figs[:3], figs[3]
+    assert all(f.is3d for f in skeletons), "the skeleton figures must have a WebGL 3D canvas"
+    for f in skeletons:
+        assert f.ink > 0.001, f"figure {f.index} looks blank (ink {f.ink:.4f}); see {f.screenshot}"
+        assert Path(f.screenshot).stat().st_size > 5000
+    assert skeletons[1].frames == 20 and skeletons[2].frames == 10
+    assert empty.ink < 0.0002, f"an empty figure measured ink {empty.ink}: the measure cannot tell blank pages"
+    assert any("looks blank" in p for p in report.problems()), "the empty figure must be flagged as blank"

@@ -1,0 +1,71 @@
+"""selective_scan's dispatcher: backend choice, clear errors for bad inputs and unavailable backends."""
+
+import os
+
+import pytest
+import torch
+from ssm_helpers import make_inputs
+
+from mdtf_lite.ssm import available_backends, resolve_backend, selective_scan
+
+
+def _args(x):
+    return x["u"], x["delta"], x["A"], x["B"], x["C"]
+
+
+def test_auto_resolves_to_cpu_on_cpu():
+    assert resolve_backend("auto", "cpu") == "cpu"
+    assert {"reference", "cpu"} <= set(available_backends("cpu"))
+
+
+def test_unknown_backend_is_a_value_error():
+    x = make_inputs()
+    with pytest.raises(ValueError, match="unknown selective-scan backend 'cuda_fast'"):
+        selective_scan(*_args(x), backend="cuda_fast")
+
+
+def test_mamba_ssm_backend_on_cpu_tensors_says_why():
+    x = make_inputs()
+    with pytest.raises(RuntimeError, match="needs CUDA tensors"):
+        selective_scan(*_args(x), backend="mamba_ssm")
+
+
+@pytest.mark.skipif(os.environ.get("TRITON_INTERPRET") == "1", reason="the interpreter makes triton usable on CPU")
+def test_triton_backend_on_cpu_without_interpreter_says_why():
+    x = make_inputs()
+    with pytest.raises(RuntimeError, match="TRITON_INTERPRET=1"):
+        selective_scan(*_args(x), backend="triton")
+
+
+@pytest.mark.parametrize("name, bad, pattern", [
+    ("u", torch.zeros(2, 8), r"u must be \(B, D, L\)"),
+    ("delta", torch.zeros(2, 8, 5), r"delta must have u's shape"),
+    ("A", torch.zeros(7, 4), r"A must be \(D, N\) with D = 8"),
+    ("B", torch.zeros(2, 3, 33), r"B must be \(B, N, L\)"),
+    ("C", torch.zeros(2, 3, 4, 33), r"grouped C must be .* divisible by G"),
+    ("B", torch.zeros(8, 4), r"time-invariant"),
+    ("D", torch.zeros(3), r"D must be \(D,\)"),
+    ("z", torch.zeros(2, 8, 32), r"z must have u's shape"),
+    ("delta_bias", torch.zeros(8, 1), r"delta_bias must be \(D,\)"),
+    ("A", torch.zeros(8, 4, dtype=torch.complex64), r"complex"),
+    ("u", torch.zeros(2, 8, 33, dtype=torch.int64), r"floating-point"),
+])
+def test_bad_inputs_name_the_argument(name, bad, pattern):
+    x = {k: (v.detach() if v is not None else None) for k, v in make_inputs().items()}
+    x[name] = bad
+    with pytest.raises(ValueError, match=pattern):
+        selective_scan(*_args(x), D=x["D"], z=x["z"], delta_bias=x["delta_bias"])
+
+
+def test_nan_input_is_rejected_before_compute():
+    x = {k: (v.detach().clone() if v is not None else None) for k, v in make_inputs().items()}
+    x["delta"][0, 0, 3] = float("nan")
+    with pytest.raises(ValueError, match="delta contains NaN or Inf"):
+        selective_scan(*_args(x))
+
+
+def test_mismatched_groups_are_rejected():
+    x = {k: (v.detach() if v is not None else None) for k, v in make_inputs(groups=2).items()}
+    x["C"] = torch.zeros(2, 4, 4, 33)
+    with pytest.raises(ValueError, match="same number of groups"):
+        selective_scan(*_args(x))

@@ -1,0 +1,61 @@
+"""Training configs: strict validation, YAML loading, key=value overrides, the shipped configs parse."""
+
+from pathlib import Path
+
+import pytest
+
+from mdtf_lite.train import ConfigError, TrainConfig, apply_overrides, load_config
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def test_defaults_are_the_official_stage2_recipe():
+    cfg = TrainConfig()
+    assert (cfg.lr, cfg.weight_decay, cfg.lr_decay, cfg.batch_size) == (5e-4, 0.01, 0.99, 16)
+    assert cfg.loss_weights == {"mpjpe": 1.0, "n_mpjpe": 0.5, "velocity": 20.0}
+
+
+def test_unknown_key_names_it_and_suggests(tmp_path):
+    path = tmp_path / "bad.yaml"
+    path.write_text("epoch: 3\n")
+    with pytest.raises(ConfigError, match=r"'epoch' \(did you mean 'epochs'\?\)"):
+        load_config(path)
+
+
+def test_wrong_types_are_named():
+    with pytest.raises(ConfigError, match="lr='fast' should be float"):
+        TrainConfig(lr="fast")
+    with pytest.raises(ConfigError, match="epochs=2.5 should be int"):
+        TrainConfig(epochs=2.5)
+    with pytest.raises(ConfigError, match="flip_augment"):
+        TrainConfig(flip_augment="yes")
+    assert TrainConfig(lr=1).lr == 1.0 and isinstance(TrainConfig(lr=1).lr, float)
+
+
+def test_bad_values():
+    with pytest.raises(ConfigError, match="stage"):
+        TrainConfig(stage="bones")
+    with pytest.raises(ConfigError, match="loss_weights"):
+        TrainConfig(loss_weights={"mpjpe": 1.0, "bone": 1.0})
+    with pytest.raises(ConfigError, match="split"):
+        TrainConfig(data={"split": "train"})
+
+
+def test_overrides_parse_yaml_and_reach_into_sections(tmp_path):
+    path = tmp_path / "x.yaml"
+    path.write_text("epochs: 1\nmodel: {preset: cpu}\n")
+    cfg = load_config(path, ["epochs=3", "model.dim=16", "lr=1e-3", "data.max_clips=null", "flip_test=false"])
+    assert cfg.name == "x" and cfg.epochs == 3 and cfg.model == {"preset": "cpu", "dim": 16}
+    assert cfg.lr == 1e-3 and cfg.data == {"max_clips": None} and cfg.flip_test is False
+    with pytest.raises(ConfigError, match="key=value"):
+        apply_overrides({}, ["epochs"])
+    with pytest.raises(FileNotFoundError, match="not found"):
+        load_config(tmp_path / "missing.yaml")
+
+
+@pytest.mark.parametrize("path", sorted((ROOT / "configs").glob("*.yaml")), ids=lambda p: p.name)
+def test_shipped_configs_are_valid(path):
+    cfg = load_config(path)
+    assert cfg.name == path.stem
+    if cfg.stage == "mdtf" and cfg.bam_checkpoint:
+        assert (ROOT / "configs" / f"{cfg.bam_checkpoint}.yaml").is_file(), "stage 2 names a BAM config that exists"
