@@ -49,6 +49,7 @@ __all__ = [
     "DEFAULT_NUM_BINS", "bone_vectors", "ancestor_matrix", "joints_from_bones", "to_spherical",
     "from_spherical", "planar_parts", "theta_to_bin", "bin_centers", "bin_to_theta", "token_thetas", "theta_labels",
     "length_from_theta", "depth_from_theta", "reconstruct_bones", "at_child_joints", "bone_tokens",
+    "flip_bone_depth", "set_bone_direction",
 ]
 
 #: number of polar-angle classes in MDTF (6 bins of 30 degrees).
@@ -365,3 +366,46 @@ def bone_tokens(joints_2d, theta_hat, parents: Sequence[int] = PARENTS, min_sin:
     theta_b = theta_hat[..., 1:]                                      # the bone ending in joint j sits at j
     per_bone = torch.stack([phi / math.pi, theta_b / math.pi, length_from_theta(r_xy, theta_b, min_sin)], -1)
     return at_child_joints(per_bone)
+
+
+# ------------------------------------------------------------------------------ editing a pose
+def _bone_indices(bones, n_bones: int) -> list[int]:
+    """Bones named by their child joint (1..J-1) -> row indices (0..J-2)."""
+    idx = [int(b) for b in ([bones] if isinstance(bones, (int, np.integer)) else bones)]
+    bad = [b for b in idx if not 1 <= b <= n_bones]
+    if bad:
+        raise ValueError(f"bones are named by their child joint, 1..{n_bones}; got {bad}")
+    return [b - 1 for b in idx]
+
+
+@_numpy_io
+def flip_bone_depth(joints_3d, bones, parents: Sequence[int] = PARENTS) -> torch.Tensor:
+    """The depth-ambiguous twin of a pose: the chosen bones tilt the other way (theta -> pi - theta).
+
+    Negating a bone's depth component keeps its x, y, so every joint keeps its image position under
+    an orthographic (2.5D) projection while the 3D pose changes: the ambiguity BAM must resolve.
+
+    Args:
+        joints_3d: (..., J, 3).  bones: child joint(s) of the bones to flip, e.g. ``[13, 16]`` (forearms).
+    Returns:
+        (..., J, 3) with the same root and the same x, y for every joint.
+    """
+    joints_3d, parents = _check_joints(joints_3d, parents, "joints_3d", dims=(3,))
+    b = bone_vectors(joints_3d, parents).clone()
+    rows = _bone_indices(bones, len(parents) - 1)
+    b[..., rows, 2] = -b[..., rows, 2]
+    return joints_from_bones(b, joints_3d[..., 0, :], parents)
+
+
+@_numpy_io
+def set_bone_direction(joints_3d, bone: int, phi: float, theta: float, parents: Sequence[int] = PARENTS) -> torch.Tensor:
+    """Point one bone (named by its child joint) along (phi, theta), keeping its length; the joints
+    below it move rigidly with it.  (..., J, 3) -> (..., J, 3)."""
+    joints_3d, parents = _check_joints(joints_3d, parents, "joints_3d", dims=(3,))
+    (row,) = _bone_indices([bone], len(parents) - 1)
+    b = bone_vectors(joints_3d, parents).clone()
+    sph = to_spherical(b[..., row, :])
+    sph = torch.stack([torch.full_like(sph[..., 0], float(phi)), torch.full_like(sph[..., 1], float(theta)),
+                       sph[..., 2]], dim=-1)
+    b[..., row, :] = from_spherical(sph)
+    return joints_from_bones(b, joints_3d[..., 0, :], parents)

@@ -62,12 +62,12 @@ def stub_source(source: str, where: str = "solution cell") -> str:
             body = node.body
             has_doc = (isinstance(body[0], ast.Expr) and isinstance(body[0].value, ast.Constant)
                        and isinstance(body[0].value.value, str))
+            if body[0].lineno == node.lineno:  # one-line def: "def f(x): return x"
+                raise ExerciseError(f"{where}: write {node.name} over several lines so its body can be replaced")
             keep_until = body[0].end_lineno if has_doc else body[0].lineno - 1
             header = lines[first - 1:keep_until]
             while not has_doc and header[-1].strip().startswith("#"):  # comments in a body may be hints
                 header.pop()
-            if body[0].lineno == node.lineno:  # one-line def: "def f(x): return x"
-                raise ExerciseError(f"{where}: write {node.name} over several lines so its body can be replaced")
             indent = " " * (body[0].col_offset)
             if out and out[-1]:
                 out.append("")

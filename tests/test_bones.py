@@ -261,3 +261,30 @@ def test_bad_input_gets_clear_errors():
         bn.bone_tokens(rest_pose(), np.zeros(16))
     with pytest.raises(ValueError, match=r"\(\.\.\., 17, 3\)"):
         bn.theta_labels(rest_pose()[:, :2])
+
+
+# ---------------------------------------------------------------------------------- pose edits
+@FAST
+@given(poses)
+def test_flipping_bone_depth_keeps_the_2d_pose_and_mirrors_theta(pose):
+    twin = bn.flip_bone_depth(pose, [3, 13])
+    assert np.allclose(twin[:, :2], pose[:, :2], atol=1e-12)
+    t, t2 = bn.token_thetas(pose), bn.token_thetas(twin)
+    has_len = np.linalg.norm(bn.bone_vectors(pose), axis=-1) > 1e-9
+    for j in (3, 13):
+        if has_len[j - 1]:
+            assert t2[j] == pytest.approx(np.pi - t[j], abs=1e-9)
+    assert np.allclose(np.delete(t2, [3, 13]), np.delete(t, [3, 13]))
+
+
+def test_set_bone_direction_moves_descendants_rigidly():
+    pose = rest_pose()
+    new = bn.set_bone_direction(pose, 12, phi=0.3, theta=0.4)  # upper arm (shoulder -> elbow)
+    sph = bn.to_spherical(bn.bone_vectors(new))
+    assert sph[11, 0] == pytest.approx(0.3) and sph[11, 1] == pytest.approx(0.4)
+    assert sph[11, 2] == pytest.approx(np.linalg.norm(pose[12] - pose[11]))
+    assert np.allclose(new[13] - new[12], pose[13] - pose[12])          # the forearm keeps its vector
+    untouched = [j for j in range(17) if j not in (12, 13)]
+    assert np.allclose(new[untouched], pose[untouched])
+    with pytest.raises(ValueError, match="child joint"):
+        bn.set_bone_direction(pose, 0, 0.0, 0.0)

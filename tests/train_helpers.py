@@ -24,6 +24,6 @@ def clip_set(n=16, frames=9, seed=0):
 def tiny_config(tmp_path, stage="mdtf", **changes):
     base = dict(name=f"tiny-{stage}", stage=stage, model=dict(TINY_MDTF if stage == "mdtf" else TINY_BAM),
                 epochs=2, batch_size=4, steps_per_epoch=2, out_dir=str(tmp_path / f"ckpt-{stage}"),
-                progress=False, lr=1e-3, seed=3)
+                progress=False, lr=1e-3, seed=3, num_threads=1)
     base.update(changes)
     return TrainConfig(**base)

@@ -19,24 +19,15 @@ from typing import Callable, Mapping
 import numpy as np
 import torch
 
+from ..data.geometry import flip_poses  # negate x, swap left/right (one definition, in the data layer)
 from ..skeleton import FLIP_PERMUTATION
 from .metrics import mpjpe, n_mpjpe, p_mpjpe
 
-__all__ = ["flip_poses", "flip_tta", "predict", "action_group", "per_action_mean",
+__all__ = ["flip_tta", "predict", "action_group", "per_action_mean",
            "MOTIONBERT_EXCLUDED_TAKES", "is_excluded_take", "pose_errors_mm", "summarise_errors"]
 
 #: S9 takes whose ground truth is known to be misaligned; the MotionBERT protocol skips them.
 MOTIONBERT_EXCLUDED_TAKES = ("s_09_act_05_subact_02", "s_09_act_10_subact_02", "s_09_act_13_subact_01")
-
-
-def flip_poses(x: torch.Tensor) -> torch.Tensor:
-    """Horizontal flip: negate channel 0 (x) and swap left/right joints.  x (..., J, C), C >= 1.
-
-    Works for 2D inputs (x, y, confidence) and 3D poses alike; it is its own inverse.
-    """
-    out = x[..., list(FLIP_PERMUTATION), :].clone()
-    out[..., 0] = -out[..., 0]
-    return out
 
 
 def flip_tta(fn: Callable[[torch.Tensor], torch.Tensor], x: torch.Tensor, output: str = "pose") -> torch.Tensor:
@@ -135,10 +126,23 @@ def pose_errors_mm(pred, target, mm_per_unit) -> dict:
             "n_p1": n_mpjpe(pred, target, reduction="pose").numpy(), "joint": joint.numpy()}
 
 
-def summarise_errors(errors: Mapping[str, np.ndarray], actions) -> dict:
-    """Per-action P1/P2 tables from :func:`pose_errors_mm` output and the clips' actions (N,)."""
-    clip_p1 = errors["p1"].mean(axis=1)
-    clip_p2 = errors["p2"].mean(axis=1)
-    p1, p2 = per_action_mean(clip_p1, actions), per_action_mean(clip_p2, actions)
+def summarise_errors(errors: Mapping[str, np.ndarray], actions, valid=None) -> dict:
+    """Per-action P1/P2 tables from :func:`pose_errors_mm` output and the clips' actions (N,).
+
+    Args:
+        errors: ``p1``, ``p2`` (N, T) and ``joint`` (N, T, J) in mm.
+        actions: (N,) action (take) names, pooled with :func:`action_group`.
+        valid: optional (N, T) mask of scored frames (e.g. MPI-INF-3DHP); every frame by default.
+    Frames are averaged per action (clips of one action pooled), then the actions are averaged.
+    """
+    n, t = errors["p1"].shape
+    valid = np.ones((n, t), bool) if valid is None else np.asarray(valid, bool).reshape(n, t)
+    if not valid.any():
+        raise ValueError("summarise_errors: no valid frames to score")
+    keep = valid.reshape(-1)
+    frame_actions = np.repeat(np.asarray(actions).reshape(-1), t)[keep]
+    p1 = per_action_mean(errors["p1"].reshape(-1)[keep], frame_actions)
+    p2 = per_action_mean(errors["p2"].reshape(-1)[keep], frame_actions)
+    joint = errors["joint"].reshape(n * t, -1)[keep]
     return {"p1_mm": p1["average"], "p2_mm": p2["average"], "per_action_p1": p1, "per_action_p2": p2,
-            "per_joint_p1": errors["joint"].mean(axis=(0, 1)).tolist()}
+            "per_joint_p1": joint.mean(axis=0).tolist(), "frames": int(keep.sum())}

@@ -38,7 +38,8 @@ import numpy as np
 import torch
 
 from .. import paths
-from ..eval.protocols import flip_poses, predict
+from ..data.geometry import flip_poses
+from ..eval.protocols import predict
 from .build import build_stage_model
 from .checkpoint import CheckpointError, optimizer_from_flat, optimizer_to_flat, read_checkpoint, save_checkpoint
 from .config import RESUME_MAY_CHANGE, TrainConfig
@@ -99,18 +100,6 @@ def _tensors(ds) -> tuple[torch.Tensor, torch.Tensor]:
     return x, y
 
 
-def mm_per_unit(ds) -> np.ndarray | float:
-    """Millimetres per target unit: 1000 for camera metres; per clip/frame for normalised 2.5D targets."""
-    scale = getattr(ds, "mm_per_unit", None)
-    if scale is not None:
-        return np.asarray(scale, dtype=np.float64)
-    target = getattr(ds, "target", "camera")
-    if target == "camera":
-        return 1000.0
-    raise ValueError(f"the dataset's targets are {target!r}; it must expose mm_per_unit (N,) or (N, T) "
-                     "(2.5d_factor * w / 2) to report millimetres")
-
-
 # ------------------------------------------------------------------------------------ validation
 def validate(model: torch.nn.Module, stage: str, ds, flip: bool = True, batch_size: int = 64) -> dict:
     """Validation metrics of ``model`` on ``ds``: stage "bam" -> accuracy/loss; "mdtf" -> P1/P2 (mm)."""
@@ -127,11 +116,9 @@ def validate(model: torch.nn.Module, stage: str, ds, flip: bool = True, batch_si
         with torch.no_grad():
             loss = float(model.loss(out, y))
         return {"val_loss": loss, "val_accuracy": float((classes[..., 1:] == labels[..., 1:]).float().mean())}
-    from ..eval.protocols import pose_errors_mm, summarise_errors
+    from ..eval.evaluate import evaluate_model
 
-    pred = predict(model, x, batch_size, flip=flip)
-    errors = pose_errors_mm(pred, y, mm_per_unit(ds))
-    table = summarise_errors(errors, ds.meta["action"])
+    table = evaluate_model(model, ds, flip=flip, batch_size=batch_size)
     return {"val_p1_mm": table["p1_mm"], "val_p2_mm": table["p2_mm"]}
 
 
@@ -230,12 +217,14 @@ def fit(cfg: TrainConfig, resume: bool = False, train_set=None, val_set=None,
 
         _check_known(cfg)
         cfg = TrainConfig(**cfg)
+    threads_before = torch.get_num_threads()
     if cfg.num_threads:
         torch.set_num_threads(cfg.num_threads)
     rank, world, created_group = _dist_info()
     try:
         return _fit(cfg, resume, train_set, val_set, callbacks, rank, world)
     finally:
+        torch.set_num_threads(threads_before)
         if created_group:
             import torch.distributed as dist
 
