@@ -63,7 +63,9 @@ def _numpy_io(fn):
     @functools.wraps(fn)
     def wrapper(*args, **kwargs):
         was_numpy = any(isinstance(a, np.ndarray) for a in args)
-        args = tuple(torch.from_numpy(np.ascontiguousarray(a)) if isinstance(a, np.ndarray) else a for a in args)
+        # (np.ascontiguousarray would turn 0-d arrays into 1-d ones; copy() keeps the shape)
+        args = tuple(torch.from_numpy(a if a.flags.c_contiguous else a.copy()) if isinstance(a, np.ndarray) else a
+                     for a in args)
         out = fn(*args, **kwargs)
         if was_numpy:
             if isinstance(out, tuple):
@@ -251,7 +253,7 @@ def theta_to_bin(theta, num_bins: int = DEFAULT_NUM_BINS) -> torch.Tensor:
     # compare with the inner edges i * pi / K instead of flooring theta * K / pi: the product rounds
     # 30 degrees to bin 0, the comparison puts every edge in the bin above it, as the docstring says
     edges = torch.tensor([i * math.pi / k for i in range(1, k)], dtype=theta.dtype, device=theta.device)
-    return torch.bucketize(theta.detach().contiguous(), edges, right=True)
+    return torch.bucketize(theta.detach().reshape(-1), edges, right=True).reshape(theta.shape)
 
 
 def bin_centers(num_bins: int = DEFAULT_NUM_BINS, dtype=None, device=None) -> torch.Tensor:

@@ -274,7 +274,11 @@ def test_flipping_bone_depth_keeps_the_2d_pose_and_mirrors_theta(pose):
     for j in (3, 13):
         if has_len[j - 1]:
             assert t2[j] == pytest.approx(np.pi - t[j], abs=1e-9)
-    assert np.allclose(np.delete(t2, [3, 13]), np.delete(t, [3, 13]))
+    # the other bones keep their angles (bones shorter than 1e-6 are skipped: forward kinematics adds
+    # the root's coordinates, which rounds a 1e-60 bone away and leaves its direction meaningless)
+    keep = np.concatenate([[False], has_len & (np.linalg.norm(bn.bone_vectors(pose), axis=-1) > 1e-6)])
+    keep[[3, 13]] = False
+    assert np.allclose(t2[keep], t[keep], atol=1e-6)
 
 
 def test_set_bone_direction_moves_descendants_rigidly():

@@ -113,3 +113,15 @@ def test_drop_path_validation_and_shape_errors():
         BiMamba(8)(torch.randn(2, 5, 7))
     with pytest.raises(ValueError, match="bidirectional"):
         BiMamba(8, bidirectional=False, pre_conv_bwd=nn.Identity())
+
+
+def test_causal_depthwise_conv_equals_padded_conv1d():
+    import torch.nn.functional as F
+
+    from mdtf_lite.models.mamba import causal_depthwise_conv
+
+    torch.manual_seed(0)
+    conv = nn.Conv1d(6, 6, 4, groups=6)
+    x = torch.randn(2, 9, 6)
+    want = F.conv1d(F.pad(x.transpose(1, 2), (3, 0)), conv.weight, conv.bias, groups=6).transpose(1, 2)
+    assert torch.allclose(causal_depthwise_conv(x, conv.weight, conv.bias), want, atol=1e-6)

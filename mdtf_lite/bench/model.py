@@ -1,6 +1,6 @@
 """Model benchmark: MDTF-Tiny CPU inference speed, MAC efficiency, temporal scaling of Mamba vs attention.
 
-    python -m mdtf_lite.bench model [--frames 27 81 243] [--repeats 3] [--backend cpu] [--quick]
+    python -m mdtf_lite.bench model [--frames 27 81 243] [--repeats 3] [--backend cpu] [--threads N] [--quick]
 
 Prints three measured tables (nothing here is asserted by tests):
 
@@ -111,8 +111,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--backend", default="cpu", help="selective-scan backend (default: cpu)")
     parser.add_argument("--scaling", type=int, nargs=2, default=[256, 2048], metavar=("T_SHORT", "T_LONG"))
     parser.add_argument("--scaling-depth", type=int, default=2, help="blocks in the temporal stacks")
+    parser.add_argument("--threads", type=int, default=None, help="torch threads (default: torch's choice)")
     parser.add_argument("--quick", action="store_true", help="T = 27 only, 1 repeat, scaling 64 -> 512")
     args = parser.parse_args(argv)
+    if args.threads is not None:
+        torch.set_num_threads(args.threads)
     if args.quick:
         args.frames, args.repeats, args.scaling = [27], 1, [64, 512]
     if max(args.frames) > 243:

@@ -7,10 +7,9 @@ memory grow linearly in T.  A MixSTE-like model uses self-attention there: T^2 w
 both on the same residual block (``temporal_block`` vs ``attention_block``, equal width C and depth),
 on ``sequences`` trajectories at once (17 = the joints of one clip), forward only, ``torch.no_grad``.
 
-Every mixer runs in its own fresh Python process (``--worker``), lengths in increasing order, so its
-peak resident memory (``ru_maxrss``) after each length is that length's peak: the figure reported is
-that peak minus the process's resident memory just before the first forward pass (model built, inputs
-not yet).  Times are medians of ``repeats`` runs after one warm-up.  Note: PyTorch's CPU
+Every mixer runs in its own fresh Python process (``--worker``) after one warm-up pass.  Peak memory
+is the highest resident memory sampled every millisecond during one forward pass, minus the resident
+memory just before it (inputs already allocated): the extra memory the pass needs.  Times are medians of ``repeats`` runs after one warm-up.  Note: PyTorch's CPU
 ``scaled_dot_product_attention`` is a fused kernel that never stores the T x T matrix, so attention's
 *memory* stays near-linear while its *time* shows the T^2; ``--naive-attention`` adds a variant that
 materialises softmax(QK^T) the textbook way.
@@ -44,8 +43,33 @@ def _rss_mb() -> float:
         return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
-def _peak_mb() -> float:
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # Linux reports kB
+class PeakRSS:
+    """Context manager sampling this process's resident memory every ``interval`` s in a thread.
+
+    ``peak_mb`` = highest sample minus the resident memory on entry: the extra memory one forward
+    pass needed (activations, attention matrices, scan buffers), in MB.
+    """
+
+    def __init__(self, interval: float = 0.001):
+        import threading
+
+        self.interval, self.peak_mb, self._stop = interval, 0.0, threading.Event()
+        self._thread = threading.Thread(target=self._run, daemon=True)
+
+    def _run(self):
+        while not self._stop.is_set():
+            self.peak_mb = max(self.peak_mb, _rss_mb() - self._base)
+            self._stop.wait(self.interval)
+
+    def __enter__(self):
+        self._base = _rss_mb()
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc):
+        self._stop.set()
+        self._thread.join()
+        self.peak_mb = max(self.peak_mb, _rss_mb() - self._base)
 
 
 def build_stack(mixer: str, depth: int, dim: int, heads: int = 8, backend: str = "auto"):
@@ -83,13 +107,15 @@ def run_worker(mixer: str, lengths: list[int], depth: int, dim: int, sequences: 
     torch.manual_seed(0)
     stack = build_stack(mixer, depth, dim, backend=backend)
     rows = []
-    base = _rss_mb()
+    with torch.no_grad():  # one-off costs (kernel compilation, thread pools) before anything is measured
+        stack(torch.randn(sequences, min(lengths), dim))
     for length in sorted(lengths):
         x = torch.randn(sequences, length, dim)
         with torch.no_grad():
-            t0 = time.perf_counter()
-            stack(x)  # warm-up (and a first timing, used to skip repeats of very slow runs)
-            first = time.perf_counter() - t0
+            with PeakRSS() as mem:
+                t0 = time.perf_counter()
+                stack(x)  # warm-up, memory, and a first timing (used to skip repeats of very slow runs)
+                first = time.perf_counter() - t0
             times = [first]
             if first * repeats < max_seconds:
                 times = []
@@ -98,7 +124,7 @@ def run_worker(mixer: str, lengths: list[int], depth: int, dim: int, sequences: 
                     stack(x)
                     times.append(time.perf_counter() - t0)
         rows.append({"mixer": mixer, "T": length, "seconds": statistics.median(times), "runs": len(times),
-                     "peak_mb": max(_peak_mb() - base, 0.0), "sequences": sequences, "depth": depth, "dim": dim})
+                     "peak_mb": mem.peak_mb, "sequences": sequences, "depth": depth, "dim": dim})
         del x
         if first > max_seconds:  # longer lengths would only be slower: stop, and say so
             break

@@ -133,8 +133,10 @@ def measure(fn, backward: bool, reps: int = 3, min_time: float = 0.5):
 
 
 def machine_rates(n: int = 1 << 16, repeat: int = 100) -> dict:
-    """This machine's measured rates (float32, torch, all threads): exp/s and FMA/s on cache-resident data
-    (compute, not memory, bound), and copy bandwidth in bytes/s on a 64 MiB buffer."""
+    """This machine's measured float32 rates for all its threads: exp/s and FMA/s on cache-resident data
+    (compute-bound; measured on one thread and multiplied by the thread count, which avoids timing
+    OpenMP synchronisation) and copy bandwidth in bytes/s on a 64 MiB buffer (all threads)."""
+    threads = torch.get_num_threads()
     x = torch.rand(n) * -4
     y = torch.empty_like(x)
 
@@ -142,15 +144,19 @@ def machine_rates(n: int = 1 << 16, repeat: int = 100) -> dict:
         for _ in range(repeat):
             torch.exp(x, out=y)
 
-    a = torch.randn(512, 512)
+    a = torch.randn(256, 256)
     big = torch.empty(1 << 24)
     big2 = torch.empty_like(big)
     out = {}
-    for name, op, count in (("exp_per_s", exps, n * repeat),
-                            ("fma_per_s", lambda: a @ a, 512 ** 3),
-                            ("bytes_per_s", lambda: big2.copy_(big), 2 * 4 * big.numel())):
-        op()
-        out[name] = count / min(_timed(op) for _ in range(3))
+    torch.set_num_threads(1)
+    try:
+        for name, op, count in (("exp_per_s", exps, n * repeat), ("fma_per_s", lambda: a @ a, 256 ** 3)):
+            op()
+            out[name] = threads * count / min(_timed(op) for _ in range(3))
+    finally:
+        torch.set_num_threads(threads)
+    big2.copy_(big)
+    out["bytes_per_s"] = 2 * 4 * big.numel() / min(_timed(lambda: big2.copy_(big)) for _ in range(3))
     return out
 
 
@@ -200,6 +206,7 @@ def run_table(lengths, batch, d_inner, n_state, reps, budget, rows=ROWS, out=pri
                     rec[key], rec[key + "_mib"] = None, None
                     continue
                 t, m = measure(scan_callable(row, x), backward, reps)
+                print(f"  measured L={length} {row} {key}: {t * 1e3:.1f} ms", file=sys.stderr, flush=True)
                 hist.append((length, t))
                 rec[key], rec[key + "_mib"] = t, m
             results.append(rec)
@@ -207,9 +214,9 @@ def run_table(lengths, batch, d_inner, n_state, reps, budget, rows=ROWS, out=pri
     if not floor:
         return results, None
     rates = machine_rates()
-    out("\nmachine rates (torch, float32, all threads): "
+    out(f"\nmachine rates (torch, float32, {torch.get_num_threads()} threads): "
         f"exp {rates['exp_per_s'] / 1e9:.2f} G/s, fma {rates['fma_per_s'] / 1e9:.2f} G/s, "
-        f"copy {rates['bytes_per_s'] / 1e9:.1f} GB/s (FMA rate from a 512^3 matmul)")
+        f"copy {rates['bytes_per_s'] / 1e9:.1f} GB/s (FMA rate from a 256^3 matmul)")
     out(f"floor = B*D*N*L x (exps / exp-rate + FMAs / fma-rate): 1 exp + 3 FMA forward, 2 exp + 11 FMA fwd+bwd; "
         f"cpu kernels: {'numba' if numba_available() else 'torch fallback (numba missing)'}")
     out(f"{'L':>6} {'floor fwd':>10} {'cpu fwd':>10} {'x floor':>8} {'floor f+b':>10} {'cpu f+b':>10} {'x floor':>8}")
@@ -252,6 +259,8 @@ def main(argv=None) -> int:
     p.add_argument("--n-state", type=int, default=16, help="N: state size")
     p.add_argument("--reps", type=int, default=3, help="timed calls per cell (best is kept)")
     p.add_argument("--budget", type=float, default=60.0, help="skip cells predicted to take longer (s)")
+    p.add_argument("--threads", type=int, default=0,
+                   help="torch and numba threads (0 = leave as is); 1 gives steadier numbers on a shared machine")
     p.add_argument("--rows", default=",".join(ROWS), help=f"subset of {','.join(ROWS)}")
     a = p.parse_args(argv)
     rows = tuple(r for r in a.rows.split(",") if r)
@@ -259,6 +268,14 @@ def main(argv=None) -> int:
     if bad:
         p.error(f"unknown rows {bad}; choose from {ROWS}")
     lengths = [int(v) for v in a.lengths.split(",") if v]
+    if a.threads > 0:
+        torch.set_num_threads(a.threads)
+        try:
+            import numba
+
+            numba.set_num_threads(min(a.threads, numba.config.NUMBA_NUM_THREADS))
+        except ImportError:
+            pass
     load = os.getloadavg()[0] if hasattr(os, "getloadavg") else float("nan")
     print(f"selective scan, B={a.batch} D={a.d_inner} N={a.n_state}, float32, torch {torch.__version__}, "
           f"{torch.get_num_threads()} threads on {os.cpu_count()} cores ({platform.processor() or platform.machine()}), "

@@ -72,17 +72,30 @@ def checkpoint_dir(cfg: TrainConfig) -> Path:
 
 
 # ------------------------------------------------------------------------------------------ data
+_SPLIT_CACHE: dict = {}  # (split, kwargs) -> ClipDataset: stage 1 and stage 2 of one process share the clips
+
+
 def load_split(cfg: TrainConfig, split: str):
-    """The ``ClipDataset`` of ``split`` ("train" or "test") from ``mdtf_lite.data.load_clips``."""
+    """The ``ClipDataset`` of ``split`` ("train" or "test") from ``mdtf_lite.data.load_clips``.
+
+    The last few datasets are kept in memory (the loop never modifies them), so training the BAM and then
+    MDTF on the same data in one process cuts the clips once.
+    """
     from ..data import load_clips
 
     kwargs = dict(cfg.data)
     if split != "train":
         kwargs.update(cfg.val_data)
+    key = (split, repr(sorted(kwargs.items())))
+    if key in _SPLIT_CACHE:
+        return _SPLIT_CACHE[key]
     try:
         ds = load_clips(split=split, **kwargs)
     except TypeError as exc:
         raise ValueError(f"data config {kwargs} does not fit mdtf_lite.data.load_clips ({exc})") from exc
+    if len(_SPLIT_CACHE) >= 4:
+        _SPLIT_CACHE.pop(next(iter(_SPLIT_CACHE)))
+    _SPLIT_CACHE[key] = ds
     if len(ds) == 0:
         raise ValueError(f"the {split} split of {kwargs} is empty: check data.source / subjects / max_clips "
                          "and that the dataset exists (python -m data_tools make-default)")
