@@ -58,7 +58,8 @@ from mdtf_lite.skeleton import JOINT_NAMES, NUM_JOINTS
 __all__ = [
     "COCO_JOINT_NAMES", "COCO_TO_H36M_COPY", "Keypoints2D", "LiftResult", "read_coco_keypoints",
     "parse_coco_keypoints", "coco_to_h36m", "normalise_keypoints", "to_model_inputs", "lift_sequence",
-    "lift_keypoints_file", "export_json", "export_npz", "model_window",
+    "lift_keypoints_file", "export_json", "export_npz", "model_window", "coco_from_h36m", "coco_document",
+    "h36m_keypoints", "window_starts",
 ]
 
 COCO_JOINT_NAMES: tuple[str, ...] = (
@@ -330,6 +331,47 @@ def h36m_keypoints(kp: Keypoints2D) -> Keypoints2D:
         return kp
     xy, score = coco_to_h36m(kp.xy, kp.score)
     return Keypoints2D(xy, score, kp.width, kp.height, kp.frame_ids, kp.interpolated, "h36m", kp.fps)
+
+
+# --------------------------------------------------------------------------- demo / test input
+def coco_from_h36m(xy, eye_offset: float = 6.0) -> np.ndarray:
+    """Make COCO-17 points from H36M-17 points (..., 17, 2), for demos and tests (not an inverse in general).
+
+    Limbs copy over, the nose is H36M's joint 9, the eyes sit halfway between the nose and the head
+    top (so :func:`coco_to_h36m`'s ``2 * eyes - nose`` returns the head exactly), ``eye_offset``
+    pixels to either side, and the ears twice as far out.  Pelvis, spine and thorax are *not*
+    encoded: the reader rebuilds them from hips and shoulders, which is where a real detector's
+    output differs from Human3.6M's joints.
+    """
+    xy = np.asarray(xy, dtype=np.float64)
+    out = np.zeros_like(xy)
+    for h, c in COCO_TO_H36M_COPY.items():
+        out[..., c, :] = xy[..., h, :]
+    nose, head = xy[..., _H["neck"], :], xy[..., _H["head"], :]
+    eyes = (nose + head) / 2
+    side = np.array([eye_offset, 0.0])
+    out[..., _C["nose"], :] = nose
+    out[..., _C["l_eye"], :], out[..., _C["r_eye"], :] = eyes + side, eyes - side
+    out[..., _C["l_ear"], :], out[..., _C["r_ear"], :] = eyes + 2 * side, eyes - 2 * side
+    return out
+
+
+def coco_document(xy, score=None, width: float = 1000, height: float = 1002, fps: float | None = None,
+                  missing=()) -> dict:
+    """A keypoint document in this module's JSON format from COCO points (T, 17, 2) and scores (T, 17).
+
+    Frames listed in ``missing`` get ``"keypoints": null`` (no detection), as a detector would write.
+    """
+    xy = np.asarray(xy, dtype=np.float64)
+    score = np.ones(xy.shape[:2]) if score is None else np.asarray(score, dtype=np.float64)
+    missing = set(int(m) for m in missing)
+    frames = [{"frame": t, "keypoints": None if t in missing else
+               [[round(float(x), 3), round(float(y), 3), round(float(c), 4)] for (x, y), c in zip(pts, sc)]}
+              for t, (pts, sc) in enumerate(zip(xy, score))]
+    doc = {"image_width": float(width), "image_height": float(height), "frames": frames}
+    if fps is not None:
+        doc["fps"] = float(fps)
+    return doc
 
 
 # -------------------------------------------------------------------------------------- lifting

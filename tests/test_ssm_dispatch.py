@@ -69,3 +69,21 @@ def test_mismatched_groups_are_rejected():
     x["C"] = torch.zeros(2, 4, 4, 33)
     with pytest.raises(ValueError, match="same number of groups"):
         selective_scan(*_args(x))
+
+
+def test_auto_on_cuda_prefers_mamba_ssm_then_triton():
+    """Resolution only (no GPU here): without mamba-ssm's kernels, CUDA tensors would go to triton."""
+    from mdtf_lite.ssm.mamba_ssm_backend import has_cuda_kernels
+
+    expected = "mamba_ssm" if has_cuda_kernels() else "triton"
+    assert resolve_backend("auto", "cuda") == expected
+    with pytest.raises(RuntimeError, match="CUDA kernels are not built") if not has_cuda_kernels() else _null():
+        resolve_backend("mamba_ssm", "cuda")
+
+
+class _null:
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        return False

@@ -1,0 +1,171 @@
+"""Figures and a viewer for notebook 01 (data): the four camera views, the capture rig, statistics,
+and an interactive 3D + 2D viewer with a camera selector.
+
+Pure functions return ``go.Figure``; :class:`CameraViewer` wraps a ``go.FigureWidget`` with ipywidgets.
+World poses are Human3.6M world coordinates (metres, Z up); they are drawn with the skeleton traces of
+:mod:`mdtf_lite.viz.skeleton` after the proper rotation ``world_as_camera`` ((X, Y, Z) -> (X, -Z, Y)),
+whose upright plot map gives back (X, Y, Z).
+
+Shapes: a world pose (17, 3) or sequence (T, 17, 3); 2D keypoints (T, 17, 2|3) pixels.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import plotly.graph_objects as go
+
+from mdtf_lite.viz.skeleton import TRACES_PER_SKELETON, bone_lines, skeleton_2d_traces, skeleton_traces, SIDES
+
+__all__ = ["world_as_camera", "four_views_figure", "rig_figure", "histogram_figure", "CameraViewer"]
+
+
+def world_as_camera(world) -> np.ndarray:
+    """(…, 3) world (Z up) -> coordinates that the skeleton traces draw as (X, Y, Z) upright."""
+    w = np.asarray(world, dtype=np.float64)
+    return np.stack([w[..., 0], -w[..., 2], w[..., 1]], axis=-1)
+
+
+def four_views_figure(world_pose, subject: str = "S1", title: str | None = None) -> go.Figure:
+    """One world pose (17, 3) projected into the 4 cameras of ``subject``: a 2 x 2 grid of images (pixels)."""
+    from plotly.subplots import make_subplots
+
+    from mdtf_lite.data.cameras import h36m_cameras
+    from mdtf_lite.data.geometry import project, world_to_camera
+
+    cams = h36m_cameras(subject)
+    fig = make_subplots(rows=2, cols=2, subplot_titles=[f"camera {c.index} ({c.id})" for c in cams],
+                        horizontal_spacing=0.06, vertical_spacing=0.1)
+    for c in cams:
+        uv = project(world_to_camera(np.asarray(world_pose, float), c), c)
+        r, k = c.index // 2 + 1, c.index % 2 + 1
+        for t in skeleton_2d_traces(uv, f"camera {c.index}", legend=False):
+            fig.add_trace(t, row=r, col=k)
+        fig.update_xaxes(range=[0, c.res_w], row=r, col=k)
+        fig.update_yaxes(range=[c.res_h, 0], scaleanchor=f"x{c.index + 1 if c.index else ''}", row=r, col=k)
+    fig.update_layout(height=700, title=title or f"one pose seen by the four cameras of {subject} (pixels)",
+                      showlegend=False, margin={"l": 10, "r": 10, "t": 60, "b": 10})
+    return fig
+
+
+def _camera_markers(subject: str) -> list[go.Scatter3d]:
+    from mdtf_lite.data.cameras import h36m_cameras
+
+    traces = []
+    for c in h36m_cameras(subject):
+        look = c.t + c.R @ np.array([0, 0, 1.0])  # 1 m along the optical axis
+        traces.append(go.Scatter3d(x=[c.t[0], look[0]], y=[c.t[1], look[1]], z=[c.t[2], look[2]],
+                                   mode="lines+markers+text", text=[f"cam {c.index}", ""],
+                                   marker={"size": [6, 2], "color": "#9467bd"}, line={"color": "#9467bd"},
+                                   name=f"camera {c.index}", showlegend=False))
+    return traces
+
+
+def rig_figure(world_seq, subject: str = "S1", frame: int = 0, title: str | None = None) -> go.Figure:
+    """The capture room: the 4 cameras of ``subject`` (position + viewing direction), the pelvis
+    trajectory and the skeleton at ``frame`` (world metres, Z up)."""
+    w = np.asarray(world_seq, float)
+    w = w[None] if w.ndim == 2 else w
+    fig = go.Figure(skeleton_traces(world_as_camera(w[frame]), "pose", legend=False))
+    fig.add_trace(go.Scatter3d(x=w[:, 0, 0], y=w[:, 0, 1], z=np.zeros(len(w)), mode="lines", name="pelvis path",
+                               line={"color": "#2ca02c"}))
+    fig.add_traces(_camera_markers(subject))
+    fig.update_layout(height=520, title=title or f"capture room of {subject} (world metres, Z up)",
+                      scene={"aspectmode": "data", "xaxis_title": "X", "yaxis_title": "Y", "zaxis_title": "Z up"},
+                      margin={"l": 0, "r": 0, "t": 40, "b": 0})
+    return fig
+
+
+def histogram_figure(samples: dict, title: str = "", unit: str = "", bins: int = 60) -> go.Figure:
+    """Overlaid normalised histograms of 1-D samples ``{label: (n,)}`` (e.g. default vs CMU)."""
+    fig = go.Figure()
+    for label, x in samples.items():
+        fig.add_trace(go.Histogram(x=np.asarray(x, float), name=label, histnorm="probability density",
+                                   nbinsx=bins, opacity=0.55))
+    fig.update_layout(barmode="overlay", title=title, xaxis_title=unit, height=320,
+                      margin={"l": 40, "r": 10, "t": 40, "b": 40})
+    return fig
+
+
+class CameraViewer:
+    """3D world skeleton (with the camera rig) beside the 2D view of a selectable camera.
+
+    Controls: play / frame slider and a camera dropdown.  ``views`` is a list of 4 arrays (T, 17, 2|3)
+    pixels (e.g. GT or detections), ``world`` (T, 17, 3) metres.  Headless runs call ``show_frame`` /
+    ``set_camera`` directly and check ``figure``.
+    """
+
+    def __init__(self, world, views, subject: str = "S1", fps: float = 25.0, height: int = 520):
+        import ipywidgets as W
+        from plotly.subplots import make_subplots
+
+        from mdtf_lite.data.cameras import h36m_cameras
+
+        self.world = np.asarray(world, float)
+        self.views = [np.asarray(v, float)[..., :2] for v in views]
+        if any(v.shape[0] != len(self.world) for v in self.views):
+            raise ValueError("every camera view must have as many frames as the world poses")
+        self.cameras = h36m_cameras(subject)
+        self.num_frames, self.camera, self.frame = len(self.world), 0, 0
+        fig = make_subplots(rows=1, cols=2, specs=[[{"type": "xy"}, {"type": "scene"}]],
+                            subplot_titles=["2D (pixels)", "3D (world, metres)"], column_widths=[0.45, 0.55])
+        for t in skeleton_2d_traces(self.views[0][0], "2D", legend=False):
+            fig.add_trace(t, row=1, col=1)
+        for t in skeleton_traces(world_as_camera(self.world[0]), "3D", legend=False):
+            fig.add_trace(t, row=1, col=2)
+        for t in _camera_markers(subject):
+            fig.add_trace(t, row=1, col=2)
+        lo, hi = self.world.reshape(-1, 3).min(0), self.world.reshape(-1, 3).max(0)
+        half = max(float((hi - lo)[:2].max()) / 2 + 0.3, 1.0)
+        c = (lo + hi) / 2
+        fig.update_layout(height=height, showlegend=False, margin={"l": 10, "r": 10, "t": 40, "b": 10},
+                          scene={"xaxis": {"range": [c[0] - half, c[0] + half]},
+                                 "yaxis": {"range": [c[1] - half, c[1] + half]},
+                                 "zaxis": {"range": [0, max(2.0, float(hi[2]) + 0.2)]}, "aspectmode": "manual",
+                                 "aspectratio": {"x": 1, "y": 1, "z": max(2.0, float(hi[2]) + 0.2) / (2 * half)}})
+        self.figure = go.FigureWidget(fig)
+        self._set_2d_axes()
+        self.slider = W.IntSlider(value=0, min=0, max=self.num_frames - 1, description="frame",
+                                  layout=W.Layout(width="55%"))
+        self.play = W.Play(value=0, min=0, max=self.num_frames - 1, interval=int(1000 / fps), description="play")
+        W.jslink((self.play, "value"), (self.slider, "value"))
+        self.camera_picker = W.Dropdown(options=[(f"camera {c.index} ({c.id})", c.index) for c in self.cameras],
+                                        value=0, description="camera")
+        self.slider.observe(lambda ch: self.show_frame(ch["new"]), names="value")
+        self.camera_picker.observe(lambda ch: self.set_camera(ch["new"]), names="value")
+        self.widget = W.VBox([W.HBox([self.play, self.slider, self.camera_picker]), self.figure])
+
+    def _set_2d_axes(self) -> None:
+        cam = self.cameras[self.camera]
+        self.figure.update_xaxes(range=[0, cam.res_w], row=1, col=1)
+        self.figure.update_yaxes(range=[cam.res_h, 0], row=1, col=1)
+
+    def show_frame(self, t: int) -> None:
+        """Draw frame ``t`` (0 <= t < T) in both panels."""
+        t = int(t)
+        if not 0 <= t < self.num_frames:
+            raise ValueError(f"frame {t} out of range 0..{self.num_frames - 1}")
+        self.frame = t
+        kp = self.views[self.camera][t]
+        p3 = world_as_camera(self.world[t])
+        p3 = np.stack([p3[:, 0], p3[:, 2], -p3[:, 1]], -1)  # the plot coordinates the 3D traces use
+        with self.figure.batch_update():
+            for i, side in enumerate(SIDES):
+                x, y = bone_lines(kp, side)
+                self.figure.data[i].x, self.figure.data[i].y = x, y
+                x, y, z = bone_lines(p3, side)
+                tr = self.figure.data[TRACES_PER_SKELETON + i]
+                tr.x, tr.y, tr.z = x, y, z
+            self.figure.data[len(SIDES)].x, self.figure.data[len(SIDES)].y = kp[:, 0], kp[:, 1]
+            j = self.figure.data[TRACES_PER_SKELETON + len(SIDES)]
+            j.x, j.y, j.z = p3[:, 0], p3[:, 1], p3[:, 2]
+
+    def set_camera(self, index: int) -> None:
+        """Show the 2D view of camera ``index`` (0..3)."""
+        if not 0 <= int(index) < len(self.views):
+            raise ValueError(f"camera must be 0..{len(self.views) - 1}, got {index}")
+        self.camera = int(index)
+        self._set_2d_axes()
+        self.show_frame(self.frame)
+
+    def _repr_mimebundle_(self, **kwargs):
+        return self.widget._repr_mimebundle_(**kwargs)
