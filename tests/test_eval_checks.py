@@ -38,3 +38,15 @@ def test_stub_raises_not_implemented():
         raise NotImplementedError
     with pytest.raises(NotImplementedError):
         check_mpjpe(stub)
+
+
+def test_sequence_checkers():
+    from mdtf_lite.checks.metrics import check_mpjve, check_n_mpjpe
+    from mdtf_lite.eval import mpjve, n_mpjpe
+
+    check_n_mpjpe(n_mpjpe)
+    check_mpjve(mpjve)
+    with pytest.raises(AssertionError):
+        check_n_mpjpe(mpjpe)  # forgot the scale
+    with pytest.raises(AssertionError):
+        check_mpjve(lambda p, t: mpjpe(p[:, 1:] - p[:, :-1], t[:, 1:] - t[:, :-1]) * 2)

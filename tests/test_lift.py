@@ -261,7 +261,7 @@ def test_lift_projected_known_motion_end_to_end(tmp_path):
     ideal = lift_sequence(model, ideal_inputs, window, flip=cfg.flip_test)
     gap_mm = 1000 * float(mpjpe(result.poses, ideal))
     err_json, err_ideal = 1000 * float(mpjpe(result.poses, truth)), 1000 * float(mpjpe(ideal, truth))
-    err_mean = 1000 * float(mpjpe(np.broadcast_to(truth.mean(0), truth.shape), truth))
+    err_mean = 1000 * float(mpjpe(np.repeat(truth.mean(0, keepdims=True), len(truth), 0), truth))
     print(f"MPJPE vs the known motion: from JSON {err_json:.1f} mm, from exact H36M input {err_ideal:.1f} mm "
           f"(clip mean pose {err_mean:.1f} mm); JSON vs exact-input lifts differ by {gap_mm:.1f} mm")
     assert gap_mm < max(15.0, 0.1 * err_ideal), "the COCO path changed the lift more than its approximation explains"

@@ -33,22 +33,28 @@ from mdtf_lite.models.blocks import temporal_block
 OFFICIAL_MACS = {"tiny": 12.8e6, "large": 58.7e6}
 
 
-def _median_time(fn, repeats: int, warmup: int = 1) -> float:
+def _median_time(fn, repeats: int, warmup: int = 1) -> tuple[float, float]:
+    """Median wall-clock and process-CPU seconds of ``fn()`` over ``repeats`` runs.
+
+    CPU time counts this process's threads only, so it is much less disturbed than wall time when
+    other processes compete for the cores (with 2 threads it can exceed wall time).
+    """
     for _ in range(warmup):
         fn()
-    times = []
+    wall, cpu = [], []
     for _ in range(repeats):
-        t0 = time.perf_counter()
+        w0, c0 = time.perf_counter(), time.process_time()
         fn()
-        times.append(time.perf_counter() - t0)
-    return statistics.median(times)
+        wall.append(time.perf_counter() - w0)
+        cpu.append(time.process_time() - c0)
+    return statistics.median(wall), statistics.median(cpu)
 
 
 def matmul_rate(size: int = 1024, repeats: int = 5) -> float:
     """Measured float32 matmul throughput in MAC/s (best of ``repeats`` square products)."""
     a, b = torch.randn(size, size), torch.randn(size, size)
     torch.mm(a, b)
-    best = min(_median_time(lambda: torch.mm(a, b), 1, warmup=0) for _ in range(repeats))
+    best = min(_median_time(lambda: torch.mm(a, b), 1, warmup=0)[0] for _ in range(repeats))
     return size ** 3 / best
 
 
@@ -68,16 +74,16 @@ def bench_tiny(frames: list[int], repeats: int, backend: str, mac_rate: float) -
         x = torch.rand(1, t, 17, 3) * 2 - 1
         tokens = torch.rand(1, t, 17, 3)
         with torch.no_grad():
-            sec = _median_time(lambda: model(x, bone_tokens=tokens), repeats)
+            sec, cpu = _median_time(lambda: model(x, bone_tokens=tokens), repeats)
         fps = t / sec
-        rows.append({"T": t, "sec_per_clip": sec, "frames_per_s": fps, "gmac_per_s": macs * fps / 1e9,
-                     "fraction_of_matmul": macs * fps / mac_rate})
+        rows.append({"T": t, "sec_per_clip": sec, "cpu_sec_per_clip": cpu, "frames_per_s": fps,
+                     "gmac_per_s": macs * fps / 1e9, "fraction_of_matmul": macs * fps / mac_rate})
     print(f"MDTF-Tiny (823,269 params), batch 1, no_grad, scan backend {backend!r}; "
           f"MACs/frame {macs / 1e6:.2f} M (official README: {OFFICIAL_MACS['tiny'] / 1e6:.1f} M)")
-    print(f"{'T':>5} {'s/clip':>9} {'frames/s':>10} {'GMAC/s':>8} {'of matmul rate':>15}")
+    print(f"{'T':>5} {'s/clip':>9} {'cpu s/clip':>11} {'frames/s':>10} {'GMAC/s':>8} {'of matmul rate':>15}")
     for r in rows:
-        print(f"{r['T']:>5} {r['sec_per_clip']:>9.3f} {r['frames_per_s']:>10.1f} {r['gmac_per_s']:>8.2f} "
-              f"{r['fraction_of_matmul']:>14.1%}")
+        print(f"{r['T']:>5} {r['sec_per_clip']:>9.3f} {r['cpu_sec_per_clip']:>11.3f} {r['frames_per_s']:>10.1f} "
+              f"{r['gmac_per_s']:>8.2f} {r['fraction_of_matmul']:>14.1%}")
     return rows
 
 
@@ -89,16 +95,19 @@ def bench_scaling(lengths: tuple[int, int], depth: int, dim: int, repeats: int, 
     }
     result = {}
     print(f"temporal stack: {depth} blocks, C = {dim}, 17 sequences (one clip's joints), no_grad")
-    print(f"{'mixer':>10} " + " ".join(f"{f'T={t} s':>10}" for t in lengths) + f" {'ratio':>7}")
+    print(f"{'mixer':>10} " + " ".join(f"{f'T={t} s':>10}" for t in lengths) + f" {'ratio':>7}"
+          + " ".join(f"{f'cpu s T={t}':>13}" for t in lengths) + f" {'cpu ratio':>10}")
     for name, stack in stacks.items():
-        times = []
+        wall, cpu = [], []
         for t in lengths:
             x = torch.randn(17, t, dim)
             with torch.no_grad():
-                times.append(_median_time(lambda: stack(x), repeats))
-        ratio = times[1] / times[0]
-        result[name] = {"times": times, "ratio": ratio}
-        print(f"{name:>10} " + " ".join(f"{s:>10.3f}" for s in times) + f" {ratio:>7.1f}")
+                w, c = _median_time(lambda: stack(x), repeats)
+            wall.append(w)
+            cpu.append(c)
+        result[name] = {"wall": wall, "cpu": cpu, "ratio": wall[1] / wall[0], "cpu_ratio": cpu[1] / cpu[0]}
+        print(f"{name:>10} " + " ".join(f"{s:>10.3f}" for s in wall) + f" {wall[1] / wall[0]:>7.1f}"
+              + " ".join(f"{s:>13.3f}" for s in cpu) + f" {cpu[1] / cpu[0]:>10.1f}")
     print(f"(length ratio {lengths[1] / lengths[0]:.0f}: linear time gives ~{lengths[1] / lengths[0]:.0f}; "
           "target for Mamba <= 10)")
     return result

@@ -2,6 +2,7 @@
 
     check_mpjpe(fn)    fn(pred, target) -> scalar: mean over all joints and poses of ||pred - target||
                        pred, target: float64 numpy arrays (N, 17, 3)
+    check_n_mpjpe(fn), check_mpjve(fn): the same for N-MPJPE and the velocity error on (N, T, 17, 3)
     check_p_mpjpe(fn)  fn(pred, target) -> scalar: MPJPE after the per-pose similarity Procrustes
                        alignment (scale, proper rotation -- reflections NOT allowed -- and translation)
                        pred, target: float64 numpy arrays (N, 17, 3)
@@ -19,7 +20,7 @@ import numpy as np
 from . import run_check
 from ..eval.metrics import mpjpe, p_mpjpe
 
-__all__ = ["check_mpjpe", "check_p_mpjpe"]
+__all__ = ["check_mpjpe", "check_p_mpjpe", "check_n_mpjpe", "check_mpjve"]
 
 
 def _rotation(angle: float) -> np.ndarray:
@@ -49,3 +50,32 @@ def check_p_mpjpe(fn) -> None:
               rtol=1e-5, atol=1e-7,
               hint="Align each pose separately: centre both, SVD of pred_c^T target_c, fix the sign of the "
                    "last singular direction when det < 0 (no reflections), scale = trace / ||pred_c||^2.")
+
+
+def _sequence_cases(seed: int = 1) -> list[tuple[np.ndarray, np.ndarray]]:
+    rng = np.random.default_rng(seed)
+    target = rng.normal(size=(2, 6, 17, 3))
+    drift = np.arange(6)[None, :, None, None] * np.array([0.0, 0.0, 0.3])
+    return [(target + 0.1 * rng.normal(size=target.shape), target), (target + drift, target), (0.5 * target, target)]
+
+
+def check_n_mpjpe(fn) -> None:
+    """Check ``fn(pred, target) -> float`` (N-MPJPE: MPJPE after the best per-pose scale).
+
+    pred, target: float64 numpy arrays (N, T, 17, 3); the scale s = <pred, target> / <pred, pred> per pose.
+    """
+    from ..eval.metrics import n_mpjpe
+
+    run_check("n_mpjpe", lambda p, t: float(fn(p, t)), lambda p, t: float(n_mpjpe(p, t)), _sequence_cases(),
+              rtol=1e-6, atol=1e-9, hint="One scale per pose (over its 17 joints and 3 coordinates), no rotation.")
+
+
+def check_mpjve(fn) -> None:
+    """Check ``fn(pred, target) -> float`` (MPJVE: MPJPE between first differences along the frame axis).
+
+    pred, target: float64 numpy arrays (N, T, 17, 3), frames on axis 1.
+    """
+    from ..eval.metrics import mpjve
+
+    run_check("mpjve", lambda p, t: float(fn(p, t)), lambda p, t: float(mpjve(p, t)), _sequence_cases(),
+              rtol=1e-6, atol=1e-9, hint="velocity = x[:, 1:] - x[:, :-1]; then the mean Euclidean error.")

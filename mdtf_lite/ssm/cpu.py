@@ -1,30 +1,38 @@
-"""The fast CPU selective scan: chunked recurrence with a hand-written, checkpointed backward.
+"""The fast CPU selective scan: a fused recurrence with a hand-written, checkpointed backward.
 
 Shapes (glossary in ``mdtf_lite``): u, delta, z (B, D, L); A (D, N); B, C (B, N, L) or grouped
-(B, G, N, L); D, delta_bias (D,).  Inside, everything is laid out time-major as (L, B, G, H, N)
-with H = D / G, so one time step is one contiguous block of B*D*N numbers.
+(B, G, N, L); D, delta_bias (D,).
 
-Why this shape of algorithm on a CPU.  The recurrence
+Two cores, one plan.  The recurrence
 
     h_t = a_t * h_{t-1} + b_t,   a_t = exp(delta_t A),  b_t = delta_t u_t B_t,   y_t = <C_t, h_t>
 
 is already parallel over the B*D*N independent states; only time is sequential.  On 2 cores a
-parallel-prefix scan (Hillis-Steele, Blelloch) would *add* work (log L or 2x passes over a
-(B, D, N, L) tensor) without adding parallelism we can use, so each step here is one fused
-``addcmul_`` over a contiguous (B, G, H, N) block, written in place.  Time is cut into chunks of
-``chunk_size`` steps so that the big (K, B, G, H, N) intermediates exist for one chunk at a time.
+parallel-prefix scan (Hillis-Steele, Blelloch) would *add* work or memory passes over a
+(B, D, N, L) tensor without adding usable parallelism, so both cores here walk time sequentially:
+
+* ``selective_scan_cpu`` (backend ``cpu``, the default on CPU): numba kernels
+  (``mdtf_lite.ssm.cpu_kernels``), one (b, d) row per thread, its N states in registers -- the same
+  plan as the Triton kernel.  Nothing of size B*D*N*L is ever materialised; the forward costs about
+  one ``torch.exp`` pass over B*D*N*L numbers (it is exp-bound).
+* ``selective_scan_torch`` (backend ``torch``, also the fallback without numba or off CPU): pure
+  PyTorch, time-major (L, B, G, H, N) chunks of ``chunk_size`` steps, one in-place ``addcmul_`` per
+  step over a contiguous (B, D, N) block.
 
 The backward of a linear recurrence is the reverse linear recurrence
 
     g_t = dL/dh_t = C_t dy_t + a_{t+1} g_{t+1}
 
-after which every gradient is a local product (``dB_t = sum_d g_t delta_t u_t``,
-``d(delta_t A) = g_t a_t h_{t-1}``, ...), so autograd never unrolls L steps.
+after which every gradient is local (``dB_t = sum_d g_t delta_t u_t``, ``d(delta_t A) = g_t a_t h_{t-1}``,
+...), so autograd never unrolls L steps.
 
-Memory (what ``backward`` stores): the inputs u, delta (B, D, L), B, C (B, G, N, L) and A, plus the
-state entering each chunk, (ceil(L / chunk_size), B, D, N) -- i.e. B*D*N*L/chunk_size numbers, not
-B*D*N*L.  The backward recomputes a chunk's a_t, b_t and h_t from its checkpoint (one extra forward
-pass of work), so the peak working set in both directions is O(B*D*N*chunk_size) regardless of L.
+Memory -- what the backward stores: the scan's inputs u and the final delta (B, D, L), A (D, N), B and C
+in the kernels' layout (B, G, L, N) (or (L, B, G, N) for ``torch``), plus the state entering every chunk,
+(B, D, ceil(L / chunk_size), N): B*D*N*L/chunk_size numbers (with N = 16 and chunk_size = 32, half the
+size of u).  Around the core, autograd keeps softplus's input (B, D, L) and, when used, z and the
+pre-gate output (B, D, L).  The backward recomputes each chunk's a_t, b_t, h_t from its checkpoint (one
+extra forward of work), so its working set is O(B*D*N*chunk_size) for ``torch`` and O(chunk_size*N)
+per thread for ``cpu`` -- never O(B*D*N*L).
 """
 
 from __future__ import annotations

@@ -37,8 +37,10 @@ CHROMIUM_FLAGS = (
 )
 
 #: assets nbconvert's "lab" template links from a CDN (not plotly's): they fail offline without harm
-#: because plotly.js is embedded and nothing on the page needs require.js or MathJax.
-TEMPLATE_CDN_ASSETS = ("require.js", "require.min.js", "mathjax")
+#: because plotly.js is embedded and nothing on the page needs require.js or MathJax.  The widget
+#: manager is linked when a notebook saved widget state (an ipywidgets viewer): widgets need a live
+#: kernel anyway, so an exported page shows them as text whether or not it loads.
+TEMPLATE_CDN_ASSETS = ("require.js", "require.min.js", "mathjax", "@jupyter-widgets/html-manager")
 
 _ERROR_HOOK = """
 window.__mdtfErrors = [];

@@ -12,7 +12,7 @@ import numpy as np
 import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
-__all__ = ["scaling_figure", "peers_figure", "loglog_slope"]
+__all__ = ["scaling_figure", "peers_figure", "loglog_slope", "ablation_figure"]
 
 MIXER_STYLE = {
     "mamba": {"name": "BiMamba (MDTF temporal block)", "color": "#1f77b4"},
@@ -86,4 +86,23 @@ def peers_figure(peers: list[dict], measured: list[dict] | None = None) -> go.Fi
     fig.update_layout(xaxis={"type": "log", "title": {"text": "MACs per frame (millions, log)"}},
                       yaxis={"title": {"text": "Human3.6M MPJPE, P1 (mm, lower is better)"}},
                       height=460, margin={"l": 60, "r": 10, "t": 30, "b": 50}, legend={"x": 0.75, "y": 0.98})
+    return fig
+
+
+def ablation_figure(rows: list[dict], title: str | None = None) -> go.Figure:
+    """P1 and P2 (mm) per ablation variant as grouped bars, parameters in the hover.
+
+    ``rows``: ``mdtf_lite.train.ablation`` rows (variant, params, p1_mm, p2_mm, ...); variants
+    without a validation figure are drawn empty.
+    """
+    if not rows:
+        raise ValueError("no ablation rows to plot")
+    names = [r["variant"] for r in rows]
+    fig = go.Figure()
+    for key, label, color in (("p1_mm", "P1 (MPJPE)", "#1f77b4"), ("p2_mm", "P2 (P-MPJPE)", "#9ecae1")):
+        fig.add_trace(go.Bar(x=names, y=[r.get(key) for r in rows], name=label, marker_color=color,
+                             customdata=[r.get("params") for r in rows],
+                             hovertemplate="%{x}: %{y:.1f} mm<br>%{customdata} params<extra>" + label + "</extra>"))
+    fig.update_layout(barmode="group", height=380, title=title, yaxis={"title": {"text": "mm (lower is better)"}},
+                      margin={"l": 60, "r": 10, "t": 40 if title else 10, "b": 40})
     return fig

@@ -35,7 +35,7 @@ __all__ = [
 
 SIDES = ("left", "right", "center")
 JOINT_SIZE = 6.0
-CONTROLS_MARGIN = 90  # px below an animated plot for the play/pause buttons and the frame slider
+CONTROLS_MARGIN = 110  # px below an animated plot for the play/pause buttons and the frame slider
 TRACES_PER_SKELETON = len(SIDES) + 1  # three bone traces + one joint-marker trace
 
 #: colours per side for the first, second, third ... skeleton of a figure, plus line dash and opacity.
@@ -47,10 +47,10 @@ PALETTES: tuple[dict, ...] = (
 
 #: preset viewpoints of the 3D scene (plot coordinates: x right, y depth, z up).
 VIEWS: dict[str, dict] = {
-    "front": {"eye": {"x": 0.3, "y": -1.45, "z": 0.35}, "up": {"x": 0, "y": 0, "z": 1}},
+    "front": {"eye": {"x": 0.3, "y": -1.6, "z": 0.35}, "up": {"x": 0, "y": 0, "z": 1}},
     "side": {"eye": {"x": 1.5, "y": 0.0, "z": 0.3}, "up": {"x": 0, "y": 0, "z": 1}},
     "top": {"eye": {"x": 0.0, "y": -0.15, "z": 1.8}, "up": {"x": 0, "y": 1, "z": 0}},
-    "back": {"eye": {"x": -0.3, "y": 1.45, "z": 0.35}, "up": {"x": 0, "y": 0, "z": 1}},
+    "back": {"eye": {"x": -0.3, "y": 1.6, "z": 0.35}, "up": {"x": 0, "y": 0, "z": 1}},
 }
 
 
@@ -286,7 +286,7 @@ def _animation_controls(frame_ids: np.ndarray, duration_ms: int, redraw: bool = 
                         "transition": {"duration": 0}, "fromcurrent": True}]
     return {
         "updatemenus": [{
-            "type": "buttons", "direction": "left", "showactive": False, "x": 0.0, "y": 0.0,
+            "type": "buttons", "direction": "left", "showactive": False, "x": 0.0, "y": -0.06,
             "xanchor": "left", "yanchor": "top", "pad": {"r": 10, "t": 0},
             "buttons": [
                 {"label": "\u25b6 play", "method": "animate", "args": args(None, duration_ms)},
@@ -294,7 +294,7 @@ def _animation_controls(frame_ids: np.ndarray, duration_ms: int, redraw: bool = 
             ],
         }],
         "sliders": [{
-            "active": 0, "x": 0.2, "len": 0.78, "y": 0.0, "yanchor": "top",
+            "active": 0, "x": 0.2, "len": 0.78, "y": -0.06, "yanchor": "top",
             "currentvalue": {"prefix": "frame "}, "pad": {"t": 10},
             "steps": [{"label": str(int(t)), "method": "animate", "args": args([str(int(t))], 0)}
                       for t in frame_ids],
