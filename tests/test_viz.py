@@ -174,3 +174,25 @@ def test_viewer_updates_traces_and_readout():
     assert viewer.figure.layout.scene.camera.eye.z == VIEWS["top"]["eye"]["z"]
     with pytest.raises(ValueError, match="out of range"):
         viewer.show_frame(12)
+
+
+def test_efficiency_figures():
+    from mdtf_lite.bench.peers import PEERS
+    from mdtf_lite.viz.efficiency import ablation_figure, loglog_slope, peers_figure, scaling_figure
+
+    lengths = [27, 81, 243, 729]
+    assert loglog_slope(lengths, [t ** 2 * 1e-6 for t in lengths]) == pytest.approx(2.0)
+    assert loglog_slope(lengths, [t * 3e-4 + 0 for t in lengths]) == pytest.approx(1.0)
+    rows = [{"mixer": m, "T": t, "seconds": t ** p * 1e-5, "peak_mb": t * 0.1}
+            for m, p in (("mamba", 1), ("attention", 2)) for t in lengths]
+    fig = scaling_figure(rows)
+    data = [tr for tr in fig.data if tr.name and "~T" not in tr.name]
+    assert len(data) == 4 and fig.layout.xaxis.type == "log" and fig.layout.yaxis2.type == "log"
+    assert list(data[0].x) == lengths
+    with pytest.raises(ValueError):
+        scaling_figure([])
+    pf = peers_figure(list(PEERS), [{"method": "MDTF-Tiny (mdtf_lite)", "macs_m": 14.9, "p1_mm": 41.7}])
+    assert len(pf.data[0].x) == sum(1 for p in PEERS if p["macs_m"]) and pf.data[1].x[0] == 14.9
+    ab = ablation_figure([{"variant": "full", "params": 10, "p1_mm": 50.0, "p2_mm": 40.0},
+                          {"variant": "no_gcn", "params": 8, "p1_mm": None, "p2_mm": None}])
+    assert list(ab.data[0].x) == ["full", "no_gcn"] and ab.data[1].y[0] == 40.0

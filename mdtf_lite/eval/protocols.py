@@ -60,12 +60,13 @@ def predict(model: torch.nn.Module, inputs, batch_size: int = 64, flip: bool = T
     if inputs.ndim != 4 or inputs.shape[0] == 0:
         raise ValueError(f"predict: expected a non-empty batch of clips (N, T, 17, 3), got {tuple(inputs.shape)}")
     was_training = model.training
+    device = next(model.parameters()).device
     model.eval()
     try:
         outs = []
         for start in range(0, inputs.shape[0], batch_size):
-            xb = inputs[start:start + batch_size]
-            outs.append(flip_tta(model, xb, output) if flip else model(xb))
+            xb = inputs[start:start + batch_size].to(device)
+            outs.append((flip_tta(model, xb, output) if flip else model(xb)).cpu())
         return torch.cat(outs)
     finally:
         model.train(was_training)

@@ -88,8 +88,8 @@ def save_checkpoint(folder, model_state: dict, state_tensors: dict, state_meta: 
     shutil.rmtree(tmp, ignore_errors=True)
     tmp.mkdir()
     try:
-        save_file({k: v.detach().contiguous() for k, v in model_state.items()}, str(tmp / "model.safetensors"))
-        save_file({k: v.contiguous() for k, v in state_tensors.items()}, str(tmp / "state.safetensors"))
+        save_file({k: v.detach().cpu().contiguous() for k, v in model_state.items()}, str(tmp / "model.safetensors"))
+        save_file({k: v.detach().cpu().contiguous() for k, v in state_tensors.items()}, str(tmp / "state.safetensors"))
         _write_json(tmp / "state.json", state_meta)
         _write_json(tmp / "config.json", {**config, "format_version": FORMAT_VERSION})
         _write_json(tmp / "manifest.json", {name: _sha256(tmp / name) for name in FILES})

@@ -26,7 +26,7 @@ __all__ = ["TrainConfig", "ConfigError", "load_config", "apply_overrides", "STAG
 STAGES = ("bam", "mdtf")
 
 #: fields that may differ between a checkpoint and the config resuming it (they do not change the maths).
-RESUME_MAY_CHANGE = ("epochs", "progress", "out_dir", "num_threads", "checkpoint_every")
+RESUME_MAY_CHANGE = ("epochs", "progress", "out_dir", "num_threads", "checkpoint_every", "device")
 
 
 class ConfigError(ValueError):
@@ -59,6 +59,8 @@ class TrainConfig:
         bam_checkpoint: stage 2: the stage-1 checkpoint (a folder, or a name under <run_dir>/checkpoints).
         out_dir: checkpoint folder override.
         num_threads: torch CPU threads (None = torch's default).
+        device: "cpu", "cuda", "cuda:1", ... (None = CUDA when available, else CPU; under torchrun with CUDA
+            each process takes the GPU of its LOCAL_RANK).  Bit-identical resume is guaranteed on CPU.
         progress: show a tqdm bar.
     """
 
@@ -83,6 +85,7 @@ class TrainConfig:
     bam_checkpoint: typing.Optional[str] = None
     out_dir: typing.Optional[str] = None
     num_threads: typing.Optional[int] = None
+    device: typing.Optional[str] = None
     progress: bool = True
 
     def __post_init__(self):

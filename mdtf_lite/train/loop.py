@@ -167,6 +167,21 @@ def _barrier(world: int) -> None:
         dist.barrier()
 
 
+def _device(cfg: TrainConfig, world: int) -> torch.device:
+    """cfg.device, else CUDA when available (the LOCAL_RANK-th GPU under torchrun), else CPU."""
+    if cfg.device:
+        device = torch.device(cfg.device)
+    elif torch.cuda.is_available():
+        device = torch.device("cuda", int(os.environ.get("LOCAL_RANK", "0")) if world > 1 else 0)
+    else:
+        device = torch.device("cpu")
+    if device.type == "cuda":
+        if not torch.cuda.is_available():
+            raise ValueError(f"device={cfg.device!r} but this torch has no CUDA device; use device: cpu")
+        torch.cuda.set_device(device)
+    return device
+
+
 def _math_differences(saved: dict, cfg: TrainConfig) -> list[str]:
     now = cfg.math_fields()
     saved = {k: v for k, v in saved.items() if k not in RESUME_MAY_CHANGE}
@@ -255,7 +270,8 @@ def _fit(cfg, resume, train_set, val_set, callbacks, rank, world) -> FitResult:
 
     torch.manual_seed(cfg.seed)                       # same initial weights on every rank
     model, description = build_stage_model(cfg)
-    model.train()
+    device = _device(cfg, world)
+    model.to(device).train()
     trainable = [p for p in model.parameters() if p.requires_grad]
     optimizer = torch.optim.AdamW(trainable, lr=cfg.lr, weight_decay=cfg.weight_decay)
     scheduler = torch.optim.lr_scheduler.ExponentialLR(optimizer, gamma=cfg.lr_decay)
@@ -274,7 +290,7 @@ def _fit(cfg, resume, train_set, val_set, callbacks, rank, world) -> FitResult:
     if world > 1:
         from torch.nn.parallel import DistributedDataParallel
 
-        net = DistributedDataParallel(model)
+        net = DistributedDataParallel(model, device_ids=[device.index] if device.type == "cuda" else None)
     frames = x_all.shape[1]
     steps = _batches(len(x_all), cfg.batch_size, cfg.steps_per_epoch)
     global_batch = min(cfg.batch_size, len(x_all))
@@ -300,6 +316,7 @@ def _fit(cfg, resume, train_set, val_set, callbacks, rank, world) -> FitResult:
             if cfg.flip_augment and flips.any():
                 xb, yb = xb.clone(), yb.clone()
                 xb[flips], yb[flips] = flip_poses(xb[flips]), flip_poses(yb[flips])
+            xb, yb = xb.to(device, non_blocking=True), yb.to(device, non_blocking=True)
             out = net(xb)
             if cfg.stage == "bam":
                 loss, terms = model.loss(out, yb), {}
@@ -347,6 +364,6 @@ def _fit(cfg, resume, train_set, val_set, callbacks, rank, world) -> FitResult:
             for cb in callbacks:
                 cb(rec)
         _barrier(world)
-    model.eval()
+    model.cpu().eval()
     return FitResult(model=model, config=cfg, history=history,
                      checkpoint=folder if (folder / "manifest.json").is_file() else None)

@@ -1,0 +1,36 @@
+"""The CLI reports bad configs clearly; the ablation script trains every variant with the same budget."""
+
+import json
+
+import pytest
+import yaml
+
+from mdtf_lite.train.__main__ import main as train_main
+from mdtf_lite.train.ablation import VARIANTS, run_ablation
+
+
+def test_cli_bad_config_exits_2_with_the_key(tmp_path, capsys):
+    path = tmp_path / "bad.yaml"
+    path.write_text("stage: mdtf\nepoch: 3\n")
+    assert train_main(["--config", str(path)]) == 2
+    assert "'epoch' (did you mean 'epochs'?)" in capsys.readouterr().err
+    assert train_main(["--config", str(tmp_path / "missing.yaml")]) == 2
+    assert train_main(["--config", str(path), "epochs"]) == 2  # an override without '='
+
+
+def test_ablation_equal_budget(tmp_path, monkeypatch):
+    monkeypatch.setenv("MDTF_RUN_DIR", str(tmp_path))
+    cfg = {"stage": "mdtf", "model": {"preset": "cpu", "dim": 8, "depth": 1, "d_state": 4, "scan_backend": "reference"},
+           "data": {"source": "default", "frames": 27, "subjects": ["S1"], "max_clips": 8},
+           "val_data": {"subjects": ["S9"], "max_clips": 4}, "epochs": 1, "batch_size": 4, "steps_per_epoch": 1,
+           "num_threads": 1, "progress": False, "flip_test": False}
+    path = tmp_path / "abl.yaml"
+    path.write_text(yaml.safe_dump(cfg))
+    rows = run_ablation(path, ["no_bone", "posemamba"], progress=False)
+    assert [r["variant"] for r in rows] == ["no_bone", "posemamba"]
+    assert all(r["p1_mm"] > 0 and r["steps_per_epoch"] == 1 for r in rows)
+    saved = json.loads((tmp_path / "ablation.json").read_text())
+    assert len(saved["rows"]) == 2
+    with pytest.raises(ValueError, match="unknown ablation variants"):
+        run_ablation(path, ["nope"], progress=False)
+    assert {"full", "no_bone", "no_gcn", "unidirectional", "attention"} <= set(VARIANTS)
