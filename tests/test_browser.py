@@ -19,6 +19,8 @@ pytestmark = pytest.mark.skipif(
     find_chromium() is None,
     reason="headless Chromium not installed: apt-get install -y chromium chromium-driver (CI does this)",
 )
+pytest.importorskip("selenium", reason="pip install selenium (the test extra) to drive Chromium")
+pytest.importorskip("PIL", reason="pip install pillow (the test extra) to read the screenshots")
 
 CELLS = [
     """import numpy as np

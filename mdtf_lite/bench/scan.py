@@ -16,6 +16,7 @@ seconds is skipped (``selective_scan_ref``'s backward is quadratic in L) and pri
 from __future__ import annotations
 
 import argparse
+import contextlib
 import gc
 import os
 import platform
@@ -75,6 +76,29 @@ def scan_callable(row: str, x: dict):
 
 
 # ----------------------------------------------------------------------------- measuring
+@contextlib.contextmanager
+def threads(n: int):
+    """Run the block with ``n`` torch and numba threads (n <= 0: unchanged), then restore them."""
+    if n <= 0:
+        yield
+        return
+    old = torch.get_num_threads()
+    try:
+        import numba
+    except ImportError:
+        numba = None
+    old_nb = numba.get_num_threads() if numba else None
+    torch.set_num_threads(n)
+    if numba:
+        numba.set_num_threads(min(n, numba.config.NUMBA_NUM_THREADS))
+    try:
+        yield
+    finally:
+        torch.set_num_threads(old)
+        if numba:
+            numba.set_num_threads(old_nb)
+
+
 def _rss_kib(field: str) -> int:
     with open("/proc/self/status") as f:
         for line in f:
@@ -285,19 +309,13 @@ def main(argv=None) -> int:
     if bad:
         p.error(f"unknown rows {bad}; choose from {ROWS}")
     lengths = [int(v) for v in a.lengths.split(",") if v]
-    if a.threads > 0:
-        torch.set_num_threads(a.threads)
-        try:
-            import numba
-
-            numba.set_num_threads(min(a.threads, numba.config.NUMBA_NUM_THREADS))
-        except ImportError:
-            pass
     load = os.getloadavg()[0] if hasattr(os, "getloadavg") else float("nan")
     print(f"selective scan, B={a.batch} D={a.d_inner} N={a.n_state}, float32, torch {torch.__version__}, "
           f"{torch.get_num_threads()} threads on {os.cpu_count()} cores ({platform.processor() or platform.machine()}), "
           f"load average at start {load:.2f}, clock: {a.clock} time")
-    run_table(lengths, a.batch, a.d_inner, a.n_state, a.reps, a.budget, rows, clock=a.clock)
+    with threads(a.threads):
+        print(f"threads: {torch.get_num_threads()}")
+        run_table(lengths, a.batch, a.d_inner, a.n_state, a.reps, a.budget, rows, clock=a.clock)
     print(f"load average at end {os.getloadavg()[0]:.2f} (other processes share these cores: times are upper bounds)")
     return 0
 
