@@ -14,7 +14,7 @@ from pathlib import Path
 from .. import paths
 from .build import resolve_checkpoint_path
 from .checkpoint import CheckpointError, read_checkpoint
-from .config import RESUME_MAY_CHANGE, TrainConfig, load_config
+from .config import TrainConfig, load_config
 
 __all__ = ["ensure_checkpoint", "configs_dir", "config_path"]
 
@@ -32,18 +32,12 @@ def config_path(name: str) -> Path:
     return path
 
 
-def _usable(folder: Path, cfg: TrainConfig | None = None) -> bool:
-    """A readable checkpoint (trained with ``cfg``'s maths, when given)."""
+def _saved_epoch(folder: Path) -> int | None:
+    """The epoch a readable checkpoint reached, or None when there is no usable checkpoint."""
     try:
-        saved = read_checkpoint(folder, with_state=False)["config"].get("train_config", {})
-    except CheckpointError:
-        return False
-    if cfg is None:
-        return True
-    same = {k: v for k, v in saved.items() if k not in RESUME_MAY_CHANGE} == cfg.math_fields()
-    if not same:
-        print(f"ensure_checkpoint: {folder} was trained with another config; training again")
-    return same
+        return int(read_checkpoint(folder, with_state=False)["config"].get("epoch", 0))
+    except (CheckpointError, TypeError, ValueError):
+        return None
 
 
 def ensure_checkpoint(name: str = "ci", overrides=None, progress: bool = False, retrain: bool = False) -> Path:
@@ -60,13 +54,15 @@ def ensure_checkpoint(name: str = "ci", overrides=None, progress: bool = False, 
     """
     cfg: TrainConfig = load_config(config_path(name), overrides)
     folder = resolve_checkpoint_path(cfg.out_dir) if cfg.out_dir else paths.run_dir() / "checkpoints" / cfg.name
-    if not retrain and _usable(folder):  # notebook 06 may have trained it on another data source: keep it
+    epoch = _saved_epoch(folder)
+    # a finished checkpoint is reused as it is (notebook 06 may have trained it on the real files)
+    if not retrain and epoch is not None and epoch >= cfg.epochs:
         return folder
-    if cfg.stage == "mdtf" and cfg.bam_checkpoint and not _usable(resolve_checkpoint_path(cfg.bam_checkpoint)):
-        if (configs_dir() / f"{cfg.bam_checkpoint}.yaml").is_file():
-            ensure_checkpoint(cfg.bam_checkpoint, progress=progress)
+    if cfg.stage == "mdtf" and cfg.bam_checkpoint and (configs_dir() / f"{cfg.bam_checkpoint}.yaml").is_file():
+        ensure_checkpoint(cfg.bam_checkpoint, progress=progress)
     from .loop import fit
 
-    print(f"ensure_checkpoint: training {name!r} into {folder}")
-    result = fit(cfg.replace(progress=progress))
+    resume = not retrain and epoch is not None  # an interrupted run continues where it stopped
+    print(f"ensure_checkpoint: {'resuming' if resume else 'training'} {name!r} in {folder}")
+    result = fit(cfg.replace(progress=progress), resume=resume)
     return result.checkpoint
