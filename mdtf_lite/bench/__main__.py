@@ -2,6 +2,7 @@
 
     python -m mdtf_lite.bench scan    # selective-scan backends vs mamba-ssm's reference and mamba.py
     python -m mdtf_lite.bench model   # MDTF inference speed, MAC rate, temporal scaling vs attention
+    python -m mdtf_lite.bench scaling # time and memory of temporal Mamba vs attention as T grows
     python -m mdtf_lite.bench data    # default generator's motion statistics vs real CMU clips
     python -m mdtf_lite.bench all     # all of the above, one after the other
 
@@ -13,7 +14,12 @@ from __future__ import annotations
 import importlib
 import sys
 
-BENCHMARKS = {"scan": "mdtf_lite.bench.scan", "model": "mdtf_lite.bench.model", "data": "mdtf_lite.bench.data"}
+BENCHMARKS = {
+    "scan": "mdtf_lite.bench.scan",
+    "model": "mdtf_lite.bench.model",
+    "scaling": "mdtf_lite.bench.scaling",
+    "data": "mdtf_lite.bench.data",
+}
 
 
 def main(argv: list[str] | None = None) -> int:
