@@ -82,8 +82,10 @@ def main(argv=None) -> int:
     parser.add_argument("--quiet", action="store_true", help="no progress bars")
     parser.add_argument("overrides", nargs="*", help="key=value overrides applied to every variant")
     args = parser.parse_args(argv)
+    variants = [v for v in args.variants or () if "=" not in v] or None
+    overrides = [v for v in args.variants or () if "=" in v] + list(args.overrides)  # --variants a b k=v
     try:
-        run_ablation(args.config, args.variants, args.overrides, progress=not args.quiet)
+        run_ablation(args.config, variants, overrides, progress=not args.quiet)
     except (ValueError, FileNotFoundError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
