@@ -20,7 +20,7 @@ _EXPORTS = {
     "BiMamba": "mamba", "ScanDirection": "mamba",
     "SkeletonGCN": "gcn", "normalized_adjacency": "gcn", "skeleton_adjacency": "gcn",
     "MambaBlock": "blocks", "gem_block": "blocks", "temporal_block": "blocks", "DropPath": "blocks",
-    "BoneAwareModule": "bam",
+    "BoneAwareModule": "bam", "ContinuousBAM": "bam",
     "MDTF": "mdtf",
     "PoseMambaLike": "baselines", "MixSTELike": "baselines",
     "ModelConfig": "config", "build_model": "config", "get_config": "config", "PRESETS": "config",

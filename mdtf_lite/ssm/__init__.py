@@ -89,14 +89,16 @@ def resolve_backend(backend: str, device_type: str) -> str:
 
 
 def selective_scan(u, delta, A, B, C, D=None, z=None, delta_bias=None, delta_softplus=False,
-                   return_last_state=False, backend: str = "auto"):
+                   return_last_state=False, backend: str = "auto", check_finite: bool = True):
     """Run the selective scan on ``backend``.  Returns y (B, D, L) [, last state h_L (B, D, N)].
 
     Shapes as in the module docstring.  Bad shapes, mixed devices, complex or non-finite inputs raise
     ``ValueError`` before any compute; an unavailable backend raises ``RuntimeError`` naming the ones
-    that are available.
+    that are available.  ``check_finite=False`` skips only the NaN/Inf scan of every input (a full
+    pass over each tensor): models that validate their own input once at the entry use it, since
+    inside a network a non-finite value can only come from that input or from the weights.
     """
-    validate_scan_inputs(u, delta, A, B, C, D=D, z=z, delta_bias=delta_bias)
+    validate_scan_inputs(u, delta, A, B, C, D=D, z=z, delta_bias=delta_bias, check_finite=check_finite)
     name = resolve_backend(backend, u.device.type)
     kwargs = dict(D=D, z=z, delta_bias=delta_bias, delta_softplus=delta_softplus,
                   return_last_state=return_last_state)
