@@ -1,0 +1,116 @@
+"""Reading and writing ``.npz`` files safely and reproducibly.
+
+* :func:`save_npz` writes a pickle-free npz whose bytes depend only on the arrays (fixed zip
+  timestamps, sorted keys), so "same seed -> same bytes" can be tested.
+* :func:`load_npz` reads a pickle-free npz and turns the usual failures (missing, truncated,
+  corrupted, pickled) into errors that name the file and the fix.
+* :func:`load_pickled` opens the *original* npz/pkl files of VideoPose3D / MotionBERT / 3DHP, which
+  hold pickles: loading a pickle can execute code, so it refuses unless ``trust_pickle=True``.
+"""
+
+from __future__ import annotations
+
+import io
+import pickle
+import zipfile
+from pathlib import Path
+
+import numpy as np
+
+__all__ = ["save_npz", "load_npz", "load_pickled", "PickleRefused"]
+
+_EPOCH = (1980, 1, 1, 0, 0, 0)
+
+
+class PickleRefused(ValueError):
+    """Raised when a file holds a pickle and the caller did not opt in with ``trust_pickle=True``."""
+
+
+def save_npz(path, arrays: dict[str, np.ndarray], compress: bool = False) -> Path:
+    """Write ``arrays`` (name -> array, no object dtypes) to ``path`` deterministically."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(path.name + ".partial")
+    method = zipfile.ZIP_DEFLATED if compress else zipfile.ZIP_STORED
+    with zipfile.ZipFile(tmp, "w", compression=method, allowZip64=True) as zf:
+        for key in sorted(arrays):
+            arr = np.asarray(arrays[key])
+            if arr.dtype == object:
+                raise ValueError(f"array {key!r} has dtype object, which would need pickle; store plain "
+                                 "numeric or fixed-width string arrays")
+            buf = io.BytesIO()
+            np.lib.format.write_array(buf, np.ascontiguousarray(arr), allow_pickle=False)
+            info = zipfile.ZipInfo(key + ".npy", date_time=_EPOCH)
+            info.compress_type = method
+            info.external_attr = 0o644 << 16
+            zf.writestr(info, buf.getvalue())
+    tmp.replace(path)  # atomic: a crash never leaves a half-written file under the real name
+    return path
+
+
+def _open_error(path: Path, exc: Exception) -> ValueError:
+    return ValueError(f"{path} is not a readable .npz ({type(exc).__name__}: {exc}); the file is truncated or "
+                      "corrupted: delete it and download/convert it again (for data/default: "
+                      "`python -m data_tools make-default`)")
+
+
+def load_npz(path, keys: tuple[str, ...] | None = None) -> dict[str, np.ndarray]:
+    """Read a pickle-free npz fully into memory: name -> array.
+
+    Raises ``FileNotFoundError`` if absent, ``ValueError`` if truncated/corrupted, if a key in ``keys`` is
+    missing, or if an array is a pickle (convert the original file with ``data_tools`` first).
+    """
+    path = Path(path)
+    if not path.is_file():
+        raise FileNotFoundError(f"{path} does not exist")
+    try:
+        with np.load(path, allow_pickle=False) as z:
+            names = list(z.files)
+            if keys is not None:
+                missing = [k for k in keys if k not in names]
+                if missing:
+                    raise KeyError(missing)
+            out = {}
+            for k in names:
+                out[k] = z[k]
+    except KeyError as exc:
+        raise ValueError(f"{path} lacks the key(s) {exc.args[0]}; it has {names}. Is it the right file?") from None
+    except ValueError as exc:
+        if "pickle" in str(exc).lower():
+            raise PickleRefused(f"{path} holds a pickled object; pickle-free files are expected here. Convert "
+                                "the original once with `python -m data_tools convert-... --trust-pickle`") from None
+        raise _open_error(path, exc) from None
+    except (zipfile.BadZipFile, OSError, EOFError) as exc:
+        raise _open_error(path, exc) from None
+    return out
+
+
+def load_pickled(path, key: str | None = None, trust_pickle: bool = False):
+    """Load a pickled object: ``key`` of an npz (``.item()`` of a 0-d object array), or a whole ``.pkl``.
+
+    Unpickling executes code from the file, so this refuses unless ``trust_pickle=True``: only pass it for
+    files you obtained from the dataset authors (or made yourself).
+    """
+    path = Path(path)
+    if not path.is_file():
+        raise FileNotFoundError(f"{path} does not exist")
+    if not trust_pickle:
+        raise PickleRefused(
+            f"{path} stores Python pickles, and unpickling a file can execute arbitrary code. If you trust this "
+            "file (e.g. you downloaded it from the dataset authors), pass trust_pickle=True (CLI: --trust-pickle) "
+            "to convert it once into the pickle-free layout that mdtf-lite reads.")
+    if key is None:
+        try:
+            with open(path, "rb") as fh:
+                return pickle.load(fh)
+        except (pickle.UnpicklingError, EOFError, AttributeError, ValueError) as exc:
+            raise ValueError(f"{path} is not a readable pickle ({type(exc).__name__}: {exc}); it is truncated or "
+                             "corrupted: download it again") from None
+    try:
+        with np.load(path, allow_pickle=True) as z:
+            if key not in z.files:
+                raise ValueError(f"{path} has no key {key!r} (it has {list(z.files)}); is it the right file?")
+            value = z[key]
+    except (zipfile.BadZipFile, OSError, EOFError, pickle.UnpicklingError) as exc:
+        raise _open_error(path, exc) from None
+    return value.item() if value.dtype == object and value.shape == () else value
