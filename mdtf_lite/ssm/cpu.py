@@ -38,9 +38,8 @@ per thread for ``cpu`` -- never O(B*D*N*L).
 from __future__ import annotations
 
 import torch
-import torch.nn.functional as F
 
-from .reference import compute_dtype
+from .reference import compute_dtype, finish_output, prepare_delta
 
 DEFAULT_CHUNK_SIZE = 32
 
@@ -226,17 +225,10 @@ def _scan_with_epilogue(core, u, delta, A, B, C, D, z, delta_bias, delta_softplu
         raise ValueError(f"chunk_size must be >= 1, got {chunk_size}")
     dtype_in = u.dtype
     cdt = compute_dtype(u, delta, A, B, C, D, z, delta_bias)
-    u, delta = u.to(cdt), delta.to(cdt)
-    if delta_bias is not None:
-        delta = delta + delta_bias.to(cdt)[:, None]
-    if delta_softplus:
-        delta = F.softplus(delta)
+    u = u.to(cdt)
+    delta = prepare_delta(delta, delta_bias, delta_softplus, cdt)
     y, last = core(u, delta, A.to(cdt), B.to(cdt), C.to(cdt), chunk_size)
-    if D is not None:
-        y = y + D.to(cdt)[:, None] * u
-    if z is not None:
-        y = y * F.silu(z.to(cdt))
-    y = y.to(dtype_in)
+    y = finish_output(y, u, D, z, dtype_in)
     return (y, last) if return_last_state else y
 
 

@@ -26,6 +26,23 @@ def expand_groups(mat: torch.Tensor, d_inner: int) -> torch.Tensor:
     return mat.repeat_interleave(d_inner // groups, dim=1)
 
 
+def prepare_delta(delta, delta_bias, delta_softplus, cdt):
+    """delta (B, D, L) -> the step sizes the recurrence uses: + delta_bias (D,), then softplus if asked."""
+    delta = delta.to(cdt)
+    if delta_bias is not None:
+        delta = delta + delta_bias.to(cdt)[:, None]
+    return F.softplus(delta) if delta_softplus else delta
+
+
+def finish_output(y, u, D, z, dtype_in):
+    """y (B, D, L) -> y + D * u, gated by silu(z) when z (B, D, L) is given, cast back to the input dtype."""
+    if D is not None:
+        y = y + D.to(y.dtype)[:, None] * u
+    if z is not None:
+        y = y * F.silu(z.to(y.dtype))
+    return y.to(dtype_in)
+
+
 def selective_scan_reference(u, delta, A, B, C, D=None, z=None, delta_bias=None, delta_softplus=False,
                              return_last_state=False):
     """Sequential selective scan (differentiable by autograd).  Returns y (B, D, L) [, h_L (B, D, N)].
@@ -36,11 +53,8 @@ def selective_scan_reference(u, delta, A, B, C, D=None, z=None, delta_bias=None,
     """
     dtype_in = u.dtype
     cdt = compute_dtype(u, delta, A, B, C, D, z, delta_bias)
-    u, delta, A = u.to(cdt), delta.to(cdt), A.to(cdt)
-    if delta_bias is not None:
-        delta = delta + delta_bias.to(cdt)[:, None]
-    if delta_softplus:
-        delta = F.softplus(delta)
+    u, A = u.to(cdt), A.to(cdt)
+    delta = prepare_delta(delta, delta_bias, delta_softplus, cdt)
     d_inner = u.shape[1]
     Bm = expand_groups(B.to(cdt), d_inner)  # (B, D|1, N, L)
     Cm = expand_groups(C.to(cdt), d_inner)
@@ -49,10 +63,5 @@ def selective_scan_reference(u, delta, A, B, C, D=None, z=None, delta_bias=None,
     for u_t, d_t, b_t, c_t in zip(u.unbind(-1), delta.unbind(-1), Bm.unbind(-1), Cm.unbind(-1)):
         h = torch.exp(d_t.unsqueeze(-1) * A) * h + (d_t * u_t).unsqueeze(-1) * b_t
         ys.append((h * c_t).sum(-1))
-    y = torch.stack(ys, dim=-1)
-    if D is not None:
-        y = y + D.to(cdt)[:, None] * u
-    if z is not None:
-        y = y * F.silu(z.to(cdt))
-    y = y.to(dtype_in)
+    y = finish_output(torch.stack(ys, dim=-1), u, D, z, dtype_in)
     return (y, h) if return_last_state else y
