@@ -3,7 +3,7 @@ VENV   ?= .venv
 PY     := $(VENV)/bin/python
 PARAMS ?= default
 
-.PHONY: setup data run test bench clean-runs
+.PHONY: setup data run test bench ablation clean-runs
 
 setup:
 	@bash scripts/setup.sh
@@ -21,6 +21,10 @@ test: data
 
 bench: setup
 	$(PY) -m mdtf_lite.bench all
+
+## ablation: the equal-budget ablation table (about 40 min on 2 cores), read by notebook 09
+ablation: data
+	MDTF_RUN_DIR=$(CURDIR)/runs/$(PARAMS) $(PY) -m mdtf_lite.train.ablation --config configs/ablation.yaml
 
 clean-runs:
 	rm -rf runs/

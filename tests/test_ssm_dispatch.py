@@ -6,16 +6,30 @@ import pytest
 import torch
 from ssm_helpers import make_inputs
 
-from mdtf_lite.ssm import available_backends, resolve_backend, selective_scan
+from mdtf_lite.ssm import BACKENDS, CPU_PREFERENCE, available_backends, resolve_backend, selective_scan
+from mdtf_lite.ssm.reference import selective_scan_reference
 
 
 def _args(x):
     return x["u"], x["delta"], x["A"], x["B"], x["C"]
 
 
-def test_auto_resolves_to_cpu_on_cpu():
-    assert resolve_backend("auto", "cpu") == "cpu"
-    assert {"reference", "cpu"} <= set(available_backends("cpu"))
+def test_auto_resolves_to_the_first_available_cpu_preference():
+    have = available_backends("cpu")
+    assert {"reference", "torch", "cpu"} <= set(have)
+    assert resolve_backend("auto", "cpu") == next(name for name in CPU_PREFERENCE if name in have)
+
+
+@pytest.mark.parametrize("backend", [b for b in BACKENDS if b not in ("triton", "mamba_ssm")])
+def test_every_cpu_backend_the_docs_name_dispatches_and_agrees(backend):
+    """Each name in BACKENDS that can run on this machine's CPU gives the reference's numbers."""
+    if backend not in ("auto", *available_backends("cpu")):
+        pytest.skip(f"{backend} is not available on this machine: {available_backends('cpu')}")
+    x = make_inputs()
+    kw = dict(D=x["D"], z=x["z"], delta_bias=x["delta_bias"], delta_softplus=True)
+    want = selective_scan_reference(*_args(x), **kw)
+    got = selective_scan(*_args(x), backend=backend, **kw)
+    assert torch.allclose(got, want, rtol=1e-4, atol=1e-5)
 
 
 def test_unknown_backend_is_a_value_error():

@@ -1,10 +1,12 @@
 """Benchmarks: scripts that print measured figures (never asserted in tests).
 
     python -m mdtf_lite.bench scan    # selective-scan backends vs mamba-ssm's reference and mamba.py
+    python -m mdtf_lite.bench train   # training/inference frames/s: MDTF vs attention vs MLP, same process
     python -m mdtf_lite.bench model   # MDTF inference speed, MAC rate, temporal scaling vs attention
     python -m mdtf_lite.bench scaling # time and memory of temporal Mamba vs attention as T grows
     python -m mdtf_lite.bench data    # default generator's motion statistics vs real CMU clips
-    python -m mdtf_lite.bench all     # all of the above, one after the other
+    python -m mdtf_lite.bench gpu     # CUDA machines only: GPU scan backends vs the oracle, a short training
+    python -m mdtf_lite.bench all     # all of the above but gpu, one after the other
 
 Extra arguments after the name go to that benchmark (``--help`` lists them).
 """
@@ -15,10 +17,12 @@ import importlib
 import sys
 
 BENCHMARKS = {
+    "train": "mdtf_lite.bench.train",
     "scan": "mdtf_lite.bench.scan",
     "model": "mdtf_lite.bench.model",
     "scaling": "mdtf_lite.bench.scaling",
     "data": "mdtf_lite.bench.data",
+    "gpu": "mdtf_lite.bench.gpu",
 }
 
 
@@ -27,7 +31,7 @@ def main(argv: list[str] | None = None) -> int:
     if not argv or argv[0] in ("-h", "--help") or argv[0] not in (*BENCHMARKS, "all"):
         print(__doc__)
         return 0 if not argv or argv[0] in ("-h", "--help") else 2
-    names = list(BENCHMARKS) if argv[0] == "all" else [argv[0]]
+    names = [n for n in BENCHMARKS if n != "gpu"] if argv[0] == "all" else [argv[0]]
     status = 0
     for name in names:
         print(f"\n### benchmark: {name}\n", flush=True)

@@ -60,7 +60,7 @@ def predict(model: torch.nn.Module, inputs, batch_size: int = 64, flip: bool = T
     if inputs.ndim != 4 or inputs.shape[0] == 0:
         raise ValueError(f"predict: expected a non-empty batch of clips (N, T, 17, 3), got {tuple(inputs.shape)}")
     was_training = model.training
-    device = next(model.parameters()).device
+    device = next(iter(model.parameters()), next(iter(model.buffers()), inputs)).device   # parameter-free baselines too
     model.eval()
     try:
         outs = []

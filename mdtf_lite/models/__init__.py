@@ -5,7 +5,7 @@
     blocks.py     MambaBlock (pre-norm residual + MLP + drop-path), gem_block, temporal_block
     bam.py        BoneAwareModule -- stage 1, polar-angle class logits
     mdtf.py       MDTF -- stage 2, (B, T, 17, 3) 2D + confidence -> (B, T, 17, 3) 3D
-    baselines.py  PoseMambaLike, MixSTELike (equal width/depth comparisons)
+    baselines.py  PoseMambaLike, MixSTELike (equal width/depth comparisons), FrameMLP (per-frame lifter)
     config.py     ModelConfig, presets tiny / large / cpu, build_model(cfg)
     macs.py       count_parameters, macs_per_frame
 
@@ -22,7 +22,7 @@ _EXPORTS = {
     "MambaBlock": "blocks", "gem_block": "blocks", "temporal_block": "blocks", "DropPath": "blocks",
     "BoneAwareModule": "bam", "ContinuousBAM": "bam",
     "MDTF": "mdtf",
-    "PoseMambaLike": "baselines", "MixSTELike": "baselines",
+    "PoseMambaLike": "baselines", "MixSTELike": "baselines", "FrameMLP": "baselines",
     "ModelConfig": "config", "build_model": "config", "get_config": "config", "PRESETS": "config",
     "count_parameters": "macs", "macs_per_frame": "macs",
 }

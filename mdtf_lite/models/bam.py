@@ -44,7 +44,7 @@ import torch.nn.functional as F
 from mdtf_lite.bones import DEFAULT_NUM_BINS, bin_to_theta, theta_labels, token_thetas
 from mdtf_lite.models.blocks import (fold_spatial, fold_temporal, gem_block, temporal_block, unfold_spatial,
                                      unfold_temporal)
-from mdtf_lite.models.inputs import check_pose_input
+from mdtf_lite.models.inputs import check_pose_input, root_relative_2d
 
 __all__ = ["BAM_WIDTHS", "BAMLevel", "BoneAwareModule", "ContinuousBAM", "bam_loss", "sincos_loss",
            "sincos_to_theta", "stage1_targets"]
@@ -57,10 +57,10 @@ class BAMLevel(nn.Module):
     """One level: spatial block -> LayerNorm -> temporal block -> LayerNorm.  (B, T, J, C) -> (B, T, J, C)."""
 
     def __init__(self, dim: int, d_state: int = 16, d_conv: int = 4, mlp_ratio: float = 2,
-                 drop_path: float = 0.0, scan_backend: str = "auto"):
+                 drop_path: float = 0.0, scan_backend: str = "auto", dt_range: tuple[float, float] = (1e-3, 0.1)):
         super().__init__()
         mamba = dict(d_state=d_state, d_conv=d_conv, mlp_ratio=mlp_ratio, drop_path=drop_path,
-                     scan_backend=scan_backend)
+                     scan_backend=scan_backend, dt_range=dt_range)
         self.spatial = gem_block(dim, spatial_mixer="none", **mamba)   # plain BiMamba over joints
         self.spatial_norm = nn.LayerNorm(dim)
         self.temporal = temporal_block(dim, **mamba)
@@ -83,13 +83,16 @@ class BoneAwareModule(nn.Module):
         num_bins: K, number of theta classes (6 bins of 30 degrees).
         in_channels: input channels per joint (3 = x, y, confidence).
         d_state, d_conv, mlp_ratio, drop_path, scan_backend: passed to every Mamba block.
+        dt_min, dt_max: initial step-size range of every Mamba direction (see ``BiMamba``'s ``dt_range``).
+        root_relative_input: embed joints' 2D relative to the root (``models.inputs.root_relative_2d``).
     """
 
     out_channels_per_token: int | None = None  # None -> num_bins (classifier)
 
     def __init__(self, widths: Sequence[int] = BAM_WIDTHS, num_bins: int = DEFAULT_NUM_BINS, in_channels: int = 3,
                  d_state: int = 16, d_conv: int = 4, mlp_ratio: float = 2, drop_path: float = 0.0,
-                 scan_backend: str = "auto"):
+                 scan_backend: str = "auto", dt_min: float = 1e-3, dt_max: float = 0.1,
+                 root_relative_input: bool = False):
         super().__init__()
         widths = tuple(int(w) for w in widths)
         if not widths or min(widths) < 1:
@@ -97,8 +100,10 @@ class BoneAwareModule(nn.Module):
         if num_bins < 2:
             raise ValueError(f"num_bins must be >= 2, got {num_bins}")
         self.widths, self.num_bins, self.in_channels = widths, int(num_bins), in_channels
+        self.root_relative_input = bool(root_relative_input)
         self.embed = nn.Linear(in_channels, widths[0])
-        self.levels = nn.ModuleList(BAMLevel(w, d_state, d_conv, mlp_ratio, drop_path, scan_backend) for w in widths)
+        self.levels = nn.ModuleList(BAMLevel(w, d_state, d_conv, mlp_ratio, drop_path, scan_backend, (dt_min, dt_max))
+                                    for w in widths)
         self.downs = nn.ModuleList(nn.Linear(a, b) for a, b in zip(widths[:-1], widths[1:]))
         self.head = nn.Linear(widths[-1], self.out_channels_per_token or self.num_bins)
 
@@ -107,7 +112,7 @@ class BoneAwareModule(nn.Module):
         check_pose_input(x, n_frames=max(x.shape[1], 1) if x.dim() == 4 else 1)
         if x.shape[-1] != self.in_channels:
             raise ValueError(f"x has {x.shape[-1]} channels, this BAM was built for {self.in_channels}")
-        h = self.embed(x)
+        h = self.embed(root_relative_2d(x) if self.root_relative_input else x)
         for i, level in enumerate(self.levels):
             h = level(h)
             if i < len(self.downs):

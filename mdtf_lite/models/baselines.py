@@ -5,6 +5,9 @@
   this factorised version isolates what MDTF adds (GCN + bone stream) on top of plain BiMamba.
 * ``MixSTELike``: spatial and temporal multi-head self-attention (MixSTE's alternating
   spatial/temporal transformer), same pre-norm residual blocks and MLPs.  Its temporal cost grows as T^2.
+* ``FrameMLP``: the simple learned baseline every number stands beside -- a per-frame MLP lifter in the
+  manner of Martinez et al. (2017): 51 numbers of one frame -> width ``cfg.dim`` -> ``cfg.depth``
+  residual blocks -> 51.  It sees no other frame, so what MDTF gains over it is what time buys.
 
 Both map x (B, T, 17, 3) -> (B, T, 17, 3).  Glossary (``mdtf_lite``): B batch, L length, C channels.
 """
@@ -17,9 +20,11 @@ import torch.nn.functional as F
 
 from mdtf_lite.models.blocks import MambaBlock
 from mdtf_lite.models.config import ModelConfig
+from mdtf_lite.models.inputs import check_pose_input, root_relative_2d
 from mdtf_lite.models.mdtf import MDTF
+from mdtf_lite.skeleton import NUM_JOINTS
 
-__all__ = ["SelfAttention", "attention_block", "PoseMambaLike", "MixSTELike"]
+__all__ = ["SelfAttention", "attention_block", "PoseMambaLike", "MixSTELike", "FrameMLP"]
 
 
 class SelfAttention(nn.Module):
@@ -70,3 +75,45 @@ class MixSTELike(MDTF):
             return attention_block(cfg.dim, cfg.num_heads, cfg.mlp_ratio, dp)
 
         super().__init__(cfg, make_spatial=make, make_temporal=make)
+
+
+class _ResidualLinear(nn.Module):
+    """x + Linear(GELU(LN(x))), (..., H) -> (..., H)."""
+
+    def __init__(self, width: int):
+        super().__init__()
+        self.norm, self.fc = nn.LayerNorm(width), nn.Linear(width, width)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return x + self.fc(F.gelu(self.norm(x)))
+
+
+class FrameMLP(nn.Module):
+    """Per-frame MLP lifter, x (B, T, 17, 3) -> (B, T, 17, 3); every frame on its own.
+
+    Linear(51, H) -> ``depth`` x [x + Linear(GELU(LN(x)))] -> LN -> Linear(H, 51), H = ``cfg.dim``
+    (``get_config("cpu", arch="mlp")``: H 512, 2 blocks, 580,147 parameters).  No bone stream, no
+    temporal position embedding: any T works.
+    """
+
+    def __init__(self, cfg: ModelConfig):
+        super().__init__()
+        if cfg.bone_stream:
+            raise ValueError("the mlp baseline has no bone stream: build it with get_config(..., arch='mlp')")
+        self.cfg = cfg.replace(arch="mlp")
+        width, flat = cfg.dim, NUM_JOINTS * 3
+        self.embed = nn.Linear(flat, width)
+        self.blocks = nn.Sequential(*[_ResidualLinear(width) for _ in range(cfg.depth)])
+        self.head_norm = nn.LayerNorm(width)
+        self.head = nn.Linear(width, flat)
+
+    def forward(self, x: torch.Tensor, bone_tokens: torch.Tensor | None = None) -> torch.Tensor:
+        """x (B, T, 17, 3) -> (B, T, 17, 3)."""
+        if bone_tokens is not None:
+            raise ValueError("the mlp baseline takes no bone tokens")
+        check_pose_input(x, n_frames=x.shape[1] if isinstance(x, torch.Tensor) and x.dim() == 4 else 1)
+        if self.cfg.root_relative_input:
+            x = root_relative_2d(x)
+        b, t = x.shape[:2]
+        h = self.blocks(self.embed(x.reshape(b, t, -1)))
+        return self.head(self.head_norm(h)).reshape(b, t, NUM_JOINTS, 3)

@@ -116,21 +116,23 @@ def spatial_hooks(dim: int, spatial_mixer: str = "gcn", gcn_directions: str = "b
 
 def gem_block(dim: int, *, d_state: int = 16, d_conv: int = 4, mlp_ratio: float = 2, drop_path: float = 0.0,
               spatial_mixer: str = "gcn", gcn_directions: str = "both", bidirectional: bool = True,
-              scan_backend: str = "auto") -> MambaBlock:
+              scan_backend: str = "auto", dt_range: tuple[float, float] = (1e-3, 0.1)) -> MambaBlock:
     """GCN-enhanced bidirectional Mamba block over the joints of each frame, (B*T, J, C) -> (B*T, J, C).
 
     54,148 parameters for C = 64 in the MDTF configuration (temporal block 37,184 + 2 x (LN 128 + GCN 8,354)).
     """
     fwd, bwd = spatial_hooks(dim, spatial_mixer, gcn_directions, bidirectional)
     mixer = BiMamba(dim, d_state=d_state, d_conv=d_conv, bidirectional=bidirectional,
-                    pre_conv_fwd=fwd, pre_conv_bwd=bwd, scan_backend=scan_backend)
+                    pre_conv_fwd=fwd, pre_conv_bwd=bwd, scan_backend=scan_backend, dt_range=dt_range)
     return MambaBlock(dim, mixer=mixer, mlp_ratio=mlp_ratio, drop_path=drop_path)
 
 
 def temporal_block(dim: int, *, d_state: int = 16, d_conv: int = 4, mlp_ratio: float = 2, drop_path: float = 0.0,
-                   bidirectional: bool = True, scan_backend: str = "auto") -> MambaBlock:
+                   bidirectional: bool = True, scan_backend: str = "auto",
+                   dt_range: tuple[float, float] = (1e-3, 0.1)) -> MambaBlock:
     """Plain bidirectional Mamba block over frames, (B*J, T, C) -> (B*J, T, C); 37,184 params for C = 64."""
-    mixer = BiMamba(dim, d_state=d_state, d_conv=d_conv, bidirectional=bidirectional, scan_backend=scan_backend)
+    mixer = BiMamba(dim, d_state=d_state, d_conv=d_conv, bidirectional=bidirectional, scan_backend=scan_backend,
+                    dt_range=dt_range)
     return MambaBlock(dim, mixer=mixer, mlp_ratio=mlp_ratio, drop_path=drop_path)
 
 

@@ -4,7 +4,8 @@ Presets (``PRESETS``):
 
     tiny   C 64,  depth 8,  T 243   -- MDTF-Tiny,  823,269 stage-2 parameters (official count)
     large  C 128, depth 12, T 243   -- MDTF-Large, 4,313,781 stage-2 parameters (official count)
-    cpu    C 32,  depth 4,  T 27    -- the teaching model: trains in minutes on 2 CPU cores
+    cpu    C 32,  depth 4,  T 27    -- the teaching model: trains in minutes on 2 CPU cores (initial Mamba
+                                       steps in [0.01, 1] for short sequences, root-relative 2D input)
 
 Ablations (``ABLATIONS``, config overrides on the same code path):
 
@@ -15,7 +16,8 @@ Ablations (``ABLATIONS``, config overrides on the same code path):
     dwconv          depthwise conv over joint order in place of the GCN
 
 Architectures (``arch``): ``mdtf``; ``posemamba`` (PoseMamba-like: plain spatial/temporal BiMamba, no
-bone stream); ``mixste`` (MixSTE-like: spatial and temporal self-attention, no bone stream).
+bone stream); ``mixste`` (MixSTE-like: spatial and temporal self-attention, no bone stream); ``mlp``
+(per-frame MLP lifter, hidden width 512, 2 residual blocks: the simple learned baseline).
 
 YAML / dict form (what ``configs/*.yaml`` hold under ``model:``): ``{"preset": "tiny", "ablation":
 "no_gcn", "drop_path": 0.0, ...}`` -- a preset, optional ablation names, then field overrides.
@@ -30,7 +32,7 @@ from mdtf_lite.models.blocks import SPATIAL_MIXERS
 
 __all__ = ["ModelConfig", "PRESETS", "ABLATIONS", "ARCHS", "get_config", "build_model"]
 
-ARCHS = ("mdtf", "posemamba", "mixste")
+ARCHS = ("mdtf", "posemamba", "mixste", "mlp")
 
 
 @dataclass(frozen=True)
@@ -39,12 +41,15 @@ class ModelConfig:
 
     Attributes:
         name: a label (preset name, plus ablations), used in tables and run folders.
-        arch: "mdtf", "posemamba" or "mixste".
+        arch: "mdtf", "posemamba", "mixste" or "mlp".
         dim: C, the token width.       depth: number of spatial+temporal layers (layer 0 + refinement).
         n_frames: T of the temporal position embedding = the longest clip the model accepts.
         d_state, d_conv: Mamba state size N and causal-conv kernel.   mlp_ratio: MLP width / C.
         drop_path: the largest stochastic-depth rate (it rises linearly 0 -> drop_path over depth).
-        scan_backend: passed to ``mdtf_lite.ssm.selective_scan`` ("auto", "cpu", "reference", ...).
+        scan_backend: passed to ``mdtf_lite.ssm.selective_scan`` ("auto", "cpp", "cpu", "reference", ...).
+        dt_min, dt_max: range of the Mamba step sizes at initialisation (an init choice, no parameter).
+        root_relative_input: feed joints' 2D relative to the root (``models.inputs.root_relative_2d``);
+            the official models take absolute screen positions (False).
         bone_stream: use the BAM bone tokens and the fusion gate.
         spatial_mixer: "gcn" (GEM), "none" (plain spatial BiMamba) or "dwconv".
         gcn_directions: "both" or "forward" (GCN before the forward scan only).
@@ -62,6 +67,9 @@ class ModelConfig:
     mlp_ratio: float = 2.0
     drop_path: float = 0.1
     scan_backend: str = "auto"
+    dt_min: float = 0.001
+    dt_max: float = 0.1
+    root_relative_input: bool = False
     bone_stream: bool = True
     spatial_mixer: str = "gcn"
     gcn_directions: str = "both"
@@ -79,6 +87,8 @@ class ModelConfig:
                 problems.append(f"{key}={value!r} must be a positive int")
         if not 0.0 <= self.drop_path < 1.0:
             problems.append(f"drop_path={self.drop_path!r} must be in [0, 1)")
+        if not 0 < self.dt_min <= self.dt_max:
+            problems.append(f"dt_min={self.dt_min!r}, dt_max={self.dt_max!r} must satisfy 0 < dt_min <= dt_max")
         if self.mlp_ratio <= 0:
             problems.append(f"mlp_ratio={self.mlp_ratio!r} must be positive")
         if self.spatial_mixer not in SPATIAL_MIXERS:
@@ -105,7 +115,9 @@ class ModelConfig:
 PRESETS: dict[str, ModelConfig] = {
     "tiny": ModelConfig(name="tiny", dim=64, depth=8, n_frames=243),
     "large": ModelConfig(name="large", dim=128, depth=12, n_frames=243),
-    "cpu": ModelConfig(name="cpu", dim=32, depth=4, n_frames=27, drop_path=0.0),
+    # the teaching model: official blocks, two init/input choices for short CPU runs (see ModelConfig)
+    "cpu": ModelConfig(name="cpu", dim=32, depth=4, n_frames=27, drop_path=0.0, dt_min=0.01, dt_max=1.0,
+                       root_relative_input=True),
 }
 
 ABLATIONS: dict[str, dict] = {
@@ -117,7 +129,9 @@ ABLATIONS: dict[str, dict] = {
 }
 
 _BASELINE_ARCH = {"posemamba": {"bone_stream": False, "spatial_mixer": "none"},
-                  "mixste": {"bone_stream": False, "spatial_mixer": "none"}}
+                  "mixste": {"bone_stream": False, "spatial_mixer": "none"},
+                  # the per-frame MLP: dim is its hidden width, depth its residual blocks
+                  "mlp": {"bone_stream": False, "spatial_mixer": "none", "dim": 512, "depth": 2}}
 
 
 def _check_keys(overrides: dict) -> None:
@@ -199,6 +213,8 @@ def build_model(cfg="tiny", bam=None):
         from mdtf_lite.models.mdtf import MDTF as cls
     elif cfg.arch == "posemamba":
         from mdtf_lite.models.baselines import PoseMambaLike as cls
+    elif cfg.arch == "mlp":
+        from mdtf_lite.models.baselines import FrameMLP as cls
     else:
         from mdtf_lite.models.baselines import MixSTELike as cls
     model = cls(cfg)

@@ -9,7 +9,20 @@ import torch
 
 from mdtf_lite.skeleton import NUM_JOINTS
 
-__all__ = ["check_pose_input", "check_bone_tokens"]
+__all__ = ["check_pose_input", "check_bone_tokens", "root_relative_2d"]
+
+
+def root_relative_2d(x: torch.Tensor) -> torch.Tensor:
+    """x (B, T, 17, 3) -> the same with every non-root joint's (x, y) taken relative to the root's.
+
+    The root token keeps its absolute screen position and every confidence is unchanged, so nothing
+    is lost; what changes is that a joint's own token already holds its offset from the pelvis, which
+    the 3D target is relative to.  A per-joint embedding otherwise has to learn that subtraction from
+    absolute positions first -- the slowest part of training a lifter from scratch on a small budget.
+    """
+    rel = x.clone()
+    rel[..., 1:, :2] = x[..., 1:, :2] - x[..., :1, :2]
+    return rel
 
 
 def _first_bad(t: torch.Tensor) -> tuple[int, ...]:

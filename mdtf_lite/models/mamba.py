@@ -28,7 +28,7 @@ import torch
 import torch.nn as nn
 import torch.nn.functional as F
 
-from mdtf_lite.ssm import selective_scan
+from mdtf_lite.ssm import cpp_kernel, resolve_backend, selective_scan_channels_last
 
 __all__ = ["BiMamba", "ScanDirection", "causal_depthwise_conv", "resolve_dt_rank"]
 
@@ -98,19 +98,16 @@ class ScanDirection(nn.Module):
         """x, z: (B, L, D) in this direction's order -> y (B, L, D) = scan(x) * silu(z)."""
         if self.pre_conv is not None:
             x = self.pre_conv(x)
-        x = F.silu(causal_depthwise_conv(x, self.conv1d.weight, self.conv1d.bias))   # (B, L, D)
+        if resolve_backend(scan_backend, x.device.type) == "cpp":   # conv + SiLU fused in the same extension
+            x = cpp_kernel.causal_conv_silu(x, self.conv1d.weight, self.conv1d.bias)
+        else:
+            x = F.silu(causal_depthwise_conv(x, self.conv1d.weight, self.conv1d.bias))   # (B, L, D)
         x_dbl = self.x_proj(x)                                     # (B, L, R + 2N)
         dt, b, c = torch.split(x_dbl, [self.dt_rank, self.d_state, self.d_state], dim=-1)
-        delta = (dt @ self.dt_proj.weight.t()).transpose(1, 2)     # (B, D, L); bias added in the scan
-        x = x.transpose(1, 2)                                      # (B, D, L)
-        y = selective_scan(
-            x, delta, -torch.exp(self.A_log.float()),
-            b.transpose(1, 2).contiguous(), c.transpose(1, 2).contiguous(),   # (B, N, L)
-            D=self.D.float(), z=z.transpose(1, 2), delta_bias=self.dt_proj.bias.float(),
-            delta_softplus=True, backend=scan_backend,
-            check_finite=False,  # MDTF/BAM validate their input once at the entry (models/inputs.py)
-        )
-        return y.transpose(1, 2)                                   # (B, L, D)
+        delta = dt @ self.dt_proj.weight.t()                       # (B, L, D); bias + softplus in the scan
+        # channels-last scan (no input NaN scan here: MDTF/BAM validate their input once at the entry)
+        return selective_scan_channels_last(x, delta, -torch.exp(self.A_log.float()), b, c, self.D.float(), z,
+                                            self.dt_proj.bias.float(), backend=scan_backend)   # (B, L, D)
 
 
 class BiMamba(nn.Module):
@@ -126,7 +123,10 @@ class BiMamba(nn.Module):
         pre_conv_fwd, pre_conv_bwd: optional modules (B, L, D) -> (B, L, D) run before each
             direction's conv; the backward one sees the reversed sequence.  GEM passes
             LayerNorm -> GCN here (``mdtf_lite.models.gcn``).
-        scan_backend: name passed to ``mdtf_lite.ssm.selective_scan`` ("auto", "reference", "cpu", ...).
+        scan_backend: name passed to ``mdtf_lite.ssm.selective_scan`` ("auto", "reference", "cpp", ...).
+        dt_range: (dt_min, dt_max) of the initial step sizes, drawn log-uniformly (Mamba: 0.001, 0.1, made
+            for sequences of thousands of tokens; a sequence of 17 joints or 27 frames wants larger steps,
+            so the state mixes the whole sequence from the first update: the "cpu" preset uses 0.01, 1).
 
     Parameter count for C = 64 (expand 1, N 16, R 4): in_proj 8,192 + 2 x 4,032 + out_proj 4,096
     = 20,352 (plus whatever the hooks hold).
@@ -134,8 +134,11 @@ class BiMamba(nn.Module):
 
     def __init__(self, d_model: int, d_state: int = 16, d_conv: int = 4, expand: int = 1, dt_rank="auto",
                  bidirectional: bool = True, pre_conv_fwd: nn.Module | None = None,
-                 pre_conv_bwd: nn.Module | None = None, scan_backend: str = "auto"):
+                 pre_conv_bwd: nn.Module | None = None, scan_backend: str = "auto",
+                 dt_range: tuple[float, float] = (1e-3, 0.1)):
         super().__init__()
+        if not 0 < dt_range[0] <= dt_range[1]:
+            raise ValueError(f"BiMamba: dt_range must be (dt_min, dt_max) with 0 < dt_min <= dt_max, got {dt_range}")
         if d_model < 1 or expand < 1 or d_state < 1 or d_conv < 1:
             raise ValueError(f"BiMamba: d_model, expand, d_state, d_conv must be positive, got "
                              f"{d_model}, {expand}, {d_state}, {d_conv}")
@@ -146,8 +149,10 @@ class BiMamba(nn.Module):
         self.scan_backend = scan_backend
         rank = resolve_dt_rank(dt_rank, d_model)
         self.in_proj = nn.Linear(d_model, 2 * self.d_inner, bias=False)
-        self.fwd = ScanDirection(self.d_inner, d_state, d_conv, rank, pre_conv=pre_conv_fwd)
-        self.bwd = ScanDirection(self.d_inner, d_state, d_conv, rank, pre_conv=pre_conv_bwd) if bidirectional else None
+        dt_min, dt_max = dt_range
+        self.fwd = ScanDirection(self.d_inner, d_state, d_conv, rank, pre_conv=pre_conv_fwd, dt_min=dt_min, dt_max=dt_max)
+        self.bwd = (ScanDirection(self.d_inner, d_state, d_conv, rank, pre_conv=pre_conv_bwd, dt_min=dt_min,
+                                  dt_max=dt_max) if bidirectional else None)
         self.out_proj = nn.Linear(self.d_inner, d_model, bias=False)
 
     def forward(self, tokens: torch.Tensor) -> torch.Tensor:

@@ -31,7 +31,7 @@ import torch.nn as nn
 from mdtf_lite.models.blocks import (fold_spatial, fold_temporal, gem_block, temporal_block, unfold_spatial,
                                      unfold_temporal)
 from mdtf_lite.models.config import ModelConfig
-from mdtf_lite.models.inputs import check_bone_tokens, check_pose_input
+from mdtf_lite.models.inputs import check_bone_tokens, check_pose_input, root_relative_2d
 from mdtf_lite.skeleton import NUM_JOINTS
 
 __all__ = ["MDTF", "FusionGate"]
@@ -77,7 +77,8 @@ class MDTF(nn.Module):
         self.cfg = cfg
         c = cfg.dim
         mamba = dict(d_state=cfg.d_state, d_conv=cfg.d_conv, mlp_ratio=cfg.mlp_ratio,
-                     bidirectional=cfg.bidirectional, scan_backend=cfg.scan_backend)
+                     bidirectional=cfg.bidirectional, scan_backend=cfg.scan_backend,
+                     dt_range=(cfg.dt_min, cfg.dt_max))
         make_spatial = make_spatial or (lambda dp: gem_block(c, drop_path=dp, spatial_mixer=cfg.spatial_mixer,
                                                              gcn_directions=cfg.gcn_directions, **mamba))
         make_temporal = make_temporal or (lambda dp: temporal_block(c, drop_path=dp, **mamba))
@@ -177,6 +178,8 @@ class MDTF(nn.Module):
         """x (B, T, 17, 3) [, bone_tokens (B, T, 17, 3)] -> 3D joints (B, T, 17, 3)."""
         check_pose_input(x, self.cfg.n_frames)
         tokens = self._resolve_bone_tokens(x, bone_tokens)
+        if self.cfg.root_relative_input:
+            x = root_relative_2d(x)
         h = self.joint_embed(x) + self.spatial_pos                   # (B, T, J, C)
         h = self._layer(0, h, add_temporal_pos=True)
         if tokens is not None:

@@ -10,12 +10,19 @@
 Backends (``backend=``):
 
 * ``reference`` -- the plain sequential recurrence (``mdtf_lite.ssm.reference``), for teaching;
-* ``cpu``       -- chunked recurrence + hand-written checkpointed backward (``mdtf_lite.ssm.cpu``);
+* ``cpp``       -- the fused channels-last C++ kernel (``mdtf_lite.ssm.cpp_kernel``): softplus, scan, D skip
+  and gate in one pass over SIMD lanes of channels, on torch's threads; built once at set-up;
+* ``cpu``       -- numba kernels with a checkpointed backward (``mdtf_lite.ssm.cpu``);
+* ``torch``     -- the pure-PyTorch chunked scan of ``mdtf_lite.ssm.cpu`` (any device, no compiler);
 * ``triton``    -- Triton forward/backward kernels (``mdtf_lite.ssm.triton_kernel``), CUDA tensors, or
   any tensors under ``TRITON_INTERPRET=1`` (Triton's CPU interpreter, slow; used by the tests);
 * ``mamba_ssm`` -- mamba-ssm's compiled CUDA ``selective_scan_fn`` (needs its CUDA build and CUDA tensors);
-* ``auto``      -- the best available for the tensors' device: CUDA -> mamba_ssm, else triton;
-  CPU -> cpu.
+* ``auto``      -- the fastest available for the device and shape: CUDA -> mamba_ssm, else triton;
+  CPU -> by measured speed at the shape (``CPU_PREFERENCE``; ``python -m mdtf_lite.bench scan-shapes``).
+
+Two layouts.  ``selective_scan`` takes mamba-ssm's (B, D, L); ``selective_scan_channels_last`` takes the
+(S, L, D) layout the Mamba blocks compute in (S sequences), so the ``cpp`` kernel needs no transposes;
+other backends are reached through a transpose.
 """
 
 from __future__ import annotations
@@ -24,14 +31,21 @@ import importlib.util
 import os
 import sys
 
-from .cpu import selective_scan_cpu, selective_scan_torch
+from . import cpp_kernel
+from .cpu import numba_available, selective_scan_cpu, selective_scan_torch
 from .reference import selective_scan_reference
 from .validate import validate_scan_inputs
 
-BACKENDS = ("auto", "reference", "cpu", "triton", "mamba_ssm")
+BACKENDS = ("auto", "reference", "cpp", "cpu", "torch", "triton", "mamba_ssm")
 
-__all__ = ["selective_scan", "available_backends", "resolve_backend", "BACKENDS",
-           "selective_scan_reference", "selective_scan_cpu", "validate_scan_inputs"]
+#: what ``auto`` picks on CPU tensors, fastest first, per sequence length L (forward + backward at the
+#: models' shapes: C = 16..64, N = 16; measured with ``python -m mdtf_lite.bench scan-shapes``, README).
+#: The fused C++ kernel leads at every measured L; without a compiler, numba's kernels beat the
+#: Python-loop reference at every L of the models too.  The first available entry is used.
+CPU_PREFERENCE = ("cpp", "cpu", "torch", "reference")
+
+__all__ = ["selective_scan", "selective_scan_channels_last", "available_backends", "resolve_backend", "BACKENDS",
+           "CPU_PREFERENCE", "selective_scan_reference", "selective_scan_cpu", "validate_scan_inputs"]
 
 
 def _triton_usable(device_type: str) -> tuple[bool, str]:
@@ -58,7 +72,12 @@ def _mamba_ssm_usable(device_type: str) -> tuple[bool, str]:
 
 def available_backends(device_type: str = "cpu") -> list[str]:
     """Backends that can run tensors on ``device_type`` ("cpu" or "cuda") on this machine."""
-    names = ["reference", "cpu"]
+    names = ["reference", "torch"]
+    if device_type == "cpu":
+        if numba_available():
+            names.append("cpu")
+        if cpp_kernel.available():
+            names.append("cpp")
     if _triton_usable(device_type)[0]:
         names.append("triton")
     if _mamba_ssm_usable(device_type)[0]:
@@ -75,7 +94,16 @@ def resolve_backend(backend: str, device_type: str) -> str:
             for name in ("mamba_ssm", "triton"):
                 if name in available_backends("cuda"):
                     return name
-        return "cpu"
+            return "torch"
+        have = available_backends("cpu")
+        return next(name for name in CPU_PREFERENCE if name in have)
+    if backend in ("cpp", "cpu") and device_type != "cpu":
+        raise RuntimeError(f"selective-scan backend {backend!r} runs CPU tensors only; use 'auto' or 'triton' on "
+                           f"{device_type}")
+    if backend == "cpp" and not cpp_kernel.available():
+        raise RuntimeError(f"selective-scan backend 'cpp' is unavailable: {cpp_kernel.build_error()}. Run "
+                           "`python -m mdtf_lite.ssm.cpp_kernel` to see the compiler output; available here: "
+                           f"{available_backends(device_type)}")
     if backend == "triton":
         ok, why = _triton_usable(device_type)
     elif backend == "mamba_ssm":
@@ -104,8 +132,20 @@ def selective_scan(u, delta, A, B, C, D=None, z=None, delta_bias=None, delta_sof
                   return_last_state=return_last_state)
     if name == "reference":
         return selective_scan_reference(u, delta, A, B, C, **kwargs)
+    if name == "cpp":
+        if D is None or z is None or delta_bias is None or not delta_softplus or B.dim() != 3 or C.dim() != 3:
+            name = "cpu" if numba_available() else "torch"     # the fused kernel covers the Mamba block's case only
+        else:
+            out = cpp_kernel.scan_channels_last(u.transpose(1, 2), delta.transpose(1, 2), A, B.transpose(1, 2),
+                                                C.transpose(1, 2), D, z.transpose(1, 2), delta_bias,
+                                                return_last_state=return_last_state)
+            if return_last_state:
+                return out[0].transpose(1, 2), out[1]
+            return out.transpose(1, 2)
     if name == "cpu":
         return selective_scan_cpu(u, delta, A, B, C, **kwargs)
+    if name == "torch":
+        return selective_scan_torch(u, delta, A, B, C, **kwargs)
     if name == "triton":
         from .triton_kernel import selective_scan_triton
 
@@ -113,3 +153,22 @@ def selective_scan(u, delta, A, B, C, D=None, z=None, delta_bias=None, delta_sof
     from .mamba_ssm_backend import load_selective_scan_fn
 
     return load_selective_scan_fn()(u, delta, A, B, C, **kwargs)
+
+
+def selective_scan_channels_last(u, delta, A, B, C, D, z, delta_bias, backend: str = "auto"):
+    """The Mamba block's scan in its own layout: y (S, L, D) = selective_scan(...) with softplus on.
+
+    Args:
+        u, delta, z: (S, L, D) -- S sequences of L steps, D channels; ``delta`` before bias and softplus.
+        A: (D, N).  B, C: (S, L, N) (strided views are fine).  D, delta_bias: (D,).
+        backend: any of ``BACKENDS``; ``cpp`` (what ``auto`` picks on CPU when built) runs without any
+            transpose, the others through mamba-ssm's (B, D, L) layout.
+    Inputs are not checked for NaN here: the models validate their input once at the entry.
+    """
+    name = resolve_backend(backend, u.device.type)
+    if name == "cpp":
+        return cpp_kernel.scan_channels_last(u, delta, A, B, C, D, z, delta_bias)
+    y = selective_scan(u.transpose(1, 2), delta.transpose(1, 2), A, B.transpose(1, 2).contiguous(),
+                       C.transpose(1, 2).contiguous(), D=D, z=z.transpose(1, 2), delta_bias=delta_bias,
+                       delta_softplus=True, backend=name, check_finite=False)
+    return y.transpose(1, 2)

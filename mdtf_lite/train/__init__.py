@@ -16,10 +16,11 @@ from .build import build_stage_model, load_checkpoint, resolve_checkpoint_path
 from .checkpoint import CheckpointError, read_checkpoint
 from .config import ConfigError, TrainConfig, apply_overrides, load_config
 from .ensure import config_path, configs_dir, ensure_checkpoint
-from .loop import FitResult, TrainingDiverged, checkpoint_dir, fit, load_split, validate
+from .background import BackgroundFit
+from .loop import FitResult, TrainingDiverged, checkpoint_dir, fit, learning_rate, load_split, validate
 from .losses import pose_loss
 
 __all__ = ["TrainConfig", "ConfigError", "load_config", "apply_overrides", "fit", "FitResult",
            "TrainingDiverged", "CheckpointError", "checkpoint_dir", "load_checkpoint", "read_checkpoint",
            "build_stage_model", "resolve_checkpoint_path", "ensure_checkpoint", "configs_dir", "config_path",
-           "load_split", "validate", "pose_loss"]
+           "load_split", "validate", "pose_loss", "BackgroundFit", "learning_rate"]

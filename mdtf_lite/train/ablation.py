@@ -1,13 +1,15 @@
 """The ablation table with an equal training budget: full MDTF vs no bone stream vs no GCN vs unidirectional,
-plus the attention (MixSTE-like) and PoseMamba-like baselines.
+plus the attention (MixSTE-like), PoseMamba-like and per-frame MLP baselines, each over several seeds.
 
-    python -m mdtf_lite.train.ablation --config configs/ablation.yaml
-    python -m mdtf_lite.train.ablation --config configs/ablation.yaml --variants full no_gcn epochs=4
+    python -m mdtf_lite.train.ablation --config configs/ablation.yaml                 # make ablation
+    python -m mdtf_lite.train.ablation --config configs/ablation.yaml --variants full no_gcn --seeds 0 1 2
 
-Every variant trains from the same config (same data, epochs, steps, batch, lr, seed; the same frozen BAM for
-the variants with a bone stream) -- only ``model`` changes.  The table (stage-2 parameters, P1/P2 in mm on the
-validation clips, training seconds) is printed and written to ``<run_dir>/ablation.json``.  Small budgets on
-the default dataset give noisy differences: read them as "what this budget shows", not as the paper's table.
+Every variant trains from the same config (same data, batch, lr, schedule, the same wall-clock
+``time_budget``, the same frozen BAM for the variants with a bone stream) -- only ``model`` and the seed
+change.  Each row is the mean over ``--seeds`` with the spread (half the range, max - min over 2);
+:func:`differences` says which variants differ from ``full`` by more than the two spreads together,
+i.e. which differences this budget can resolve at all.  The table is printed and written to
+``<run_dir>/ablation.json``.
 """
 
 from __future__ import annotations
@@ -20,7 +22,7 @@ import time
 from .. import paths
 from .config import load_config
 
-__all__ = ["VARIANTS", "run_ablation", "main"]
+__all__ = ["VARIANTS", "DEFAULT_SEEDS", "run_ablation", "aggregate", "differences", "print_table", "main"]
 
 #: variant name -> changes to the config's ``model`` section.
 VARIANTS: dict[str, dict] = {
@@ -30,11 +32,14 @@ VARIANTS: dict[str, dict] = {
     "unidirectional": {"ablation": "unidirectional"},
     "attention": {"arch": "mixste"},
     "posemamba": {"arch": "posemamba"},
+    "mlp": {"arch": "mlp"},
 }
+DEFAULT_SEEDS = (0, 1)
 
 
-def run_ablation(config_path, variants=None, overrides=None, progress: bool = True) -> list[dict]:
-    """Train every variant with the budget of ``config_path``; returns one row per variant."""
+def run_ablation(config_path, variants=None, overrides=None, progress: bool = True,
+                 seeds=DEFAULT_SEEDS) -> list[dict]:
+    """Train every variant once per seed with the budget of ``config_path``; returns the aggregated rows."""
     from ..models import count_parameters
     from .ensure import ensure_checkpoint
     from .loop import fit
@@ -46,33 +51,76 @@ def run_ablation(config_path, variants=None, overrides=None, progress: bool = Tr
     unknown = sorted(set(names) - set(VARIANTS))
     if unknown:
         raise ValueError(f"unknown ablation variants {unknown}; choose from {list(VARIANTS)}")
+    if not seeds:
+        raise ValueError("give at least one seed")
     if base.bam_checkpoint:
         ensure_checkpoint(base.bam_checkpoint, progress=progress)
-    rows = []
+    runs = []
     for name in names:
-        model_cfg = {**base.model, **VARIANTS[name]}
-        cfg = base.replace(name=f"{base.name}-{name}", model=model_cfg)
-        t0 = time.perf_counter()
-        result = fit(cfg.replace(progress=progress))
-        n_params = count_parameters(result.model)
-        rows.append({"variant": name, "params": n_params, "p1_mm": result.last.get("val_p1_mm"),
-                     "p2_mm": result.last.get("val_p2_mm"), "train_loss": result.last["train_loss"],
-                     "seconds": time.perf_counter() - t0, "epochs": cfg.epochs, "steps_per_epoch": cfg.steps_per_epoch,
-                     "batch_size": cfg.batch_size})
-        print(f"[ablation] {name}: {rows[-1]}")
+        for seed in seeds:
+            model_cfg = {**base.model, **VARIANTS[name]}
+            cfg = base.replace(name=f"{base.name}-{name}-s{seed}", model=model_cfg, seed=int(seed))
+            t0 = time.perf_counter()
+            result = fit(cfg.replace(progress=progress, overwrite=True))   # a new table replaces the old runs
+            runs.append({"variant": name, "seed": int(seed), "params": count_parameters(result.model),
+                         "p1_mm": result.last.get("val_p1_mm"), "p2_mm": result.last.get("val_p2_mm"),
+                         "train_seconds": result.train_seconds, "seconds": time.perf_counter() - t0,
+                         "steps": sum(h.get("steps", 0) for h in result.history)})
+            print(f"[ablation] {name} seed {seed}: {runs[-1]}")
+    rows = aggregate(runs)
     out = paths.run_dir() / "ablation.json"
-    out.write_text(json.dumps({"config": base.to_dict(), "rows": rows}, indent=1))
+    out.write_text(json.dumps({"config": base.to_dict(), "seeds": list(seeds), "runs": runs, "rows": rows}, indent=1))
     print_table(rows)
+    for line in differences(rows):
+        print(line)
     print(f"written {out}")
     return rows
 
 
-def print_table(rows: list[dict]) -> None:
-    print(f"{'variant':16s} {'params':>9s} {'P1 mm':>8s} {'P2 mm':>8s} {'seconds':>8s}")
+def aggregate(runs: list[dict]) -> list[dict]:
+    """Per variant: mean P1/P2 over seeds, the spread (max - min) / 2, mean seconds and steps."""
+    rows = []
+    for name in dict.fromkeys(r["variant"] for r in runs):
+        rs = [r for r in runs if r["variant"] == name]
+        row = {"variant": name, "params": rs[0]["params"], "seeds": len(rs)}
+        for key in ("p1_mm", "p2_mm"):
+            vals = [r[key] for r in rs if r[key] is not None]
+            row[key] = sum(vals) / len(vals) if vals else None
+            row[key.replace("_mm", "_spread")] = (max(vals) - min(vals)) / 2 if vals else None
+        for key in ("train_seconds", "steps"):
+            row[key] = sum(r.get(key, 0) for r in rs) / len(rs)
+        row["seconds"] = row["train_seconds"]
+        rows.append(row)
+    return rows
+
+
+def differences(rows: list[dict], reference: str = "full") -> list[str]:
+    """Sentences, computed from the rows, on which P1 differences from ``reference`` exceed the spreads."""
+    ref = next((r for r in rows if r["variant"] == reference), None)
+    if ref is None or ref["p1_mm"] is None:
+        return [f"no {reference!r} row: nothing to compare against"]
+    lines = []
     for r in rows:
-        p1 = f"{r['p1_mm']:8.1f}" if r["p1_mm"] is not None else "       -"
-        p2 = f"{r['p2_mm']:8.1f}" if r["p2_mm"] is not None else "       -"
-        print(f"{r['variant']:16s} {r['params']:9d} {p1} {p2} {r['seconds']:8.0f}")
+        if r is ref or r["p1_mm"] is None:
+            continue
+        gap = r["p1_mm"] - ref["p1_mm"]
+        noise = (r["p1_spread"] or 0.0) + (ref["p1_spread"] or 0.0)
+        verdict = "exceeds" if abs(gap) > noise else "is within"
+        lines.append(f"{r['variant']}: P1 {gap:+.1f} mm vs {reference} ({'worse' if gap > 0 else 'better'}), "
+                     f"which {verdict} the seed spread ({noise:.1f} mm)")
+    return lines
+
+
+def print_table(rows: list[dict]) -> None:
+    print(f"{'variant':16s} {'params':>9s} {'P1 mm':>14s} {'P2 mm':>14s} {'steps':>7s} {'seconds':>8s}")
+    for r in rows:
+        def cell(key):
+            if r.get(key) is None:
+                return f"{'-':>14s}"
+            spread = r.get(key.replace("_mm", "_spread"))
+            return f"{r[key]:8.1f} ± {spread:4.1f}" if spread is not None else f"{r[key]:14.1f}"
+        print(f"{r['variant']:16s} {r['params']:9d} {cell('p1_mm')} {cell('p2_mm')} {r.get('steps', 0):7.0f} "
+              f"{r.get('seconds', 0):8.0f}")
 
 
 def main(argv=None) -> int:
@@ -80,12 +128,13 @@ def main(argv=None) -> int:
     parser.add_argument("--config", default="configs/ablation.yaml")
     parser.add_argument("--variants", nargs="+", default=None, help=f"subset of {list(VARIANTS)}")
     parser.add_argument("--quiet", action="store_true", help="no progress bars")
+    parser.add_argument("--seeds", nargs="+", type=int, default=list(DEFAULT_SEEDS), help="seeds per variant")
     parser.add_argument("overrides", nargs="*", help="key=value overrides applied to every variant")
     args = parser.parse_args(argv)
     variants = [v for v in args.variants or () if "=" not in v] or None
     overrides = [v for v in args.variants or () if "=" in v] + list(args.overrides)  # --variants a b k=v
     try:
-        run_ablation(args.config, variants, overrides, progress=not args.quiet)
+        run_ablation(args.config, variants, overrides, progress=not args.quiet, seeds=args.seeds)
     except (ValueError, FileNotFoundError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2

@@ -31,7 +31,8 @@ def _build_bam(kwargs: dict) -> torch.nn.Module:
         return cls(**kwargs)
     except TypeError as exc:
         raise ValueError(f"BAM model config {kwargs} is invalid ({exc}); valid keys: widths, num_bins, "
-                         "in_channels, d_state, d_conv, mlp_ratio, drop_path, scan_backend, variant") from exc
+                         "in_channels, d_state, d_conv, mlp_ratio, drop_path, scan_backend, dt_min, dt_max, root_relative_input, "
+                         "variant") from exc
 
 
 def resolve_checkpoint_path(ref) -> Path:

@@ -21,9 +21,10 @@ from pathlib import Path
 
 import yaml
 
-__all__ = ["TrainConfig", "ConfigError", "load_config", "apply_overrides", "STAGES", "RESUME_MAY_CHANGE"]
+__all__ = ["TrainConfig", "ConfigError", "load_config", "apply_overrides", "STAGES", "SCHEDULES", "RESUME_MAY_CHANGE"]
 
 STAGES = ("bam", "mdtf")
+SCHEDULES = ("exponential", "cosine")
 
 #: fields that may differ between a checkpoint and the config resuming it (they do not change the maths).
 RESUME_MAY_CHANGE = ("epochs", "progress", "out_dir", "num_threads", "checkpoint_every", "device")
@@ -48,6 +49,12 @@ class TrainConfig:
         val_data: overrides of ``data`` for the validation split (e.g. ``{max_clips: 64}``).
         epochs, batch_size: the schedule (batch_size is the GLOBAL batch; DDP splits it across ranks).
         lr, weight_decay, lr_decay: AdamW and the per-epoch exponential decay (lr *= lr_decay each epoch).
+        schedule: "exponential" (lr * lr_decay ** epoch, the official recipe) or "cosine" (lr falls to
+            ``lr * lr_final`` over all steps of the run: what short CPU runs use).
+        warmup_steps: linear warm-up of the lr over the first steps (0 = none).
+        lr_final: the cosine schedule's last lr as a fraction of ``lr``.
+        time_budget: stop training after this many seconds of optimiser steps (None = no limit); the
+            schedule then ends where the budget does.  Baselines get MDTF's measured seconds.
         loss_weights: stage 2 weights of ``mpjpe``, ``n_mpjpe``, ``velocity``.
         flip_augment: random horizontal flip (p = 0.5) of training clips.
         flip_test: flip test-time augmentation during validation.
@@ -74,6 +81,10 @@ class TrainConfig:
     lr: float = 5e-4
     weight_decay: float = 0.01
     lr_decay: float = 0.99
+    schedule: str = "exponential"
+    warmup_steps: int = 0
+    lr_final: float = 0.05
+    time_budget: typing.Optional[float] = None
     loss_weights: dict = field(default_factory=lambda: {"mpjpe": 1.0, "n_mpjpe": 0.5, "velocity": 20.0})
     flip_augment: bool = True
     flip_test: bool = True
@@ -98,6 +109,12 @@ class TrainConfig:
                 problems.append(f"{key}={getattr(self, key)} must be >= 1")
         if self.lr <= 0:
             problems.append(f"lr={self.lr} must be > 0")
+        if self.schedule not in SCHEDULES:
+            problems.append(f"schedule={self.schedule!r} must be one of {SCHEDULES}")
+        if self.warmup_steps < 0 or not 0 <= self.lr_final <= 1:
+            problems.append("warmup_steps must be >= 0 and lr_final in [0, 1]")
+        if self.time_budget is not None and self.time_budget <= 0:
+            problems.append(f"time_budget={self.time_budget} must be > 0 seconds or null")
         if not 0 < self.lr_decay <= 1:
             problems.append(f"lr_decay={self.lr_decay} must be in (0, 1]")
         if self.weight_decay < 0:

@@ -32,11 +32,15 @@ def config_path(name: str) -> Path:
     return path
 
 
-def _saved_epoch(folder: Path) -> int | None:
-    """The epoch a readable checkpoint reached, or None when there is no usable checkpoint."""
+def _saved_epoch(folder: Path, epochs: int) -> int | None:
+    """The epoch a readable checkpoint reached (``epochs`` if its time budget ended it), or None when there
+    is no usable checkpoint."""
     try:
-        return int(read_checkpoint(folder, with_state=False)["config"].get("epoch", 0))
-    except (CheckpointError, TypeError, ValueError):
+        config = read_checkpoint(folder, with_state=False)["config"]
+        if (config.get("metrics") or {}).get("stopped_by_time_budget"):
+            return epochs
+        return int(config.get("epoch", 0))
+    except (CheckpointError, TypeError, ValueError, AttributeError):
         return None
 
 
@@ -54,7 +58,7 @@ def ensure_checkpoint(name: str = "ci", overrides=None, progress: bool = False, 
     """
     cfg: TrainConfig = load_config(config_path(name), overrides)
     folder = resolve_checkpoint_path(cfg.out_dir) if cfg.out_dir else paths.run_dir() / "checkpoints" / cfg.name
-    epoch = _saved_epoch(folder)
+    epoch = _saved_epoch(folder, cfg.epochs)
     # a finished checkpoint is reused as it is (notebook 06 may have trained it on the real files)
     if not retrain and epoch is not None and epoch >= cfg.epochs:
         return folder
