@@ -42,6 +42,8 @@ def check_metres(joints, path, key: str) -> None:
         unit = "centimetres (divide by 100)"
     elif 15 <= ratio <= 100:
         unit = "inches or mocap units (CMU BVH: multiply by mdtf_lite.data.bvh.CMU_UNIT_TO_M)"
+    elif 4e-4 <= ratio <= 2.5e-3:
+        unit = "1000x too small: metres where this reader expects millimetres (do not divide by 1000), or kilometres"
     else:
         unit = "an unknown unit, or joints in the wrong order"
     raise ValueError(f"{path}: {key} has bones {ratio:.3g}x the length of a typical human skeleton in metres "
