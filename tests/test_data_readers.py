@@ -178,7 +178,13 @@ def test_motionbert_pickle(tmp_path):
         pickle.dump({"train": _motionbert_split(False), "test": _motionbert_split(True)}, fh)
     with pytest.raises(PickleRefused):
         convert_motionbert(path, tmp_path / "mb")
+    (tmp_path / "mine").mkdir()
+    (tmp_path / "mine" / "train.txt").write_text("keep")  # issue 12: never write into a user's folder
+    with pytest.raises(ValueError, match="train.txt"):
+        convert_motionbert(tmp_path, tmp_path / "mine", trust_pickle=True)
+    assert sorted(p.name for p in (tmp_path / "mine").iterdir()) == ["train.txt"]
     out = convert_motionbert(tmp_path, tmp_path / "mb", trust_pickle=True)
+    assert convert_motionbert(tmp_path, tmp_path / "mb", trust_pickle=True) == out  # a dataset is replaced
     test_videos = motionbert_videos(out, "test")
     # s_09_act_05_subact_02 is one of the three excluded S9 takes
     assert len(test_videos) == 8 and not any("subact_02" in v.name and v.subject == "S9" for v in test_videos)

@@ -129,3 +129,69 @@ def test_npy_saved_under_an_npz_name(tmp_path):
         zf.writestr("x.npy", b"garbage")
     with pytest.raises(ValueError, match="b.npz is not a readable .npz"):
         load_npz(tmp_path / "b.npz")
+
+
+# ----------------------------------------------------------- property-based: npz and layout readers
+from hypothesis import HealthCheck, given, settings  # noqa: E402
+from hypothesis import strategies as st  # noqa: E402
+
+PROPS = settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture,
+                                                                        HealthCheck.too_slow])
+
+
+def _fresh(tmp_path_factory):
+    return _write(tmp_path_factory.mktemp("lay") / "d")
+
+
+@PROPS
+@given(cut=st.floats(0, 1), edits=st.lists(st.tuples(st.floats(0, 1), st.integers(0, 255)), max_size=8),
+       name=st.sampled_from(["positions_3d.npz", "keypoints_2d_gt.npz", "dataset.json"]))
+def test_truncated_or_corrupted_layout_files_give_only_documented_errors(tmp_path_factory, cut, edits, name):
+    folder = _fresh(tmp_path_factory)
+    raw = bytearray((folder / name).read_bytes())
+    for where, value in edits:
+        raw[int(where * (len(raw) - 1))] = value
+    if cut < 1:
+        raw = raw[:int(cut * len(raw))]
+    (folder / name).write_bytes(bytes(raw))
+    try:
+        lay = read_layout(folder, kinds=("gt",))
+    except (ValueError, FileNotFoundError):
+        return
+    for arr in [*lay.positions_3d["S9"].values(), *lay.keypoints["gt"]["S9"]["Walk"]]:
+        assert np.isfinite(arr).all() and arr.shape == (T, 17, 3)
+    assert len(lay.keypoints["gt"]["S9"]["Walk"]) == 4
+
+
+key_part = st.text(alphabet="S9Walk/ 0123", min_size=0, max_size=10)
+
+
+@PROPS
+@given(pos_keys=st.lists(key_part, max_size=4, unique=True), kp_keys=st.lists(key_part, max_size=6, unique=True),
+       scale=st.sampled_from([1.0, 1000.0, 0.001, float("nan")]))
+def test_random_key_sets_give_only_documented_errors(tmp_path_factory, pos_keys, kp_keys, scale):
+    folder = tmp_path_factory.mktemp("keys")
+    (folder / "dataset.json").write_text(json.dumps({"format": "mdtf-lite/vp3d-arrays/1",
+                                                      "splits": {"test": ["S9"]}, "keypoint_kinds": ["gt"]}))
+    save_npz(folder / "positions_3d.npz", {k: _pose(scale) for k in pos_keys})
+    save_npz(folder / "keypoints_2d_gt.npz", {k: _views()[0] for k in kp_keys})
+    try:
+        lay = read_layout(folder, kinds=("gt",))
+    except (ValueError, FileNotFoundError):
+        return
+    for acts in lay.positions_3d.values():
+        for arr in acts.values():
+            assert np.isfinite(arr).all()
+    for acts in lay.keypoints["gt"].values():
+        assert all(len(views) == 4 for views in acts.values())
+
+
+@PROPS
+@given(data=st.binary(max_size=400))
+def test_random_bytes_as_npz(tmp_path_factory, data):
+    path = tmp_path_factory.mktemp("npz") / "x.npz"
+    path.write_bytes(data)
+    try:
+        load_npz(path)
+    except ValueError:
+        pass

@@ -46,14 +46,23 @@ class Layout:
         return self.info.get("camera_subjects", {}).get(subject, subject)
 
 
-def check_target(folder) -> None:
+def fresh_dataset_folder(folder, own=LAYOUT_NAMES) -> Path:
+    """Refuse an unusable target (see :func:`check_target`), then make the fresh temporary sibling folder
+    that a converter writes into before ``mdtf_lite._atomic.swap_in`` renames it to ``folder``."""
+    folder = Path(folder)
+    check_target(folder, own)
+    folder.parent.mkdir(parents=True, exist_ok=True)
+    return fresh_sibling(folder, "building")
+
+
+def check_target(folder, own=LAYOUT_NAMES) -> None:
     """Refuse (``FolderRefused``, a ``ValueError``) to write a dataset to ``folder`` when it is a file or holds
     files that are not a dataset's (call it before heavy work; :func:`write_layout` checks again)."""
     folder = Path(folder)
     if folder.exists() and not folder.is_dir():
         raise FolderRefused(f"{folder} exists and is a file, not a dataset folder; choose another --out (nothing "
                             "was changed)")
-    foreign = foreign_names(folder, LAYOUT_NAMES)
+    foreign = foreign_names(folder, own)
     if foreign:
         raise FolderRefused(f"{folder} already holds files that are not part of a dataset ({', '.join(foreign[:5])}"
                             f"{', ...' if len(foreign) > 5 else ''}); they are never deleted. Choose an empty or new "
@@ -68,9 +77,7 @@ def write_layout(folder, positions_3d: dict, keypoints: dict, info: dict) -> Pat
     Raises: FolderRefused (ValueError) for a file or a folder with other files, before writing anything.
     """
     folder = Path(folder)
-    check_target(folder)
-    folder.parent.mkdir(parents=True, exist_ok=True)
-    tmp = fresh_sibling(folder, "building")
+    tmp = fresh_dataset_folder(folder)
     try:
         arrays = {f"{s}{KEY_SEP}{a}": np.asarray(x, np.float32) for s, acts in positions_3d.items()
                   for a, x in acts.items()}
