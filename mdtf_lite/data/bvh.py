@@ -9,8 +9,8 @@ position channels for the root).  End Sites are leaf points (e.g. the top of the
 Written here rather than taken from a BVH package because the CMU files need only this much, all
 frames are computed at once with numpy (a 2752-frame take in ~0.1 s), and the test against the
 reference arrays in ``shared/mocap/cmu/derived_h36m17`` pins it down to 1 mm.  Evaluated against
-``bvhio`` 1.5.4 (issue 12) on the four shared CMU files (MotionBuilder 01_01, 3dsMax 131_01/02/03 --
-the three with reference arrays): both match the references exactly (0.000 mm), ours parses and
+``bvhio`` 1.5.4 (issue 12) on the three shared CMU files with reference arrays (MotionBuilder 01_01,
+3dsMax 131_01 and 131_03): both match the references exactly (0.000 mm), ours parses and
 runs FK on all frames in 0.1-0.3 s versus 2-30 s, and bvhio accepts a ``nan`` motion value (NaN
 joints), ``Frame Time: 0`` or negative, and loops forever on a truncated file; so we keep ours.
 
