@@ -76,6 +76,7 @@ COCO_TO_H36M_COPY: dict[int, int] = {
 }
 
 DEFAULT_MAX_GAP = 10  # frames; 0.2-0.4 s of video at 25-50 fps
+MAX_PIXELS = 1e6      # no detector writes coordinates or image sides beyond a million pixels
 
 
 @dataclass
@@ -141,9 +142,22 @@ def _image_size(doc: dict, image_size) -> tuple[float, float]:
         w, h = float(w), float(h)
     except (TypeError, ValueError) as exc:
         raise ValueError(f"image size must be two numbers (pixels), got {w!r} x {h!r}") from exc
-    if not (math.isfinite(w) and math.isfinite(h) and w > 0 and h > 0):
-        raise ValueError(f"image size must be positive and finite, got {w} x {h}")
+    if not (math.isfinite(w) and math.isfinite(h) and 1 <= w <= MAX_PIXELS and 1 <= h <= MAX_PIXELS):
+        raise ValueError(f"image size must be positive and finite, between 1 and {MAX_PIXELS:.0e} pixels per side, "
+                         f"got {w} x {h}")
     return w, h
+
+
+def _frame_size(entry: dict, pos: int):
+    """A frame's own ``image_width``/``image_height`` (or ``width``/``height``), or None when it has none."""
+    w = entry.get("image_width", entry.get("width"))
+    h = entry.get("image_height", entry.get("height"))
+    if w is None and h is None:
+        return None
+    try:
+        return _image_size({}, (w, h))
+    except ValueError as exc:
+        raise ValueError(f"frames[{pos}]: {exc}") from None
 
 
 def _frame_keypoints(raw, frame: int) -> np.ndarray | None:
@@ -177,6 +191,10 @@ def _frame_keypoints(raw, frame: int) -> np.ndarray | None:
                 raise ValueError(
                     f"frame {frame}, joint {j} ({COCO_JOINT_NAMES[j]}): {'xys'[k]} = {v} is not finite; "
                     "write a missing joint as score 0 (any x, y), a missing frame as \"keypoints\": null")
+            if abs(v) > MAX_PIXELS:
+                raise ValueError(
+                    f"frame {frame}, joint {j} ({COCO_JOINT_NAMES[j]}): {'xys'[k]} = {v} is beyond {MAX_PIXELS:.0e} "
+                    "pixels; the keypoints must be pixel coordinates of the image")
             out[j, k] = float(v)
     if np.any(out[:, 2] < 0) or np.any(out[:, 2] > 1):
         bad = int(np.argmax((out[:, 2] < 0) | (out[:, 2] > 1)))
@@ -200,7 +218,10 @@ def parse_coco_keypoints(doc, image_size=None, max_gap: int = DEFAULT_MAX_GAP) -
 
     Args:
         doc: the decoded JSON: a dict with "frames" (and image size), or a bare list of frames
-            (then pass ``image_size``).
+            (then pass ``image_size``, or give each frame ``image_width``/``image_height``).  A COCO
+            *results list* (entries with ``image_id``, ``keypoints``, ``score``) is read with
+            ``image_id`` as the frame; several detections of one image are refused (one person per file).
+            Per-frame image sizes must agree with each other and with the file's.
         image_size: (width, height) in pixels, overriding / replacing the file's.
         max_gap: longest run of missing frames that is interpolated; longer gaps raise ValueError.
     Returns: Keypoints2D with layout "coco": xy (T, 17, 2), score (T, 17).
@@ -212,36 +233,57 @@ def parse_coco_keypoints(doc, image_size=None, max_gap: int = DEFAULT_MAX_GAP) -
     frames = doc["frames"]
     if not isinstance(frames, list) or not frames:
         raise ValueError("\"frames\" must be a non-empty list of {\"frame\": i, \"keypoints\": [...]} entries")
-    width, height = _image_size(doc, image_size)
-
+    if isinstance(max_gap, bool) or not isinstance(max_gap, int) or max_gap < 0:
+        raise ValueError(f"max_gap must be a non-negative integer (frames), got {max_gap!r}")
+    sizes = {}
     by_id: dict[int, np.ndarray | None] = {}
     for pos, entry in enumerate(frames):
         if not isinstance(entry, dict) or "keypoints" not in entry:
             raise ValueError(f"frames[{pos}] must be an object with \"keypoints\" (and optionally \"frame\")")
-        fid = entry.get("frame", pos)
+        results_list = "frame" not in entry and "image_id" in entry   # a COCO results list entry
+        fid = entry["image_id"] if results_list else entry.get("frame", pos)
+        key = "image_id" if results_list else "frame"
         if isinstance(fid, bool) or not isinstance(fid, int) or fid < 0:
-            raise ValueError(f"frames[{pos}]: \"frame\" must be a non-negative integer, got {fid!r}")
+            raise ValueError(f"frames[{pos}]: \"{key}\" must be a non-negative integer, got {fid!r}")
         if fid in by_id:
+            if results_list:
+                n = sum(1 for e in frames if isinstance(e, dict) and e.get("image_id") == fid and "frame" not in e)
+                raise ValueError(
+                    f"image_id {fid} has {n} detections: this is a COCO results list with several people per image, "
+                    "and lifting needs one person over time. Keep one detection per image (the tracked person, "
+                    "e.g. by track id or the highest \"score\") and lift each person from their own file")
             raise ValueError(f"frame {fid} appears twice; keep one person per file (the tracked subject)")
+        size = _frame_size(entry, pos)
+        if size is not None:
+            sizes[fid] = size
         by_id[fid] = _frame_keypoints(entry["keypoints"], fid)
+    if image_size is not None or "image_size" in doc or "image_width" in doc or "width" in doc or not sizes:
+        width, height = _image_size(doc, image_size)
+        if image_size is None and sizes and set(sizes.values()) != {(width, height)}:
+            f, (w, h) = next((f, wh) for f, wh in sorted(sizes.items()) if wh != (width, height))
+            raise ValueError(f"frame {f} says its image is {w:g} x {h:g} pixels but the file says {width:g} x "
+                             f"{height:g}; one file must hold one video at one resolution (or pass image_size=)")
+    else:  # no file-level size: every frame that gives one must give the same
+        items = sorted(sizes.items())
+        (f0, (width, height)), other = items[0], next(((f, wh) for f, wh in items if wh != items[0][1]), None)
+        if other is not None:
+            raise ValueError(f"frames have different image sizes (frame {f0}: {width:g} x {height:g}, frame "
+                             f"{other[0]}: {other[1][0]:g} x {other[1][1]:g}); one file must hold one video at one "
+                             "resolution: split it or rescale the keypoints")
 
     detected = sorted(f for f, k in by_id.items() if k is not None)
     if not detected:
         raise ValueError("no frame has a detection (all keypoints missing or every score 0): nothing to lift")
+    # refuse long gaps before allocating anything (frame ids 0 and 10**9 must not allocate 10**9 rows)
+    for prev, nxt in zip(detected[:-1], detected[1:]):
+        if nxt - prev - 1 > max_gap:
+            raise ValueError(
+                f"frames {prev + 1}..{nxt - 1} ({nxt - prev - 1} frames) have no keypoints; gaps of at "
+                f"most max_gap={max_gap} frames are interpolated. Split the video there, or raise max_gap")
     first, last = detected[0], detected[-1]
     ids = np.arange(first, last + 1)
-    known = np.array([by_id.get(int(f)) is not None for f in ids])
-    # refuse long gaps before filling anything
-    gap_start = None
-    for f, ok in zip(ids, known):
-        if not ok and gap_start is None:
-            gap_start = int(f)
-        if ok and gap_start is not None:
-            if f - gap_start > max_gap:
-                raise ValueError(
-                    f"frames {gap_start}..{int(f) - 1} ({int(f) - gap_start} frames) have no keypoints; gaps of at "
-                    f"most max_gap={max_gap} frames are interpolated. Split the video there, or raise max_gap")
-            gap_start = None
+    known = np.zeros(len(ids), bool)
+    known[np.asarray(detected) - first] = True
     data = np.zeros((len(ids), NUM_JOINTS, 3))
     for i, f in enumerate(ids):
         if known[i]:
@@ -322,6 +364,8 @@ def to_model_inputs(kp: Keypoints2D) -> np.ndarray:
     """Keypoints2D (COCO or H36M layout) -> model inputs (T, 17, 3) float32: normalised x, y, confidence."""
     xy, score = (coco_to_h36m(kp.xy, kp.score) if kp.layout == "coco" else (kp.xy, kp.score))
     out = np.concatenate([normalise_keypoints(xy, kp.width, kp.height), score[..., None]], axis=-1)
+    if not np.isfinite(out).all():
+        raise ValueError("the normalised keypoints are not finite: check the image size and the pixel coordinates")
     return out.astype(np.float32)
 
 
@@ -419,8 +463,13 @@ def lift_sequence(model, inputs, window: int, stride: int | None = None, batch_s
         raise ValueError(f"inputs have shape {x.shape}; expected (T, 17, 3) = normalised x, y, confidence per joint")
     if not np.isfinite(x).all():
         raise ValueError("inputs contain NaN/Inf: fill missing keypoints first (read_coco_keypoints interpolates)")
-    if window < 1:
-        raise ValueError(f"window must be >= 1, got {window}")
+    for name, value, allow_none in (("window", window, False), ("stride", stride, True),
+                                    ("batch_size", batch_size, False)):
+        if value is None and allow_none:
+            continue
+        if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 1:
+            raise ValueError(f"{name} must be an integer >= 1{' or None (= window // 2)' if allow_none else ''}, "
+                             f"got {value!r}")
     stride = stride or max(window // 2, 1)
     length = x.shape[0]
     pad_front = pad_back = 0

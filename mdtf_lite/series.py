@@ -8,7 +8,9 @@ For each ``notebooks/NN_slug.ipynb`` (in order) the runner
 
 1. takes the parameters for that notebook from ``params/<name>.yaml`` (section ``all`` merged with the
    section named after the notebook stem) and refuses names the notebook's ``parameters`` cell does not
-   declare, so a typo in a parameter file is an error rather than a silently ignored value;
+   declare, so a typo in a parameter file is an error rather than a silently ignored value (so are a
+   section that names no notebook, a key under ``all`` that no notebook declares and an unknown
+   ``runner`` key: :func:`check_param_set`);
 2. executes it with papermill (kernel ``python3``, a per-cell timeout) into ``runs/<name>/``, with
    ``MDTF_RUN_DIR`` pointing at that folder (checkpoints and figures land there) and
    ``MDTF_RECORD_FILE`` at a per-notebook JSON that :func:`mdtf_lite.record.record` fills;
@@ -117,6 +119,41 @@ def parameters_for(notebook: Path, param_set: dict) -> dict:
     return merged
 
 
+#: the keys the ``runner:`` section may set.
+RUNNER_KEYS = ("cell_timeout",)
+
+
+def check_param_set(param_set: dict, notebooks: list[Path], source: str = "the parameter set") -> None:
+    """Refuse what the runner would otherwise ignore: a section that names no notebook (``06_trainig``),
+    a key under ``all`` that no notebook declares, an unknown key under ``runner``.
+
+    ``notebooks``: every notebook of the series (not only the ``--only`` selection), so a set stays valid
+    for any selection.  Raises SeriesError naming the section/key and the closest valid name.
+    """
+    import difflib
+
+    def hint(name, choices):
+        close = difflib.get_close_matches(str(name), [str(c) for c in choices], 1)
+        return f" (did you mean {close[0]!r}?)" if close else ""
+
+    stems = [nb.stem for nb in notebooks]
+    problems = []
+    for section in param_set:
+        if section not in ("all", "runner", *stems):
+            problems.append(f"section {section!r} names no notebook{hint(section, stems)}")
+    declared = set()
+    for nb in notebooks:
+        declared |= set(declared_parameters(nb))
+    for key in param_set.get("all", {}):
+        if key not in declared:
+            problems.append(f"all: {key!r} is declared by no notebook's parameters cell{hint(key, declared)}")
+    for key in param_set.get("runner", {}):
+        if key not in RUNNER_KEYS:
+            problems.append(f"runner: unknown key {key!r}{hint(key, RUNNER_KEYS)}; known: {list(RUNNER_KEYS)}")
+    if problems:
+        raise SeriesError(f"{source}: " + "; ".join(problems) + f". Notebooks: {', '.join(stems)}; fix the parameter file")
+
+
 def select(notebooks: list[Path], only: list[str] | None) -> list[Path]:
     if not only:
         return notebooks
@@ -157,7 +194,9 @@ def run_series(param_name: str, only: list[str] | None = None, run_name: str | N
     notebooks_dir = notebooks_dir or paths.notebooks_dir()
     params_dir = params_dir or paths.params_dir()
     param_set = load_param_set(param_name, params_dir)
-    notebooks = select(discover_notebooks(notebooks_dir), only)
+    every = discover_notebooks(notebooks_dir)
+    check_param_set(param_set, every, str(params_dir / f"{param_name}.yaml"))
+    notebooks = select(every, only)
     plans = [(nb, parameters_for(nb, param_set)) for nb in notebooks]  # validate all before running any
     runner_opts = param_set.get("runner", {})
     timeout = int(cell_timeout or runner_opts.get("cell_timeout", DEFAULT_CELL_TIMEOUT_S))

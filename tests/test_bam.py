@@ -13,6 +13,13 @@ from mdtf_lite.models.bam import (BAM_WIDTHS, BoneAwareModule, ContinuousBAM, ba
                                   sincos_to_theta, stage1_targets)
 
 
+def _inputs(*shape):
+    """Random model inputs (..., 17, 3): x, y ~ N(0, 1) and a confidence in (0, 1) (the models check it)."""
+    x = torch.randn(*shape)
+    x[..., 2] = torch.sigmoid(x[..., 2] * 2)
+    return x
+
+
 def n_params(module):
     return sum(p.numel() for p in module.parameters())
 
@@ -40,7 +47,7 @@ def test_parameter_breakdown_per_level():
 def test_shapes_any_frame_count_and_gradients(frames):
     torch.manual_seed(0)
     bam = BoneAwareModule(widths=(16, 8))
-    x = torch.randn(2, frames, 17, 3)
+    x = _inputs(2, frames, 17, 3)
     logits = bam(x)
     assert logits.shape == (2, frames, 17, 6)
     labels = torch.randint(0, 6, (2, frames, 17))
@@ -55,9 +62,9 @@ def test_spatial_mixing_is_over_joints_and_temporal_over_frames():
     """Changing one joint of one frame changes other joints in that frame and the same joint in other frames."""
     torch.manual_seed(1)
     bam = BoneAwareModule(widths=(8,)).eval()
-    x = torch.randn(1, 4, 17, 3)
+    x = _inputs(1, 4, 17, 3)
     x2 = x.clone()
-    x2[0, 1, 5] += 1.0
+    x2[0, 1, 5, :2] += 1.0                    # (x, y) only: the confidence stays in [0, 1]
     d = (bam(x2) - bam(x)).abs().sum(-1)[0]   # (T, J)
     assert d[1, 12] > 0 and d[3, 5] > 0       # spatial within frame 1; temporal along joint 5 (both directions)
     assert d[0, 5] > 0                        # bidirectional in time: an earlier frame sees a later change
@@ -66,7 +73,7 @@ def test_spatial_mixing_is_over_joints_and_temporal_over_frames():
 def test_backends_agree():
     torch.manual_seed(2)
     bam = BoneAwareModule(widths=(8, 8), scan_backend="reference").eval()
-    x = torch.randn(2, 3, 17, 3)
+    x = _inputs(2, 3, 17, 3)
     ref = bam(x)
     for module in bam.modules():
         if hasattr(module, "scan_backend"):
@@ -105,7 +112,7 @@ def test_bam_loss_excludes_the_root_and_matches_cross_entropy():
 def test_continuous_variant_regresses_sin_cos():
     torch.manual_seed(4)
     model = ContinuousBAM(widths=(8,))
-    x, y = torch.randn(2, 3, 17, 3), torch.randn(2, 3, 17, 3)
+    x, y = _inputs(2, 3, 17, 3), torch.randn(2, 3, 17, 3)
     out = model(x)
     assert out.shape == (2, 3, 17, 2)
     theta_hat = model.predict_theta(x)
@@ -131,7 +138,7 @@ def one_thread():
 def test_a_tiny_bam_learns_a_learnable_rule(one_thread):
     """The label is a function of the input (theta bin from a fake depth channel): loss must drop a lot."""
     torch.manual_seed(5)
-    x = torch.randn(16, 2, 17, 3)
+    x = _inputs(16, 2, 17, 3)
     y = torch.cat([x[..., :2], x[..., 2:] * 2], -1)   # the "depth" is visible in channel 2
     labels = theta_labels(y)
     bam = BoneAwareModule(widths=(16,))

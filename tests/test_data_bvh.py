@@ -119,3 +119,82 @@ def test_cmu_clips_match_the_default_conventions(tmp_path):
     from mdtf_lite.data import load_clips
     again = load_clips(out, split="test", frames=27)
     np.testing.assert_allclose(again.inputs.numpy(), ds.inputs.numpy(), atol=1e-5)
+
+
+# ------------------------------------------------------------------------ issue 12, case 9
+def _tiny(tmp_path, text, name="t.bvh"):
+    p = tmp_path / name
+    p.write_text(text)
+    return p
+
+
+@pytest.mark.parametrize("text,pattern", [
+    (TINY.replace("  }\n }\n}", "  }\n}"), "not closed with '}' before MOTION"),               # a '}' missing
+    (TINY.replace("   OFFSET 0 1 0\n  }\n }", "   OFFSET 0 1 0\n  }\n }\n }"), "closes nothing"),  # one too many
+    (TINY.replace(" JOINT Spine", " }\n JOINT Spine"), "JOINT Spine outside any ROOT"),  # the root closed early
+])
+def test_unbalanced_braces_are_refused(tmp_path, text, pattern):
+    with pytest.raises(ValueError, match=f"t.bvh: not a valid BVH file.*{pattern}"):
+        read_bvh(_tiny(tmp_path, text))
+
+
+@pytest.mark.parametrize("old,new,pattern", [
+    ("Frame Time: 0.0083333", "Frame Time: 0", "Frame Time: 0.0"),
+    ("Frame Time: 0.0083333", "Frame Time: -0.01", "Frame Time: -0.01"),
+    ("Frame Time: 0.0083333", "Frame Time: nan", "Frame Time: nan"),
+    ("0 0 0 90 0 0 0 90 0", "0 0 0 nan 0 0 0 90 0", "MOTION frame 1, channel 3 is nan"),
+    ("OFFSET 0 1 0\n  CHANNELS", "OFFSET 0 nan 0\n  CHANNELS", "OFFSET of Spine is not 3 finite"),
+    ("Frames: 2", "Frames: -2", "Frames: -2"),
+])
+def test_bad_motion_values_name_the_file(tmp_path, old, new, pattern):
+    assert old in TINY
+    with pytest.raises(ValueError, match=f"t.bvh: not a valid BVH file.*{pattern}"):
+        read_bvh(_tiny(tmp_path, TINY.replace(old, new)))
+
+
+def test_resample_refuses_bad_frame_rates():
+    for fps in (0.0, -120.0, float("nan")):
+        with pytest.raises(ValueError, match="fps_in"):
+            resample(np.zeros((5, 17, 3)), fps)
+
+
+@needs_cmu
+def test_two_files_with_the_same_name_are_refused(tmp_path):
+    src = CMU / "cmu_bvh_3dsmax" / "131_01.bvh"
+    a, b = tmp_path / "a" / "131_01.bvh", tmp_path / "b" / "131_01.bvh"
+    for p in (a, b):
+        p.parent.mkdir()
+        p.symlink_to(src)
+    with pytest.raises(ValueError, match="2 BVH files share the name '131_01'.*Rename them apart"):
+        convert_bvh_files([a, b], tmp_path / "out")
+    assert not (tmp_path / "out").exists()
+
+
+# ------------------------------------------------- property-based: truncated / corrupted BVH files
+from hypothesis import HealthCheck, given, settings  # noqa: E402
+from hypothesis import strategies as st  # noqa: E402
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(cut=st.floats(0, 1), edits=st.lists(st.tuples(st.floats(0, 1), st.sampled_from(
+    list("{}0123456789.-e ") + ["nan", "inf", "\n", "JOINT", "End", "ROOT", "MOTION"])), max_size=5))
+def test_random_truncation_and_edits_give_value_error_or_finite_motion(tmp_path, cut, edits):
+    text = TINY
+    for where, token in edits:
+        i = int(where * len(text))
+        text = text[:i] + token + text[i + 1:]
+    text = text[:int(cut * len(text))] if cut < 1 else text
+    p = _tiny(tmp_path, text, "r.bvh")
+    try:
+        b = read_bvh(p)
+    except ValueError as exc:
+        assert str(p) in str(exc)
+        return
+    from mdtf_lite.data.bvh import bvh_positions
+
+    try:
+        pos = bvh_positions(b)
+    except ValueError as exc:  # an unknown channel name
+        assert str(p) in str(exc)
+        return
+    assert np.isfinite(pos).all() and b.frame_time > 0

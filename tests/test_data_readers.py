@@ -178,7 +178,13 @@ def test_motionbert_pickle(tmp_path):
         pickle.dump({"train": _motionbert_split(False), "test": _motionbert_split(True)}, fh)
     with pytest.raises(PickleRefused):
         convert_motionbert(path, tmp_path / "mb")
+    (tmp_path / "mine").mkdir()
+    (tmp_path / "mine" / "train.txt").write_text("keep")  # issue 12: never write into a user's folder
+    with pytest.raises(ValueError, match="train.txt"):
+        convert_motionbert(tmp_path, tmp_path / "mine", trust_pickle=True)
+    assert sorted(p.name for p in (tmp_path / "mine").iterdir()) == ["train.txt"]
     out = convert_motionbert(tmp_path, tmp_path / "mb", trust_pickle=True)
+    assert convert_motionbert(tmp_path, tmp_path / "mb", trust_pickle=True) == out  # a dataset is replaced
     test_videos = motionbert_videos(out, "test")
     # s_09_act_05_subact_02 is one of the three excluded S9 takes
     assert len(test_videos) == 8 and not any("subact_02" in v.name and v.subject == "S9" for v in test_videos)
@@ -252,3 +258,34 @@ def test_pickle_loader_refuses_and_explains(tmp_path):
     p.write_bytes(pickle.dumps({"a": 1})[:5])
     with pytest.raises(ValueError, match="truncated or corrupted"):
         load_pickled(p, trust_pickle=True)
+
+
+# ------------------------------------------------------------ issue 12, case 10: shapes and units
+def _write_cdf(path, pose):
+    cdfwrite = pytest.importorskip("cdflib.cdfwrite")
+    path.parent.mkdir(parents=True, exist_ok=True)
+    f = cdfwrite.CDF(str(path))
+    f.write_var({"Variable": "Pose", "Data_Type": 21, "Num_Elements": 1, "Rec_Vary": True,
+                 "Dim_Sizes": list(pose.shape[1:])}, var_data=pose)
+    f.close()
+
+
+def test_cdf_with_25_joints_is_refused_not_reshaped(tmp_path):
+    pose = np.random.default_rng(0).normal(size=(1, 32, 75)).astype(np.float32) * 100  # 32 * 75 = 25 * 96
+    _write_cdf(tmp_path / "a.cdf", pose)
+    with pytest.raises(ValueError, match=r"a.cdf: Pose has shape \(1, 32, 75\) \(25 joints x 3\?\)"):
+        read_h36m_cdf(tmp_path / "a.cdf")
+
+
+def test_cdf_in_metres_is_refused(tmp_path):
+    x = _motion("S5", "Squatting", 30)
+    _write_cdf(tmp_path / "m.cdf", _to32(x).reshape(1, 30, 96))   # metres where millimetres are expected
+    with pytest.raises(ValueError, match="m.cdf: Pose .*0.001[0-9]*x the length.*metres where this reader expects millimetres"):
+        read_h36m_cdf(tmp_path / "m.cdf")
+
+
+def test_vp3d_3d_in_millimetres_is_refused(tmp_path):
+    pos = {"S9": {"Jumping": _to32(_motion("S9", "Jumping", 20)) * 1000}}
+    np.savez_compressed(tmp_path / "data_3d_h36m.npz", positions_3d=pos)
+    with pytest.raises(ValueError, match=r"positions_3d\['S9'\]\['Jumping'\] has bones 1[.0-9]*e\+03x.*millimetres"):
+        read_vp3d_3d(tmp_path / "data_3d_h36m.npz", trust_pickle=True)

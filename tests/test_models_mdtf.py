@@ -33,7 +33,9 @@ def test_forward_gcn_only_matches_the_released_code_count():
 
 def _inputs(b=2, t=9, seed=0):
     g = torch.Generator().manual_seed(seed)
-    return torch.rand(b, t, 17, 3, generator=g) * 2 - 1, torch.rand(b, t, 17, 3, generator=g)
+    x = torch.rand(b, t, 17, 3, generator=g) * 2 - 1
+    x[..., 2] = x[..., 2].abs()  # the confidence channel lies in [0, 1] (the models check it)
+    return x, torch.rand(b, t, 17, 3, generator=g)
 
 
 def _fwd_bwd(model, x, tokens=None):
@@ -181,3 +183,26 @@ def test_real_bam_attaches_and_feeds_the_bone_stream():
     y.sum().backward()
     assert all(p.grad is None for p in bam.parameters())
     assert count_parameters(model) == count_parameters(build_model("cpu"))
+
+
+# ------------------------------------------------------ issue 12, case 12: dtype, magnitude, confidence
+@pytest.mark.parametrize("dtype", [torch.float16, torch.float64, torch.bfloat16])
+def test_other_float_dtypes_get_a_clear_error(dtype):
+    model = build_model({"preset": "cpu", "dim": 8, "depth": 1, "n_frames": 9, "ablation": "no_bone"}).eval()
+    x, _ = _inputs()
+    with pytest.raises(ValueError, match=f"dtype {dtype}.*x.float"):
+        model(x.to(dtype))
+
+
+@pytest.mark.parametrize("channel,value,pattern", [(0, 1e20, "coordinate 1e\\+20.*not pixels"),
+                                                   (1, -5e3, "coordinate -5e\\+03"),
+                                                   (2, 1e30, "confidence 1e\\+30.*outside \\[0, 1\\]"),
+                                                   (2, -0.5, "confidence -0.5")])
+def test_values_that_would_give_silent_nan_or_garbage_are_refused(channel, value, pattern):
+    model = build_model({"preset": "cpu", "dim": 8, "depth": 1, "n_frames": 9, "ablation": "no_bone"}).eval()
+    x, _ = _inputs()
+    x[1, 3, 5, channel] = value
+    with pytest.raises(ValueError, match=pattern):
+        model(x)
+    x[1, 3, 5, channel] = 0.5
+    assert torch.isfinite(model(x)).all()

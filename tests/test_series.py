@@ -89,5 +89,23 @@ def test_real_series_parameter_files_are_consistent():
     """Every committed parameter set names only parameters the notebooks declare."""
     for name in series.available_param_sets(series.paths.params_dir()):
         param_set = series.load_param_set(name, series.paths.params_dir())
-        for nb in series.discover_notebooks(series.paths.notebooks_dir()):
+        notebooks = series.discover_notebooks(series.paths.notebooks_dir())
+        series.check_param_set(param_set, notebooks, name)
+        for nb in notebooks:
             series.parameters_for(nb, param_set)
+
+
+@pytest.mark.parametrize("text,pattern", [
+    ("01_fials: {steps: 2}\n", "section '01_fials' names no notebook \\(did you mean '01_fails'\\?\\)"),
+    ("all: {stpes: 2}\n", "all: 'stpes' is declared by no notebook.*'steps'"),
+    ("runner: {cell_timout: 5}\n", "runner: unknown key 'cell_timout'.*'cell_timeout'"),
+])
+def test_misspelled_sections_and_keys_are_errors(project, text, pattern):
+    nbs, params, _ = project
+    (params / "bad.yaml").write_text(text)
+    param_set = series.load_param_set("bad", params)
+    with pytest.raises(series.SeriesError, match=pattern):
+        series.check_param_set(param_set, series.discover_notebooks(nbs), "bad.yaml")
+    with pytest.raises(series.SeriesError, match=pattern):  # run_series refuses before executing anything
+        series.run_series("bad", notebooks_dir=nbs, params_dir=params, runs_root=project[2])
+    assert not (project[2] / "bad").exists()

@@ -32,7 +32,12 @@ CAMERA_SUBJECTS_FOR_CMU = ("S9", "S11")  # test-subject calibrations (CMU is eva
 
 def resample(x: np.ndarray, fps_in: float, fps_out: float = 50.0) -> np.ndarray:
     """Linear interpolation in time: (T, ...) at ``fps_in`` -> (T', ...) at ``fps_out`` over the same span."""
+    for name, fps in (("fps_in", fps_in), ("fps_out", fps_out)):
+        if not (np.isfinite(fps) and fps > 0):
+            raise ValueError(f"resample: {name}={fps} must be a positive, finite frame rate")
     T = len(x)
+    if T < 1:
+        raise ValueError("resample: the sequence has no frames")
     t_out = np.arange(0, (T - 1) / fps_in + 1e-9, 1.0 / fps_out)
     pos = t_out * fps_in
     i0 = np.clip(np.floor(pos).astype(int), 0, T - 1)
@@ -81,7 +86,17 @@ def cmu_layout(paths, seed: int = 0, fps: float = 50.0) -> tuple[dict, dict, dic
     from mdtf_lite.data.default import views_of
 
     pos, gt, det, cams = {}, {}, {}, {}
-    for k, p in enumerate(sorted(Path(p) for p in paths)):
+    paths = sorted(Path(p) for p in paths)
+    by_stem: dict[str, list[Path]] = {}
+    for p in paths:
+        by_stem.setdefault(p.stem, []).append(p)
+    clashes = {stem: ps for stem, ps in by_stem.items() if len(ps) > 1}
+    if clashes:
+        stem, ps = next(iter(clashes.items()))
+        raise ValueError(f"{len(ps)} BVH files share the name {stem!r} ({', '.join(map(str, ps))}): each file becomes "
+                         f"subject CMU_<file name>, so they would collapse into one. Rename them apart (e.g. "
+                         f"{ps[0].parent.name}_{stem}.bvh) or convert them separately")
+    for k, p in enumerate(paths):
         take = p.stem
         subject = f"CMU_{take}"
         world = load_cmu_bvh(p, fps)

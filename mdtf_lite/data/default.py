@@ -12,7 +12,6 @@ from __future__ import annotations
 import contextlib
 import fcntl
 import json
-import shutil
 import time
 from pathlib import Path
 
@@ -21,7 +20,7 @@ import numpy as np
 from mdtf_lite.data.actions import ACTIONS
 from mdtf_lite.data.cameras import h36m_cameras
 from mdtf_lite.data.geometry import project, world_to_camera
-from mdtf_lite.data.layout import read_info, write_layout
+from mdtf_lite.data.layout import check_target, read_info, write_layout
 from mdtf_lite.data.noise import NoiseModel, detect
 from mdtf_lite.data.synth import FPS, TEST_SUBJECTS, TRAIN_SUBJECTS, generate_take, make_subject, take_rng
 
@@ -62,13 +61,16 @@ def views_of(world: np.ndarray, subject: str, rng: np.random.Generator | None = 
 def build_default_dataset(out: Path | str | None = None, seed: int = 0, verbose: bool = True,
                           subjects: tuple[str, ...] | None = None, actions: tuple[str, ...] | None = None,
                           takes_per_action: int = TAKES_PER_ACTION, noise: NoiseModel | None = None) -> Path:
-    """Generate the dataset into ``out`` (default ``data/default``), replacing what is there.
+    """Generate the dataset into ``out`` (default ``data/default``), replacing the dataset that is there.
+
+    An ``out`` holding anything but dataset files is refused (``ValueError``) before generating.
 
     ``subjects`` / ``actions`` / ``takes_per_action`` restrict it (tests, quick looks): every take is drawn
     from its own random stream, so a restricted build holds exactly the same takes as the full one.
     ``noise`` replaces the default detector-noise model (``noise.NoiseModel``) for experiments.
     """
     out = Path(out) if out is not None else default_dataset_dir()
+    check_target(out)  # a folder with other files is refused before ~20 s of generation, never emptied
     t0 = time.perf_counter()
     positions, kp_gt, kp_det = {}, {}, {}
     subjects = tuple(subjects) if subjects is not None else TRAIN_SUBJECTS + TEST_SUBJECTS
@@ -94,11 +96,7 @@ def build_default_dataset(out: Path | str | None = None, seed: int = 0, verbose:
                 set(subjects) == set(TRAIN_SUBJECTS + TEST_SUBJECTS) and set(actions) == set(ACTIONS)
                 and takes_per_action == TAKES_PER_ACTION and noise is None),
             "description": "procedural human motion (mdtf_lite.data.actions) seen by the 4 Human3.6M cameras"}
-    tmp = out.with_name(out.name + ".building")
-    shutil.rmtree(tmp, ignore_errors=True)
-    write_layout(tmp, positions, {"gt": kp_gt, "detected": kp_det}, info)
-    shutil.rmtree(out, ignore_errors=True)
-    tmp.rename(out)
+    write_layout(out, positions, {"gt": kp_gt, "detected": kp_det}, info)  # temp folder, renamed into place
     if verbose:
         frames = sum(len(x) for s in positions.values() for x in s.values())
         size = sum(p.stat().st_size for p in out.iterdir()) / 2 ** 20

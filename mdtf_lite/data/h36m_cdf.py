@@ -15,6 +15,7 @@ import numpy as np
 
 from mdtf_lite.data.cameras import CAMERA_SUBJECTS
 from mdtf_lite.data.layout import write_layout
+from mdtf_lite.data.units import check_metres
 from mdtf_lite.data.vp3d import TEST, TRAIN, _to_h36m17, check_sequence
 
 __all__ = ["read_h36m_cdf", "canonical_action", "convert_h36m_cdf"]
@@ -41,10 +42,15 @@ def read_h36m_cdf(path) -> np.ndarray:
         raise ValueError(f"{path} is not a readable CDF with a 'Pose' variable ({type(exc).__name__}: {exc}); "
                          "the file is truncated or corrupted: extract it again from the release archive") from None
     pose = np.asarray(pose)
-    if pose.size % 96 != 0 or pose.size == 0:
-        raise ValueError(f"{path}: Pose has shape {pose.shape}; expected (1, T, 96) = 32 joints x 3 in millimetres")
+    if pose.ndim not in (2, 3) or pose.shape[-1] != 96 or (pose.ndim == 3 and pose.shape[0] != 1) or pose.size == 0:
+        cols = pose.shape[-1] if pose.ndim else None
+        hint = f" ({cols // 3} joints x 3?)" if cols and cols % 3 == 0 and cols != 96 else ""
+        raise ValueError(f"{path}: Pose has shape {pose.shape}{hint}; expected (1, T, 96) or (T, 96) = the 32 joints x "
+                         "(x, y, z) in millimetres of D3_Positions (not D3_Positions_mono or another skeleton)")
     x = check_sequence(pose.reshape(-1, 32, 3), path, "Pose", (3,)) / 1000.0
-    return _to_h36m17(x, path, "Pose")
+    x = _to_h36m17(x, path, "Pose")
+    check_metres(x, path, "Pose (read as millimetres)")
+    return x
 
 
 def convert_h36m_cdf(src, out) -> Path:

@@ -15,13 +15,18 @@ from __future__ import annotations
 
 import json
 import re
+import shutil
 from pathlib import Path
 
 import numpy as np
 
 from mdtf_lite.data.cameras import CAMERA_IDS, camera_facts
 from mdtf_lite.data.clips import Video
+from mdtf_lite._atomic import swap_in
+from mdtf_lite.data.layout import fresh_dataset_folder as _fresh_dataset_folder
 from mdtf_lite.data.npz_io import load_npz, load_pickled, save_npz
+
+OWN_NAMES = ("dataset.json", "train.npz", "test.npz", "*.npz.partial")
 from mdtf_lite.skeleton import NUM_JOINTS
 
 __all__ = ["MOTIONBERT_FILE", "EXCLUDED_TEST_TAKES", "H36M_ACTIONS", "read_motionbert", "convert_motionbert",
@@ -92,11 +97,15 @@ def convert_motionbert(src, out, trust_pickle: bool = False) -> Path:
         src = src / MOTIONBERT_FILE
     data = read_motionbert(src, trust_pickle)
     out = Path(out)
-    for name, arrays in data.items():
-        save_npz(out / f"{name}.npz", arrays)
-    (out / "dataset.json").write_text(json.dumps({"format": FORMAT, "source": "motionbert", "fps": 50.0,
-                                                  "converted_from": str(src)}, indent=1) + "\n")
-    return out
+    tmp = _fresh_dataset_folder(out, OWN_NAMES)
+    try:
+        for name, arrays in data.items():
+            save_npz(tmp / f"{name}.npz", arrays)
+        (tmp / "dataset.json").write_text(json.dumps({"format": FORMAT, "source": "motionbert", "fps": 50.0,
+                                                      "converted_from": str(src)}, indent=1) + "\n")
+        return swap_in(tmp, out, OWN_NAMES, "dataset")  # temp folder renamed into place; other files refused
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
 
 
 def motionbert_videos(folder, split: str, keypoints: str = "detected") -> list[Video]:

@@ -11,12 +11,17 @@ targets are camera-frame metres.  The values are pickles: reading needs ``trust_
 from __future__ import annotations
 
 import json
+import shutil
 from pathlib import Path
 
 import numpy as np
 
 from mdtf_lite.data.clips import Video
+from mdtf_lite._atomic import swap_in
+from mdtf_lite.data.layout import fresh_dataset_folder as _fresh_dataset_folder
 from mdtf_lite.data.npz_io import load_npz, load_pickled, save_npz
+
+OWN_NAMES = ("dataset.json", "train.npz", "test.npz", "*.npz.partial")
 from mdtf_lite.data.vp3d import check_sequence
 
 __all__ = ["MPI_TO_H36M", "image_size", "read_3dhp_test", "read_3dhp_train", "convert_3dhp", "mpi3dhp_videos"]
@@ -80,20 +85,24 @@ def convert_3dhp(src, out, trust_pickle: bool = False) -> Path:
     found = {k: src / f for k, f in FILES.items() if (src / f).is_file()}
     if not found:
         raise FileNotFoundError(f"{src} has neither {FILES['train']} nor {FILES['test']}")
-    if "test" in found:
-        arrays = {}
-        for seq, (kp, x3, valid) in read_3dhp_test(found["test"], trust_pickle).items():
-            arrays.update({f"{seq}/data_2d": kp, f"{seq}/data_3d": x3, f"{seq}/valid": valid})
-        save_npz(out / "test.npz", arrays)
-    if "train" in found:
-        arrays = {}
-        for seq, cams in read_3dhp_train(found["train"], trust_pickle).items():
-            for c, (kp, x3) in cams.items():
-                arrays.update({f"{seq}/{c}/data_2d": kp, f"{seq}/{c}/data_3d": x3})
-        save_npz(out / "train.npz", arrays)
-    (out / "dataset.json").write_text(json.dumps({"format": FORMAT, "source": "3dhp", "splits": sorted(found),
-                                                  "converted_from": str(src)}, indent=1) + "\n")
-    return out
+    tmp = _fresh_dataset_folder(out, OWN_NAMES)  # written here, then renamed into place
+    try:
+        if "test" in found:
+            arrays = {}
+            for seq, (kp, x3, valid) in read_3dhp_test(found["test"], trust_pickle).items():
+                arrays.update({f"{seq}/data_2d": kp, f"{seq}/data_3d": x3, f"{seq}/valid": valid})
+            save_npz(tmp / "test.npz", arrays)
+        if "train" in found:
+            arrays = {}
+            for seq, cams in read_3dhp_train(found["train"], trust_pickle).items():
+                for c, (kp, x3) in cams.items():
+                    arrays.update({f"{seq}/{c}/data_2d": kp, f"{seq}/{c}/data_3d": x3})
+            save_npz(tmp / "train.npz", arrays)
+        (tmp / "dataset.json").write_text(json.dumps({"format": FORMAT, "source": "3dhp", "splits": sorted(found),
+                                                      "converted_from": str(src)}, indent=1) + "\n")
+        return swap_in(tmp, out, OWN_NAMES, "dataset")
+    finally:  # on an error the temporary folder (ours) goes; the target is untouched
+        shutil.rmtree(tmp, ignore_errors=True)
 
 
 def mpi3dhp_videos(folder, split: str) -> list[Video]:

@@ -57,12 +57,21 @@ def _open_error(path: Path, exc: Exception) -> ValueError:
 def load_npz(path, keys: tuple[str, ...] | None = None) -> dict[str, np.ndarray]:
     """Read a pickle-free npz fully into memory: name -> array.
 
-    Raises ``FileNotFoundError`` if absent, ``ValueError`` if truncated/corrupted, if a key in ``keys`` is
-    missing, or if an array is a pickle (convert the original file with ``data_tools`` first).
+    Raises ``FileNotFoundError`` if absent, ``ValueError`` if truncated/corrupted (any damaged byte, header
+    or zip entry), if it is a bare ``.npy``, if a key in ``keys`` is missing, or if an array is a pickle
+    (``PickleRefused``, a ``ValueError``: convert the original file with ``data_tools`` first).
     """
     path = Path(path)
     if not path.is_file():
         raise FileNotFoundError(f"{path} does not exist")
+    if not zipfile.is_zipfile(path):
+        with open(path, "rb") as fh:
+            head = fh.read(6)
+        if head == b"\x93NUMPY":
+            raise ValueError(f"{path} is a single .npy array saved under an .npz name, not an npz (a zip of named "
+                             "arrays); save it with mdtf_lite.data.npz_io.save_npz(path, {name: array}) or "
+                             "numpy.savez, or convert the original again")
+        raise _open_error(path, ValueError("not a zip archive"))
     try:
         with np.load(path, allow_pickle=False) as z:
             names = list(z.files)
@@ -73,6 +82,8 @@ def load_npz(path, keys: tuple[str, ...] | None = None) -> dict[str, np.ndarray]
             out = {}
             for k in names:
                 out[k] = z[k]
+                if not isinstance(out[k], np.ndarray):  # numpy returns a non-.npy member's raw bytes
+                    raise ValueError(f"member {k!r} is not a .npy array")
     except KeyError as exc:
         raise ValueError(f"{path} lacks the key(s) {exc.args[0]}; it has {names}. Is it the right file?") from None
     except ValueError as exc:
@@ -82,6 +93,8 @@ def load_npz(path, keys: tuple[str, ...] | None = None) -> dict[str, np.ndarray]
         raise _open_error(path, exc) from None
     except (zipfile.BadZipFile, OSError, EOFError) as exc:
         raise _open_error(path, exc) from None
+    except Exception as exc:  # a damaged .npy header inside the zip: numpy's parser raises SyntaxError,
+        raise _open_error(path, exc) from None  # tokenize.TokenError, TypeError, ... -- all mean "corrupted"
     return out
 
 

@@ -18,6 +18,7 @@ import numpy as np
 from mdtf_lite.data.cameras import CAMERA_SUBJECTS, NUM_CAMERAS
 from mdtf_lite.data.layout import write_layout
 from mdtf_lite.data.npz_io import load_pickled
+from mdtf_lite.data.units import check_metres
 from mdtf_lite.skeleton import H36M32_TO_17, LEFT_JOINTS, NUM_JOINTS, RIGHT_JOINTS
 
 __all__ = ["read_vp3d_3d", "read_vp3d_2d", "convert_vp3d", "VP3D_FILES", "check_sequence"]
@@ -60,6 +61,8 @@ def read_vp3d_3d(path, trust_pickle: bool = False) -> dict:
             raise ValueError(f"{path}: positions_3d[{s!r}] should be a dict action -> array")
         out[s] = {a: _to_h36m17(check_sequence(x, path, f"positions_3d[{s!r}][{a!r}]", (3,)), path,
                                 f"positions_3d[{s!r}][{a!r}]") for a, x in acts.items()}
+        for a, x in out[s].items():
+            check_metres(x, path, f"positions_3d[{s!r}][{a!r}]")
     return out
 
 

@@ -9,7 +9,13 @@ import torch
 
 from mdtf_lite.skeleton import NUM_JOINTS
 
-__all__ = ["check_pose_input", "check_bone_tokens", "root_relative_2d"]
+__all__ = ["check_pose_input", "check_bone_tokens", "root_relative_2d", "MAX_ABS_COORD", "MODEL_DTYPE"]
+
+#: normalised screen coordinates are about [-1, 1]; beyond this the input is not normalised (pixels?) and
+#: the first Linear / LayerNorm overflow to NaN for |x| >~ 1e19 in float32.
+MAX_ABS_COORD = 1e3
+#: the dtype every mdtf_lite model is built in (the default of ``check_pose_input``'s ``dtype``).
+MODEL_DTYPE = torch.float32
 
 
 def root_relative_2d(x: torch.Tensor) -> torch.Tensor:
@@ -29,8 +35,12 @@ def _first_bad(t: torch.Tensor) -> tuple[int, ...]:
     return tuple(torch.nonzero(~torch.isfinite(t))[0].tolist())
 
 
-def check_pose_input(x, n_frames: int, name: str = "x") -> None:
+def check_pose_input(x, n_frames: int, name: str = "x", dtype: torch.dtype | None = MODEL_DTYPE) -> None:
     """Validate a model input x (B, T, 17, 3) = normalised (x, y) + confidence.
+
+    ``dtype``: the dtype of the model's weights (x must match it: torch does not mix dtypes in a
+    Linear); ``None`` skips the check.  Normalised x, y must lie within +-``MAX_ABS_COORD`` and the
+    confidence in [0, 1].
 
     Refuses T > n_frames: the temporal position embedding is a learned table with one row per
     frame position of the training window, and stretching it (interpolation) silently changes what
@@ -52,6 +62,9 @@ def check_pose_input(x, n_frames: int, name: str = "x") -> None:
                          f"and confidence per joint{hint}")
     if not x.is_floating_point():
         raise ValueError(f"{name} must be floating point, got {x.dtype} (use x.float())")
+    if dtype is not None and x.dtype != dtype:
+        raise ValueError(f"{name} has dtype {x.dtype} but the model computes in {dtype}: convert the input "
+                         f"({name}.to({dtype}), e.g. x.float()) or the model (model.to(dtype)) so they match")
     if x.shape[0] == 0 or x.shape[1] == 0:
         raise ValueError(f"{name} has an empty batch or time axis: shape {tuple(x.shape)}")
     if x.shape[1] > n_frames:
@@ -63,6 +76,18 @@ def check_pose_input(x, n_frames: int, name: str = "x") -> None:
     if not torch.isfinite(x).all():
         raise ValueError(f"{name} contains NaN/Inf (first at index {_first_bad(x)} of (B, T, J, channel)): "
                          "fill missing joints (e.g. interpolate over time) and give them confidence 0")
+    big = x[..., :2].abs() > MAX_ABS_COORD
+    if big.any():
+        where = tuple(torch.nonzero(big)[0].tolist())
+        raise ValueError(f"{name} has a coordinate {float(x[..., :2][where]):.3g} at index {where} of (B, T, J, xy), "
+                         f"beyond +-{MAX_ABS_COORD:g}: the model expects screen-normalised x, y (about [-1, 1]), "
+                         "not pixels; normalise with mdtf_lite.data.normalise_screen (or mdtf_lite.lift.to_model_inputs)")
+    conf = x[..., 2]
+    outside = (conf < 0) | (conf > 1)
+    if outside.any():
+        where = tuple(torch.nonzero(outside)[0].tolist())
+        raise ValueError(f"{name} has confidence {float(conf[where]):.3g} at index {where} of (B, T, J), outside "
+                         "[0, 1]: channel 3 is the detector score (1 for ground-truth 2D, 0 for a missing joint)")
 
 
 def check_bone_tokens(tokens, x: torch.Tensor) -> None:

@@ -45,6 +45,7 @@ def count_parameters(model: nn.Module, include_bam: bool = False, trainable_only
 def _dummy_inputs(model: nn.Module, batch: int, frames: int) -> tuple[torch.Tensor, dict]:
     gen = torch.Generator().manual_seed(0)
     x = torch.rand(batch, frames, 17, 3, generator=gen) * 2 - 1
+    x[..., 2] = x[..., 2].abs()  # confidence in [0, 1]
     kwargs = {}
     cfg = getattr(model, "cfg", None)
     if cfg is not None and cfg.bone_stream and getattr(model, "bam", None) is None:

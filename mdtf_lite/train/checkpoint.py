@@ -27,8 +27,8 @@ import torch
 from safetensors import SafetensorError
 from safetensors.torch import load_file, save_file
 
-__all__ = ["CheckpointError", "save_checkpoint", "read_checkpoint", "resolve_checkpoint_dir",
-           "optimizer_to_flat", "optimizer_from_flat", "FILES"]
+__all__ = ["CheckpointError", "save_checkpoint", "read_checkpoint", "resolve_checkpoint_dir", "checkpoint_status",
+           "optimizer_to_flat", "optimizer_from_flat", "FILES", "OWN_NAMES"]
 
 FILES = ("model.safetensors", "state.safetensors", "state.json", "config.json")
 FORMAT_VERSION = 1
@@ -79,28 +79,67 @@ def _write_json(path: Path, obj) -> None:
     path.write_text(json.dumps(obj, indent=1, sort_keys=True, allow_nan=False))
 
 
-def save_checkpoint(folder, model_state: dict, state_tensors: dict, state_meta: dict, config: dict) -> Path:
-    """Write a checkpoint folder atomically (see the module docstring).  Returns the folder."""
+#: every name a checkpoint folder may hold (anything else in it belongs to someone else and is never touched).
+OWN_NAMES = (*FILES, "manifest.json")
+
+
+def checkpoint_status(folder) -> str:
+    """What is at ``folder``: "absent", "file", "empty", "checkpoint" (a manifest, possibly in the
+    ``<name>.old`` left by an interrupted swap), "partial" (only checkpoint file names, no manifest) or
+    "foreign" (it holds names that are not a checkpoint's: a user's folder)."""
+    from .._atomic import foreign_names
+
     folder = Path(folder)
-    folder.parent.mkdir(parents=True, exist_ok=True)
-    tmp = folder.with_name(f".{folder.name}.tmp-{os.getpid()}")
     old = folder.with_name(f"{folder.name}.old")
-    shutil.rmtree(tmp, ignore_errors=True)
-    tmp.mkdir()
+    if folder.is_symlink() and not folder.is_dir() or (folder.exists() and not folder.is_dir()):
+        return "file"
+    if not folder.exists():
+        return "checkpoint" if (old / "manifest.json").is_file() else "absent"
+    if foreign_names(folder, OWN_NAMES):
+        return "foreign"
+    if (folder / "manifest.json").is_file():
+        return "checkpoint"
+    return "partial" if any(folder.iterdir()) else "empty"
+
+
+def save_checkpoint(folder, model_state: dict, state_tensors: dict, state_meta: dict, config: dict) -> Path:
+    """Write a checkpoint folder atomically (see the module docstring).  Returns the folder.
+
+    The files are written into a fresh temporary sibling folder and renamed into place.  A folder that
+    holds only checkpoint files is swapped whole (via ``<name>.old``); a folder that also holds other
+    files (allowed by ``fit`` only with ``overwrite``) gets the checkpoint files moved in one by one
+    (``manifest.json`` last) and keeps every other file untouched.
+    Raises: CheckpointError when ``folder`` is a file or cannot be written (naming the folder).
+    """
+    from .._atomic import FolderRefused, fresh_sibling, swap_in
+
+    folder = Path(folder)
+    try:
+        folder.parent.mkdir(parents=True, exist_ok=True)
+        tmp = fresh_sibling(folder, "tmp")
+    except OSError as exc:
+        raise CheckpointError(f"cannot write the checkpoint {folder} ({type(exc).__name__}: {exc}): choose a "
+                              "writable out_dir or fix the permissions") from None
     try:
         save_file({k: v.detach().cpu().contiguous() for k, v in model_state.items()}, str(tmp / "model.safetensors"))
         save_file({k: v.detach().cpu().contiguous() for k, v in state_tensors.items()}, str(tmp / "state.safetensors"))
         _write_json(tmp / "state.json", state_meta)
         _write_json(tmp / "config.json", {**config, "format_version": FORMAT_VERSION})
         _write_json(tmp / "manifest.json", {name: _sha256(tmp / name) for name in FILES})
-        for name in (*FILES, "manifest.json"):  # flush to disk before the swap
+        for name in OWN_NAMES:  # flush to disk before the swap
             with open(tmp / name, "rb") as f:
                 os.fsync(f.fileno())
-        shutil.rmtree(old, ignore_errors=True)
-        if folder.exists():
-            folder.rename(old)
-        tmp.rename(folder)
-        shutil.rmtree(old, ignore_errors=True)
+        swap_in(tmp, folder, OWN_NAMES, "checkpoint", merge=True, last="manifest.json",
+                aside=folder.with_name(f"{folder.name}.old"))
+        old = folder.with_name(f"{folder.name}.old")
+        if old.is_dir() and not any(p.name not in OWN_NAMES for p in old.iterdir()):
+            shutil.rmtree(old, ignore_errors=True)
+    except FolderRefused as exc:
+        raise CheckpointError(str(exc)) from None
+    except OSError as exc:
+        raise CheckpointError(f"could not write the checkpoint {folder} ({type(exc).__name__}: {exc}); the previous "
+                              "checkpoint there (if any) is unchanged. Free disk space or choose a writable "
+                              "out_dir") from None
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
     return folder
@@ -135,6 +174,9 @@ def read_checkpoint(folder, with_state: bool = True) -> dict:
         manifest = json.loads((folder / "manifest.json").read_text())
     except (OSError, json.JSONDecodeError) as exc:
         raise CheckpointError(f"{folder}/manifest.json is unreadable ({exc}); the checkpoint is corrupted") from exc
+    if not isinstance(manifest, dict):
+        raise CheckpointError(f"{folder}/manifest.json holds a JSON {type(manifest).__name__}, not the object of file "
+                              "-> SHA-256 that mdtf_lite.train writes; the checkpoint is corrupted: retrain or restore it")
     needed = FILES if with_state else ("model.safetensors", "config.json")
     for name in needed:
         path = folder / name
@@ -151,6 +193,16 @@ def read_checkpoint(folder, with_state: bool = True) -> dict:
             out["state_meta"] = json.loads((folder / "state.json").read_text())
     except (SafetensorError, json.JSONDecodeError, OSError) as exc:
         raise CheckpointError(f"checkpoint {folder} could not be parsed ({exc}); it is corrupted") from exc
+    for name, key in (("config.json", "config"), ("state.json", "state_meta")):
+        if key in out and not isinstance(out[key], dict):
+            raise CheckpointError(f"{folder / name} holds a JSON {type(out[key]).__name__}, not the object that "
+                                  "mdtf_lite.train writes; the checkpoint is corrupted: retrain or restore it")
+    for group in ("model_state", "state_tensors"):
+        for name, tensor in out.get(group, {}).items():
+            if tensor.is_floating_point() and not bool(torch.isfinite(tensor).all()):
+                file = "model.safetensors" if group == "model_state" else "state.safetensors"
+                raise CheckpointError(f"{folder / file}: tensor {name!r} holds NaN/Inf values; a model with them "
+                                      "gives NaN poses. Use an earlier checkpoint or retrain (lower lr / set grad_clip)")
     if out["config"].get("format_version") != FORMAT_VERSION:
         raise CheckpointError(f"checkpoint {folder} has format version {out['config'].get('format_version')}, "
                               f"this mdtf_lite reads version {FORMAT_VERSION}")

@@ -27,7 +27,7 @@ STAGES = ("bam", "mdtf")
 SCHEDULES = ("exponential", "cosine")
 
 #: fields that may differ between a checkpoint and the config resuming it (they do not change the maths).
-RESUME_MAY_CHANGE = ("epochs", "progress", "out_dir", "num_threads", "checkpoint_every", "device")
+RESUME_MAY_CHANGE = ("epochs", "progress", "out_dir", "num_threads", "checkpoint_every", "device", "overwrite")
 
 
 class ConfigError(ValueError):
@@ -69,6 +69,9 @@ class TrainConfig:
         device: "cpu", "cuda", "cuda:1", ... (None = CUDA when available, else CPU; under torchrun with CUDA
             each process takes the GPU of its LOCAL_RANK).  Bit-identical resume is guaranteed on CPU.
         progress: show a tqdm bar.
+        overwrite: allow a fresh run (no ``resume``) to replace an existing checkpoint at the checkpoint folder,
+            or to write into an existing folder that holds other files (those files are kept, only the
+            checkpoint's own files are written).  Without it both are refused before training starts.
     """
 
     name: str = "run"
@@ -98,6 +101,7 @@ class TrainConfig:
     num_threads: typing.Optional[int] = None
     device: typing.Optional[str] = None
     progress: bool = True
+    overwrite: bool = False
 
     def __post_init__(self):
         _check_types(self)
@@ -128,8 +132,10 @@ class TrainConfig:
             problems.append(f"loss_weights has unknown terms {unknown_w}; known: mpjpe, n_mpjpe, velocity")
         if "split" in self.data or "split" in self.val_data:
             problems.append("data.split is set by the training loop (train/test); remove it")
-        if not self.name or "/" in self.name:
-            problems.append(f"name={self.name!r} must be a non-empty folder name without '/'")
+        if not self.name or "/" in self.name or "\\" in self.name or self.name.strip(".") == "" \
+                or self.name != self.name.strip() or "\0" in self.name:
+            problems.append(f"name={self.name!r} must be a plain folder name (not '.', '..', empty, or with '/', '\\' "
+                            "or surrounding spaces): it becomes <run_dir>/checkpoints/<name>")
         if problems:
             raise ConfigError("invalid training config: " + "; ".join(problems))
 

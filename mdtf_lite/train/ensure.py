@@ -68,5 +68,6 @@ def ensure_checkpoint(name: str = "ci", overrides=None, progress: bool = False, 
 
     resume = not retrain and epoch is not None  # an interrupted run continues where it stopped
     print(f"ensure_checkpoint: {'resuming' if resume else 'training'} {name!r} in {folder}")
-    result = fit(cfg.replace(progress=progress), resume=resume)
+    # retrain / a corrupted checkpoint under this name: replace it (only its own files; see _preflight)
+    result = fit(cfg.replace(progress=progress, overwrite=cfg.overwrite or not resume), resume=resume)
     return result.checkpoint

@@ -93,7 +93,44 @@ def learning_rate(cfg: TrainConfig, epoch: int, step: int, total_steps: int, ela
 
 def checkpoint_dir(cfg: TrainConfig) -> Path:
     """Where ``cfg``'s checkpoint lives: ``out_dir`` or ``<run_dir>/checkpoints/<name>``."""
-    return Path(cfg.out_dir).expanduser() if cfg.out_dir else paths.run_dir() / "checkpoints" / cfg.name
+    if cfg.out_dir:
+        return Path(cfg.out_dir).expanduser()
+    root = paths.run_dir() / "checkpoints"
+    folder = root / cfg.name
+    if folder.resolve().parent != root.resolve():  # TrainConfig refuses such names; never aim at a shared folder
+        raise CheckpointError(f"name={cfg.name!r} does not name a folder inside {root}; use a plain name")
+    return folder
+
+
+def _preflight(cfg: TrainConfig, resume: bool, folder: Path) -> None:
+    """Refuse, before any data is loaded or weight is built, a checkpoint folder this run would damage
+    or could not write: a file; an existing checkpoint on a fresh run (no ``resume``) without
+    ``overwrite``; a folder holding other files without ``overwrite`` (with it, those files are kept);
+    an unwritable location.  Raises: CheckpointError naming the folder and the fix."""
+    from .._atomic import FolderRefused, check_writable
+    from .checkpoint import checkpoint_status
+
+    status = checkpoint_status(folder)
+    if status == "file":
+        raise CheckpointError(f"the checkpoint folder {folder} is an existing file; nothing was changed. Set out_dir "
+                              "to a folder (new, or one holding a checkpoint)")
+    has_checkpoint = status == "checkpoint" or (status == "foreign" and (folder / "manifest.json").is_file())
+    if has_checkpoint and not resume and not cfg.overwrite:
+        raise CheckpointError(f"a checkpoint already exists at {folder}; a fresh run would replace it. Continue it "
+                              "with --resume (resume=True), replace it with --overwrite (overwrite=True), or choose "
+                              "another name= / out_dir=")
+    if status == "foreign" and not cfg.overwrite and not (resume and has_checkpoint):
+        from .._atomic import foreign_names
+        from .checkpoint import OWN_NAMES
+
+        shown = ", ".join(foreign_names(folder, OWN_NAMES)[:5])
+        raise CheckpointError(f"out_dir {folder} is an existing folder with other files ({shown}), not a checkpoint. "
+                              "Choose a new or empty folder, or pass --overwrite (overwrite=True) to write the "
+                              "checkpoint files into it (the other files are kept)")
+    try:
+        check_writable(folder, "checkpoint")
+    except FolderRefused as exc:
+        raise CheckpointError(f"{exc} (checked before training, so no epoch is lost)") from None
 
 
 # ------------------------------------------------------------------------------------------ data
@@ -273,7 +310,8 @@ def fit(cfg: TrainConfig, resume: bool = False, train_set=None, val_set=None,
 
     Raises:
         TrainingDiverged: the loss became NaN/Inf (the last good checkpoint is left in place).
-        CheckpointError: ``resume`` with a checkpoint of another config, or a corrupted one.
+        CheckpointError: ``resume`` with a checkpoint of another config, or a corrupted one; a fresh run onto an
+            existing checkpoint or a folder with other files without ``cfg.overwrite``; an unwritable folder.
         ValueError: empty splits, bad data, invalid model config.
     """
     if isinstance(cfg, dict):
@@ -301,6 +339,7 @@ def fit(cfg: TrainConfig, resume: bool = False, train_set=None, val_set=None,
 
 
 def _fit(cfg, resume, train_set, val_set, callbacks, rank, world) -> FitResult:
+    _preflight(cfg, resume, checkpoint_dir(cfg))
     train_set = train_set if train_set is not None else load_split(cfg, "train")
     x_all, y_all = _tensors(train_set)
     if len(x_all) == 0:
