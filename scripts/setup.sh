@@ -54,6 +54,15 @@ else
     "${pip[@]}" install -q --no-deps --no-build-isolation "$MAMBA_SSM_SPEC"
 fi
 
+# 4. the fused C++ CPU kernels (the "cpp" scan backend): compiled once here (about a minute with gcc),
+#    cached outside the checkout; if they cannot be built the package falls back to its numba/PyTorch scans.
+if "$VENV/bin/python" -m mdtf_lite.ssm.cpp_kernel >"$VENV/cpp-kernel-build.log" 2>&1; then
+  echo "setup: fused C++ scan kernels built"
+else
+  echo "setup: WARNING the fused C++ scan kernels did not build (see $VENV/cpp-kernel-build.log);" \
+       "training falls back to the slower numba scan"
+fi
+
 "$VENV/bin/python" -m ipykernel install --sys-prefix --name python3 --display-name "Python 3 (mdtf-lite)" >/dev/null
 "$VENV/bin/python" - <<'PY'
 import torch

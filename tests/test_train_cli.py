@@ -6,7 +6,7 @@ import pytest
 import yaml
 
 from mdtf_lite.train.__main__ import main as train_main
-from mdtf_lite.train.ablation import VARIANTS, run_ablation
+from mdtf_lite.train.ablation import VARIANTS, differences, run_ablation
 
 
 def test_cli_bad_config_exits_2_with_the_key(tmp_path, capsys):
@@ -26,11 +26,21 @@ def test_ablation_equal_budget(tmp_path, monkeypatch):
            "num_threads": 1, "progress": False, "flip_test": False}
     path = tmp_path / "abl.yaml"
     path.write_text(yaml.safe_dump(cfg))
-    rows = run_ablation(path, ["no_bone", "posemamba"], progress=False)
+    rows = run_ablation(path, ["no_bone", "posemamba"], progress=False, seeds=(0, 1))
     assert [r["variant"] for r in rows] == ["no_bone", "posemamba"]
-    assert all(r["p1_mm"] > 0 and r["steps_per_epoch"] == 1 for r in rows)
+    assert all(r["p1_mm"] > 0 and r["steps"] == 1 and r["seeds"] == 2 and r["p1_spread"] >= 0 for r in rows)
     saved = json.loads((tmp_path / "ablation.json").read_text())
-    assert len(saved["rows"]) == 2
+    assert len(saved["rows"]) == 2 and len(saved["runs"]) == 4
+    assert {r["seed"] for r in saved["runs"]} == {0, 1}
     with pytest.raises(ValueError, match="unknown ablation variants"):
         run_ablation(path, ["nope"], progress=False)
-    assert {"full", "no_bone", "no_gcn", "unidirectional", "attention"} <= set(VARIANTS)
+    assert {"full", "no_bone", "no_gcn", "unidirectional", "attention", "mlp"} <= set(VARIANTS)
+
+
+def test_ablation_differences_are_computed_from_the_spread():
+    rows = [{"variant": "full", "p1_mm": 100.0, "p1_spread": 2.0},
+            {"variant": "no_gcn", "p1_mm": 110.0, "p1_spread": 3.0},
+            {"variant": "no_bone", "p1_mm": 103.0, "p1_spread": 2.0}]
+    lines = differences(rows)
+    assert "no_gcn: P1 +10.0 mm" in lines[0] and "exceeds" in lines[0]
+    assert "no_bone: P1 +3.0 mm" in lines[1] and "is within" in lines[1]

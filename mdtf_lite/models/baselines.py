@@ -92,7 +92,7 @@ class FrameMLP(nn.Module):
     """Per-frame MLP lifter, x (B, T, 17, 3) -> (B, T, 17, 3); every frame on its own.
 
     Linear(51, H) -> ``depth`` x [x + Linear(GELU(LN(x)))] -> LN -> Linear(H, 51), H = ``cfg.dim``
-    (``get_config("cpu", arch="mlp")``: H 512, 2 blocks, 580,147 parameters).  No bone stream, no
+    (``get_config("cpu", arch="mlp")``: H 512, 2 blocks, 581,171 parameters).  No bone stream, no
     temporal position embedding: any T works.
     """
 
