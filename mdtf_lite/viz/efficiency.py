@@ -92,15 +92,17 @@ def peers_figure(peers: list[dict], measured: list[dict] | None = None) -> go.Fi
 def ablation_figure(rows: list[dict], title: str | None = None) -> go.Figure:
     """P1 and P2 (mm) per ablation variant as grouped bars, parameters in the hover.
 
-    ``rows``: ``mdtf_lite.train.ablation`` rows (variant, params, p1_mm, p2_mm, ...); variants
-    without a validation figure are drawn empty.
+    ``rows``: ``mdtf_lite.train.ablation`` rows (variant, params, p1_mm, p2_mm, p1_spread, ...); the seed
+    spread is drawn as error bars; variants without a validation figure are drawn empty.
     """
     if not rows:
         raise ValueError("no ablation rows to plot")
     names = [r["variant"] for r in rows]
     fig = go.Figure()
     for key, label, color in (("p1_mm", "P1 (MPJPE)", "#1f77b4"), ("p2_mm", "P2 (P-MPJPE)", "#9ecae1")):
+        spread = [r.get(key.replace("_mm", "_spread")) for r in rows]
         fig.add_trace(go.Bar(x=names, y=[r.get(key) for r in rows], name=label, marker_color=color,
+                             error_y={"type": "data", "array": [s or 0.0 for s in spread], "visible": any(spread)},
                              customdata=[r.get("params") for r in rows],
                              hovertemplate="%{x}: %{y:.1f} mm<br>%{customdata} params<extra>" + label + "</extra>"))
     fig.update_layout(barmode="group", height=380, title=title, yaxis={"title": {"text": "mm (lower is better)"}},
