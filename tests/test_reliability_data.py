@@ -82,14 +82,19 @@ def test_layout_positions_in_millimetres_are_refused(tmp_path):
 
 
 # ------------------------------------------------------------------------ case 11: damaged .npy header
-def test_zeroed_npy_header_is_a_clear_error(tmp_path):
-    path = save_npz(tmp_path / "a.npz", {"x": np.arange(12.0).reshape(3, 4)})
-    raw = bytearray(path.read_bytes())
-    start = raw.index(b"\x93NUMPY") + 10   # the header dict after magic + version + length
-    raw[start:start + 40] = bytes(40)
-    path.write_bytes(bytes(raw))
+@pytest.mark.parametrize("keep", [0, 1, 30])
+def test_zeroed_npy_header_is_a_clear_error(tmp_path, keep):
+    """An npz whose member's header dict is zeroed after ``keep`` bytes (valid zip CRC): numpy's header
+    parser raised tokenize.TokenError for keep=1 ('{' then NULs), a traceback instead of an error message."""
+    buf = io.BytesIO()
+    np.lib.format.write_array(buf, np.arange(12.0), allow_pickle=False)
+    raw = bytearray(buf.getvalue())
+    length = int.from_bytes(raw[8:10], "little")
+    raw[10 + keep:10 + length] = bytes(length - keep)
+    with zipfile.ZipFile(tmp_path / "a.npz", "w") as zf:
+        zf.writestr("x.npy", bytes(raw))
     with pytest.raises(ValueError, match="a.npz is not a readable .npz.*corrupted"):
-        load_npz(path)
+        load_npz(tmp_path / "a.npz")
 
 
 # ---------------------------------------------------------------------------- case 14: layout edge cases
