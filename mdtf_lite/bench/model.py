@@ -72,6 +72,7 @@ def bench_tiny(frames: list[int], repeats: int, backend: str, mac_rate: float) -
     rows = []
     for t in frames:
         x = torch.rand(1, t, 17, 3) * 2 - 1
+        x[..., 2] = x[..., 2].abs()                       # confidences live in [0, 1]
         tokens = torch.rand(1, t, 17, 3)
         with torch.no_grad():
             sec, cpu = _median_time(lambda: model(x, bone_tokens=tokens), repeats)
