@@ -44,7 +44,8 @@ class LiveLossPlot:
     def __init__(self, name: str = "run"):
         self.name = name
         self.history: list = []
-        self.widget = go.FigureWidget(loss_curve_figure({name: [{"epoch": 0, "train_loss": float("nan")}]},
+        # an empty line to start from (a NaN placeholder is not JSON: the kernel warned on every display)
+        self.widget = go.FigureWidget(loss_curve_figure({name: []},
                                                         title=f"{name}: live"))
 
     def __call__(self, record: dict) -> None:
