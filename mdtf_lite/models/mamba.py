@@ -98,7 +98,8 @@ class ScanDirection(nn.Module):
         """x, z: (B, L, D) in this direction's order -> y (B, L, D) = scan(x) * silu(z)."""
         if self.pre_conv is not None:
             x = self.pre_conv(x)
-        if resolve_backend(scan_backend, x.device.type) == "cpp":   # conv + SiLU fused in the same extension
+        scan_backend = resolve_backend(scan_backend, x.device.type)   # once per direction: conv and scan agree
+        if scan_backend == "cpp":                                     # conv + SiLU fused in the same extension
             x = cpp_kernel.causal_conv_silu(x, self.conv1d.weight, self.conv1d.bias)
         else:
             x = F.silu(causal_depthwise_conv(x, self.conv1d.weight, self.conv1d.bias))   # (B, L, D)

@@ -70,6 +70,15 @@ def _mamba_ssm_usable(device_type: str) -> tuple[bool, str]:
     return True, ""
 
 
+def _cpu_backend_usable(name: str) -> bool:
+    """Whether a CPU backend of ``CPU_PREFERENCE`` can run here (cheap after the first call: no GPU probes)."""
+    if name == "cpp":
+        return cpp_kernel.available()
+    if name == "cpu":
+        return numba_available()
+    return True
+
+
 def available_backends(device_type: str = "cpu") -> list[str]:
     """Backends that can run tensors on ``device_type`` ("cpu" or "cuda") on this machine."""
     names = ["reference", "torch"]
@@ -95,8 +104,7 @@ def resolve_backend(backend: str, device_type: str) -> str:
                 if name in available_backends("cuda"):
                     return name
             return "torch"
-        have = available_backends("cpu")
-        return next(name for name in CPU_PREFERENCE if name in have)
+        return next(name for name in CPU_PREFERENCE if _cpu_backend_usable(name))
     if backend in ("cpp", "cpu") and device_type != "cpu":
         raise RuntimeError(f"selective-scan backend {backend!r} runs CPU tensors only; use 'auto' or 'triton' on "
                            f"{device_type}")
