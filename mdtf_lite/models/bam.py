@@ -8,7 +8,8 @@
       -> level 8:   spatial block -> LN -> temporal block -> LN
       -> Linear(8, K)                                  logits (B, T, 17, K), K = 6 theta bins
 
-Each "block" is the package's pre-norm residual ``MambaBlock`` (LN -> BiMamba -> residual, LN -> MLP
+Each level is a ``SpatioTemporalLayer`` (``models/layers.py``); each "block" is the package's pre-norm
+residual ``ResidualBlock`` (``mamba_block``) (LN -> BiMamba -> residual, LN -> MLP
 C -> 2C -> C -> residual) with a plain bidirectional Mamba mixer (no GCN), so the BAM runs on every
 selective-scan backend.  Spatial blocks scan the joints of each frame, (B*T, 17, C); temporal
 blocks scan the frames of each joint, (B*17, T, C).  No position embeddings: the BAM takes any T.
@@ -42,9 +43,9 @@ import torch.nn as nn
 import torch.nn.functional as F
 
 from mdtf_lite.bones import DEFAULT_NUM_BINS, bin_to_theta, theta_labels, token_thetas
-from mdtf_lite.models.blocks import (fold_spatial, fold_temporal, gem_block, temporal_block, unfold_spatial,
-                                     unfold_temporal)
+from mdtf_lite.models.blocks import BLOCK_NORM_EPS, mamba_block
 from mdtf_lite.models.inputs import check_pose_input, root_relative_2d
+from mdtf_lite.models.layers import SpatioTemporalLayer
 
 __all__ = ["BAM_WIDTHS", "BAMLevel", "BoneAwareModule", "ContinuousBAM", "bam_loss", "sincos_loss",
            "sincos_to_theta", "stage1_targets"]
@@ -53,23 +54,18 @@ __all__ = ["BAM_WIDTHS", "BAMLevel", "BoneAwareModule", "ContinuousBAM", "bam_lo
 BAM_WIDTHS: tuple[int, ...] = (64, 32, 16, 8)
 
 
-class BAMLevel(nn.Module):
-    """One level: spatial block -> LayerNorm -> temporal block -> LayerNorm.  (B, T, J, C) -> (B, T, J, C)."""
+class BAMLevel(SpatioTemporalLayer):
+    """One level: a ``SpatioTemporalLayer`` of two plain Mamba blocks with its own LayerNorms (eps 1e-6).
+
+    (B, T, J, C) -> (B, T, J, C).
+    """
 
     def __init__(self, dim: int, d_state: int = 16, d_conv: int = 4, mlp_ratio: float = 2,
                  drop_path: float = 0.0, scan_backend: str = "auto", dt_range: tuple[float, float] = (1e-3, 0.1)):
-        super().__init__()
         mamba = dict(d_state=d_state, d_conv=d_conv, mlp_ratio=mlp_ratio, drop_path=drop_path,
                      scan_backend=scan_backend, dt_range=dt_range)
-        self.spatial = gem_block(dim, spatial_mixer="none", **mamba)   # plain BiMamba over joints
-        self.spatial_norm = nn.LayerNorm(dim)
-        self.temporal = temporal_block(dim, **mamba)
-        self.temporal_norm = nn.LayerNorm(dim)
-
-    def forward(self, h: torch.Tensor) -> torch.Tensor:
-        batch = h.shape[0]
-        h = self.spatial_norm(unfold_spatial(self.spatial(fold_spatial(h)), batch))
-        return self.temporal_norm(unfold_temporal(self.temporal(fold_temporal(h)), batch))
+        super().__init__(mamba_block(dim, **mamba), mamba_block(dim, **mamba),
+                         nn.LayerNorm(dim, eps=BLOCK_NORM_EPS), nn.LayerNorm(dim, eps=BLOCK_NORM_EPS))
 
 
 class BoneAwareModule(nn.Module):

@@ -1,4 +1,6 @@
-"""Model configurations (presets, ablation switches) and ``build_model(cfg)``.
+"""Model configurations: presets, ablation switches, the one dict -> ``ModelConfig`` path.
+
+(The factory ``build_model`` lives in ``models/factory.py``.)
 
 Presets (``PRESETS``):
 
@@ -30,9 +32,11 @@ from dataclasses import dataclass, field
 
 from mdtf_lite.models.blocks import SPATIAL_MIXERS
 
-__all__ = ["ModelConfig", "PRESETS", "ABLATIONS", "ARCHS", "get_config", "build_model"]
+__all__ = ["ModelConfig", "PRESETS", "ABLATIONS", "ARCHS", "BONE_TOKEN_LAYOUTS", "get_config", "config_from_dict",
+           "as_model_config"]
 
 ARCHS = ("mdtf", "posemamba", "mixste", "mlp")
+BONE_TOKEN_LAYOUTS = ("child", "official")
 
 
 @dataclass(frozen=True)
@@ -53,6 +57,8 @@ class ModelConfig:
         bone_stream: use the BAM bone tokens and the fusion gate.
         spatial_mixer: "gcn" (GEM), "none" (plain spatial BiMamba) or "dwconv".
         gcn_directions: "both" or "forward" (GCN before the forward scan only).
+        bone_token_layout: "child" (bone k's token at its child joint k + 1, this package) or "official"
+            (at row k, as the official code feeds it; for converted official checkpoints).
         bidirectional: False makes every mixer forward-only.
         num_heads: attention heads (``mixste`` only).
     """
@@ -73,6 +79,7 @@ class ModelConfig:
     bone_stream: bool = True
     spatial_mixer: str = "gcn"
     gcn_directions: str = "both"
+    bone_token_layout: str = "child"
     bidirectional: bool = True
     num_heads: int = 8
     ablations: tuple[str, ...] = field(default=())
@@ -98,6 +105,8 @@ class ModelConfig:
         if self.arch == "mixste" and isinstance(self.dim, int) and isinstance(self.num_heads, int) \
                 and self.num_heads > 0 and self.dim % self.num_heads:
             problems.append(f"dim={self.dim} must be divisible by num_heads={self.num_heads} for attention")
+        if self.bone_token_layout not in BONE_TOKEN_LAYOUTS:
+            problems.append(f"bone_token_layout={self.bone_token_layout!r} is not one of {BONE_TOKEN_LAYOUTS}")
         if problems:
             raise ValueError("invalid model config: " + "; ".join(problems))
 
@@ -192,32 +201,16 @@ def config_from_dict(d: dict) -> ModelConfig:
     return get_config(preset, ablation=ablation, arch=arch, **d)
 
 
-def build_model(cfg="tiny", bam=None):
-    """Build the stage-2 model from a config.
+def as_model_config(cfg) -> ModelConfig:
+    """The one way to a ``ModelConfig``: a ``ModelConfig`` (returned as is), a preset name, or the YAML dict form.
 
-    Args:
-        cfg: a ``ModelConfig``, a preset name ("tiny", "large", "cpu"), or a dict in the YAML form.
-        bam: optional trained ``BoneAwareModule``; attached frozen so ``model(x)`` makes its own bone
-            tokens (it is not counted in the stage-2 parameter count).
-
-    Returns:
-        ``MDTF`` (arch "mdtf"), ``PoseMambaLike`` or ``MixSTELike``; all map x (B, T, 17, 3) -> (B, T, 17, 3).
+    Raises ``ValueError`` naming the problem for anything else or for unknown keys / presets / ablations.
     """
+    if isinstance(cfg, ModelConfig):
+        return cfg
     if isinstance(cfg, str):
-        cfg = get_config(cfg)
-    elif isinstance(cfg, dict):
-        cfg = config_from_dict(cfg)
-    elif not isinstance(cfg, ModelConfig):
-        raise ValueError(f"build_model: cfg must be a ModelConfig, preset name or dict, got {type(cfg).__name__}")
-    if cfg.arch == "mdtf":
-        from mdtf_lite.models.mdtf import MDTF as cls
-    elif cfg.arch == "posemamba":
-        from mdtf_lite.models.baselines import PoseMambaLike as cls
-    elif cfg.arch == "mlp":
-        from mdtf_lite.models.baselines import FrameMLP as cls
-    else:
-        from mdtf_lite.models.baselines import MixSTELike as cls
-    model = cls(cfg)
-    if bam is not None:
-        model.attach_bam(bam)
-    return model
+        return get_config(cfg)
+    if isinstance(cfg, dict):
+        return config_from_dict(cfg)
+    raise ValueError(f"a model config must be a ModelConfig, a preset name ({sorted(PRESETS)}) or a dict, "
+                     f"got {type(cfg).__name__}")

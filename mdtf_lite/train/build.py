@@ -11,6 +11,8 @@ from pathlib import Path
 import torch
 
 from .. import paths
+from ..models.config import ModelConfig
+from ..models.factory import build_model
 from .checkpoint import CheckpointError, read_checkpoint
 from .config import TrainConfig
 
@@ -51,8 +53,6 @@ def build_stage_model(cfg: TrainConfig) -> tuple[torch.nn.Module, dict]:
     """
     if cfg.stage == "bam":
         return _build_bam(cfg.model), {"stage": "bam", "bam": dict(cfg.model)}
-    from ..models.config import build_model
-
     model = build_model(dict(cfg.model))
     description = {"stage": "mdtf", "model": model.cfg.to_dict(), "bam": None}
     if model.cfg.bone_stream:
@@ -73,8 +73,6 @@ def model_from_description(description: dict) -> torch.nn.Module:
     """Rebuild an untrained network with the architecture recorded in a checkpoint."""
     if description.get("stage") == "bam":
         return _build_bam(description["bam"])
-    from ..models.config import ModelConfig, build_model
-
     d = dict(description["model"])
     d["ablations"] = tuple(d.get("ablations", ()))
     model = build_model(ModelConfig(**d))
@@ -101,6 +99,8 @@ def load_checkpoint(path) -> tuple[torch.nn.Module, TrainConfig]:
 
 
 def _load_weights(model: torch.nn.Module, state: dict, where) -> tuple[list, list]:
+    if hasattr(model, "upgrade_state_dict"):          # checkpoints written before the layers were named
+        state = model.upgrade_state_dict(state)
     own = model.state_dict()
     missing = sorted(set(own) - set(state))
     unexpected = sorted(set(state) - set(own))
