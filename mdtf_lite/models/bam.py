@@ -42,7 +42,7 @@ import torch
 import torch.nn as nn
 import torch.nn.functional as F
 
-from mdtf_lite.bones import DEFAULT_NUM_BINS, bin_to_theta, theta_labels, token_thetas
+from mdtf_lite.bones import DEFAULT_NUM_BINS, bin_to_theta, theta_labels, theta_to_bin, token_thetas
 from mdtf_lite.models.blocks import BLOCK_NORM_EPS, mamba_block
 from mdtf_lite.models.inputs import check_pose_input, root_relative_2d
 from mdtf_lite.models.layers import SpatioTemporalLayer
@@ -128,6 +128,10 @@ class BoneAwareModule(nn.Module):
         """Stage-1 loss from the model output and the (B, T, 17, 3) target poses."""
         return bam_loss(output, theta_labels(targets_3d, self.num_bins))
 
+    def classes_from_output(self, output: torch.Tensor) -> torch.Tensor:
+        """Model output (B, T, 17, K) -> theta classes (B, T, 17) int64 (the argmax)."""
+        return output.argmax(-1)
+
 
 class ContinuousBAM(BoneAwareModule):
     """The same trunk regressing (sin theta, cos theta): x (B, T, 17, 3) -> (B, T, 17, 2).
@@ -146,6 +150,10 @@ class ContinuousBAM(BoneAwareModule):
 
     def loss(self, output: torch.Tensor, targets_3d: torch.Tensor) -> torch.Tensor:
         return sincos_loss(output, token_thetas(targets_3d))
+
+    def classes_from_output(self, output: torch.Tensor) -> torch.Tensor:
+        """Model output (B, T, 17, 2) -> the theta class (B, T, 17) of the regressed angle."""
+        return theta_to_bin(sincos_to_theta(output), self.num_bins)
 
 
 # ------------------------------------------------------------------------------------------ losses

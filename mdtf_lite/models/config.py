@@ -32,10 +32,11 @@ from dataclasses import dataclass, field
 
 from mdtf_lite.models.blocks import SPATIAL_MIXERS
 
-__all__ = ["ModelConfig", "PRESETS", "ABLATIONS", "ARCHS", "BONE_TOKEN_LAYOUTS", "get_config", "config_from_dict",
+__all__ = ["BAMConfig", "BAM_VARIANTS", "bam_config_from_dict", "ModelConfig", "PRESETS", "ABLATIONS", "ARCHS", "BONE_TOKEN_LAYOUTS", "get_config", "config_from_dict",
            "as_model_config"]
 
 ARCHS = ("mdtf", "posemamba", "mixste", "mlp")
+BAM_VARIANTS = ("classes", "continuous")
 BONE_TOKEN_LAYOUTS = ("child", "official")
 
 
@@ -119,6 +120,51 @@ class ModelConfig:
         d = dataclasses.asdict(self)
         d["ablations"] = list(self.ablations)
         return d
+
+
+@dataclass(frozen=True)
+class BAMConfig:
+    """Every knob of the stage-1 Bone Aware Module (``models.bam``); build with ``models.factory.build_bam``.
+
+    Attributes:
+        widths: level widths (official 64, 32, 16, 8).   num_bins: K theta classes (6).
+        in_channels: 3 (x, y, confidence).   d_state, d_conv, mlp_ratio, drop_path, scan_backend, dt_min,
+        dt_max, root_relative_input: as in :class:`ModelConfig`.
+        variant: "classes" (the official classifier) or "continuous" (regress sin/cos theta).
+    """
+
+    widths: tuple[int, ...] = (64, 32, 16, 8)
+    num_bins: int = 6
+    in_channels: int = 3
+    d_state: int = 16
+    d_conv: int = 4
+    mlp_ratio: float = 2.0
+    drop_path: float = 0.0
+    scan_backend: str = "auto"
+    dt_min: float = 0.001
+    dt_max: float = 0.1
+    root_relative_input: bool = False
+    variant: str = "classes"
+
+    def __post_init__(self):
+        if self.variant not in BAM_VARIANTS:
+            raise ValueError(f"BAM model.variant={self.variant!r} must be one of {BAM_VARIANTS}")
+        object.__setattr__(self, "widths", tuple(int(w) for w in self.widths))
+
+    def module_kwargs(self) -> dict:
+        """The ``BoneAwareModule`` / ``ContinuousBAM`` keyword arguments (everything but ``variant``)."""
+        d = dataclasses.asdict(self)
+        d.pop("variant")
+        return d
+
+
+def bam_config_from_dict(d: dict) -> BAMConfig:
+    """The YAML ``model:`` section of a stage-1 config -> ``BAMConfig`` (unknown keys named)."""
+    known = [f.name for f in dataclasses.fields(BAMConfig)]
+    unknown = sorted(set(d) - set(known))
+    if unknown:
+        raise ValueError(f"BAM model config has unknown keys {unknown}; valid keys: {', '.join(known)}")
+    return BAMConfig(**d)
 
 
 PRESETS: dict[str, ModelConfig] = {

@@ -6,11 +6,12 @@ config <- mdtf <- baselines <- factory, no cycle.
 
 from __future__ import annotations
 
+from mdtf_lite.models.bam import BoneAwareModule, ContinuousBAM
 from mdtf_lite.models.baselines import FrameMLP, MixSTELike, PoseMambaLike
-from mdtf_lite.models.config import as_model_config
+from mdtf_lite.models.config import BAMConfig, as_model_config, bam_config_from_dict
 from mdtf_lite.models.mdtf import MDTF
 
-__all__ = ["build_model", "ARCH_CLASSES"]
+__all__ = ["build_model", "build_bam", "ARCH_CLASSES"]
 
 #: arch name -> class; every class maps x (B, T, 17, 3) -> (B, T, 17, 3).
 ARCH_CLASSES = {"mdtf": MDTF, "posemamba": PoseMambaLike, "mixste": MixSTELike, "mlp": FrameMLP}
@@ -37,3 +38,14 @@ def build_model(cfg="tiny", bam=None):
     if bam is not None:
         model.attach_bam(bam)
     return model
+
+
+def build_bam(cfg: BAMConfig | dict | None = None):
+    """The stage-1 network of a ``BAMConfig`` (or its YAML dict): ``BoneAwareModule`` or ``ContinuousBAM``.
+
+    x (B, T, 17, 3) -> logits (B, T, 17, K) (classes) or (B, T, 17, 2) (continuous).
+    """
+    cfg = BAMConfig() if cfg is None else cfg
+    cfg = bam_config_from_dict(dict(cfg)) if isinstance(cfg, dict) else cfg
+    cls = ContinuousBAM if cfg.variant == "continuous" else BoneAwareModule
+    return cls(**cfg.module_kwargs())
