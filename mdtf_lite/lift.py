@@ -53,6 +53,9 @@ from pathlib import Path
 
 import numpy as np
 
+from mdtf_lite.data import flip_inputs, flip_targets
+from mdtf_lite.data.geometry import normalise_screen
+from mdtf_lite.data.npz_io import save_npz
 from mdtf_lite.skeleton import JOINT_NAMES, NUM_JOINTS
 
 __all__ = [
@@ -355,8 +358,6 @@ def coco_to_h36m(xy, score) -> tuple[np.ndarray, np.ndarray]:
 
 def normalise_keypoints(xy, width: float, height: float) -> np.ndarray:
     """Pixels (..., 2) -> the screen units the model was trained on (x in [-1, 1], aspect kept)."""
-    from mdtf_lite.data.geometry import normalise_screen
-
     return normalise_screen(xy, width, height)
 
 
@@ -456,7 +457,6 @@ def lift_sequence(model, inputs, window: int, stride: int | None = None, batch_s
     """
     import torch
 
-    from mdtf_lite.data import flip_inputs, flip_targets
 
     x = np.asarray(inputs, dtype=np.float32)
     if x.ndim != 3 or x.shape[1:] != (NUM_JOINTS, 3):
@@ -550,8 +550,6 @@ def export_json(result: LiftResult, path) -> Path:
 def export_npz(result: LiftResult, path) -> Path:
     """Write poses (T, 17, 3), frame_ids (T,), interpolated (T,), keypoints_2d (T, 17, 2) pixels, scores
     (T, 17), joint_names (17,) and unit as a pickle-free npz."""
-    from mdtf_lite.data.npz_io import save_npz
-
     kp = result.keypoints
     return save_npz(path, {
         "poses": result.poses.astype(np.float32), "frame_ids": kp.frame_ids.astype(np.int64),

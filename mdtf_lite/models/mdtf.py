@@ -38,6 +38,7 @@ from typing import Callable
 import torch
 import torch.nn as nn
 
+from mdtf_lite.bones import bin_to_theta, bone_tokens
 from mdtf_lite.models.blocks import BLOCK_NORM_EPS, GCN_NORM_EPS, mamba_block, spatial_block, temporal_block
 from mdtf_lite.models.config import ModelConfig
 from mdtf_lite.models.inputs import check_bone_tokens, check_pose_input, root_relative_2d
@@ -207,8 +208,6 @@ class MDTF(nn.Module):
         Uses ``bam.predict_theta(x)`` when the BAM has it (the classifier's bin centre, or the continuous
         variant's angle); otherwise the centre of the argmax bin of ``bam(x)`` logits (B, T, 17, K).
         """
-        from mdtf_lite.bones import bin_to_theta, bone_tokens
-
         if self.bam is None:
             raise ValueError("no BAM attached: call model.attach_bam(bam) or pass bone_tokens=...")
         if hasattr(self.bam, "predict_theta"):

@@ -40,10 +40,13 @@ from typing import Callable, Sequence
 import torch
 
 from .. import paths
+from .._atomic import FolderRefused, check_writable, foreign_names
+from ..data import load_clips
 from ..data.geometry import flip_poses
 from .build import _load_weights
-from .checkpoint import CheckpointError, optimizer_from_flat, optimizer_to_flat, read_checkpoint, save_checkpoint
-from .config import RESUME_MAY_CHANGE, TrainConfig
+from .checkpoint import (CheckpointError, OWN_NAMES, checkpoint_status, optimizer_from_flat, optimizer_to_flat,
+                         read_checkpoint, save_checkpoint)
+from .config import RESUME_MAY_CHANGE, TrainConfig, _check_known
 from .losses import pose_loss
 from .stages import Stage, dataset_tensors, get_stage
 
@@ -107,9 +110,6 @@ def _preflight(cfg: TrainConfig, resume: bool, folder: Path) -> None:
     or could not write: a file; an existing checkpoint on a fresh run (no ``resume``) without
     ``overwrite``; a folder holding other files without ``overwrite`` (with it, those files are kept);
     an unwritable location.  Raises: CheckpointError naming the folder and the fix."""
-    from .._atomic import FolderRefused, check_writable
-    from .checkpoint import checkpoint_status
-
     status = checkpoint_status(folder)
     if status == "file":
         raise CheckpointError(f"the checkpoint folder {folder} is an existing file; nothing was changed. Set out_dir "
@@ -120,9 +120,6 @@ def _preflight(cfg: TrainConfig, resume: bool, folder: Path) -> None:
                               "with --resume (resume=True), replace it with --overwrite (overwrite=True), or choose "
                               "another name= / out_dir=")
     if status == "foreign" and not cfg.overwrite and not (resume and has_checkpoint):
-        from .._atomic import foreign_names
-        from .checkpoint import OWN_NAMES
-
         shown = ", ".join(foreign_names(folder, OWN_NAMES)[:5])
         raise CheckpointError(f"out_dir {folder} is an existing folder with other files ({shown}), not a checkpoint. "
                               "Choose a new or empty folder, or pass --overwrite (overwrite=True) to write the "
@@ -143,8 +140,6 @@ def load_split(cfg: TrainConfig, split: str):
     The last few datasets are kept in memory (the loop never modifies them), so training the BAM and then
     MDTF on the same data in one process cuts the clips once.
     """
-    from ..data import load_clips
-
     kwargs = dict(cfg.data)
     if split != "train":
         kwargs.update(cfg.val_data)
@@ -289,8 +284,6 @@ def fit(cfg: TrainConfig, resume: bool = False, train_set=None, val_set=None,
         ValueError: empty splits, bad data, invalid model config.
     """
     if isinstance(cfg, dict):
-        from .config import _check_known
-
         _check_known(cfg)
         cfg = TrainConfig(**cfg)
     threads_before = torch.get_num_threads()
