@@ -1,7 +1,7 @@
 """MDTF's networks: skeleton GCN, bidirectional Mamba mixer, blocks, the Bone Aware Module, MDTF, baselines.
 
     gcn.py        SkeletonGCN, normalized_adjacency, skeleton_adjacency (incl. reversed joint order)
-    mamba.py      BiMamba -- Vision-Mamba v2 style mixer, (B, L, C) -> (B, L, C), any scan backend
+    mamba.py      MambaMixer (= BiMamba) -- Vision-Mamba v2 style mixer, (B, L, C) -> (B, L, C), any scan backend
     blocks.py     ResidualBlock (pre-norm residual + MLP + drop-path), gem_block, mamba_block, spatial_block
     layers.py     SpatioTemporalLayer (spatial block -> LN -> temporal block -> LN), STRM
     bam.py        BoneAwareModule -- stage 1, polar-angle class logits
@@ -20,7 +20,7 @@ from __future__ import annotations
 import importlib
 
 _EXPORTS = {
-    "BiMamba": "mamba", "ScanDirection": "mamba",
+    "BiMamba": "mamba", "MambaMixer": "mamba", "ScanDirection": "mamba",
     "SkeletonGCN": "gcn", "normalized_adjacency": "gcn", "skeleton_adjacency": "gcn",
     "ResidualBlock": "blocks", "MambaBlock": "blocks", "gem_block": "blocks", "mamba_block": "blocks",
     "spatial_block": "blocks", "temporal_block": "blocks", "DropPath": "blocks",

@@ -204,6 +204,10 @@ def get_config(preset: str = "tiny", ablation=None, arch: str | None = None, **o
         ablation: None, a name in ``ABLATIONS``, or a list of names (applied in order).
         arch: "mdtf" (default), "posemamba" or "mixste"; a baseline switches the bone stream off.
         **overrides: any ``ModelConfig`` field.
+
+    >>> cfg = get_config("cpu", ablation="no_bone")
+    >>> cfg.name, cfg.dim, cfg.bone_stream
+    ('cpu+no_bone', 32, False)
     """
     if preset not in PRESETS:
         raise ValueError(f"unknown model preset {preset!r}; choose one of {sorted(PRESETS)}")

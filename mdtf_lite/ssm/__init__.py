@@ -84,7 +84,11 @@ def _cpu_backend_usable(name: str) -> bool:
 
 
 def available_backends(device_type: str = "cpu") -> list[str]:
-    """Backends that can run tensors on ``device_type`` ("cpu" or "cuda") on this machine."""
+    """Backends that can run tensors on ``device_type`` ("cpu" or "cuda") on this machine.
+
+    >>> {"reference", "torch"} <= set(available_backends("cpu"))     # pure PyTorch: always
+    True
+    """
     names = ["reference", "torch"]
     if device_type == "cpu":
         if numba_available():
