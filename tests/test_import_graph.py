@@ -2,6 +2,7 @@
 function-level imports only where they are listed below with their reason."""
 
 import ast
+from functools import lru_cache
 from pathlib import Path
 
 PACKAGE = Path(__file__).resolve().parents[1] / "mdtf_lite"
@@ -25,7 +26,8 @@ def _module_name(path: Path) -> str:
     return ".".join(parts[:-1] if parts[-1] == "__init__" else parts)
 
 
-def import_graph() -> tuple[dict, set]:
+@lru_cache(maxsize=1)
+def import_graph() -> tuple[dict, frozenset]:
     """({module: {imported package modules}}, {(module, imported) made inside a function})."""
     modules = {_module_name(p): p for p in PACKAGE.rglob("*.py")}
     graph, inside = {}, set()
@@ -54,7 +56,7 @@ def import_graph() -> tuple[dict, set]:
                     if id(node) in in_function:
                         inside.add((name, target))
         graph[name] = edges
-    return graph, inside
+    return graph, frozenset(inside)
 
 
 def _cycles(graph: dict) -> list[list[str]]:
