@@ -7,10 +7,11 @@ confidence channel.  This module bridges the two:
     kp = read_coco_keypoints("video.json")            # Keypoints2D: (T, 17, 2) pixels + (T, 17) scores
     inputs = to_model_inputs(kp)                       # (T, 17, 3) float32: H36M order, normalised, conf
     model, cfg = load_checkpoint(ensure_checkpoint("ci"))
-    poses = lift_sequence(model, inputs, window=cfg.model["n_frames"])   # (T, 17, 3)
+    poses = lift_sequence(model, inputs, window=model_window(model))     # (T, 17, 3)
+    result = lift_keypoints_file("video.json", model, cfg)              # all of the above -> LiftResult
     export_json(result, "video_3d.json"); export_npz(result, "video_3d.npz")
 
-or all at once: ``lift_keypoints_file("video.json", model, cfg) -> LiftResult``.
+(``tests/test_docs_examples.py`` runs this example.)  From a shell: ``mdtf-lite lift video.json``.
 
 Input JSON (one person; pixels, origin top-left, y down)::
 
@@ -45,15 +46,21 @@ and its coordinates are interpolated over time from the frames where it was seen
 
 from __future__ import annotations
 
+import argparse
 import json
 import math
+import sys
 import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
 
+from mdtf_lite.data.geometry import normalise_screen
+from mdtf_lite.data.npz_io import save_npz
+from mdtf_lite.eval.protocols import predict
 from mdtf_lite.skeleton import JOINT_NAMES, NUM_JOINTS
+from mdtf_lite.train import ensure_checkpoint, load_checkpoint
 
 __all__ = [
     "COCO_JOINT_NAMES", "COCO_TO_H36M_COPY", "Keypoints2D", "LiftResult", "read_coco_keypoints",
@@ -355,8 +362,6 @@ def coco_to_h36m(xy, score) -> tuple[np.ndarray, np.ndarray]:
 
 def normalise_keypoints(xy, width: float, height: float) -> np.ndarray:
     """Pixels (..., 2) -> the screen units the model was trained on (x in [-1, 1], aspect kept)."""
-    from mdtf_lite.data.geometry import normalise_screen
-
     return normalise_screen(xy, width, height)
 
 
@@ -420,11 +425,9 @@ def coco_document(xy, score=None, width: float = 1000, height: float = 1002, fps
 
 # -------------------------------------------------------------------------------------- lifting
 def model_window(model, cfg=None) -> int:
-    """The clip length T a model was trained on (``n_frames`` of its config)."""
-    for source in (getattr(model, "cfg", None), (cfg.model if cfg is not None else None)):
-        if source is None:
-            continue
-        n = source.get("n_frames") if isinstance(source, dict) else getattr(source, "n_frames", None)
+    """The clip length T a model was trained on: ``model.cfg.n_frames`` (or that of ``cfg.model_config``)."""
+    for source in (getattr(model, "cfg", None), getattr(cfg, "model_config", None)):
+        n = getattr(source, "n_frames", None)
         if n:
             return int(n)
     raise ValueError("cannot tell the model's window length: pass window=T (the n_frames it was trained with)")
@@ -453,11 +456,10 @@ def lift_sequence(model, inputs, window: int, stride: int | None = None, batch_s
         model: a module mapping (B, window, 17, 3) inputs to (B, window, 17, 3) 3D poses.
         inputs: (T, 17, 3) normalised x, y + confidence (``to_model_inputs``), T >= 1.
         flip: also lift the horizontally flipped input and average (test-time augmentation).
+
+    The windows run through ``mdtf_lite.eval.predict`` (eval mode, batches of ``batch_size``, flip TTA),
+    so lifting and evaluation share one inference path.
     """
-    import torch
-
-    from mdtf_lite.data import flip_inputs, flip_targets
-
     x = np.asarray(inputs, dtype=np.float32)
     if x.ndim != 3 or x.shape[1:] != (NUM_JOINTS, 3):
         raise ValueError(f"inputs have shape {x.shape}; expected (T, 17, 3) = normalised x, y, confidence per joint")
@@ -478,28 +480,15 @@ def lift_sequence(model, inputs, window: int, stride: int | None = None, batch_s
         pad_back = window - length - pad_front
         x = np.concatenate([np.repeat(x[:1], pad_front, 0), x, np.repeat(x[-1:], pad_back, 0)])
     starts = window_starts(x.shape[0], window, stride)
+    windows = np.stack([x[s:s + window] for s in starts])                  # (W, window, 17, 3)
+    out = predict(model, windows, batch_size=batch_size, flip=flip).double().numpy()   # eval mode, batched
+    if out.shape != (len(starts), window, NUM_JOINTS, 3):
+        raise ValueError(f"the model returned {out.shape[1:]} per window; expected {(window, NUM_JOINTS, 3)}")
     total = np.zeros((x.shape[0], NUM_JOINTS, 3), dtype=np.float64)
     count = np.zeros((x.shape[0], 1, 1))
-    was_training = getattr(model, "training", False)
-    if hasattr(model, "eval"):
-        model.eval()
-    try:
-        with torch.no_grad():
-            for b in range(0, len(starts), batch_size):
-                chunk = starts[b:b + batch_size]
-                batch = torch.from_numpy(np.stack([x[s:s + window] for s in chunk]))
-                out = model(batch)
-                if flip:
-                    out = (out + flip_targets(model(flip_inputs(batch)))) / 2
-                out = out.double().cpu().numpy()
-                if out.shape != (len(chunk), window, NUM_JOINTS, 3):
-                    raise ValueError(f"the model returned {out.shape}; expected {(len(chunk), window, NUM_JOINTS, 3)}")
-                for s, pose in zip(chunk, out):
-                    total[s:s + window] += pose
-                    count[s:s + window] += 1
-    finally:
-        if was_training:
-            model.train()
+    for s, pose in zip(starts, out):
+        total[s:s + window] += pose
+        count[s:s + window] += 1
     poses = total / count
     return poses[pad_front:pad_front + length].astype(np.float32)
 
@@ -550,8 +539,6 @@ def export_json(result: LiftResult, path) -> Path:
 def export_npz(result: LiftResult, path) -> Path:
     """Write poses (T, 17, 3), frame_ids (T,), interpolated (T,), keypoints_2d (T, 17, 2) pixels, scores
     (T, 17), joint_names (17,) and unit as a pickle-free npz."""
-    from mdtf_lite.data.npz_io import save_npz
-
     kp = result.keypoints
     return save_npz(path, {
         "poses": result.poses.astype(np.float32), "frame_ids": kp.frame_ids.astype(np.int64),
@@ -559,3 +546,27 @@ def export_npz(result: LiftResult, path) -> Path:
         "scores": kp.score.astype(np.float32), "joint_names": np.array(JOINT_NAMES),
         "unit": np.array(result.unit), "image_size": np.array([kp.width, kp.height]),
     }, compress=True)
+
+
+# ----------------------------------------------------------------------------------------- CLI
+def main(argv=None) -> int:
+    """``mdtf-lite lift`` / ``python -m mdtf_lite.lift``: COCO-17 JSON -> 3D poses JSON (and npz)."""
+    ap = argparse.ArgumentParser(prog="mdtf-lite lift", description=main.__doc__)
+    ap.add_argument("keypoints", type=Path, help="COCO-17 keypoints JSON (format: the mdtf_lite.lift docstring)")
+    ap.add_argument("--checkpoint", default="ci",
+                    help="a checkpoint folder, or 'ci' / 'default' (trained on first use); default: ci")
+    ap.add_argument("--out", type=Path, default=None, help="output JSON (default: <keypoints>_3d.json)")
+    ap.add_argument("--npz", action="store_true", help="also write the npz next to the JSON")
+    args = ap.parse_args(argv)
+    path = ensure_checkpoint(args.checkpoint) if args.checkpoint in ("ci", "default") else Path(args.checkpoint)
+    model, cfg = load_checkpoint(path)
+    result = lift_keypoints_file(args.keypoints, model, cfg)
+    out = args.out or args.keypoints.with_name(args.keypoints.stem + "_3d.json")
+    print(export_json(result, out))
+    if args.npz:
+        print(export_npz(result, out.with_suffix(".npz")))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -67,7 +67,7 @@ JOINT_SIDES: tuple[str, ...] = tuple(
 #: joints kept from the 32-joint Human3.6M mocap skeleton, in H36M-17 order.
 H36M32_TO_17: tuple[int, ...] = (0, 1, 2, 3, 6, 7, 8, 12, 13, 14, 15, 17, 18, 19, 25, 26, 27)
 
-#: typical bone lengths in millimetres, by child joint (DATA_FORMATS.md); index 0 (root) is 0.
+#: typical bone lengths in millimetres, by child joint (the Human3.6M skeleton); index 0 (root) is 0.
 TYPICAL_BONE_LENGTH_MM: tuple[float, ...] = (
     0.0, 133.0, 443.0, 454.0, 133.0, 443.0, 454.0, 233.0, 257.0, 121.0, 115.0,
     151.0, 279.0, 252.0, 151.0, 279.0, 252.0,

@@ -160,7 +160,7 @@ def test_macs_per_frame_counts_linear_layers():
     model = build_model("cpu")
     macs = macs_per_frame(model, frames=4)
     c, depth, j = 32, 4, 17
-    # every per-token matmul of the model, written out (see the breakdown in MDTF_ARCHITECTURE.md)
+    # every per-token matmul of the model, written out (see the breakdown in docs/ARCHITECTURE.md)
     r, n = math.ceil(c / 16), 16
     mixer = 2 * c * c + 2 * (c * (r + 2 * n) + r * c) + c * c
     mlp = 4 * c * c

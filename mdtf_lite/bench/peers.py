@@ -1,7 +1,7 @@
 """Published efficiency and accuracy of MDTF and its peers (Human3.6M, detected 2D, T = 243).
 
-Facts copied from the papers' tables as collected in ``docs``' reference (MDTF_ARCHITECTURE.md,
-"Peers on the same benchmark"); they are literature values, not measured here.  Notebook 09 sets them
+Facts copied from the papers' tables as collected in ``docs/ARCHITECTURE.md`` ("Published results on
+Human3.6M"); they are literature values, not measured here.  Notebook 09 sets them
 beside the parameter and MAC counts ``mdtf_lite.models`` measures for its own MDTF.
 
 Each row: method, p1_mm (MPJPE, Protocol 1), params_m (millions, None if not reported),

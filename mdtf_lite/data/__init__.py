@@ -16,9 +16,10 @@ Modules: ``cameras`` (H36M calibration), ``geometry`` (projection, normalisation
 
 from mdtf_lite.data.cameras import Camera, h36m_camera, h36m_cameras
 from mdtf_lite.data.clips import ClipDataset, Video, flip_inputs, flip_targets, make_clips
+from mdtf_lite.data.cmu import cmu_clips as _cmu_clips
 from mdtf_lite.data.default import build_default_dataset, ensure_default_dataset
-from mdtf_lite.data.geometry import (FLIP_PERMUTATION, camera_to_world, flip_poses, normalise_screen, pose_25d,
-                                     project, root_relative, unnormalise_screen, world_to_camera)
+from mdtf_lite.data.geometry import (FLIP_PERMUTATION, camera_to_world, flip_poses, normalise_screen, pose_25d, project,
+                                     root_relative, unnormalise_screen, world_to_camera)
 from mdtf_lite.data.npz_io import PickleRefused
 from mdtf_lite.data.sources import load_clips
 
@@ -32,6 +33,4 @@ __all__ = [
 
 def cmu_clips(*args, **kwargs):
     """Real CMU motion as clips like the default dataset's (see :func:`mdtf_lite.data.cmu.cmu_clips`)."""
-    from mdtf_lite.data.cmu import cmu_clips as _cmu_clips
-
     return _cmu_clips(*args, **kwargs)

@@ -18,8 +18,9 @@ import numpy as np
 
 __all__ = ["Motion", "ACTIONS", "smooth_noise", "keyframe_curves", "drifting_phase"]
 
-D = np.pi / 180.0
-G = 9.81
+DEG = np.pi / 180.0      # radians per degree
+GRAVITY = 9.81           # m / s^2
+D, G = DEG, GRAVITY      # the former names (they clash with the tensor glossary's D and G): go in phase 2
 
 
 @dataclass

@@ -29,6 +29,7 @@ from pathlib import Path
 import numpy as np
 
 from mdtf_lite.data.body import rot_x, rot_y, rot_z
+from mdtf_lite.data.units import check_metres
 
 __all__ = ["BvhJoint", "Bvh", "read_bvh", "bvh_positions", "CMU_UNIT_TO_M", "CMU_TO_H36M", "bvh_to_h36m17",
            "skeleton_style"]
@@ -218,7 +219,6 @@ def bvh_to_h36m17(path, drop_tpose: bool | None = None) -> tuple[np.ndarray, flo
         out = out[1:]
     if len(out) < 2:
         raise ValueError(f"{path}: only {len(out)} frame(s) of motion")
-    from mdtf_lite.data.units import check_metres
 
     check_metres(out, path, f"the {style}-style skeleton (converted with CMU_UNIT_TO_M)")
     return out, bvh.fps, style

@@ -75,11 +75,21 @@ class Camera:
 
     def intrinsics_vector(self) -> np.ndarray:
         """(9,) float32: fx/w*2, fy/w*2 (focal in screen units), cx, cy screen-normalised, k1 k2 k3 p1 p2."""
-        from mdtf_lite.data.geometry import normalise_screen
-
         c = normalise_screen(self.center[None], self.res_w, self.res_h)[0]
         f = self.focal / self.res_w * 2
         return np.concatenate([f, c, self.radial, self.tangential]).astype(np.float32)
+
+
+def normalise_screen(uv, res_w: float, res_h: float) -> np.ndarray:
+    """Pixels (..., 2) -> screen units: ``uv / w * 2 - [1, h / w]`` (x in [-1, 1], aspect kept)."""
+    uv = np.asarray(uv, dtype=np.float64)
+    return uv / res_w * 2 - np.array([1.0, res_h / res_w])
+
+
+def unnormalise_screen(v, res_w: float, res_h: float) -> np.ndarray:
+    """Inverse of :func:`normalise_screen`: screen units (..., 2) -> pixels (..., 2)."""
+    v = np.asarray(v, dtype=np.float64)
+    return (v + np.array([1.0, res_h / res_w])) * res_w / 2
 
 
 def h36m_camera(subject: str, index: int) -> Camera:

@@ -18,9 +18,12 @@ from pathlib import Path
 import numpy as np
 
 from mdtf_lite.data.bvh import bvh_to_h36m17
-from mdtf_lite.data.clips import ClipDataset
-from mdtf_lite.data.layout import Layout, write_layout
+from mdtf_lite.data.clips import ClipDataset, make_clips
+from mdtf_lite.data.default import views_of
+from mdtf_lite.data.layout import Layout, read_info, write_layout
 from mdtf_lite.data.synth import ANKLE_HEIGHT, take_rng
+from mdtf_lite.data.videos import layout_videos
+from mdtf_lite.paths import data_dir, project_root
 
 __all__ = ["Y_UP_TO_Z_UP", "resample", "to_h36m_world", "load_cmu_bvh", "shared_cmu_dir", "cmu_bvh_files",
            "cmu_layout", "convert_bvh_files", "ensure_cmu_dataset", "cmu_clips", "CAMERA_SUBJECTS_FOR_CMU"]
@@ -62,8 +65,6 @@ def load_cmu_bvh(path, fps: float = 50.0) -> np.ndarray:
 
 def shared_cmu_dir() -> Path:
     """``$MDTF_SHARED_DIR/mocap/cmu`` or ``<repo>/../shared/mocap/cmu``."""
-    from mdtf_lite.paths import project_root
-
     base = Path(os.environ["MDTF_SHARED_DIR"]) if os.environ.get("MDTF_SHARED_DIR") else project_root().parent / "shared"
     return base / "mocap" / "cmu"
 
@@ -83,8 +84,6 @@ def cmu_layout(paths, seed: int = 0, fps: float = 50.0) -> tuple[dict, dict, dic
     Each file becomes subject ``CMU_<take>`` with one action (the take id), seen by the cameras of S9 or
     S11 (alternating), with detections from the same noise model as the default dataset.
     """
-    from mdtf_lite.data.default import views_of
-
     pos, gt, det, cams = {}, {}, {}, {}
     paths = sorted(Path(p) for p in paths)
     by_stem: dict[str, list[Path]] = {}
@@ -122,9 +121,6 @@ def convert_bvh_files(paths, out, seed: int = 0) -> Path:
 
 def ensure_cmu_dataset(out: Path | None = None, seed: int = 0) -> Path:
     """``data/cmu`` (built from the shared CMU BVH clips if missing)."""
-    from mdtf_lite.data.layout import read_info
-    from mdtf_lite.paths import data_dir
-
     out = Path(out) if out is not None else data_dir() / "cmu"
     try:
         if read_info(out).get("seed") == seed:
@@ -141,9 +137,6 @@ def cmu_clips(paths=None, frames: int = 27, stride: int | None = None, keypoints
     ``paths``: BVH files (default: every BVH of the shared CMU folder).  Returns a ClipDataset with
     inputs / targets (N, T, 17, 3), meta subject = ``CMU_<take>``, action = take id, camera 0..3.
     """
-    from mdtf_lite.data.clips import make_clips
-    from mdtf_lite.data.sources import layout_videos
-
     paths = cmu_bvh_files() if paths is None else [Path(p) for p in paths]
     pos, kps, cams = cmu_layout(paths, seed)
     lay = Layout(Path("<memory>"), {"camera_subjects": cams}, pos, kps)

@@ -22,7 +22,9 @@ from mdtf_lite.data.cameras import h36m_cameras
 from mdtf_lite.data.geometry import project, world_to_camera
 from mdtf_lite.data.layout import check_target, read_info, write_layout
 from mdtf_lite.data.noise import NoiseModel, detect
+from mdtf_lite.data.npz_io import load_npz
 from mdtf_lite.data.synth import FPS, TEST_SUBJECTS, TRAIN_SUBJECTS, generate_take, make_subject, take_rng
+from mdtf_lite.paths import data_dir
 
 __all__ = ["GENERATOR_VERSION", "TAKES_PER_ACTION", "default_dataset_dir", "build_default_dataset",
            "ensure_default_dataset", "take_length", "views_of"]
@@ -33,8 +35,6 @@ LENGTH_RANGE = (450, 800)  # frames per take
 
 
 def default_dataset_dir() -> Path:
-    from mdtf_lite.paths import data_dir
-
     return data_dir() / "default"
 
 
@@ -139,8 +139,6 @@ def ensure_default_dataset(out: Path | str | None = None, seed: int = 0, verbose
 
 def dataset_summary(folder) -> dict:
     """Frames per split and per camera view of a dataset folder (reads dataset.json and the 3D file)."""
-    from mdtf_lite.data.npz_io import load_npz
-
     info = read_info(folder)
     arrays = load_npz(Path(folder) / "positions_3d.npz")
     frames = {split: sum(len(v) for k, v in arrays.items() if k.split("/")[0] in subs)

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from mdtf_lite.data.cameras import Camera
+from mdtf_lite.data.cameras import Camera, normalise_screen, unnormalise_screen  # screen units live with the camera
 from mdtf_lite.skeleton import FLIP_PERMUTATION
 
 __all__ = ["world_to_camera", "camera_to_world", "project", "normalise_screen", "unnormalise_screen",
@@ -57,18 +57,6 @@ def project(points_cam, camera: Camera, distort: bool = True) -> np.ndarray:
         tan = np.sum(camera.tangential * xx, axis=-1, keepdims=True)
         xx = xx * (radial + tan) + camera.tangential * r2
     return camera.focal * xx + camera.center
-
-
-def normalise_screen(uv, res_w: float, res_h: float) -> np.ndarray:
-    """Pixels (..., 2) -> screen units: ``uv / w * 2 - [1, h / w]`` (x in [-1, 1], aspect kept)."""
-    uv = np.asarray(uv, dtype=np.float64)
-    return uv / res_w * 2 - np.array([1.0, res_h / res_w])
-
-
-def unnormalise_screen(v, res_w: float, res_h: float) -> np.ndarray:
-    """Inverse of :func:`normalise_screen`: screen units (..., 2) -> pixels (..., 2)."""
-    v = np.asarray(v, dtype=np.float64)
-    return (v + np.array([1.0, res_h / res_w])) * res_w / 2
 
 
 def root_relative(poses, root: int = 0):

@@ -14,6 +14,7 @@ from pathlib import Path
 import numpy as np
 
 from mdtf_lite.data.cameras import CAMERA_SUBJECTS
+from mdtf_lite.data.default import views_of
 from mdtf_lite.data.layout import write_layout
 from mdtf_lite.data.units import check_metres
 from mdtf_lite.data.vp3d import TEST, TRAIN, _to_h36m17, check_sequence
@@ -55,8 +56,6 @@ def read_h36m_cdf(path) -> np.ndarray:
 
 def convert_h36m_cdf(src, out) -> Path:
     """Convert ``src/S*/MyPoseFeatures/D3_Positions/*.cdf`` to the pickle-free layout (3D + GT 2D)."""
-    from mdtf_lite.data.default import views_of
-
     src = Path(src)
     files = sorted(src.glob("S*/MyPoseFeatures/D3_Positions/*.cdf"))
     if not files:

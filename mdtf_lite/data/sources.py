@@ -16,12 +16,15 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import numpy as np
 
-from mdtf_lite.data.cameras import h36m_camera
-from mdtf_lite.data.clips import ClipDataset, Video, make_clips
-from mdtf_lite.data.geometry import pose_25d, world_to_camera
-from mdtf_lite.data.layout import Layout, read_info, read_layout
+from mdtf_lite.data.clips import ClipDataset, make_clips
+from mdtf_lite.data.cmu import ensure_cmu_dataset
+from mdtf_lite.data.default import ensure_default_dataset
+from mdtf_lite.data.layout import read_info, read_layout
+from mdtf_lite.data.motionbert import motionbert_videos
+from mdtf_lite.data.mpi3dhp import mpi3dhp_videos
+from mdtf_lite.data.videos import layout_videos
+from mdtf_lite.paths import data_dir
 
 __all__ = ["load_clips", "layout_videos", "source_dir", "SOURCE_FOLDERS"]
 
@@ -31,41 +34,11 @@ SOURCE_FOLDERS = {"default": "default", "h36m": "h36m_vp3d", "cmu": "cmu", "moti
 
 def source_dir(source: str | Path) -> Path:
     """The folder of a named source (or the given path)."""
-    from mdtf_lite.paths import data_dir
-
     if isinstance(source, Path) or (isinstance(source, str) and ("/" in source or source.startswith("."))):
         return Path(source)
     if source not in SOURCE_FOLDERS:
         raise ValueError(f"unknown source {source!r}; use one of {list(SOURCE_FOLDERS)} or a folder path")
     return data_dir() / SOURCE_FOLDERS[source]
-
-
-def layout_videos(lay: Layout, subjects, keypoints: str, need_25d: bool = True) -> list[Video]:
-    """Videos (one per subject x action x camera) of a VP3D-array dataset; 2D truncated to the 3D length."""
-    videos = []
-    kp_all = lay.keypoints[keypoints]
-    for s in subjects:
-        if s not in lay.positions_3d or s not in kp_all:
-            raise ValueError(f"{lay.path}: subject {s!r} is missing (the dataset has {sorted(lay.positions_3d)}); "
-                             "pass subjects=... from that list")
-        for action in sorted(lay.positions_3d[s]):
-            world = lay.positions_3d[s][action].astype(np.float64)
-            views = kp_all[s].get(action)
-            if views is None:
-                raise ValueError(f"{lay.path}: {s}/{action} has 3D but no {keypoints} 2D keypoints; convert again")
-            for c, kp in enumerate(views):
-                cam = h36m_camera(lay.camera_subject(s), c)
-                n = len(world)
-                if len(kp) < n:
-                    raise ValueError(f"{lay.path}: {s}/{action} camera {c} has {len(kp)} 2D frames but {n} 3D frames; "
-                                     "the 2D file must cover the 3D sequence (it may be longer, never shorter)")
-                x_cam = world_to_camera(world, cam)
-                p25 = pose_25d(x_cam, cam)[0] if need_25d else None
-                factor = x_cam[:, 0, 2] * 1000.0 / cam.focal[0]  # mm per pixel at the root depth (2.5D scale)
-                videos.append(Video(keypoints=kp[:n].astype(np.float64), res_w=cam.res_w, res_h=cam.res_h, subject=s,
-                                    action=action, camera=c, name=f"{s}/{action}/{c}", target_cam=x_cam,
-                                    pose_25d=p25, factor_25d=factor))
-    return videos
 
 
 def _folder_kind(source) -> str:
@@ -88,12 +61,8 @@ def _folder_kind(source) -> str:
 
 def _vp3d_folder(source) -> Path:
     if source == "default":
-        from mdtf_lite.data.default import ensure_default_dataset
-
         return ensure_default_dataset()
     if source == "cmu":
-        from mdtf_lite.data.cmu import ensure_cmu_dataset
-
         return ensure_cmu_dataset()
     return source_dir(source)
 
@@ -123,12 +92,8 @@ def load_clips(source="default", split: str = "train", frames: int = 27, stride:
     fps = 50.0
     kind = _folder_kind(source)
     if kind == "motionbert":
-        from mdtf_lite.data.motionbert import motionbert_videos
-
         videos = motionbert_videos(source_dir(source), split, keypoints)
     elif kind == "3dhp":
-        from mdtf_lite.data.mpi3dhp import mpi3dhp_videos
-
         videos = mpi3dhp_videos(source_dir(source), split)
     else:
         folder = _vp3d_folder(source)

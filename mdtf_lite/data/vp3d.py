@@ -16,6 +16,7 @@ from pathlib import Path
 import numpy as np
 
 from mdtf_lite.data.cameras import CAMERA_SUBJECTS, NUM_CAMERAS
+from mdtf_lite.data.default import views_of
 from mdtf_lite.data.layout import write_layout
 from mdtf_lite.data.npz_io import load_pickled
 from mdtf_lite.data.units import check_metres
@@ -104,8 +105,6 @@ def convert_vp3d(src, out, trust_pickle: bool = False) -> Path:
     The CPN file becomes keypoint kind "detected" (confidence 1: CPN gives none), the GT file "gt"
     (projected from 3D with the cameras when absent).  2D longer than 3D is truncated to the 3D length.
     """
-    from mdtf_lite.data.default import views_of
-
     src = Path(src)
     if not src.is_dir():
         raise FileNotFoundError(f"{src} is not a folder; put {list(VP3D_FILES.values())} in data/h36m/ and pass --src data/h36m")

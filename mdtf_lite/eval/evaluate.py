@@ -3,7 +3,7 @@
     result = evaluate_model(model, load_clips(split="test", frames=27))
     result["p1_mm"], result["p2_mm"], result["per_action_p1"], result["per_clip_p1"], result["pred"]
 
-Protocol choices follow the dataset (DATA_FORMATS.md): camera-metre targets are scored in mm (x 1000),
+Protocol choices follow the dataset (the published Human3.6M / MPI-INF-3DHP conventions): camera-metre targets are scored in mm (x 1000),
 normalised 2.5D targets per frame with ``2.5d_factor * w / 2``; frames marked invalid (MPI-INF-3DHP)
 are not scored; MotionBERT's three excluded S9 takes are dropped with ``exclude_takes=True``.
 """

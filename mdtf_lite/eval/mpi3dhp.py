@@ -1,7 +1,7 @@
 """MPI-INF-3DHP scoring in pure numpy: MPJPE, PCK@150 mm and AUC, per sequence and overall.
 
 The published evaluation of this benchmark runs a MATLAB script; this module is the Python version of
-the same protocol (DATA_FORMATS.md):
+the same protocol (the published MPI-INF-3DHP convention):
 
 * poses in millimetres, root-relative, H36M-17 order (convert MPI order with :data:`MPI_TO_H36M`);
 * only valid frames are scored;

@@ -1,6 +1,6 @@
 """The Human3.6M evaluation protocols: flip test-time augmentation, per-action averaging, P1/P2 tables.
 
-Two protocols are in use (DATA_FORMATS.md):
+Two protocols are in use (the published Human3.6M conventions):
 
 * **VideoPose3D (camera space)**: targets are camera-frame joints in metres, root-relative; errors in mm
   are ``1000 *`` the metric; actions pooled by their first word ('Directions 1' -> 'Directions').

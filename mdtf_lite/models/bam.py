@@ -8,7 +8,8 @@
       -> level 8:   spatial block -> LN -> temporal block -> LN
       -> Linear(8, K)                                  logits (B, T, 17, K), K = 6 theta bins
 
-Each "block" is the package's pre-norm residual ``MambaBlock`` (LN -> BiMamba -> residual, LN -> MLP
+Each level is a ``SpatioTemporalLayer`` (``models/layers.py``); each "block" is the package's pre-norm
+residual ``ResidualBlock`` (``mamba_block``) (LN -> BiMamba -> residual, LN -> MLP
 C -> 2C -> C -> residual) with a plain bidirectional Mamba mixer (no GCN), so the BAM runs on every
 selective-scan backend.  Spatial blocks scan the joints of each frame, (B*T, 17, C); temporal
 blocks scan the frames of each joint, (B*17, T, C).  No position embeddings: the BAM takes any T.
@@ -41,10 +42,10 @@ import torch
 import torch.nn as nn
 import torch.nn.functional as F
 
-from mdtf_lite.bones import DEFAULT_NUM_BINS, bin_to_theta, theta_labels, token_thetas
-from mdtf_lite.models.blocks import (fold_spatial, fold_temporal, gem_block, temporal_block, unfold_spatial,
-                                     unfold_temporal)
+from mdtf_lite.bones import DEFAULT_NUM_BINS, bin_to_theta, theta_labels, theta_to_bin, token_thetas
+from mdtf_lite.models.blocks import BLOCK_NORM_EPS, mamba_block
 from mdtf_lite.models.inputs import check_pose_input, root_relative_2d
+from mdtf_lite.models.layers import SpatioTemporalLayer
 
 __all__ = ["BAM_WIDTHS", "BAMLevel", "BoneAwareModule", "ContinuousBAM", "bam_loss", "sincos_loss",
            "sincos_to_theta", "stage1_targets"]
@@ -53,23 +54,18 @@ __all__ = ["BAM_WIDTHS", "BAMLevel", "BoneAwareModule", "ContinuousBAM", "bam_lo
 BAM_WIDTHS: tuple[int, ...] = (64, 32, 16, 8)
 
 
-class BAMLevel(nn.Module):
-    """One level: spatial block -> LayerNorm -> temporal block -> LayerNorm.  (B, T, J, C) -> (B, T, J, C)."""
+class BAMLevel(SpatioTemporalLayer):
+    """One level: a ``SpatioTemporalLayer`` of two plain Mamba blocks with its own LayerNorms (eps 1e-6).
+
+    (B, T, J, C) -> (B, T, J, C).
+    """
 
     def __init__(self, dim: int, d_state: int = 16, d_conv: int = 4, mlp_ratio: float = 2,
                  drop_path: float = 0.0, scan_backend: str = "auto", dt_range: tuple[float, float] = (1e-3, 0.1)):
-        super().__init__()
         mamba = dict(d_state=d_state, d_conv=d_conv, mlp_ratio=mlp_ratio, drop_path=drop_path,
                      scan_backend=scan_backend, dt_range=dt_range)
-        self.spatial = gem_block(dim, spatial_mixer="none", **mamba)   # plain BiMamba over joints
-        self.spatial_norm = nn.LayerNorm(dim)
-        self.temporal = temporal_block(dim, **mamba)
-        self.temporal_norm = nn.LayerNorm(dim)
-
-    def forward(self, h: torch.Tensor) -> torch.Tensor:
-        batch = h.shape[0]
-        h = self.spatial_norm(unfold_spatial(self.spatial(fold_spatial(h)), batch))
-        return self.temporal_norm(unfold_temporal(self.temporal(fold_temporal(h)), batch))
+        super().__init__(mamba_block(dim, **mamba), mamba_block(dim, **mamba),
+                         nn.LayerNorm(dim, eps=BLOCK_NORM_EPS), nn.LayerNorm(dim, eps=BLOCK_NORM_EPS))
 
 
 class BoneAwareModule(nn.Module):
@@ -132,6 +128,10 @@ class BoneAwareModule(nn.Module):
         """Stage-1 loss from the model output and the (B, T, 17, 3) target poses."""
         return bam_loss(output, theta_labels(targets_3d, self.num_bins))
 
+    def classes_from_output(self, output: torch.Tensor) -> torch.Tensor:
+        """Model output (B, T, 17, K) -> theta classes (B, T, 17) int64 (the argmax)."""
+        return output.argmax(-1)
+
 
 class ContinuousBAM(BoneAwareModule):
     """The same trunk regressing (sin theta, cos theta): x (B, T, 17, 3) -> (B, T, 17, 2).
@@ -150,6 +150,10 @@ class ContinuousBAM(BoneAwareModule):
 
     def loss(self, output: torch.Tensor, targets_3d: torch.Tensor) -> torch.Tensor:
         return sincos_loss(output, token_thetas(targets_3d))
+
+    def classes_from_output(self, output: torch.Tensor) -> torch.Tensor:
+        """Model output (B, T, 17, 2) -> the theta class (B, T, 17) of the regressed angle."""
+        return theta_to_bin(sincos_to_theta(output), self.num_bins)
 
 
 # ------------------------------------------------------------------------------------------ losses

@@ -1,4 +1,6 @@
-"""Model configurations (presets, ablation switches) and ``build_model(cfg)``.
+"""Model configurations: presets, ablation switches, the one dict -> ``ModelConfig`` path.
+
+(The factory ``build_model`` lives in ``models/factory.py``.)
 
 Presets (``PRESETS``):
 
@@ -30,9 +32,12 @@ from dataclasses import dataclass, field
 
 from mdtf_lite.models.blocks import SPATIAL_MIXERS
 
-__all__ = ["ModelConfig", "PRESETS", "ABLATIONS", "ARCHS", "get_config", "build_model"]
+__all__ = ["BAMConfig", "BAM_VARIANTS", "bam_config_from_dict", "ModelConfig", "PRESETS", "ABLATIONS", "ARCHS", "BONE_TOKEN_LAYOUTS", "get_config", "config_from_dict",
+           "as_model_config"]
 
 ARCHS = ("mdtf", "posemamba", "mixste", "mlp")
+BAM_VARIANTS = ("classes", "continuous")
+BONE_TOKEN_LAYOUTS = ("child", "official")
 
 
 @dataclass(frozen=True)
@@ -53,6 +58,8 @@ class ModelConfig:
         bone_stream: use the BAM bone tokens and the fusion gate.
         spatial_mixer: "gcn" (GEM), "none" (plain spatial BiMamba) or "dwconv".
         gcn_directions: "both" or "forward" (GCN before the forward scan only).
+        bone_token_layout: "child" (bone k's token at its child joint k + 1, this package) or "official"
+            (at row k, as the official code feeds it; for converted official checkpoints).
         bidirectional: False makes every mixer forward-only.
         num_heads: attention heads (``mixste`` only).
     """
@@ -73,6 +80,7 @@ class ModelConfig:
     bone_stream: bool = True
     spatial_mixer: str = "gcn"
     gcn_directions: str = "both"
+    bone_token_layout: str = "child"
     bidirectional: bool = True
     num_heads: int = 8
     ablations: tuple[str, ...] = field(default=())
@@ -98,6 +106,8 @@ class ModelConfig:
         if self.arch == "mixste" and isinstance(self.dim, int) and isinstance(self.num_heads, int) \
                 and self.num_heads > 0 and self.dim % self.num_heads:
             problems.append(f"dim={self.dim} must be divisible by num_heads={self.num_heads} for attention")
+        if self.bone_token_layout not in BONE_TOKEN_LAYOUTS:
+            problems.append(f"bone_token_layout={self.bone_token_layout!r} is not one of {BONE_TOKEN_LAYOUTS}")
         if problems:
             raise ValueError("invalid model config: " + "; ".join(problems))
 
@@ -110,6 +120,51 @@ class ModelConfig:
         d = dataclasses.asdict(self)
         d["ablations"] = list(self.ablations)
         return d
+
+
+@dataclass(frozen=True)
+class BAMConfig:
+    """Every knob of the stage-1 Bone Aware Module (``models.bam``); build with ``models.factory.build_bam``.
+
+    Attributes:
+        widths: level widths (official 64, 32, 16, 8).   num_bins: K theta classes (6).
+        in_channels: 3 (x, y, confidence).   d_state, d_conv, mlp_ratio, drop_path, scan_backend, dt_min,
+        dt_max, root_relative_input: as in :class:`ModelConfig`.
+        variant: "classes" (the official classifier) or "continuous" (regress sin/cos theta).
+    """
+
+    widths: tuple[int, ...] = (64, 32, 16, 8)
+    num_bins: int = 6
+    in_channels: int = 3
+    d_state: int = 16
+    d_conv: int = 4
+    mlp_ratio: float = 2.0
+    drop_path: float = 0.0
+    scan_backend: str = "auto"
+    dt_min: float = 0.001
+    dt_max: float = 0.1
+    root_relative_input: bool = False
+    variant: str = "classes"
+
+    def __post_init__(self):
+        if self.variant not in BAM_VARIANTS:
+            raise ValueError(f"BAM model.variant={self.variant!r} must be one of {BAM_VARIANTS}")
+        object.__setattr__(self, "widths", tuple(int(w) for w in self.widths))
+
+    def module_kwargs(self) -> dict:
+        """The ``BoneAwareModule`` / ``ContinuousBAM`` keyword arguments (everything but ``variant``)."""
+        d = dataclasses.asdict(self)
+        d.pop("variant")
+        return d
+
+
+def bam_config_from_dict(d: dict) -> BAMConfig:
+    """The YAML ``model:`` section of a stage-1 config -> ``BAMConfig`` (unknown keys named)."""
+    known = [f.name for f in dataclasses.fields(BAMConfig)]
+    unknown = sorted(set(d) - set(known))
+    if unknown:
+        raise ValueError(f"BAM model config has unknown keys {unknown}; valid keys: {', '.join(known)}")
+    return BAMConfig(**d)
 
 
 PRESETS: dict[str, ModelConfig] = {
@@ -149,6 +204,10 @@ def get_config(preset: str = "tiny", ablation=None, arch: str | None = None, **o
         ablation: None, a name in ``ABLATIONS``, or a list of names (applied in order).
         arch: "mdtf" (default), "posemamba" or "mixste"; a baseline switches the bone stream off.
         **overrides: any ``ModelConfig`` field.
+
+    >>> cfg = get_config("cpu", ablation="no_bone")
+    >>> cfg.name, cfg.dim, cfg.bone_stream
+    ('cpu+no_bone', 32, False)
     """
     if preset not in PRESETS:
         raise ValueError(f"unknown model preset {preset!r}; choose one of {sorted(PRESETS)}")
@@ -192,32 +251,16 @@ def config_from_dict(d: dict) -> ModelConfig:
     return get_config(preset, ablation=ablation, arch=arch, **d)
 
 
-def build_model(cfg="tiny", bam=None):
-    """Build the stage-2 model from a config.
+def as_model_config(cfg) -> ModelConfig:
+    """The one way to a ``ModelConfig``: a ``ModelConfig`` (returned as is), a preset name, or the YAML dict form.
 
-    Args:
-        cfg: a ``ModelConfig``, a preset name ("tiny", "large", "cpu"), or a dict in the YAML form.
-        bam: optional trained ``BoneAwareModule``; attached frozen so ``model(x)`` makes its own bone
-            tokens (it is not counted in the stage-2 parameter count).
-
-    Returns:
-        ``MDTF`` (arch "mdtf"), ``PoseMambaLike`` or ``MixSTELike``; all map x (B, T, 17, 3) -> (B, T, 17, 3).
+    Raises ``ValueError`` naming the problem for anything else or for unknown keys / presets / ablations.
     """
+    if isinstance(cfg, ModelConfig):
+        return cfg
     if isinstance(cfg, str):
-        cfg = get_config(cfg)
-    elif isinstance(cfg, dict):
-        cfg = config_from_dict(cfg)
-    elif not isinstance(cfg, ModelConfig):
-        raise ValueError(f"build_model: cfg must be a ModelConfig, preset name or dict, got {type(cfg).__name__}")
-    if cfg.arch == "mdtf":
-        from mdtf_lite.models.mdtf import MDTF as cls
-    elif cfg.arch == "posemamba":
-        from mdtf_lite.models.baselines import PoseMambaLike as cls
-    elif cfg.arch == "mlp":
-        from mdtf_lite.models.baselines import FrameMLP as cls
-    else:
-        from mdtf_lite.models.baselines import MixSTELike as cls
-    model = cls(cfg)
-    if bam is not None:
-        model.attach_bam(bam)
-    return model
+        return get_config(cfg)
+    if isinstance(cfg, dict):
+        return config_from_dict(cfg)
+    raise ValueError(f"a model config must be a ModelConfig, a preset name ({sorted(PRESETS)}) or a dict, "
+                     f"got {type(cfg).__name__}")

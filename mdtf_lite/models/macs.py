@@ -22,6 +22,7 @@ import torch
 import torch.nn as nn
 from torch.utils.flop_counter import FlopCounterMode
 
+from mdtf_lite.models.baselines import SelfAttention
 from mdtf_lite.models.mamba import BiMamba, ScanDirection
 
 __all__ = ["count_parameters", "macs_per_frame", "SCAN_MACS_PER_STATE"]
@@ -86,7 +87,6 @@ def macs_per_frame(model: nn.Module, frames: int = 27, batch: int = 1, include_b
     bam = getattr(model, "bam", None)
     if bam is not None and not include_bam:
         kwargs["bone_tokens"] = model.bone_tokens_from_bam(x)     # computed outside the counter
-    from mdtf_lite.models.baselines import SelfAttention
 
     hooks = [m.register_forward_hook(on_scan) for m in model.modules() if isinstance(m, ScanDirection)]
     hooks += [m.register_forward_hook(on_attention) for m in model.modules() if isinstance(m, SelfAttention)]

@@ -30,7 +30,7 @@ import torch.nn.functional as F
 
 from mdtf_lite.ssm import cpp_kernel, resolve_backend, selective_scan_channels_last
 
-__all__ = ["BiMamba", "ScanDirection", "causal_depthwise_conv", "resolve_dt_rank"]
+__all__ = ["MambaMixer", "BiMamba", "ScanDirection", "causal_depthwise_conv", "resolve_dt_rank"]
 
 
 def resolve_dt_rank(dt_rank, d_model: int) -> int:
@@ -111,8 +111,8 @@ class ScanDirection(nn.Module):
                                             self.dt_proj.bias.float(), backend=scan_backend)   # (B, L, D)
 
 
-class BiMamba(nn.Module):
-    """Bidirectional Mamba mixer, (B, L, C) -> (B, L, C).
+class MambaMixer(nn.Module):
+    """Mamba token mixer, bidirectional by default (``BiMamba`` is the same class), (B, L, C) -> (B, L, C).
 
     Args:
         d_model: C, the token width.
@@ -166,3 +166,7 @@ class BiMamba(nn.Module):
             y_bwd = self.bwd(x.flip(1), z.flip(1), self.scan_backend)
             y = (y + y_bwd.flip(1)) / 2
         return self.out_proj(y)
+
+
+#: the name used throughout the notebooks: MDTF's mixers are all bidirectional (``bidirectional=True``).
+BiMamba = MambaMixer

@@ -10,6 +10,16 @@
       refinement (STRM), depth - 1 layers: GEM -> LN_s -> temporal -> LN_t  (LN_s, LN_t shared)
       head: LN -> Linear(C, 3)                             -> (B, T, 17, 3) root-relative 3D
 
+Each stream and each refinement step is a ``SpatioTemporalLayer`` (``models/layers.py``): the joint
+layer and the STRM layers share the model's ``spatial_norm`` / ``temporal_norm``, the bone layer owns
+its two.  LayerNorm eps as in the official code: 1e-6 for block, layer and bone-stream norms, 1e-5 for
+the head norm (and the LN before each GCN).
+
+Bone-token layout (``cfg.bone_token_layout``): tokens are always *given* in this package's layout (row j
+describes the bone ending in joint j, root row zero: ``mdtf_lite.bones.bone_tokens``).  "child" feeds
+them as they are; "official" moves bone k's token to row k (child k + 1) and zeroes row 16, what the
+official code feeds, so a converted official checkpoint (``models/official.py``) sees its own input.
+
 Sequence to sequence: every frame of the clip gets a 3D pose.  Drop-path rises linearly 0 -> cfg.drop_path
 over the layers.  Built with the official configuration the stage-2 parameter count equals the official
 model's: 823,269 (tiny) and 4,313,781 (large); the BAM (110,526) is separate.
@@ -28,13 +38,38 @@ from typing import Callable
 import torch
 import torch.nn as nn
 
-from mdtf_lite.models.blocks import (fold_spatial, fold_temporal, gem_block, temporal_block, unfold_spatial,
-                                     unfold_temporal)
+from mdtf_lite.bones import bin_to_theta, bone_tokens
+from mdtf_lite.models.blocks import BLOCK_NORM_EPS, GCN_NORM_EPS, mamba_block, spatial_block, temporal_block
 from mdtf_lite.models.config import ModelConfig
 from mdtf_lite.models.inputs import check_bone_tokens, check_pose_input, root_relative_2d
+from mdtf_lite.models.layers import STRM, SpatioTemporalLayer
 from mdtf_lite.skeleton import NUM_JOINTS
 
-__all__ = ["MDTF", "FusionGate"]
+__all__ = ["MDTF", "FusionGate", "to_official_token_layout", "LEGACY_KEY_PREFIXES"]
+
+#: state-dict prefixes of checkpoints written before the layers were named -> the current ones
+#: (``spatial_blocks.i`` / ``temporal_blocks.i`` are mapped by index: 0 -> joint_layer, i -> strm.layers.i-1).
+LEGACY_KEY_PREFIXES = {"bone_spatial_norm.": "bone_layer.spatial_norm.", "bone_temporal_norm.": "bone_layer.temporal_norm.",
+                       "bone_spatial.": "bone_layer.spatial.", "bone_temporal.": "bone_layer.temporal."}
+
+
+def to_official_token_layout(tokens: torch.Tensor) -> torch.Tensor:
+    """(..., J, 3) tokens at the child joint (row 0 zero) -> the official layout: bone k at row k, row J-1 zero."""
+    return torch.cat([tokens[..., 1:, :], torch.zeros_like(tokens[..., :1, :])], dim=-2)
+
+
+def _legacy_key(key: str) -> str | None:
+    """The current name of a pre-``SpatioTemporalLayer`` state-dict key (None if it is not one)."""
+    for old, new in LEGACY_KEY_PREFIXES.items():
+        if key.startswith(old):
+            return new + key[len(old):]
+    for old, part in (("spatial_blocks.", "spatial."), ("temporal_blocks.", "temporal.")):
+        if key.startswith(old):
+            index, _, rest = key[len(old):].partition(".")
+            if index.isdigit():
+                i = int(index)
+                return ("joint_layer." if i == 0 else f"strm.layers.{i - 1}.") + part + rest
+    return None
 
 
 class FusionGate(nn.Module):
@@ -79,8 +114,8 @@ class MDTF(nn.Module):
         mamba = dict(d_state=cfg.d_state, d_conv=cfg.d_conv, mlp_ratio=cfg.mlp_ratio,
                      bidirectional=cfg.bidirectional, scan_backend=cfg.scan_backend,
                      dt_range=(cfg.dt_min, cfg.dt_max))
-        make_spatial = make_spatial or (lambda dp: gem_block(c, drop_path=dp, spatial_mixer=cfg.spatial_mixer,
-                                                             gcn_directions=cfg.gcn_directions, **mamba))
+        make_spatial = make_spatial or (lambda dp: spatial_block(c, drop_path=dp, spatial_mixer=cfg.spatial_mixer,
+                                                                 gcn_directions=cfg.gcn_directions, **mamba))
         make_temporal = make_temporal or (lambda dp: temporal_block(c, drop_path=dp, **mamba))
         rates = torch.linspace(0, cfg.drop_path, cfg.depth).tolist()
 
@@ -89,23 +124,66 @@ class MDTF(nn.Module):
         self.temporal_pos = nn.Parameter(torch.zeros(1, cfg.n_frames, c))
         nn.init.trunc_normal_(self.spatial_pos, std=0.02)
         nn.init.trunc_normal_(self.temporal_pos, std=0.02)
+        self.spatial_norm = nn.LayerNorm(c, eps=BLOCK_NORM_EPS)    # shared by every layer, as in the official code
+        self.temporal_norm = nn.LayerNorm(c, eps=BLOCK_NORM_EPS)
+        norms = dict(spatial_norm=self.spatial_norm, temporal_norm=self.temporal_norm, shared_norms=True)
         # layer 0 is the joint stream; layers 1..depth-1 are the refinement module (STRM)
-        self.spatial_blocks = nn.ModuleList(make_spatial(r) for r in rates)
-        self.temporal_blocks = nn.ModuleList(make_temporal(r) for r in rates)
-        self.spatial_norm = nn.LayerNorm(c)    # shared by every layer, as in the official code
-        self.temporal_norm = nn.LayerNorm(c)
+        self.joint_layer = SpatioTemporalLayer(make_spatial(rates[0]), make_temporal(rates[0]), **norms)
+        self.strm = STRM(SpatioTemporalLayer(make_spatial(r), make_temporal(r), **norms) for r in rates[1:])
 
         self.bam: nn.Module | None = None
         if cfg.bone_stream:
             self.bone_embed = nn.Linear(3, c)
-            self.bone_spatial = gem_block(c, spatial_mixer="none", **mamba)
-            self.bone_spatial_norm = nn.LayerNorm(c)
-            self.bone_temporal = temporal_block(c, **mamba)
-            self.bone_temporal_norm = nn.LayerNorm(c)
+            self.bone_layer = SpatioTemporalLayer(mamba_block(c, **mamba), temporal_block(c, **mamba),
+                                                  nn.LayerNorm(c, eps=BLOCK_NORM_EPS),
+                                                  nn.LayerNorm(c, eps=BLOCK_NORM_EPS))
             self.fusion = FusionGate(c)
 
-        self.head_norm = nn.LayerNorm(c)
+        self.head_norm = nn.LayerNorm(c, eps=GCN_NORM_EPS)
         self.head = nn.Linear(c, 3)
+        self._register_load_state_dict_pre_hook(self._rename_legacy_keys)
+
+    @staticmethod
+    def _rename_legacy_keys(state_dict, prefix, *args) -> None:
+        """Checkpoints written before the layers were named load unchanged (keys renamed in place)."""
+        for key in [k for k in state_dict if k.startswith(prefix)]:
+            new = _legacy_key(key[len(prefix):])
+            if new is not None:
+                state_dict[prefix + new] = state_dict.pop(key)
+
+    def upgrade_state_dict(self, state: dict) -> dict:
+        """A copy of ``state`` with pre-``SpatioTemporalLayer`` keys renamed (``LEGACY_KEY_PREFIXES``)."""
+        return {(_legacy_key(k) or k): v for k, v in state.items()}
+
+    # read-only views in the pre-layer names (notebooks, tests and counts use them)
+    @property
+    def layers(self) -> list[SpatioTemporalLayer]:
+        """All ``depth`` spatio-temporal layers: the joint layer, then the STRM's."""
+        return [self.joint_layer, *self.strm.layers]
+
+    @property
+    def spatial_blocks(self) -> list[nn.Module]:
+        return [layer.spatial for layer in self.layers]
+
+    @property
+    def temporal_blocks(self) -> list[nn.Module]:
+        return [layer.temporal for layer in self.layers]
+
+    @property
+    def bone_spatial(self) -> nn.Module:
+        return self.bone_layer.spatial
+
+    @property
+    def bone_temporal(self) -> nn.Module:
+        return self.bone_layer.temporal
+
+    @property
+    def bone_spatial_norm(self) -> nn.Module:
+        return self.bone_layer.spatial_norm
+
+    @property
+    def bone_temporal_norm(self) -> nn.Module:
+        return self.bone_layer.temporal_norm
 
     # ------------------------------------------------------------------------------- bone tokens
     def attach_bam(self, bam: nn.Module) -> "MDTF":
@@ -130,8 +208,6 @@ class MDTF(nn.Module):
         Uses ``bam.predict_theta(x)`` when the BAM has it (the classifier's bin centre, or the continuous
         variant's angle); otherwise the centre of the argmax bin of ``bam(x)`` logits (B, T, 17, K).
         """
-        from mdtf_lite.bones import bin_to_theta, bone_tokens
-
         if self.bam is None:
             raise ValueError("no BAM attached: call model.attach_bam(bam) or pass bone_tokens=...")
         if hasattr(self.bam, "predict_theta"):
@@ -157,22 +233,11 @@ class MDTF(nn.Module):
         return tokens
 
     # ----------------------------------------------------------------------------------- forward
-    def _layer(self, i: int, h: torch.Tensor, add_temporal_pos: bool = False) -> torch.Tensor:
-        """One spatial + temporal layer: (B, T, J, C) -> (B, T, J, C)."""
-        batch, frames = h.shape[:2]
-        h = unfold_spatial(self.spatial_blocks[i](fold_spatial(h)), batch)
-        h = self.spatial_norm(h)
-        if add_temporal_pos:
-            h = h + self.temporal_pos[:, :frames].unsqueeze(2)       # (1, T, 1, C)
-        h = unfold_temporal(self.temporal_blocks[i](fold_temporal(h)), batch)
-        return self.temporal_norm(h)
-
     def _bone_stream(self, tokens: torch.Tensor) -> torch.Tensor:
-        """(B, T, J, 3) -> (B, T, J, C)."""
-        batch = tokens.shape[0]
-        h = self.bone_embed(tokens)
-        h = self.bone_spatial_norm(unfold_spatial(self.bone_spatial(fold_spatial(h)), batch))
-        return self.bone_temporal_norm(unfold_temporal(self.bone_temporal(fold_temporal(h)), batch))
+        """(B, T, J, 3) tokens in the child layout -> (B, T, J, C)."""
+        if self.cfg.bone_token_layout == "official":
+            tokens = to_official_token_layout(tokens)
+        return self.bone_layer(self.bone_embed(tokens))
 
     def forward(self, x: torch.Tensor, bone_tokens: torch.Tensor | None = None) -> torch.Tensor:
         """x (B, T, 17, 3) [, bone_tokens (B, T, 17, 3)] -> 3D joints (B, T, 17, 3)."""
@@ -181,9 +246,8 @@ class MDTF(nn.Module):
         if self.cfg.root_relative_input:
             x = root_relative_2d(x)
         h = self.joint_embed(x) + self.spatial_pos                   # (B, T, J, C)
-        h = self._layer(0, h, add_temporal_pos=True)
+        h = self.joint_layer(h, temporal_pos=self.temporal_pos[:, :x.shape[1]])
         if tokens is not None:
             h = self.fusion(h, self._bone_stream(tokens))
-        for i in range(1, self.cfg.depth):
-            h = self._layer(i, h)
+        h = self.strm(h)
         return self.head(self.head_norm(h))

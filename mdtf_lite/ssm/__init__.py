@@ -20,6 +20,10 @@ Backends (``backend=``):
 * ``auto``      -- the fastest available for the device and shape: CUDA -> mamba_ssm, else triton;
   CPU -> by measured speed at the shape (``CPU_PREFERENCE``; ``python -m mdtf_lite.bench scan-shapes``).
 
+Dispatch is a table, ``SCAN_CORES`` (name -> scan function); every backend shares the preparation and
+epilogue of ``mdtf_lite.ssm.epilogue`` (dtype, softplus(delta + bias), group count, D skip, silu gate)
+around its own small core.
+
 Two layouts.  ``selective_scan`` takes mamba-ssm's (B, D, L); ``selective_scan_channels_last`` takes the
 (S, L, D) layout the Mamba blocks compute in (S sequences), so the ``cpp`` kernel needs no transposes;
 other backends are reached through a transpose.
@@ -45,7 +49,7 @@ BACKENDS = ("auto", "reference", "cpp", "cpu", "torch", "triton", "mamba_ssm")
 CPU_PREFERENCE = ("cpp", "cpu", "torch", "reference")
 
 __all__ = ["selective_scan", "selective_scan_channels_last", "available_backends", "resolve_backend", "BACKENDS",
-           "CPU_PREFERENCE", "selective_scan_reference", "selective_scan_cpu", "validate_scan_inputs"]
+           "CPU_PREFERENCE", "SCAN_CORES", "selective_scan_reference", "selective_scan_cpu", "validate_scan_inputs"]
 
 
 def _triton_usable(device_type: str) -> tuple[bool, str]:
@@ -80,7 +84,11 @@ def _cpu_backend_usable(name: str) -> bool:
 
 
 def available_backends(device_type: str = "cpu") -> list[str]:
-    """Backends that can run tensors on ``device_type`` ("cpu" or "cuda") on this machine."""
+    """Backends that can run tensors on ``device_type`` ("cpu" or "cuda") on this machine.
+
+    >>> {"reference", "torch"} <= set(available_backends("cpu"))     # pure PyTorch: always
+    True
+    """
     names = ["reference", "torch"]
     if device_type == "cpu":
         if numba_available():
@@ -124,6 +132,41 @@ def resolve_backend(backend: str, device_type: str) -> str:
     return backend
 
 
+# ------------------------------------------------------------------------------ the backend table
+# Every entry: (u, delta, A, B, C, *, D, z, delta_bias, delta_softplus, return_last_state) -> y [, h_L],
+# (B, D, L) layout.  The triton and mamba_ssm modules are imported on first use only: each pulls in a
+# heavy optional dependency (triton's compiler; mamba-ssm's CUDA extension).
+def _scan_cpp(u, delta, A, B, C, **kw):
+    """The fused C++ kernel covers the Mamba block's case (D, z, delta_bias, softplus, ungrouped B/C);
+    anything else goes to the next CPU backend."""
+    if kw["D"] is None or kw["z"] is None or kw["delta_bias"] is None or not kw["delta_softplus"] \
+            or B.dim() != 3 or C.dim() != 3:
+        return (selective_scan_cpu if numba_available() else selective_scan_torch)(u, delta, A, B, C, **kw)
+    out = cpp_kernel.scan_channels_last(u.transpose(1, 2), delta.transpose(1, 2), A, B.transpose(1, 2),
+                                        C.transpose(1, 2), kw["D"], kw["z"].transpose(1, 2), kw["delta_bias"],
+                                        return_last_state=kw["return_last_state"])
+    if kw["return_last_state"]:
+        return out[0].transpose(1, 2), out[1]
+    return out.transpose(1, 2)
+
+
+def _scan_triton(u, delta, A, B, C, **kw):
+    from .triton_kernel import selective_scan_triton
+
+    return selective_scan_triton(u, delta, A, B, C, **kw)
+
+
+def _scan_mamba_ssm(u, delta, A, B, C, **kw):
+    from .mamba_ssm_backend import load_selective_scan_fn
+
+    return load_selective_scan_fn()(u, delta, A, B, C, **kw)
+
+
+#: backend name -> scan function; ``resolve_backend`` picks the name ("auto" included).
+SCAN_CORES = {"reference": selective_scan_reference, "cpp": _scan_cpp, "cpu": selective_scan_cpu,
+              "torch": selective_scan_torch, "triton": _scan_triton, "mamba_ssm": _scan_mamba_ssm}
+
+
 def selective_scan(u, delta, A, B, C, D=None, z=None, delta_bias=None, delta_softplus=False,
                    return_last_state=False, backend: str = "auto", check_finite: bool = True):
     """Run the selective scan on ``backend``.  Returns y (B, D, L) [, last state h_L (B, D, N)].
@@ -136,31 +179,8 @@ def selective_scan(u, delta, A, B, C, D=None, z=None, delta_bias=None, delta_sof
     """
     validate_scan_inputs(u, delta, A, B, C, D=D, z=z, delta_bias=delta_bias, check_finite=check_finite)
     name = resolve_backend(backend, u.device.type)
-    kwargs = dict(D=D, z=z, delta_bias=delta_bias, delta_softplus=delta_softplus,
-                  return_last_state=return_last_state)
-    if name == "reference":
-        return selective_scan_reference(u, delta, A, B, C, **kwargs)
-    if name == "cpp":
-        if D is None or z is None or delta_bias is None or not delta_softplus or B.dim() != 3 or C.dim() != 3:
-            name = "cpu" if numba_available() else "torch"     # the fused kernel covers the Mamba block's case only
-        else:
-            out = cpp_kernel.scan_channels_last(u.transpose(1, 2), delta.transpose(1, 2), A, B.transpose(1, 2),
-                                                C.transpose(1, 2), D, z.transpose(1, 2), delta_bias,
-                                                return_last_state=return_last_state)
-            if return_last_state:
-                return out[0].transpose(1, 2), out[1]
-            return out.transpose(1, 2)
-    if name == "cpu":
-        return selective_scan_cpu(u, delta, A, B, C, **kwargs)
-    if name == "torch":
-        return selective_scan_torch(u, delta, A, B, C, **kwargs)
-    if name == "triton":
-        from .triton_kernel import selective_scan_triton
-
-        return selective_scan_triton(u, delta, A, B, C, **kwargs)
-    from .mamba_ssm_backend import load_selective_scan_fn
-
-    return load_selective_scan_fn()(u, delta, A, B, C, **kwargs)
+    return SCAN_CORES[name](u, delta, A, B, C, D=D, z=z, delta_bias=delta_bias, delta_softplus=delta_softplus,
+                            return_last_state=return_last_state)
 
 
 def selective_scan_channels_last(u, delta, A, B, C, D, z, delta_bias, backend: str = "auto"):

@@ -3,7 +3,7 @@
 Shapes (glossary in ``mdtf_lite``): u, delta, z (B, D, L); A (D, N); B, C (B, N, L) or grouped
 (B, G, N, L); D, delta_bias (D,).
 
-Two cores, one plan.  The recurrence
+Two cores, one plan (the shared preparation and epilogue live in ``mdtf_lite.ssm.epilogue``).  The recurrence
 
     h_t = a_t * h_{t-1} + b_t,   a_t = exp(delta_t A),  b_t = delta_t u_t B_t,   y_t = <C_t, h_t>
 
@@ -39,7 +39,7 @@ from __future__ import annotations
 
 import torch
 
-from .reference import compute_dtype, finish_output, prepare_delta
+from .epilogue import ScanPlan, group_count, scan_with_epilogue
 
 DEFAULT_CHUNK_SIZE = 32
 
@@ -137,10 +137,10 @@ class _ChunkedScan(torch.autograd.Function):
         return du, ddelta, dA, dB, dC, None
 
 
-def to_time_major(u, delta, A, B, C):
+def to_time_major(u, delta, A, B, C, groups: int | None = None):
     """(B, D, L) / (D, N) / (B, [G,] N, L) -> u, delta (L, B, G, H); A (G, H, N); B, C (L, B, G, N)."""
     batch, d_inner, length = u.shape
-    groups = max(B.shape[1] if B.dim() == 4 else 1, C.shape[1] if C.dim() == 4 else 1)
+    groups = group_count(B, C) if groups is None else groups
     heads = d_inner // groups
 
     def bc(m):
@@ -191,23 +191,21 @@ class _FusedScan(torch.autograd.Function):
         return du, ddelta, dA_rows.sum(0), dB, dC, None
 
 
-def _core_torch(u, delta, A, B, C, chunk_size):
+def _core_torch(u, delta, A, B, C, plan: ScanPlan):
     """Pure-PyTorch chunked core on (B, D, L) tensors -> y (B, D, L), h_L (B, D, N)."""
     batch, d_inner, length = u.shape
-    u_t, delta_t, A_t, B_t, C_t = to_time_major(u, delta, A, B, C)
-    y_t, last = _ChunkedScan.apply(u_t, delta_t, A_t, B_t, C_t, int(chunk_size))
+    u_t, delta_t, A_t, B_t, C_t = to_time_major(u, delta, A, B, C, plan.groups)
+    y_t, last = _ChunkedScan.apply(u_t, delta_t, A_t, B_t, C_t, plan.chunk_size)
     return y_t.permute(1, 2, 3, 0).reshape(batch, d_inner, length), last.reshape(batch, d_inner, A.shape[1])
 
 
-def _core_fused(u, delta, A, B, C, chunk_size):
+def _core_fused(u, delta, A, B, C, plan: ScanPlan):
     """numba-kernel core on (B, D, L) tensors -> y (B, D, L), h_L (B, D, N)."""
     def state_last(m):  # (B, [G,] N, L) -> (B, G, L, N)
         return (m.unsqueeze(1) if m.dim() == 3 else m).transpose(-1, -2)
 
-    batch = u.shape[0]
-    groups = max(B.shape[1] if B.dim() == 4 else 1, C.shape[1] if C.dim() == 4 else 1)
-    Bt, Ct = (state_last(m).expand(batch, groups, -1, -1) for m in (B, C))
-    return _FusedScan.apply(u.contiguous(), delta.contiguous(), A.contiguous(), Bt, Ct, int(chunk_size))
+    Bt, Ct = (state_last(m).expand(u.shape[0], plan.groups, -1, -1) for m in (B, C))
+    return _FusedScan.apply(u.contiguous(), delta.contiguous(), A.contiguous(), Bt, Ct, plan.chunk_size)
 
 
 def numba_available() -> bool:
@@ -219,24 +217,11 @@ def numba_available() -> bool:
     return True
 
 
-def _scan_with_epilogue(core, u, delta, A, B, C, D, z, delta_bias, delta_softplus, return_last_state, chunk_size):
-    """Shared pre/post-processing: dtype, delta_bias, softplus, the core scan, D skip, silu(z) gate."""
-    if chunk_size < 1:
-        raise ValueError(f"chunk_size must be >= 1, got {chunk_size}")
-    dtype_in = u.dtype
-    cdt = compute_dtype(u, delta, A, B, C, D, z, delta_bias)
-    u = u.to(cdt)
-    delta = prepare_delta(delta, delta_bias, delta_softplus, cdt)
-    y, last = core(u, delta, A.to(cdt), B.to(cdt), C.to(cdt), chunk_size)
-    y = finish_output(y, u, D, z, dtype_in)
-    return (y, last) if return_last_state else y
-
-
 def selective_scan_torch(u, delta, A, B, C, D=None, z=None, delta_bias=None, delta_softplus=False,
                          return_last_state=False, chunk_size: int = DEFAULT_CHUNK_SIZE):
     """Pure-PyTorch chunked scan (any device): same arguments and returns as :func:`selective_scan_cpu`."""
-    return _scan_with_epilogue(_core_torch, u, delta, A, B, C, D, z, delta_bias, delta_softplus,
-                               return_last_state, chunk_size)
+    return scan_with_epilogue(_core_torch, u, delta, A, B, C, D, z, delta_bias, delta_softplus,
+                              return_last_state, chunk_size)
 
 
 def selective_scan_cpu(u, delta, A, B, C, D=None, z=None, delta_bias=None, delta_softplus=False,
@@ -256,5 +241,5 @@ def selective_scan_cpu(u, delta, A, B, C, D=None, z=None, delta_bias=None, delta
         Computes in float32 (float64 if any input is float64), like mamba-ssm.
     """
     core = _core_fused if (u.device.type == "cpu" and numba_available()) else _core_torch
-    return _scan_with_epilogue(core, u, delta, A, B, C, D, z, delta_bias, delta_softplus,
-                               return_last_state, chunk_size)
+    return scan_with_epilogue(core, u, delta, A, B, C, D, z, delta_bias, delta_softplus,
+                              return_last_state, chunk_size)

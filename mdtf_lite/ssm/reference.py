@@ -10,37 +10,10 @@ Shapes (glossary in ``mdtf_lite``): u, delta (B, D, L); A (D, N); B, C (B, N, L)
 from __future__ import annotations
 
 import torch
-import torch.nn.functional as F
 
+from .epilogue import compute_dtype, expand_groups, finish_output, prepare_delta
 
-def compute_dtype(*tensors) -> torch.dtype:
-    """float64 when any given tensor is float64 (an oracle run), else float32 (mamba-ssm's choice)."""
-    return torch.float64 if any(t is not None and t.dtype == torch.float64 for t in tensors) else torch.float32
-
-
-def expand_groups(mat: torch.Tensor, d_inner: int) -> torch.Tensor:
-    """(B, N, L) -> (B, 1, N, L) and (B, G, N, L) -> (B, D, N, L) by repeating each group D/G times."""
-    if mat.dim() == 3:
-        return mat.unsqueeze(1)
-    groups = mat.shape[1]
-    return mat.repeat_interleave(d_inner // groups, dim=1)
-
-
-def prepare_delta(delta, delta_bias, delta_softplus, cdt):
-    """delta (B, D, L) -> the step sizes the recurrence uses: + delta_bias (D,), then softplus if asked."""
-    delta = delta.to(cdt)
-    if delta_bias is not None:
-        delta = delta + delta_bias.to(cdt)[:, None]
-    return F.softplus(delta) if delta_softplus else delta
-
-
-def finish_output(y, u, D, z, dtype_in):
-    """y (B, D, L) -> y + D * u, gated by silu(z) when z (B, D, L) is given, cast back to the input dtype."""
-    if D is not None:
-        y = y + D.to(y.dtype)[:, None] * u
-    if z is not None:
-        y = y * F.silu(z.to(y.dtype))
-    return y.to(dtype_in)
+__all__ = ["selective_scan_reference"]
 
 
 def selective_scan_reference(u, delta, A, B, C, D=None, z=None, delta_bias=None, delta_softplus=False,

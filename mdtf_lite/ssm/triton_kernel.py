@@ -29,6 +29,8 @@ import triton.language as tl
 
 from triton import knobs
 
+from .epilogue import ScanPlan, scan_with_epilogue
+
 #: True when this module's kernels were built for Triton's CPU interpreter.
 INTERPRETED = bool(knobs.runtime.interpret)
 DEFAULT_CHUNK = 16
@@ -185,18 +187,17 @@ class _TritonScan(torch.autograd.Function):
         return du, ddelta, dA_rows.sum(0), dB, dC, None
 
 
-def _core_triton(u, delta, A, B, C, chunk_size):
+def _core_triton(u, delta, A, B, C, plan: ScanPlan):
     """Triton core on (B, D, L) tensors -> y (B, D, L), h_L (B, D, N) (float32)."""
     if u.device.type != "cuda" and not INTERPRETED:
         raise RuntimeError("the triton backend needs CUDA tensors, or TRITON_INTERPRET=1 set before "
                            "mdtf_lite.ssm.triton_kernel is first imported (CPU interpreter)")
-    groups = max(B.shape[1] if B.dim() == 4 else 1, C.shape[1] if C.dim() == 4 else 1)
 
     def grouped(m):  # (B, [G,] N, L) -> (B, G, N, L)
         m = m.unsqueeze(1) if m.dim() == 3 else m
-        return m.expand(m.shape[0], groups, *m.shape[2:])
+        return m.expand(m.shape[0], plan.groups, *m.shape[2:])
 
-    return _TritonScan.apply(u, delta, A, grouped(B), grouped(C), int(chunk_size))
+    return _TritonScan.apply(u, delta, A, grouped(B), grouped(C), plan.chunk_size)
 
 
 def selective_scan_triton(u, delta, A, B, C, D=None, z=None, delta_bias=None, delta_softplus=False,
@@ -205,7 +206,5 @@ def selective_scan_triton(u, delta, A, B, C, D=None, z=None, delta_bias=None, de
 
     ``chunk_size`` is the number of steps between stored states (the backward recomputes the rest).
     """
-    from .cpu import _scan_with_epilogue
-
-    return _scan_with_epilogue(_core_triton, u, delta, A, B, C, D, z, delta_bias, delta_softplus,
-                               return_last_state, chunk_size)
+    return scan_with_epilogue(_core_triton, u, delta, A, B, C, D, z, delta_bias, delta_softplus,
+                              return_last_state, chunk_size)

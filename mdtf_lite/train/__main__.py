@@ -15,6 +15,9 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+from .checkpoint import CheckpointError
+from .config import ConfigError, load_config
+from .loop import TrainingDiverged, fit
 
 
 def main(argv=None) -> int:
@@ -28,9 +31,6 @@ def main(argv=None) -> int:
     parser.add_argument("overrides", nargs="*", help="key=value overrides (YAML values; dotted keys: model.dim=32)")
     args = parser.parse_intermixed_args(argv)  # overrides may come before and after the flags
 
-    from .checkpoint import CheckpointError
-    from .config import ConfigError, load_config
-    from .loop import TrainingDiverged, fit
 
     try:
         cfg = load_config(args.config, list(args.overrides) + (["overwrite=true"] if args.overwrite else []))

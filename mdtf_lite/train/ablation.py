@@ -20,7 +20,10 @@ import sys
 import time
 
 from .. import paths
+from ..models import count_parameters
 from .config import load_config
+from .ensure import ensure_checkpoint
+from .loop import fit
 
 __all__ = ["VARIANTS", "DEFAULT_SEEDS", "run_ablation", "aggregate", "differences", "print_table", "main"]
 
@@ -40,10 +43,6 @@ DEFAULT_SEEDS = (0, 1)
 def run_ablation(config_path, variants=None, overrides=None, progress: bool = True,
                  seeds=DEFAULT_SEEDS) -> list[dict]:
     """Train every variant once per seed with the budget of ``config_path``; returns the aggregated rows."""
-    from ..models import count_parameters
-    from .ensure import ensure_checkpoint
-    from .loop import fit
-
     base = load_config(config_path, overrides)
     if base.stage != "mdtf":
         raise ValueError(f"{config_path}: the ablation compares stage-2 models; use a 'stage: mdtf' config")

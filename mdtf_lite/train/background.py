@@ -15,14 +15,14 @@ import multiprocessing as mp
 import queue as queue_mod
 from pathlib import Path
 
+from .build import load_checkpoint
 from .config import TrainConfig
+from .loop import FitResult, fit
 
 __all__ = ["BackgroundFit"]
 
 
 def _child(cfg_dict: dict, out) -> None:
-    from .loop import fit
-
     try:
         run = fit(TrainConfig(**cfg_dict))
         out.put({"ok": True, "checkpoint": str(run.checkpoint) if run.checkpoint else None, "history": run.history})
@@ -51,9 +51,6 @@ class BackgroundFit:
 
         Raises ``RuntimeError`` naming the run if the child failed or died, ``TimeoutError`` on timeout.
         """
-        from .build import load_checkpoint
-        from .loop import FitResult
-
         try:
             msg = self._queue.get(timeout=timeout)
         except queue_mod.Empty:

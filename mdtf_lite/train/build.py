@@ -1,7 +1,8 @@
-"""Build the network of a stage from its config, describe it in JSON, and rebuild it from a checkpoint.
+"""Rebuild a trained network from a checkpoint (its JSON description + safetensors weights).
 
-    model, description = build_stage_model(cfg)       # description: plain JSON, stored in config.json
     model, cfg = load_checkpoint(path)                 # weights-only: safetensors, never pickle
+
+(Building a fresh network for a run is the stage's job: ``train/stages.py``, ``build_stage_model``.)
 """
 
 from __future__ import annotations
@@ -11,29 +12,12 @@ from pathlib import Path
 import torch
 
 from .. import paths
+from ..models.config import ModelConfig
+from ..models.factory import build_bam, build_model
 from .checkpoint import CheckpointError, read_checkpoint
 from .config import TrainConfig
 
-__all__ = ["build_stage_model", "model_from_description", "load_checkpoint", "resolve_checkpoint_path"]
-
-BAM_VARIANTS = ("classes", "continuous")
-
-
-def _build_bam(kwargs: dict) -> torch.nn.Module:
-    from ..models.bam import BoneAwareModule, ContinuousBAM
-
-    kwargs = dict(kwargs)
-    variant = kwargs.pop("variant", "classes")
-    if variant not in BAM_VARIANTS:
-        raise ValueError(f"BAM model.variant={variant!r} must be one of {BAM_VARIANTS}")
-    cls = ContinuousBAM if variant == "continuous" else BoneAwareModule
-    try:
-        return cls(**kwargs)
-    except TypeError as exc:
-        raise ValueError(f"BAM model config {kwargs} is invalid ({exc}); valid keys: widths, num_bins, "
-                         "in_channels, d_state, d_conv, mlp_ratio, drop_path, scan_backend, dt_min, dt_max, root_relative_input, "
-                         "variant") from exc
-
+__all__ = ["model_from_description", "load_checkpoint", "resolve_checkpoint_path"]
 
 def resolve_checkpoint_path(ref) -> Path:
     """A checkpoint reference -> folder: an existing path, else a name under ``<run_dir>/checkpoints``."""
@@ -43,43 +27,15 @@ def resolve_checkpoint_path(ref) -> Path:
     return paths.run_dir() / "checkpoints" / str(ref)
 
 
-def build_stage_model(cfg: TrainConfig) -> tuple[torch.nn.Module, dict]:
-    """The network trained by ``cfg`` (weights freshly initialised from the current torch RNG).
-
-    Stage 2 with a bone stream attaches the frozen BAM loaded from ``cfg.bam_checkpoint``.
-    Returns: (model, description) where description rebuilds the same architecture.
-    """
-    if cfg.stage == "bam":
-        return _build_bam(cfg.model), {"stage": "bam", "bam": dict(cfg.model)}
-    from ..models.config import build_model
-
-    model = build_model(dict(cfg.model))
-    description = {"stage": "mdtf", "model": model.cfg.to_dict(), "bam": None}
-    if model.cfg.bone_stream:
-        if not cfg.bam_checkpoint:
-            raise ValueError("this stage-2 model has a bone stream, so it needs a trained BAM: set "
-                             "bam_checkpoint to a stage-1 checkpoint (train one with a 'stage: bam' config), "
-                             "or use model.ablation=no_bone")
-        bam, bam_cfg = load_checkpoint(resolve_checkpoint_path(cfg.bam_checkpoint))
-        if bam_cfg.stage != "bam":
-            raise CheckpointError(f"bam_checkpoint={cfg.bam_checkpoint!r} holds a stage-{bam_cfg.stage!r} model, "
-                                  "not a Bone Aware Module")
-        model.attach_bam(bam)
-        description["bam"] = dict(bam_cfg.model)
-    return model, description
-
-
 def model_from_description(description: dict) -> torch.nn.Module:
     """Rebuild an untrained network with the architecture recorded in a checkpoint."""
     if description.get("stage") == "bam":
-        return _build_bam(description["bam"])
-    from ..models.config import ModelConfig, build_model
-
+        return build_bam(description["bam"])
     d = dict(description["model"])
     d["ablations"] = tuple(d.get("ablations", ()))
     model = build_model(ModelConfig(**d))
     if description.get("bam") is not None:
-        model.attach_bam(_build_bam(description["bam"]))
+        model.attach_bam(build_bam(description["bam"]))
     return model
 
 
@@ -101,6 +57,8 @@ def load_checkpoint(path) -> tuple[torch.nn.Module, TrainConfig]:
 
 
 def _load_weights(model: torch.nn.Module, state: dict, where) -> tuple[list, list]:
+    if hasattr(model, "upgrade_state_dict"):          # checkpoints written before the layers were named
+        state = model.upgrade_state_dict(state)
     own = model.state_dict()
     missing = sorted(set(own) - set(state))
     unexpected = sorted(set(state) - set(own))

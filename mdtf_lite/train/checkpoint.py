@@ -26,6 +26,7 @@ from pathlib import Path
 import torch
 from safetensors import SafetensorError
 from safetensors.torch import load_file, save_file
+from .._atomic import FolderRefused, foreign_names, fresh_sibling, swap_in
 
 __all__ = ["CheckpointError", "save_checkpoint", "read_checkpoint", "resolve_checkpoint_dir", "checkpoint_status",
            "optimizer_to_flat", "optimizer_from_flat", "FILES", "OWN_NAMES"]
@@ -87,8 +88,6 @@ def checkpoint_status(folder) -> str:
     """What is at ``folder``: "absent", "file", "empty", "checkpoint" (a manifest, possibly in the
     ``<name>.old`` left by an interrupted swap), "partial" (only checkpoint file names, no manifest) or
     "foreign" (it holds names that are not a checkpoint's: a user's folder)."""
-    from .._atomic import foreign_names
-
     folder = Path(folder)
     old = folder.with_name(f"{folder.name}.old")
     if folder.is_symlink() and not folder.is_dir() or (folder.exists() and not folder.is_dir()):
@@ -111,8 +110,6 @@ def save_checkpoint(folder, model_state: dict, state_tensors: dict, state_meta: 
     (``manifest.json`` last) and keeps every other file untouched.
     Raises: CheckpointError when ``folder`` is a file or cannot be written (naming the folder).
     """
-    from .._atomic import FolderRefused, fresh_sibling, swap_in
-
     folder = Path(folder)
     try:
         folder.parent.mkdir(parents=True, exist_ok=True)

@@ -21,6 +21,8 @@ from pathlib import Path
 
 import yaml
 
+from ..models.config import BAMConfig, ModelConfig, as_model_config, bam_config_from_dict
+
 __all__ = ["TrainConfig", "ConfigError", "load_config", "apply_overrides", "STAGES", "SCHEDULES", "RESUME_MAY_CHANGE"]
 
 STAGES = ("bam", "mdtf")
@@ -41,7 +43,8 @@ class TrainConfig:
     Attributes:
         name: run name; checkpoints go to ``<run_dir>/checkpoints/<name>`` unless ``out_dir`` is set.
         stage: "bam" (stage 1) or "mdtf" (stage 2).
-        model: stage 1: BoneAwareModule kwargs (``widths``, ``num_bins``, ``d_state``, ...) plus optional
+        model: the YAML form of the model, as written (saved in checkpoints; parsed once into
+            ``model_config``: ``BAMConfig | ModelConfig``).  Stage 1: BoneAwareModule kwargs (``widths``, ``num_bins``, ``d_state``, ...) plus optional
             ``variant: classes|continuous``; stage 2: the YAML form of ``mdtf_lite.models.build_model``
             (``{preset: cpu, ablation: no_gcn, dim: 32, ...}``).
         data: keyword arguments of ``mdtf_lite.data.load_clips`` (``source``, ``frames``, ``keypoints``,
@@ -138,6 +141,16 @@ class TrainConfig:
                             "or surrounding spaces): it becomes <run_dir>/checkpoints/<name>")
         if problems:
             raise ConfigError("invalid training config: " + "; ".join(problems))
+        try:   # the one dict -> typed model config step, before any data or weight
+            parsed = bam_config_from_dict(self.model) if self.stage == "bam" else as_model_config(dict(self.model))
+        except (TypeError, ValueError) as exc:
+            raise ConfigError(f"invalid model section for stage {self.stage!r}: {exc}") from None
+        self.__dict__["_model_config"] = parsed
+
+    @property
+    def model_config(self) -> BAMConfig | ModelConfig:
+        """``model`` parsed once: a ``BAMConfig`` (stage "bam") or a ``ModelConfig`` (stage "mdtf")."""
+        return self.__dict__["_model_config"]
 
     def to_dict(self) -> dict:
         return dataclasses.asdict(self)

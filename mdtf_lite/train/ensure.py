@@ -15,6 +15,7 @@ from .. import paths
 from .build import resolve_checkpoint_path
 from .checkpoint import CheckpointError, read_checkpoint
 from .config import TrainConfig, load_config
+from .loop import fit
 
 __all__ = ["ensure_checkpoint", "configs_dir", "config_path"]
 
@@ -64,7 +65,6 @@ def ensure_checkpoint(name: str = "ci", overrides=None, progress: bool = False, 
         return folder
     if cfg.stage == "mdtf" and cfg.bam_checkpoint and (configs_dir() / f"{cfg.bam_checkpoint}.yaml").is_file():
         ensure_checkpoint(cfg.bam_checkpoint, progress=progress)
-    from .loop import fit
 
     resume = not retrain and epoch is not None  # an interrupted run continues where it stopped
     print(f"ensure_checkpoint: {'resuming' if resume else 'training'} {name!r} in {folder}")

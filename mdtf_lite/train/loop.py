@@ -37,18 +37,21 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable, Sequence
 
-import numpy as np
 import torch
 
 from .. import paths
+from .._atomic import FolderRefused, check_writable, foreign_names
+from ..data import load_clips
 from ..data.geometry import flip_poses
-from ..eval.protocols import predict
-from .build import build_stage_model
-from .checkpoint import CheckpointError, optimizer_from_flat, optimizer_to_flat, read_checkpoint, save_checkpoint
-from .config import RESUME_MAY_CHANGE, TrainConfig
+from .build import _load_weights
+from .checkpoint import (CheckpointError, OWN_NAMES, checkpoint_status, optimizer_from_flat, optimizer_to_flat,
+                         read_checkpoint, save_checkpoint)
+from .config import RESUME_MAY_CHANGE, TrainConfig, _check_known
 from .losses import pose_loss
+from .stages import Stage, dataset_tensors, get_stage
 
-__all__ = ["fit", "FitResult", "TrainingDiverged", "checkpoint_dir", "learning_rate", "load_split", "validate"]
+__all__ = ["fit", "FitResult", "TrainingDiverged", "checkpoint_dir", "learning_rate", "load_split", "validate",
+           "Run", "train_epoch", "run_epochs"]
 
 
 class TrainingDiverged(RuntimeError):
@@ -107,9 +110,6 @@ def _preflight(cfg: TrainConfig, resume: bool, folder: Path) -> None:
     or could not write: a file; an existing checkpoint on a fresh run (no ``resume``) without
     ``overwrite``; a folder holding other files without ``overwrite`` (with it, those files are kept);
     an unwritable location.  Raises: CheckpointError naming the folder and the fix."""
-    from .._atomic import FolderRefused, check_writable
-    from .checkpoint import checkpoint_status
-
     status = checkpoint_status(folder)
     if status == "file":
         raise CheckpointError(f"the checkpoint folder {folder} is an existing file; nothing was changed. Set out_dir "
@@ -120,9 +120,6 @@ def _preflight(cfg: TrainConfig, resume: bool, folder: Path) -> None:
                               "with --resume (resume=True), replace it with --overwrite (overwrite=True), or choose "
                               "another name= / out_dir=")
     if status == "foreign" and not cfg.overwrite and not (resume and has_checkpoint):
-        from .._atomic import foreign_names
-        from .checkpoint import OWN_NAMES
-
         shown = ", ".join(foreign_names(folder, OWN_NAMES)[:5])
         raise CheckpointError(f"out_dir {folder} is an existing folder with other files ({shown}), not a checkpoint. "
                               "Choose a new or empty folder, or pass --overwrite (overwrite=True) to write the "
@@ -143,8 +140,6 @@ def load_split(cfg: TrainConfig, split: str):
     The last few datasets are kept in memory (the loop never modifies them), so training the BAM and then
     MDTF on the same data in one process cuts the clips once.
     """
-    from ..data import load_clips
-
     kwargs = dict(cfg.data)
     if split != "train":
         kwargs.update(cfg.val_data)
@@ -164,37 +159,13 @@ def load_split(cfg: TrainConfig, split: str):
     return ds
 
 
-def _tensors(ds) -> tuple[torch.Tensor, torch.Tensor]:
-    x = torch.as_tensor(np.asarray(ds.inputs), dtype=torch.float32)
-    y = torch.as_tensor(np.asarray(ds.targets), dtype=torch.float32)
-    if x.ndim != 4 or x.shape[2:] != (17, 3) or y.shape != x.shape:
-        raise ValueError(f"dataset inputs {tuple(x.shape)} / targets {tuple(y.shape)} must both be (N, T, 17, 3)")
-    if not (torch.isfinite(x).all() and torch.isfinite(y).all()):
-        raise ValueError("dataset holds NaN/Inf inputs or targets; fix the data (missing joints must be "
-                         "filled or their clips dropped) before training")
-    return x, y
+_tensors = dataset_tensors     # the former private name
 
 
 # ------------------------------------------------------------------------------------ validation
 def validate(model: torch.nn.Module, stage: str, ds, flip: bool = True, batch_size: int = 64) -> dict:
     """Validation metrics of ``model`` on ``ds``: stage "bam" -> accuracy/loss; "mdtf" -> P1/P2 (mm)."""
-    x, y = _tensors(ds)
-    if stage == "bam":
-        from ..bones import theta_labels, theta_to_bin
-        from ..models.bam import ContinuousBAM, sincos_to_theta
-
-        out = predict(model, x, batch_size, flip=flip, output="joint_scores")
-        continuous = isinstance(model, ContinuousBAM)
-        num_bins = getattr(model, "num_bins", 6)
-        classes = theta_to_bin(sincos_to_theta(out), num_bins) if continuous else out.argmax(-1)
-        labels = theta_labels(y, num_bins)
-        with torch.no_grad():
-            loss = float(model.loss(out, y))
-        return {"val_loss": loss, "val_accuracy": float((classes[..., 1:] == labels[..., 1:]).float().mean())}
-    from ..eval.evaluate import evaluate_model
-
-    table = evaluate_model(model, ds, flip=flip, batch_size=batch_size)
-    return {"val_p1_mm": table["p1_mm"], "val_p2_mm": table["p2_mm"]}
+    return get_stage(stage).validate(model, ds, flip=flip, batch_size=batch_size)
 
 
 # --------------------------------------------------------------------------------------- helpers
@@ -279,8 +250,6 @@ def _restore(folder: Path, cfg: TrainConfig, model, optimizer, scheduler, genera
         raise CheckpointError(f"cannot resume from {ckpt['dir']}: it was trained with a different config "
                               f"({'; '.join(diffs)}). Resume with the same config (only {RESUME_MAY_CHANGE} may "
                               "change), or start a fresh run with a new name / out_dir")
-    from .build import _load_weights
-
     _load_weights(model, ckpt["model_state"], ckpt["dir"])
     meta = ckpt["state_meta"]
     optimizer.load_state_dict(optimizer_from_flat(ckpt["state_tensors"], meta["optimizer"]))
@@ -315,8 +284,6 @@ def fit(cfg: TrainConfig, resume: bool = False, train_set=None, val_set=None,
         ValueError: empty splits, bad data, invalid model config.
     """
     if isinstance(cfg, dict):
-        from .config import _check_known
-
         _check_known(cfg)
         cfg = TrainConfig(**cfg)
     threads_before = torch.get_num_threads()
@@ -338,18 +305,41 @@ def fit(cfg: TrainConfig, resume: bool = False, train_set=None, val_set=None,
             dist.destroy_process_group()
 
 
-def _fit(cfg, resume, train_set, val_set, callbacks, rank, world) -> FitResult:
-    _preflight(cfg, resume, checkpoint_dir(cfg))
-    train_set = train_set if train_set is not None else load_split(cfg, "train")
+@dataclass
+class Run:
+    """Everything one epoch needs, prepared once by :func:`_prepare` (data, model, optimiser, resumed state)."""
+
+    cfg: TrainConfig
+    stage: Stage
+    model: torch.nn.Module            # the network (unwrapped)
+    net: torch.nn.Module              # what the forward runs: ``model`` or its DDP wrapper
+    description: dict
+    optimizer: torch.optim.Optimizer
+    scheduler: object
+    generator: torch.Generator
+    x: torch.Tensor                   # (N, T, 17, 3) training inputs
+    y: torch.Tensor                   # (N, T, 17, 3) training targets
+    device: torch.device
+    rank: int
+    world: int
+    folder: Path
+    steps: int                        # optimiser steps per epoch
+    global_batch: int
+    start_epoch: int = 0
+    history: list = field(default_factory=list)
+    elapsed: float = 0.0              # seconds of optimiser steps so far
+    saved_at: Path | None = None      # the last checkpoint written (or resumed from)
+
+
+def _prepare(cfg: TrainConfig, resume: bool, train_set, rank: int, world: int) -> Run:
+    """Data, stage, model, optimiser and (with ``resume``) the restored state of a run."""
     x_all, y_all = _tensors(train_set)
     if len(x_all) == 0:
         raise ValueError("the training split is empty")
-    do_val = cfg.val_every > 0
-    if do_val and val_set is None:
-        val_set = load_split(cfg, "test")
-
+    stage = get_stage(cfg, loss_fn=pose_loss)
     torch.manual_seed(cfg.seed)                       # same initial weights on every rank
-    model, description = build_stage_model(cfg)
+    model = stage.build(cfg)
+    description = stage.describe(model, cfg)
     device = _device(cfg, world)
     model.to(device).train()
     trainable = [p for p in model.parameters() if p.requires_grad]
@@ -365,104 +355,128 @@ def _fit(cfg, resume, train_set, val_set, callbacks, rank, world) -> FitResult:
                 print(f"resumed {cfg.name} from {folder} after epoch {start_epoch}")
         elif rank == 0:
             print(f"--resume: no checkpoint at {folder} yet, starting from scratch")
-
     net = model
     if world > 1:
         from torch.nn.parallel import DistributedDataParallel
 
         net = DistributedDataParallel(model, device_ids=[device.index] if device.type == "cuda" else None)
-    frames = x_all.shape[1]
-    steps = _batches(len(x_all), cfg.batch_size, cfg.steps_per_epoch)
     global_batch = min(cfg.batch_size, len(x_all))
     if global_batch % world and rank == 0:
         print(f"note: batch_size {global_batch} is not divisible by {world} ranks; ranks get unequal shares")
-    show_bar = cfg.progress and rank == 0
-    saved_at = folder if (folder / "manifest.json").is_file() and resume else None
-    total_steps = steps * cfg.epochs
-    elapsed = sum(h.get("train_seconds", 0.0) for h in history)    # seconds of optimiser steps so far
-    out_of_time = False
+    return Run(cfg=cfg, stage=stage, model=model, net=net, description=description, optimizer=optimizer,
+               scheduler=scheduler, generator=generator, x=x_all, y=y_all, device=device, rank=rank, world=world,
+               folder=folder, steps=_batches(len(x_all), cfg.batch_size, cfg.steps_per_epoch),
+               global_batch=global_batch, start_epoch=start_epoch, history=history,
+               elapsed=sum(h.get("train_seconds", 0.0) for h in history),
+               saved_at=folder if (folder / "manifest.json").is_file() and resume else None)
 
-    for epoch in range(start_epoch, cfg.epochs):
-        if out_of_time:
-            break
-        t0 = time.perf_counter()
-        step_seconds = 0.0
-        perm = torch.randperm(len(x_all), generator=generator)
-        loss_sum, term_sums = 0.0, {}
-        bar = None
-        if show_bar:
-            from tqdm.auto import tqdm
 
-            bar = tqdm(total=steps, desc=f"{cfg.name} epoch {epoch + 1}/{cfg.epochs}", leave=False)
-        done = 0
-        for step in range(steps):
-            ts = time.perf_counter()
-            lr_now = learning_rate(cfg, epoch, epoch * steps + step, total_steps, elapsed + step_seconds)
-            for group in optimizer.param_groups:
-                group["lr"] = lr_now
-            idx = perm[step * global_batch:(step + 1) * global_batch]
-            flips = torch.rand(len(idx), generator=generator) < 0.5
-            idx, flips = idx[rank::world], flips[rank::world]
-            xb, yb = x_all[idx], y_all[idx]
-            if cfg.flip_augment and flips.any():
-                xb, yb = xb.clone(), yb.clone()
-                xb[flips], yb[flips] = flip_poses(xb[flips]), flip_poses(yb[flips])
-            xb, yb = xb.to(device, non_blocking=True), yb.to(device, non_blocking=True)
-            out = net(xb)
-            if cfg.stage == "bam":
-                loss, terms = model.loss(out, yb), {}
-            else:
-                loss, terms = pose_loss(out, yb, cfg.loss_weights)
-            global_loss = float(_all_mean(loss.detach(), world))
-            if not math.isfinite(global_loss):
-                where = f"epoch {epoch + 1}, step {step + 1}"
-                kept = f"the last good checkpoint is kept at {saved_at}" if saved_at else "no checkpoint was written yet"
-                raise TrainingDiverged(f"{cfg.name}: the loss became {global_loss} at {where}; {kept}. "
-                                       f"Lower lr (now {scheduler.get_last_lr()[0]:.3g}), set grad_clip, or check "
-                                       "the data for extreme values")
-            optimizer.zero_grad(set_to_none=True)
-            loss.backward()
-            if cfg.grad_clip:
-                torch.nn.utils.clip_grad_norm_(trainable, cfg.grad_clip)
-            optimizer.step()
-            done += 1
-            step_seconds += time.perf_counter() - ts
-            loss_sum += global_loss
-            for k, v in terms.items():
-                term_sums[k] = term_sums.get(k, 0.0) + v
-            if bar is not None:
-                rate = (step + 1) * global_batch * frames / (time.perf_counter() - t0)
-                bar.set_postfix(loss=f"{loss_sum / (step + 1):.4f}", frames_per_s=f"{rate:.0f}")
-                bar.update()
-            if cfg.time_budget and _any_rank(elapsed + step_seconds >= cfg.time_budget, world):
-                out_of_time = True          # every rank stops at the same step
-                break
+def _step(run: Run, epoch: int, step: int, perm: torch.Tensor, lr_now: float) -> tuple[float, dict]:
+    """One optimiser step on global batch ``step`` of ``perm``: flips, forward, loss, NaN check, backward, AdamW."""
+    cfg, world = run.cfg, run.world
+    for group in run.optimizer.param_groups:
+        group["lr"] = lr_now
+    idx = perm[step * run.global_batch:(step + 1) * run.global_batch]
+    flips = torch.rand(len(idx), generator=run.generator) < 0.5
+    idx, flips = idx[run.rank::world], flips[run.rank::world]
+    xb, yb = run.x[idx], run.y[idx]
+    if cfg.flip_augment and flips.any():
+        xb, yb = xb.clone(), yb.clone()
+        xb[flips], yb[flips] = flip_poses(xb[flips]), flip_poses(yb[flips])
+    xb, yb = xb.to(run.device, non_blocking=True), yb.to(run.device, non_blocking=True)
+    loss, terms = run.stage.loss(run.model, run.net(xb), yb, cfg)
+    global_loss = float(_all_mean(loss.detach(), world))
+    if not math.isfinite(global_loss):
+        where = f"epoch {epoch + 1}, step {step + 1}"
+        kept = f"the last good checkpoint is kept at {run.saved_at}" if run.saved_at else "no checkpoint was written yet"
+        raise TrainingDiverged(f"{cfg.name}: the loss became {global_loss} at {where}; {kept}. "
+                               f"Lower lr (now {run.scheduler.get_last_lr()[0]:.3g}), set grad_clip, or check "
+                               "the data for extreme values")
+    run.optimizer.zero_grad(set_to_none=True)
+    loss.backward()
+    if cfg.grad_clip:
+        torch.nn.utils.clip_grad_norm_([p for p in run.model.parameters() if p.requires_grad], cfg.grad_clip)
+    run.optimizer.step()
+    return global_loss, terms
+
+
+def train_epoch(run: Run, epoch: int) -> tuple[dict, bool]:
+    """Train one epoch of ``run``: (its history record without validation, whether the time budget ran out)."""
+    cfg = run.cfg
+    frames = run.x.shape[1]
+    t0 = time.perf_counter()
+    step_seconds, loss_sum, term_sums, done, out_of_time = 0.0, 0.0, {}, 0, False
+    perm = torch.randperm(len(run.x), generator=run.generator)
+    bar = None
+    if cfg.progress and run.rank == 0:
+        from tqdm.auto import tqdm
+
+        bar = tqdm(total=run.steps, desc=f"{cfg.name} epoch {epoch + 1}/{cfg.epochs}", leave=False)
+    for step in range(run.steps):
+        ts = time.perf_counter()
+        lr_now = learning_rate(cfg, epoch, epoch * run.steps + step, run.steps * cfg.epochs,
+                               run.elapsed + step_seconds)
+        global_loss, terms = _step(run, epoch, step, perm, lr_now)
+        done += 1
+        step_seconds += time.perf_counter() - ts
+        loss_sum += global_loss
+        for k, v in terms.items():
+            term_sums[k] = term_sums.get(k, 0.0) + v
         if bar is not None:
-            bar.close()
-        scheduler.step()                    # kept for checkpoint compatibility; the lr is set per step above
-        seconds = time.perf_counter() - t0
-        elapsed += step_seconds
-        rec = {"epoch": epoch + 1, "train_loss": loss_sum / done, "lr": lr_now, "seconds": seconds,
-               "train_seconds": step_seconds, "steps": done,
-               "frames_per_s": done * global_batch * frames / step_seconds}
-        rec.update({f"train_{k}": v / done for k, v in term_sums.items()})
-        if out_of_time:
-            rec["stopped_by_time_budget"] = True     # finished early on purpose, not interrupted
+            rate = (step + 1) * run.global_batch * frames / (time.perf_counter() - t0)
+            bar.set_postfix(loss=f"{loss_sum / (step + 1):.4f}", frames_per_s=f"{rate:.0f}")
+            bar.update()
+        if cfg.time_budget and _any_rank(run.elapsed + step_seconds >= cfg.time_budget, run.world):
+            out_of_time = True          # every rank stops at the same step
+            break
+    if bar is not None:
+        bar.close()
+    run.scheduler.step()                # kept for checkpoint compatibility; the lr is set per step above
+    run.elapsed += step_seconds
+    rec = {"epoch": epoch + 1, "train_loss": loss_sum / done, "lr": lr_now, "seconds": time.perf_counter() - t0,
+           "train_seconds": step_seconds, "steps": done,
+           "frames_per_s": done * run.global_batch * frames / step_seconds}
+    rec.update({f"train_{k}": v / done for k, v in term_sums.items()})
+    if out_of_time:
+        rec["stopped_by_time_budget"] = True     # finished early on purpose, not interrupted
+    return rec, out_of_time
+
+
+def run_epochs(run: Run, val_set=None, callbacks: Sequence[Callable[[dict], None]] = ()) -> list:
+    """The run: train epochs, validate, checkpoint, report, until ``cfg.epochs`` or the time budget."""
+    cfg = run.cfg
+    for epoch in range(run.start_epoch, cfg.epochs):
+        rec, out_of_time = train_epoch(run, epoch)
         last = epoch + 1 == cfg.epochs or out_of_time
-        if do_val and ((epoch + 1) % cfg.val_every == 0 or last):
-            if rank == 0:
-                rec.update(validate(model, cfg.stage, val_set, flip=cfg.flip_test))
-            _barrier(world)
-        history.append(rec)
-        if rank == 0:
-            shown = ", ".join(f"{k} {v:.4g}" for k, v in rec.items() if k != "epoch")
+        if val_set is not None and ((epoch + 1) % cfg.val_every == 0 or last):
+            if run.rank == 0:
+                rec.update(run.stage.validate(run.model, val_set, flip=cfg.flip_test))
+            _barrier(run.world)
+        run.history.append(rec)
+        if run.rank == 0:
             if cfg.progress:
+                shown = ", ".join(f"{k} {v:.4g}" for k, v in rec.items() if k != "epoch")
                 print(f"[{cfg.name}] epoch {epoch + 1}/{cfg.epochs}: {shown}")
             if (epoch + 1) % cfg.checkpoint_every == 0 or last:
-                saved_at = _save(folder, cfg, model, description, optimizer, scheduler, generator, epoch + 1, history)
+                run.saved_at = _save(run.folder, cfg, run.model, run.description, run.optimizer, run.scheduler,
+                                     run.generator, epoch + 1, run.history)
             for cb in callbacks:
                 cb(rec)
-        _barrier(world)
-    model.cpu().eval()
-    return FitResult(model=model, config=cfg, history=history,
-                     checkpoint=folder if (folder / "manifest.json").is_file() else None)
+        _barrier(run.world)
+        if out_of_time:
+            break
+    return run.history
+
+
+def _fit(cfg, resume, train_set, val_set, callbacks, rank, world) -> FitResult:
+    _preflight(cfg, resume, checkpoint_dir(cfg))
+    train_set = train_set if train_set is not None else load_split(cfg, "train")
+    if len(dataset_tensors(train_set)[0]) == 0:     # bad data is refused before the validation split is cut
+        raise ValueError("the training split is empty")
+    if cfg.val_every > 0 and val_set is None:
+        val_set = load_split(cfg, "test")
+    run = _prepare(cfg, resume, train_set, rank, world)
+    run_epochs(run, val_set if cfg.val_every > 0 else None, callbacks)
+    run.model.cpu().eval()
+    return FitResult(model=run.model, config=cfg, history=run.history,
+                     checkpoint=run.folder if (run.folder / "manifest.json").is_file() else None)
