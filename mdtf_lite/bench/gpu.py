@@ -86,6 +86,7 @@ def train_tiny(steps: int) -> list[str]:
     from mdtf_lite.bones import bone_tokens, token_thetas
     from mdtf_lite.data import load_clips
     from mdtf_lite.models import build_model, get_config
+    from mdtf_lite.train.loop import make_optimizer
     from mdtf_lite.train.losses import pose_loss
 
     ds = load_clips(split="train", frames=243, max_clips=512)
@@ -94,7 +95,7 @@ def train_tiny(steps: int) -> list[str]:
     tokens = bone_tokens(x, token_thetas(y))                     # oracle theta: stage 2 alone
     torch.manual_seed(0)
     model = build_model(get_config("tiny")).cuda().train()
-    opt = torch.optim.AdamW(model.parameters(), lr=5e-4, weight_decay=0.01)
+    opt = make_optimizer(model.parameters(), 5e-4, 0.01)
     g = torch.Generator(device="cpu").manual_seed(0)
     first = last = None
     t0 = time.perf_counter()

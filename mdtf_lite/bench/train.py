@@ -30,6 +30,7 @@ import torch
 
 from mdtf_lite.models import BoneAwareModule, build_model, get_config
 from mdtf_lite.ssm import available_backends
+from mdtf_lite.train.loop import make_optimizer
 from mdtf_lite.train.losses import pose_loss
 
 SHAPES = ((27, 16), (243, 2))          # (T, clips per batch)
@@ -57,7 +58,7 @@ def time_steps(model: torch.nn.Module, batch: int, frames: int, repeats: int, tr
     x, y = _clips(batch, frames)
     if train:
         model.train()
-        opt = torch.optim.AdamW([p for p in model.parameters() if p.requires_grad], lr=1e-4)
+        opt = make_optimizer([p for p in model.parameters() if p.requires_grad], 1e-4, 0.01)   # as fit() does
 
         def step():
             loss, _ = pose_loss(model(x), y)

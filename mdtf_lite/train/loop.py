@@ -50,7 +50,7 @@ from .config import RESUME_MAY_CHANGE, TrainConfig, _check_known
 from .losses import pose_loss
 from .stages import Stage, dataset_tensors, get_stage
 
-__all__ = ["fit", "FitResult", "TrainingDiverged", "checkpoint_dir", "learning_rate", "load_split", "validate",
+__all__ = ["fit", "FitResult", "make_optimizer", "TrainingDiverged", "checkpoint_dir", "learning_rate", "load_split", "validate",
            "Run", "train_epoch", "run_epochs"]
 
 
@@ -331,6 +331,18 @@ class Run:
     saved_at: Path | None = None      # the last checkpoint written (or resumed from)
 
 
+def make_optimizer(params, lr: float, weight_decay: float) -> torch.optim.AdamW:
+    """AdamW as both stages (and ``bench train``) use it: the fused kernel, one pass over all parameters.
+
+    The model has ~150 small parameter tensors; the per-tensor loop of the default AdamW took 17 ms of a
+    ~330 ms CPU step (fused: 2.5 ms; cpu preset, batch 8, T 27, one thread).
+    Same update rule and state dict as the default implementation, so checkpoints resume either way.
+    """
+    params = list(params)
+    fused = all(p.dtype in (torch.float32, torch.float64) and p.device.type in ("cpu", "cuda") for p in params)
+    return torch.optim.AdamW(params, lr=lr, weight_decay=weight_decay, fused=fused or None)
+
+
 def _prepare(cfg: TrainConfig, resume: bool, train_set, rank: int, world: int) -> Run:
     """Data, stage, model, optimiser and (with ``resume``) the restored state of a run."""
     x_all, y_all = _tensors(train_set)
@@ -343,7 +355,7 @@ def _prepare(cfg: TrainConfig, resume: bool, train_set, rank: int, world: int) -
     device = _device(cfg, world)
     model.to(device).train()
     trainable = [p for p in model.parameters() if p.requires_grad]
-    optimizer = torch.optim.AdamW(trainable, lr=cfg.lr, weight_decay=cfg.weight_decay)
+    optimizer = make_optimizer(trainable, cfg.lr, cfg.weight_decay)
     scheduler = torch.optim.lr_scheduler.ExponentialLR(optimizer, gamma=cfg.lr_decay)
     generator = torch.Generator().manual_seed(cfg.seed)
     folder = checkpoint_dir(cfg)
