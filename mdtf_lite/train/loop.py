@@ -455,9 +455,10 @@ def _fit(cfg, resume, train_set, val_set, callbacks, rank, world) -> FitResult:
             _barrier(world)
         history.append(rec)
         if rank == 0:
-            shown = ", ".join(f"{k} {v:.4g}" for k, v in rec.items() if k != "epoch")
             if cfg.progress:
-                print(f"[{cfg.name}] epoch {epoch + 1}/{cfg.epochs}: {shown}")
+                from mdtf_lite.train.plots import format_epoch  # pose errors in mm, like val_p1_mm
+
+                print(f"[{cfg.name}] epoch {epoch + 1}/{cfg.epochs}: {format_epoch(rec)}")
             if (epoch + 1) % cfg.checkpoint_every == 0 or last:
                 saved_at = _save(folder, cfg, model, description, optimizer, scheduler, generator, epoch + 1, history)
             for cb in callbacks:
