@@ -8,8 +8,8 @@ What a page needs, and where it comes from (nothing is fetched from the network)
   and loaded by every page of a folder with a relative ``<script src>`` (once per page, once per folder on
   disk).  Figures are stored in notebooks as plotly JSON (``application/vnd.plotly.v1+json``, what
   JupyterLab's plotly extension draws), so executed notebooks carry no library either.
-* **maths**: MathJax 2 from the ``jupyter-server-mathjax`` pip package, the subset that typesets TeX to SVG
-  (no web fonts, which ``file://`` pages may not load), copied to ``assets/mathjax/``.  Without the package
+* **maths**: MathJax 2 from the ``jupyter-server-mathjax`` pip package (the subset that typesets TeX with
+  its STIX web fonts), copied to ``assets/mathjax/``.  Without the package
   the export still works and maths shows as LaTeX source (a warning says so).
 * **widgets**: no widget manager.  Each widget output is drawn from what the notebook saved: the
   widget tree's state (controls shown disabled, HTML read-outs, progress bars) with plotly figures from the
@@ -38,9 +38,9 @@ __all__ = ["ASSETS", "export_html", "static_notebook", "widget_html", "plotly_di
 ASSETS = "assets"
 WIDGET_STATE_MIME = "application/vnd.jupyter.widget-state+json"
 TEMPLATES = Path(__file__).parent / "templates"
-#: MathJax 2 parts that typeset TeX with the SVG output (paths relative to the package's static/ folder)
+#: MathJax 2 parts that typeset TeX with the HTML-CSS output and STIX web fonts (relative to static/)
 MATHJAX_PARTS = ("MathJax.js", "config/TeX-AMS-MML_HTMLorMML-full.js", "config/Safe.js", "extensions",
-                 "jax/input/TeX", "jax/element", "jax/output/SVG", "LICENSE")
+                 "jax/input/TeX", "jax/element", "jax/output/HTML-CSS", "fonts/HTML-CSS/STIX-Web", "LICENSE")
 MATHJAX_SKIP = ("a11y",)  # accessibility explorer: 3.7 MB the pages never load
 MATHJAX_CONFIG = "TeX-AMS-MML_HTMLorMML-full,Safe"
 
