@@ -49,15 +49,20 @@ def loss_curve_figure(histories: dict, title: str = "training curves", metrics: 
     colours = ["#1f77b4", "#d62728", "#2ca02c", "#9467bd", "#ff7f0e", "#8c564b"]
     last_epoch = 1
     for r, (name, history) in enumerate(histories.items()):
+        legend = True
         for c, key in enumerate(keys, 1):
             pts = [(int(h["epoch"]), h[key] * METRICS[key][2]) for h in history if key in h]
+            if not pts:  # this run does not have this metric (BAM: no MPJPE): no empty line in the panel
+                continue
             last_epoch = max([last_epoch] + [p[0] for p in pts])
             fig.add_trace(go.Scatter(x=[p[0] for p in pts], y=[p[1] for p in pts], mode="lines+markers",
-                                     name=name, legendgroup=name, showlegend=c == 1,
+                                     name=name, legendgroup=name, showlegend=legend,
                                      line={"color": colours[r % len(colours)]},
                                      hovertemplate=f"{name}<br>epoch %{{x}}<br>{METRICS[key][1]} %{{y:.4g}}<extra></extra>"),
                           row=1, col=c)
-            fig.update_yaxes(title_text=METRICS[key][1], row=1, col=c)
+            legend = False
+    for c, key in enumerate(keys, 1):
+        fig.update_yaxes(title_text=METRICS[key][1], row=1, col=c)
     # whole epochs only: ticks every epoch (or every few when there are many), never at 1.5
     fig.update_xaxes(title_text="epoch", tickmode="linear", tick0=1, dtick=max(1, round(last_epoch / 8)),
                      tickformat="d", range=[0.5, last_epoch + 0.5])
