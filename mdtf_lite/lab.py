@@ -13,6 +13,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import re
 import secrets
 import socket
 import subprocess
@@ -55,6 +56,7 @@ class LabServer:
     port: int = field(default_factory=_free_port)
     token: str = field(default_factory=lambda: secrets.token_hex(16))
     log: Path | None = None
+    start_timeout: float = float(os.environ.get("MDTF_LAB_START_TIMEOUT", 120))  # s; a loaded machine is slow
     proc: subprocess.Popen | None = None
 
     @property
@@ -77,7 +79,7 @@ class LabServer:
             lab_command(extra=["--no-browser", "--ServerApp.ip=127.0.0.1", f"--ServerApp.port={self.port}",
                                "--ServerApp.port_retries=0", f"--IdentityProvider.token={self.token}"]),
             stdout=out, stderr=subprocess.STDOUT, cwd=paths.project_root())
-        deadline = time.time() + 60
+        deadline = time.time() + self.start_timeout
         while time.time() < deadline:
             if self.proc.poll() is not None:
                 raise RuntimeError(f"JupyterLab exited with {self.proc.returncode} before serving"
@@ -88,7 +90,8 @@ class LabServer:
             except OSError:
                 time.sleep(0.3)
         self.__exit__()
-        raise RuntimeError(f"JupyterLab did not answer on {self.url} within 60 s")
+        raise RuntimeError(f"JupyterLab did not answer on {self.url} within {self.start_timeout:.0f} s "
+                           "(set MDTF_LAB_START_TIMEOUT on a busy machine)")
 
     def __exit__(self, *exc) -> None:
         if self.proc is None or self.proc.poll() is not None:
@@ -147,9 +150,10 @@ def check_lab(log: Path | None = None) -> dict:
     start = time.time()
     with LabServer(log=log) as server:
         page = server.request("GET", f"/lab/tree/{FRONT_NOTEBOOK}")
-        if "jupyter-config-data" not in page:
+        found = re.search(r"<script[^>]*id=[\"']jupyter-config-data[\"'][^>]*>(.*?)</script>", page, re.S)
+        if not found:
             raise RuntimeError(f"/lab/tree/{FRONT_NOTEBOOK} did not serve the JupyterLab page")
-        config = json.loads(page.split('id="jupyter-config-data">', 1)[1].split("</script>", 1)[0])
+        config = json.loads(found.group(1))
         extensions = sorted(e.get("name", "") for e in config.get("federated_extensions", []))
         missing = [e for e in WIDGET_EXTENSIONS if e not in extensions]
         if missing:

@@ -96,6 +96,10 @@ def declared_parameters(notebook: Path) -> dict:
     if len(cells) != 1:
         raise SeriesError(f"{notebook.name} must have exactly one cell tagged 'parameters' (found {len(cells)})")
     source = "".join(cells[0]["source"])
+    for number, line in enumerate(source.splitlines(), 1):
+        if line.count("=") > 1:  # papermill's parser then warns "Unable to parse line N" on every run
+            raise SeriesError(f"{notebook.name}: line {number} of the parameters cell has more than one '=' "
+                              f"({line.strip()!r}); papermill cannot parse it: keep '=' out of its comments")
     values = {}
     for node in ast.parse(source).body:
         if isinstance(node, ast.Assign) and len(node.targets) == 1 and isinstance(node.targets[0], ast.Name):
