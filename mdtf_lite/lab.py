@@ -63,7 +63,7 @@ class LabServer:
     def url(self) -> str:
         return f"http://127.0.0.1:{self.port}"
 
-    def request(self, method: str, path: str, body: dict | None = None, timeout: float = 10.0):
+    def request(self, method: str, path: str, body: dict | None = None, timeout: float = 60.0):
         req = urllib.request.Request(f"{self.url}{path}", method=method,
                                      data=None if body is None else json.dumps(body).encode(),
                                      headers={"Authorization": f"token {self.token}",
@@ -104,7 +104,7 @@ class LabServer:
             self.proc.wait(timeout=15)
 
 
-def run_cell(server: LabServer, kernel_id: str, code: str, timeout: float = 30.0) -> dict:
+def run_cell(server: LabServer, kernel_id: str, code: str, timeout: float = 120.0) -> dict:
     """Execute ``code`` in the kernel over the server's websocket; returns the execute_result's data."""
     from tornado import ioloop, websocket
 
