@@ -246,6 +246,7 @@ def run_series(param_name: str, only: list[str] | None = None, run_name: str | N
     kernel_log = run_folder / "kernels.log"
     kernel_log.write_text("")
     km_class = kernel_manager_class(kernel_log)
+    export_warnings: set[str] = set()
     failed = False
     for index, (result, (nb, params)) in enumerate(zip(results, plans), 1):
         if failed and not keep_going:
@@ -286,8 +287,9 @@ def run_series(param_name: str, only: list[str] | None = None, run_name: str | N
                 with warnings.catch_warnings(record=True) as caught:
                     warnings.simplefilter("always")
                     result.html = str(export_html(out))
-                for w in {str(w.message) for w in caught}:
-                    print(f"\nwarning: HTML export of {out.name}: {w}", file=sys.stderr)
+                for w in {str(w.message) for w in caught} - export_warnings:
+                    print(f"\nwarning: HTML export: {w}", file=sys.stderr)
+                    export_warnings.add(w)  # once per run, not once per notebook
             except Exception as exc:  # an export problem must not hide the execution result
                 print(f"warning: HTML export of {out.name} failed: {exc}", file=sys.stderr)
         if not verbose and result.status == "ok":

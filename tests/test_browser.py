@@ -104,7 +104,8 @@ def test_skeletons_render_in_headless_chromium(exported_page):
         assert f.ink > 0.001, f"widget figure {f.index} looks blank (ink {f.ink:.4f}); see {f.screenshot}"
     assert report.widget_placeholders == 0
     # maths: MathJax from assets/ typeset both formulas; no TeX left as source
-    assert report.math_loaded and report.math_typeset >= 2 and not report.math_raw, report
+    assert report.math_loaded, "MathJax did not load from assets/: pip install jupyter-server-mathjax (make setup)"
+    assert report.math_typeset >= 2 and not report.math_raw, report
 
 
 def test_exported_widgets_show_their_current_state(exported_page):
