@@ -1,10 +1,12 @@
-# The two commands of the quick start are `make run` and `make test`; everything else is a helper.
+# The quick start is `make run`, `make test` and `make lab`; everything else is a helper.
 VENV   ?= .venv
 PY     := $(VENV)/bin/python
 PARAMS ?= default
+LAB_ARGS ?=
 
-.PHONY: setup data run test bench ablation clean-runs
+.PHONY: setup data run lab lab-check test bench ablation clean-runs
 
+## setup: the venv (pip/setuptools output goes to runs/setup.log; one line per step here)
 setup:
 	@bash scripts/setup.sh
 
@@ -12,8 +14,17 @@ data: setup
 	@$(PY) -m data_tools make-default --if-missing
 
 ## run: set up, build the default dataset, execute the notebook series into runs/$(PARAMS)/
+##      (one line per notebook, the results table at the end; kernels' own output in runs/$(PARAMS)/kernels.log)
 run: data
-	$(PY) -m mdtf_lite.series run --params $(PARAMS)
+	@$(PY) -m mdtf_lite.series run --params $(PARAMS)
+
+## lab: JupyterLab on this venv with notebook 00 in front (kernel "python3" = "Python 3 (mdtf-lite)")
+lab: data
+	@$(PY) -m mdtf_lite.lab $(LAB_ARGS)
+
+## lab-check: headless JupyterLab: opens notebook 00 and runs a cell in its kernel, then stops
+lab-check: setup
+	@$(PY) -m mdtf_lite.lab --check
 
 ## test: set up, then unit tests + every notebook under nbval + notebook hygiene checks
 test: data

@@ -14,7 +14,9 @@ For each ``notebooks/NN_slug.ipynb`` (in order) the runner
 2. executes it with papermill (kernel ``python3``, a per-cell timeout) into ``runs/<name>/``, with
    ``MDTF_RUN_DIR`` pointing at that folder (checkpoints and figures land there) and
    ``MDTF_RECORD_FILE`` at a per-notebook JSON that :func:`mdtf_lite.record.record` fills;
-3. exports an HTML copy (plotly.js embedded, no network needed to view it);
+3. drops the widget JavaScript bundles from the executed notebook (:func:`mdtf_lite.viz.export.slim_notebook`)
+   and exports an HTML copy that needs no network (plotly.js and MathJax in ``runs/<name>/assets/``,
+   widgets drawn from their saved state: :mod:`mdtf_lite.viz.export`);
 4. writes ``summary.json`` (status, seconds, recorded metrics per notebook) after every notebook, so an
    interrupted run still leaves a truthful summary.
 
@@ -30,6 +32,7 @@ import json
 import os
 import sys
 import time
+import warnings
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
@@ -93,6 +96,10 @@ def declared_parameters(notebook: Path) -> dict:
     if len(cells) != 1:
         raise SeriesError(f"{notebook.name} must have exactly one cell tagged 'parameters' (found {len(cells)})")
     source = "".join(cells[0]["source"])
+    for number, line in enumerate(source.splitlines(), 1):
+        if line.count("=") > 1:  # papermill's parser then warns "Unable to parse line N" on every run
+            raise SeriesError(f"{notebook.name}: line {number} of the parameters cell has more than one '=' "
+                              f"({line.strip()!r}); papermill cannot parse it: keep '=' out of its comments")
     values = {}
     for node in ast.parse(source).body:
         if isinstance(node, ast.Assign) and len(node.targets) == 1 and isinstance(node.targets[0], ast.Name):
@@ -167,13 +174,32 @@ def select(notebooks: list[Path], only: list[str] | None) -> list[Path]:
 
 
 def export_html(executed: Path) -> Path:
-    """Write an HTML copy next to the executed notebook (outputs as stored; plotly.js inlined by the renderer)."""
-    from nbconvert import HTMLExporter
+    """Write an offline HTML copy next to the executed notebook (:func:`mdtf_lite.viz.export.export_html`:
+    plotly.js and MathJax from ``assets/`` beside the pages, widgets drawn from their saved state)."""
+    from mdtf_lite.viz.export import export_html as _export
 
-    body, _ = HTMLExporter(template_name="lab").from_filename(str(executed))
-    out = executed.with_suffix(".html")
-    out.write_text(body, encoding="utf-8")
-    return out
+    return _export(executed)
+
+
+def kernel_manager_class(log_path: Path | None = None):
+    """A jupyter_client kernel manager for headless runs: the kernel talks over IPC sockets (local files,
+    not TCP: ipykernel warns about unencrypted TCP on every start) and its own stdout/stderr (C-level
+    messages that never reach the notebook) go to ``log_path`` instead of the terminal."""
+    from jupyter_client import AsyncKernelManager
+
+    class SeriesKernelManager(AsyncKernelManager):
+        def __init__(self, **kwargs):
+            kwargs.setdefault("transport", "ipc")
+            super().__init__(**kwargs)
+
+        async def _async_launch_kernel(self, kernel_cmd, **kw):
+            if log_path is not None:
+                log = open(log_path, "ab")  # noqa: SIM115 - the kernel process holds it until it exits
+                kw.setdefault("stdout", log)
+                kw.setdefault("stderr", log)
+            return await super()._async_launch_kernel(kernel_cmd, **kw)
+
+    return SeriesKernelManager
 
 
 def _describe_failure(exc: Exception) -> str:
@@ -187,8 +213,12 @@ def _describe_failure(exc: Exception) -> str:
 def run_series(param_name: str, only: list[str] | None = None, run_name: str | None = None,
                notebooks_dir: Path | None = None, params_dir: Path | None = None,
                runs_root: Path | None = None, keep_going: bool = False, html: bool = True,
-               cell_timeout: int | None = None) -> tuple[list[NotebookResult], Path]:
-    """Execute the series; returns the per-notebook results and the run folder."""
+               cell_timeout: int | None = None, verbose: bool = False) -> tuple[list[NotebookResult], Path]:
+    """Execute the series; returns the per-notebook results and the run folder.
+
+    Prints one line per notebook (``verbose``: the parameters before each one instead); the kernels'
+    own output goes to ``<run folder>/kernels.log``.
+    """
     import papermill as pm
 
     notebooks_dir = notebooks_dir or paths.notebooks_dir()
@@ -213,8 +243,12 @@ def run_series(param_name: str, only: list[str] | None = None, run_name: str | N
         tmp.write_text(json.dumps(summary, indent=1))
         tmp.replace(summary_path)
 
+    kernel_log = run_folder / "kernels.log"
+    kernel_log.write_text("")
+    km_class = kernel_manager_class(kernel_log)
+    export_warnings: set[str] = set()
     failed = False
-    for result, (nb, params) in zip(results, plans):
+    for index, (result, (nb, params)) in enumerate(zip(results, plans), 1):
         if failed and not keep_going:
             result.status = "skipped"
             continue
@@ -223,14 +257,20 @@ def run_series(param_name: str, only: list[str] | None = None, run_name: str | N
         record_file.unlink(missing_ok=True)  # a re-run must not show the previous run's numbers
         os.environ["MDTF_RUN_DIR"] = str(run_folder)
         os.environ[RECORD_ENV] = str(record_file)
-        print(f"==> {nb.name} {json.dumps(params) if params else ''}", flush=True)
+        if verbose:
+            print(f"==> {nb.name} {json.dumps(params) if params else ''}", flush=True)
+        else:
+            print(f"[{index:2d}/{len(plans)}] {nb.stem:<24}", end=" ", flush=True)
         start = time.perf_counter()
         try:
             pm.execute_notebook(str(nb), str(out), parameters=params, kernel_name="python3",
-                                cwd=str(nb.parent), execution_timeout=timeout, progress_bar=False)
+                                cwd=str(nb.parent), execution_timeout=timeout, progress_bar=False,
+                                kernel_manager_class=km_class)
             result.status = "ok"
         except Exception as exc:  # papermill already wrote the partial notebook with the failing cell
             result.status, result.error, failed = "failed", _describe_failure(exc), True
+            if not verbose:
+                print("FAILED", flush=True)
             print(f"FAILED {nb.name}, {result.error}\n       partial notebook kept at {out}", file=sys.stderr)
         finally:
             os.environ.pop(RECORD_ENV, None)
@@ -238,26 +278,50 @@ def run_series(param_name: str, only: list[str] | None = None, run_name: str | N
         result.output = str(out)
         rec = read_records(record_file)
         result.metrics, result.headline = rec["metrics"], rec["headline"]
+        if out.is_file():
+            from mdtf_lite.viz.export import slim_notebook
+
+            slim_notebook(out)
         if html and out.is_file():
             try:
-                result.html = str(export_html(out))
+                with warnings.catch_warnings(record=True) as caught:
+                    warnings.simplefilter("always")
+                    result.html = str(export_html(out))
+                for w in {str(w.message) for w in caught} - export_warnings:
+                    print(f"\nwarning: HTML export: {w}", file=sys.stderr)
+                    export_warnings.add(w)  # once per run, not once per notebook
             except Exception as exc:  # an export problem must not hide the execution result
                 print(f"warning: HTML export of {out.name} failed: {exc}", file=sys.stderr)
+        if not verbose and result.status == "ok":
+            print(f"ok {result.seconds:7.1f} s  {headline_text(result)}", flush=True)
         write_summary()
     write_summary()  # once more, so notebooks skipped after a failure show as "skipped"
     return results, run_folder
 
 
+def headline_text(r: NotebookResult) -> str:
+    """``name = value unit`` of the notebook's headline metric, or ''."""
+    if not (r.headline and r.headline in r.metrics):
+        return ""
+    m = r.metrics[r.headline]
+    value = m["value"]
+    value = f"{value:.4g}" if isinstance(value, float) else str(value)
+    return f"{r.headline} = {value}{' ' + m['unit'] if m.get('unit') else ''}"
+
+
+def output_sizes(folder: Path) -> dict:
+    """Bytes on disk of a run folder's executed notebooks, HTML pages and shared page assets."""
+    folder = Path(folder)
+    assets = folder / "assets"
+    return {"ipynb": sum(p.stat().st_size for p in folder.glob("*.ipynb")),
+            "html": sum(p.stat().st_size for p in folder.glob("*.html")),
+            "assets": sum(p.stat().st_size for p in assets.rglob("*") if p.is_file()) if assets.is_dir() else 0}
+
+
 def format_table(results: list[NotebookResult]) -> str:
     rows = [("notebook", "status", "seconds", "headline")]
     for r in results:
-        head = ""
-        if r.headline and r.headline in r.metrics:
-            m = r.metrics[r.headline]
-            value = m["value"]
-            value = f"{value:.4g}" if isinstance(value, float) else str(value)
-            head = f"{r.headline} = {value}{' ' + m['unit'] if m.get('unit') else ''}"
-        rows.append((r.notebook, r.status, f"{r.seconds:.1f}", head))
+        rows.append((r.notebook, r.status, f"{r.seconds:.1f}", headline_text(r)))
     widths = [max(len(row[i]) for row in rows) for i in range(3)]
     lines = [f"{a:<{widths[0]}}  {b:<{widths[1]}}  {c:>{widths[2]}}  {d}" for a, b, c, d in rows]
     lines.insert(1, "-" * max(len(line) for line in lines))
@@ -274,6 +338,7 @@ def main(argv: list[str] | None = None) -> int:
     run.add_argument("--keep-going", action="store_true", help="continue after a failing notebook")
     run.add_argument("--no-html", action="store_true", help="skip the HTML exports")
     run.add_argument("--cell-timeout", type=int, help=f"seconds per cell (default {DEFAULT_CELL_TIMEOUT_S})")
+    run.add_argument("--verbose", action="store_true", help="print each notebook's parameters before running it")
     run.add_argument("--notebooks-dir", type=Path, help=argparse.SUPPRESS)
     run.add_argument("--params-dir", type=Path, help=argparse.SUPPRESS)
     run.add_argument("--runs-dir", type=Path, help=argparse.SUPPRESS)
@@ -287,13 +352,16 @@ def main(argv: list[str] | None = None) -> int:
             print("parameter sets:", ", ".join(available_param_sets(paths.params_dir())))
             return 0
         results, folder = run_series(args.params, args.only, args.name, args.notebooks_dir, args.params_dir,
-                                     args.runs_dir, args.keep_going, not args.no_html, args.cell_timeout)
+                                     args.runs_dir, args.keep_going, not args.no_html, args.cell_timeout,
+                                     args.verbose)
     except SeriesError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
     print()
     print(format_table(results))
-    print(f"\nexecuted notebooks, HTML and summary.json in {folder}")
+    sizes = output_sizes(folder)
+    print(f"\nexecuted notebooks {sizes['ipynb'] / 1e6:.1f} MB, HTML {sizes['html'] / 1e6:.1f} MB "
+          f"+ {sizes['assets'] / 1e6:.1f} MB shared assets/ (plotly.js, MathJax), summary.json: {folder}")
     return 0 if all(r.status == "ok" for r in results) else 1
 
 

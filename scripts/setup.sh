@@ -3,6 +3,8 @@
 #   TORCH_SPEC   which torch to install first (default torch==2.13.0, a CPU build on these machines).
 #                GPU users: e.g. TORCH_SPEC="torch==2.5.1" TORCH_INDEX=https://download.pytorch.org/whl/cu124
 #   MDTF_CUDA=1  build mamba-ssm's CUDA kernels instead of the CPU-only install.
+#   MDTF_SETUP_LOG  where pip's and the builds' output goes (default runs/setup.log); this script prints
+#                one line per step and, on a failure, the log's last lines.
 # Idempotent: a stamp file records what was installed; nothing is reinstalled unless pyproject.toml,
 # this script or TORCH_SPEC changed.
 set -euo pipefail
@@ -22,35 +24,48 @@ if [ -f "$stamp" ] && [ "$(cat "$stamp")" = "$want" ]; then
   exit 0
 fi
 
+log="${MDTF_SETUP_LOG:-runs/setup.log}"
+mkdir -p "$(dirname "$log")"
+: > "$log"
+echo "setup: installing into $VENV (details in $log)"
+# run a step with its output in the log; on failure show where it went wrong
+quiet() {
+  if ! "$@" >>"$log" 2>&1; then
+    echo "setup: FAILED: $* -- last lines of $log:" >&2
+    tail -n 25 "$log" >&2
+    exit 1
+  fi
+}
+
 if [ ! -x "$VENV/bin/python" ]; then
   echo "setup: creating $VENV with $("$PYTHON" --version)"
-  "$PYTHON" -m venv "$VENV"
+  quiet "$PYTHON" -m venv "$VENV"
 fi
 pip=("$VENV/bin/python" -m pip --disable-pip-version-check)
-"${pip[@]}" install -q --upgrade pip
+quiet "${pip[@]}" install -q --upgrade pip
 
 # 1. torch first and explicitly: anything installed later that asks for "torch" is then satisfied
 #    and never pulls a multi-GB CUDA build onto a CPU machine.
 echo "setup: installing $TORCH_SPEC"
 if [ -n "$TORCH_INDEX" ]; then
-  "${pip[@]}" install -q "$TORCH_SPEC" --index-url "$TORCH_INDEX"
+  quiet "${pip[@]}" install -q "$TORCH_SPEC" --index-url "$TORCH_INDEX"
 else
-  "${pip[@]}" install -q "$TORCH_SPEC"
+  quiet "${pip[@]}" install -q "$TORCH_SPEC"
 fi
 
 # 2. the package and its extras (editable, so notebooks import the checkout you are editing).
 echo "setup: installing mdtf-lite[all]"
-"${pip[@]}" install -q -e ".[all]" setuptools wheel packaging ninja
+quiet "${pip[@]}" install -q -e ".[all]" setuptools wheel packaging ninja
 
 # 3. mamba-ssm.  Its build script downloads a prebuilt CUDA wheel unless told not to; its dependency
 #    list pulls ~1.8 GB of GPU-only wheels.  CPU: skip the CUDA build and every dependency (einops and
 #    triton, all that its reference scan imports, come from step 2).  GPU: the normal build.
 if [ "$MDTF_CUDA" = "1" ]; then
   echo "setup: installing $MAMBA_SSM_SPEC with CUDA kernels (needs nvcc and a CUDA torch)"
-  "${pip[@]}" install --no-build-isolation "$MAMBA_SSM_SPEC" causal-conv1d
+  quiet "${pip[@]}" install --no-build-isolation "$MAMBA_SSM_SPEC" causal-conv1d
 else
   echo "setup: installing $MAMBA_SSM_SPEC without CUDA kernels (CPU path)"
-  MAMBA_SKIP_CUDA_BUILD=TRUE MAMBA_FORCE_BUILD=TRUE \
+  quiet env MAMBA_SKIP_CUDA_BUILD=TRUE MAMBA_FORCE_BUILD=TRUE \
     "${pip[@]}" install -q --no-deps --no-build-isolation "$MAMBA_SSM_SPEC"
 fi
 
@@ -63,8 +78,9 @@ else
        "training falls back to the slower numba scan"
 fi
 
-"$VENV/bin/python" -m ipykernel install --sys-prefix --name python3 --display-name "Python 3 (mdtf-lite)" >/dev/null
-"$VENV/bin/python" - <<'PY'
+# the kernel notebooks and `make lab` use: "python3", shown as "Python 3 (mdtf-lite)"
+quiet "$VENV/bin/python" -m ipykernel install --sys-prefix --name python3 --display-name "Python 3 (mdtf-lite)"
+"$VENV/bin/python" - 2>>"$log" <<'PY'
 import torch
 from mdtf_lite.ssm.mamba_ssm_backend import load_selective_scan_ref
 load_selective_scan_ref()

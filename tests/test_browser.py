@@ -8,6 +8,7 @@ An empty figure on the same page must come out blank, so the ink measure can tel
 Skips (with the install command) when Chromium, chromedriver or selenium is absent; CI installs them.
 """
 
+import re
 from pathlib import Path
 
 import pytest
@@ -35,7 +36,21 @@ clip = pose + 0.03 * np.sin(t / 4) * np.array([1.0, 0.0, 0.5])""",
     "skeleton_animation(clip, max_frames=20, title='swaying')",
     "side_by_side_figure(clip[..., :2] / (3 + clip[..., 2:]), clip, max_frames=10)",
     "go.Figure(layout=dict(title='deliberately empty'))",
+    # widgets: a viewer moved by code after display, a live loss plot filled after display, a progress bar
+    """from mdtf_lite.viz import skeleton_viewer
+viewer = skeleton_viewer({"clip": clip})
+display(viewer.widget)""",
+    "viewer.show_frame(30)",
+    """from mdtf_lite.train.plots import LiveLossPlot
+live = LiveLossPlot("demo")
+display(live.widget)""",
+    """for e in range(1, 4):
+    live({"epoch": e, "train_loss": 1.0 / e, "val_p1_mm": 200.0 / e})""",
+    """from tqdm.auto import tqdm
+for _ in tqdm(range(5), desc="steps"):
+    pass""",
 ]
+MARKDOWN = r"""The scan: $h_t = \bar{A} h_{t-1} + \bar{B} x_t$ and $$\bar{A} = \exp(\Delta A).$$"""
 
 
 @pytest.fixture(scope="module")
@@ -47,25 +62,31 @@ def exported_page(tmp_path_factory):
 
     nb = nbformat.v4.new_notebook()
     nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
-    nb.cells = [nbformat.v4.new_code_cell(src) for src in CELLS]
+    nb.cells = [nbformat.v4.new_markdown_cell(MARKDOWN)] + [nbformat.v4.new_code_cell(src) for src in CELLS]
     NotebookClient(nb, kernel_name="python3", timeout=300).execute()
     path = tmp_path_factory.mktemp("browser") / "browser_smoke.ipynb"
     nbformat.write(nb, path)
     return export_html(path)
 
 
-def test_exported_page_embeds_plotlyjs_once(exported_page):
+def test_exported_page_links_no_cdn_and_plotlyjs_once(exported_page):
+    from mdtf_lite.viz.export import ASSETS, plotlyjs_name
+
     text = Path(exported_page).read_text()
-    # the plotly.js bundle starts with its licence banner; one copy, however many figures
-    assert text.count("* plotly.js v") == 1
-    assert text.count("Plotly.newPlot(") >= 4
+    assert "* plotly.js v" not in text, "plotly.js belongs in assets/, not inlined in every page"
+    assert text.count(f'<script src="{ASSETS}/{plotlyjs_name()}"') == 1
+    assert (Path(exported_page).parent / ASSETS / plotlyjs_name()).is_file()
+    assert not re.findall(r"<script[^>]*src=[\"']?(?:https?:)?//", text), "a remote <script src> is linked"
+    assert "application/vnd.jupyter.widget-state+json" not in text, "widget state shows nothing: not exported"
+    assert text.count("Plotly.newPlot(") >= 6
 
 
 def test_skeletons_render_in_headless_chromium(exported_page):
     from mdtf_lite.viz.browser import check_html
 
-    report = check_html(exported_page, runs_dir() / "browser_check")
-    figs = report.figures
+    report = check_html(exported_page, runs_dir() / "browser_check")  # network blocked
+    figs = [f for f in report.figures if not f.in_widget]
+    widget_figs = [f for f in report.figures if f.in_widget]
     assert len(figs) == 4, f"expected 4 figures on the page, got {len(figs)}: {report}"
     assert not report.js_errors, f"JavaScript errors: {report.js_errors}"
     assert not report.failed_requests, f"the page fetched something from the network: {report.failed_requests}"
@@ -77,3 +98,20 @@ def test_skeletons_render_in_headless_chromium(exported_page):
     assert skeletons[1].frames == 20 and skeletons[2].frames == 10
     assert empty.ink < 0.0002, f"an empty figure measured ink {empty.ink}: the measure cannot tell blank pages"
     assert any("looks blank" in p for p in report.problems()), "the empty figure must be flagged as blank"
+    # widgets: the viewer's and the live plot's current figures are drawn, offline
+    assert len(widget_figs) == 2, f"expected the viewer and the live loss plot, got {widget_figs}"
+    for f in widget_figs:
+        assert f.ink > 0.001, f"widget figure {f.index} looks blank (ink {f.ink:.4f}); see {f.screenshot}"
+    assert report.widget_placeholders == 0
+    # maths: MathJax from assets/ typeset both formulas; no TeX left as source
+    assert report.math_loaded, "MathJax did not load from assets/: pip install jupyter-server-mathjax (make setup)"
+    assert report.math_typeset >= 2 and not report.math_raw, report
+
+
+def test_exported_widgets_show_their_current_state(exported_page):
+    text = Path(exported_page).read_text()
+    tags = re.findall(r"<(?:progress|input)[^>]*>", text)  # attribute order/quotes are nbconvert's
+    assert any("progress" in t and re.search(r"""value=["']5(\.0)?["']""", t) for t in tags), f"finished bar? {tags}"
+    assert any('range' in t and re.search(r"""value=["']30["']""", t) for t in tags), \
+        f"the frame slider should show 30 after viewer.show_frame(30): {tags}"
+    assert '"x":[1,2,3]' in text.replace(" ", ""), "the live loss plot's three epochs, not its empty start"

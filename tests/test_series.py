@@ -109,3 +109,20 @@ def test_misspelled_sections_and_keys_are_errors(project, text, pattern):
     with pytest.raises(series.SeriesError, match=pattern):  # run_series refuses before executing anything
         series.run_series("bad", notebooks_dir=nbs, params_dir=params, runs_root=project[2])
     assert not (project[2] / "bad").exists()
+
+
+def test_quiet_output_one_line_per_notebook_and_no_kernel_warnings(project):
+    proc = _run(project, "--params", "ci", "--keep-going")
+    lines = [line for line in proc.stdout.splitlines() if line.startswith("[")]
+    assert len(lines) == 3, proc.stdout
+    assert "00_ok" in lines[0] and " ok " in lines[0] and "product = 6 mm" in lines[0]
+    assert "FAILED" in lines[1] and " ok " in lines[2]
+    assert "without encryption" not in proc.stdout + proc.stderr, "kernels talk over IPC, not plain TCP"
+    assert "==>" not in proc.stdout and "notebook" in proc.stdout.splitlines()[-1] or "summary.json" in proc.stdout
+    assert (project[2] / "ci" / "kernels.log").is_file()
+
+
+def test_parameters_line_papermill_cannot_parse_is_refused(tmp_path):
+    _notebook(tmp_path / "00_x.ipynb", "steps = 2  # e.g. steps=3", "pass")
+    with pytest.raises(series.SeriesError, match="more than one '='"):
+        series.declared_parameters(tmp_path / "00_x.ipynb")

@@ -196,3 +196,44 @@ def test_efficiency_figures():
     ab = ablation_figure([{"variant": "full", "params": 10, "p1_mm": 50.0, "p2_mm": 40.0},
                           {"variant": "no_gcn", "params": 8, "p1_mm": None, "p2_mm": None}])
     assert list(ab.data[0].x) == ["full", "no_gcn"] and ab.data[1].y[0] == 40.0
+
+
+def test_viewer_slider_follows_show_frame_without_drawing_twice():
+    pytest.importorskip("anywidget")
+    from mdtf_lite.viz.widgets import skeleton_viewer
+
+    seq = walking(200)
+    viewer = skeleton_viewer({"pred": seq})
+    viewer.show_frame(150)
+    assert viewer.slider.value == 150 and viewer.play.value == 150 and viewer.frame == 150
+    viewer.slider.value = 20  # a reader drags the slider
+    assert viewer.frame == 20
+
+
+def test_bone_widget_is_framed_on_the_body():
+    pytest.importorskip("anywidget")
+    from mdtf_lite.skeleton import rest_pose
+    from mdtf_lite.viz.bone_views import BoneAngleWidget, subtree_reach
+
+    pose = rest_pose()
+    widget = BoneAngleWidget(pose, bone=13)
+    height = float(pose[:, 1].max() - pose[:, 1].min())
+    span = widget.figure.layout.scene.zaxis.range
+    assert height / (span[1] - span[0]) > 0.5, f"the body fills {height / (span[1] - span[0]):.0%} of the axes"
+    # whatever direction the bone points, the moved joints stay inside the frame
+    for theta, phi in ((0, 0), (180, 0), (90, 90), (90, -90)):
+        widget.update(theta_deg=theta, phi_deg=phi)
+        for ax, k in (("xaxis", 0), ("zaxis", 2)):
+            lo, hi = widget.figure.layout.scene[ax].range
+            vals = np.asarray(widget.figure.data[len(widget.figure.data) - 2].x if k == 0 else
+                              widget.figure.data[len(widget.figure.data) - 2].z, float)
+            assert lo <= vals.min() and vals.max() <= hi
+    assert subtree_reach(pose, 16) < subtree_reach(pose, 14), "a wrist swings less far than the whole arm"
+
+
+def test_setup_notebook_plotting_leaves_no_out_prompt(monkeypatch):
+    monkeypatch.setattr(pio.renderers, "default", pio.renderers.default)  # restored after the test
+    monkeypatch.setattr(viz_notebook, "_ACTIVE", None)
+    name = viz_notebook.setup_notebook_plotting("plotly_mimetype")
+    assert name == "plotly_mimetype" and hasattr(name, "_ipython_display_")
+    assert viz_notebook.DEFAULT_RENDERER == "plotly_mimetype", "executed notebooks must not carry plotly.js"

@@ -48,6 +48,7 @@ from .checkpoint import (CheckpointError, OWN_NAMES, checkpoint_status, optimize
                          read_checkpoint, save_checkpoint)
 from .config import RESUME_MAY_CHANGE, TrainConfig, _check_known
 from .losses import pose_loss
+from .records import format_epoch
 from .stages import Stage, dataset_tensors, get_stage
 
 __all__ = ["fit", "FitResult", "make_optimizer", "TrainingDiverged", "checkpoint_dir", "learning_rate", "load_split", "validate",
@@ -467,8 +468,7 @@ def run_epochs(run: Run, val_set=None, callbacks: Sequence[Callable[[dict], None
         run.history.append(rec)
         if run.rank == 0:
             if cfg.progress:
-                shown = ", ".join(f"{k} {v:.4g}" for k, v in rec.items() if k != "epoch")
-                print(f"[{cfg.name}] epoch {epoch + 1}/{cfg.epochs}: {shown}")
+                print(f"[{cfg.name}] epoch {epoch + 1}/{cfg.epochs}: {format_epoch(rec)}")   # errors in mm
             if (epoch + 1) % cfg.checkpoint_every == 0 or last:
                 run.saved_at = _save(run.folder, cfg, run.model, run.description, run.optimizer, run.scheduler,
                                      run.generator, epoch + 1, run.history)

@@ -1,12 +1,12 @@
 """Plotly figures (pure functions returning ``go.Figure``) and ipywidgets viewers of skeletons.
 
-    setup_notebook_plotting()          once per notebook: offline-safe renderer (plotly.js embedded once)
+    setup_notebook_plotting()          once per notebook: figures as plotly JSON (no library in the notebook)
     skeleton_figure(pose)              static 3D skeleton(s), camera frame drawn upright (x, z, -y)
     skeleton_2d_figure(keypoints)      static 2D skeleton(s), image orientation
     skeleton_animation(poses)          3D animation: play/pause + frame slider, fixed axes, capped frames
     overlay_figure(pred, gt)           prediction over ground truth, MPJPE in the title
     side_by_side_figure(kp2d, poses)   2D input beside the 3D skeleton(s), animated together
-    skeleton_viewer(poses, kp2d)       FigureWidget + frame slider/play + view and joint pickers
+    skeleton_viewer(poses, kp2d)       FigureWidget + frame slider/play + view and joint pickers (+ static copy)
 
 Topic views live beside these (``data_views``, ``bone_views``) and are imported from their modules.
 """

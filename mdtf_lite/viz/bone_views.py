@@ -22,6 +22,7 @@ from plotly.subplots import make_subplots
 
 from mdtf_lite import bones as bn
 from mdtf_lite.skeleton import JOINT_NAMES, PARENTS
+from mdtf_lite.viz.fallback import FallbackVBox
 from mdtf_lite.viz.skeleton import (
     SIDES, VIEWS, _as_sequence, _axis_2d_ranges, bone_lines, scene_ranges, skeleton_2d_traces, skeleton_traces,
     to_plot_coords,
@@ -137,6 +138,20 @@ def _bone_label(child: int) -> str:
     return f"{child}: {JOINT_NAMES[PARENTS[child]]} -> {JOINT_NAMES[child]}"
 
 
+def subtree_reach(pose, bone: int) -> float:
+    """Longest path (metres) from the parent joint of ``bone`` down to a joint of its subtree.
+
+    Rotating the bone about its parent joint keeps every joint of the subtree within this distance.
+    ``pose``: (J, 3); ``bone``: the child joint naming the bone (1..J-1).
+    """
+    pose = np.asarray(pose, dtype=np.float64)
+    path = {bone: float(np.linalg.norm(pose[bone] - pose[PARENTS[bone]]))}  # joint -> path length from the pivot
+    for j in range(bone + 1, len(PARENTS)):  # H36M-17 lists parents before their children
+        if PARENTS[j] in path:
+            path[j] = path[PARENTS[j]] + float(np.linalg.norm(pose[j] - pose[PARENTS[j]]))
+    return max(path.values())
+
+
 class BoneAngleWidget:
     """Pick a bone, slide its polar angle theta and azimuth phi; the 3D skeleton and its 2D view follow.
 
@@ -167,15 +182,8 @@ class BoneAngleWidget:
                                     name="picked bone"), row=1, col=1)
         base.add_trace(go.Scatter(x=[], y=[], mode="lines", line={"color": HIGHLIGHT, "width": 7},
                                   showlegend=False), row=1, col=2)
-        # fixed ranges big enough for any direction of any bone: the view never jumps while sliding
-        reach = float(np.linalg.norm(bn.bone_vectors(self.start), axis=-1).sum())
-        centre = to_plot_coords(self.start).mean(0)
-        ranges = {ax: [float(c - reach / 2), float(c + reach / 2)] for ax, c in zip("xyz", centre)}
-        base.update_layout(scene=_scene(ranges, view), height=height, margin={"l": 0, "r": 0, "t": 40, "b": 0},
-                           showlegend=False)
-        c2 = self.start[:, :2].mean(0)
-        base.update_xaxes(range=[c2[0] - reach / 2, c2[0] + reach / 2], row=1, col=2)
-        base.update_yaxes(range=[c2[1] + reach / 2, c2[1] - reach / 2], scaleanchor="x", scaleratio=1, row=1, col=2)
+        base.update_layout(height=height, margin={"l": 0, "r": 0, "t": 40, "b": 0}, showlegend=False)
+        self._view = view
         self.figure = go.FigureWidget(base)
         self._n = len(SIDES) + 1
 
@@ -192,8 +200,9 @@ class BoneAngleWidget:
         for s in (self.theta_slider, self.phi_slider):
             s.observe(lambda ch: self._from_sliders(), names="value")
         self.reset_button.on_click(lambda _: self.reset())
-        self.widget = W.VBox([W.HBox([self.bone_picker, self.reset_button]),
-                              W.HBox([self.theta_slider, self.phi_slider]), self.figure, self.readout])
+        self.widget = FallbackVBox([W.HBox([self.bone_picker, self.reset_button]),
+                                    W.HBox([self.theta_slider, self.phi_slider]), self.figure, self.readout],
+                                   figure=lambda: self.figure)
         self.pick_bone(bone)
 
     # ------------------------------------------------------------------------------- updates
@@ -209,6 +218,7 @@ class BoneAngleWidget:
         if not 1 <= bone < len(PARENTS):
             raise ValueError(f"bones are named by their child joint, 1..{len(PARENTS) - 1}; got {bone}")
         self.bone = bone
+        self._frame_on_bone()
         phi, theta, _ = self.spherical()
         self._syncing = True
         try:
@@ -217,6 +227,27 @@ class BoneAngleWidget:
         finally:
             self._syncing = False
         self._redraw()
+
+    def _frame_on_bone(self) -> None:
+        """Axis ranges around the body and every place the picked bone's subtree can swing to.
+
+        Fixed while the sliders move (the view never jumps), re-framed when another bone is picked:
+        the union of the pose's bounding box and the sphere around the bone's parent joint whose radius
+        is the longest path from it down the subtree; cubic, 5% margin.  Shapes: pose (J, 3).
+        """
+        reach = subtree_reach(self.pose, self.bone)
+        p3 = to_plot_coords(self.pose)
+        parent = p3[PARENTS[self.bone]]
+        pts = np.concatenate([p3, parent + reach * np.eye(3), parent - reach * np.eye(3)])
+        ranges = scene_ranges(pts, margin=0.05)
+        p2 = self.pose[:, :2]
+        pts2 = np.concatenate([p2, self.pose[PARENTS[self.bone], :2] + reach * np.array([[1, 0], [0, 1], [-1, 0], [0, -1]])])
+        lo, hi = pts2.min(0), pts2.max(0)
+        c2, half2 = (lo + hi) / 2, float((hi - lo).max()) / 2 * 1.05
+        with self.figure.batch_update():
+            self.figure.update_layout(scene=_scene(ranges, self._view))
+            self.figure.update_xaxes(range=[c2[0] - half2, c2[0] + half2], row=1, col=2)
+            self.figure.update_yaxes(range=[c2[1] + half2, c2[1] - half2], scaleanchor="x", scaleratio=1, row=1, col=2)
 
     def _from_sliders(self) -> None:
         if not self._syncing:
@@ -264,8 +295,8 @@ class BoneAngleWidget:
             f"(class {k}), length = {length:.3f}<br>seen in 2D: |b_xy| = length sin(theta) = {length * math.sin(theta):.3f}; "
             f"hidden depth = length cos(theta) = {length * math.cos(theta):+.3f}")
 
-    def _repr_mimebundle_(self, **kwargs):
-        return self.widget._repr_mimebundle_(**kwargs)
+    def _ipython_display_(self, **kwargs):
+        self.widget._ipython_display_()
 
 
 def bone_angle_widget(pose, **kwargs) -> BoneAngleWidget:

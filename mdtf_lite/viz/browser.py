@@ -2,9 +2,11 @@
 
 pytest only sees figure dicts; readers see pages.  This module opens an HTML export (what
 ``python -m mdtf_lite.series`` writes next to each executed notebook) in headless Chromium through
-Selenium, waits for plotly to render, screenshots every figure, and reports per figure how much of
+Selenium *with the network blocked*, waits for plotly to render and MathJax to typeset, screenshots every
+figure (widgets' included: exports draw them from their saved state), and reports per figure how much of
 it is *skeleton ink* (saturated pixels: the blue/red bones; axes, grid, text and the scene background
-are grey), plus JavaScript errors and failed network requests.
+are grey), plus JavaScript errors, attempted network requests, remote ``<script src>`` links, maths left
+as TeX source and widget outputs the export could not draw.
 
     python -m mdtf_lite.viz.browser runs/ci/*.html             # screenshots in runs/browser_check/
     python -m mdtf_lite.viz.browser page.html --out somewhere/
@@ -28,7 +30,7 @@ import time
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
-__all__ = ["find_chromium", "ink_fraction", "check_html", "PageReport", "FigureReport", "CHROMIUM_FLAGS"]
+__all__ = ["find_chromium", "ink_fraction", "check_html", "PageReport", "FigureReport", "CHROMIUM_FLAGS", "BLOCKED_URLS"]
 
 CHROMIUM_FLAGS = (
     "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
@@ -36,11 +38,21 @@ CHROMIUM_FLAGS = (
     "--hide-scrollbars", "--window-size=1280,1000",
 )
 
-#: assets nbconvert's "lab" template links from a CDN (not plotly's): they fail offline without harm
-#: because plotly.js is embedded and nothing on the page needs require.js or MathJax.  The widget
-#: manager is linked when a notebook saved widget state (an ipywidgets viewer): widgets need a live
-#: kernel anyway, so an exported page shows them as text whether or not it loads.
-TEMPLATE_CDN_ASSETS = ("require.js", "require.min.js", "mathjax", "@jupyter-widgets/html-manager")
+#: URL patterns blocked while a page loads (the network is "off"): a page that needs any of them is broken.
+BLOCKED_URLS = ("http://*", "https://*", "ws://*", "wss://*")
+
+_MATH_JS = r"""
+const mj = window.MathJax;
+if (!mj || !mj.Hub) return {loaded: false, done: true, typeset: 0, raw: []};
+if (!window.__mdtfMathQueued) { window.__mdtfMathQueued = true; mj.Hub.Queue(() => { window.__mdtfMathDone = true; }); }
+const typeset = document.querySelectorAll('.MathJax_MathML, .MathJax_SVG, .MathJax_SVG_Display, .MathJax, mjx-container').length;
+const raw = [];
+document.querySelectorAll('.jp-MarkdownOutput').forEach(el => {
+  const m = el.innerText.match(/\$\$[^$]+\$\$|\$[^$\s][^$]*\$/g);
+  if (m) raw.push(...m.slice(0, 3));
+});
+return {loaded: true, done: !!window.__mdtfMathDone, typeset: typeset, raw: raw.slice(0, 10)};
+"""
 
 _ERROR_HOOK = """
 window.__mdtfErrors = [];
@@ -57,7 +69,7 @@ return Array.from(document.querySelectorAll('.plotly-graph-div')).map(el => {
   const fl = el._fullLayout;
   const wants3d = !!(fl && fl._has && fl._has('gl3d'));
   const is3d = !!el.querySelector('.gl-container canvas');
-  return {ready: !!fl && (is3d || !wants3d), is3d: is3d || wants3d,
+  return {ready: !!fl && (is3d || !wants3d), is3d: is3d || wants3d, in_widget: !!el.closest('.mdtf-w-figure'),
           canvases: el.querySelectorAll('canvas').length, width: r.width, height: r.height,
           frames: (el._transitionData && el._transitionData._frames) ? el._transitionData._frames.length : 0};
 });
@@ -73,6 +85,7 @@ class FigureReport:
     height: float
     ink: float  # fraction of the figure's pixels that are saturated colour (skeleton bones/joints)
     screenshot: str
+    in_widget: bool = False  # drawn from a widget's saved state / static copy (mdtf_lite.viz.export)
 
 
 @dataclass
@@ -80,8 +93,12 @@ class PageReport:
     html: str
     figures: list[FigureReport] = field(default_factory=list)
     js_errors: list[str] = field(default_factory=list)
-    failed_requests: list[str] = field(default_factory=list)  # URLs outside TEMPLATE_CDN_ASSETS
-    template_requests: list[str] = field(default_factory=list)  # nbconvert's CDN links (harmless offline)
+    failed_requests: list[str] = field(default_factory=list)  # network requests the page made (all blocked)
+    remote_scripts: list[str] = field(default_factory=list)  # <script src="http..."> in the file itself
+    math_loaded: bool = False  # MathJax ran (from the page's local assets)
+    math_typeset: int = 0  # typeset formulas on the page
+    math_raw: list[str] = field(default_factory=list)  # TeX left as source in rendered markdown
+    widget_placeholders: int = 0  # widget outputs the export could not draw
     page_screenshot: str = ""
     seconds: float = 0.0
 
@@ -89,6 +106,10 @@ class PageReport:
         """Human-readable reasons this page is broken (empty list: it renders)."""
         out = [f"JavaScript error: {e}" for e in self.js_errors]
         out += [f"network request needed (page is not offline-safe): {u}" for u in self.failed_requests]
+        out += [f"the page links a remote script: {u}" for u in self.remote_scripts]
+        out += [f"maths left as TeX source: {t!r}" for t in self.math_raw]
+        if self.widget_placeholders:
+            out.append(f"{self.widget_placeholders} widget output(s) exported as a placeholder, not drawn")
         if not self.figures:
             out.append("no plotly figure rendered")
         for f in self.figures:
@@ -137,7 +158,7 @@ def _driver(browser: str, chromedriver: str, profile: str):
 
 
 def check_html(html: str | Path, out_dir: str | Path, *, timeout_s: float = 90.0, max_figures: int = 24,
-               min_ink: float = 0.001, settle_s: float = 5.0) -> PageReport:
+               min_ink: float = 0.001, settle_s: float = 5.0, block_network: bool = True) -> PageReport:
     """Open ``html`` in headless Chromium, wait for plotly, screenshot each figure into ``out_dir``.
 
     Waits until every ``.plotly-graph-div`` has been plotted (3D ones with their WebGL canvas) and each
@@ -161,6 +182,12 @@ def check_html(html: str | Path, out_dir: str | Path, *, timeout_s: float = 90.0
     driver = _driver(*tools, profile)
     try:
         driver.execute_cdp_cmd("Page.addScriptToEvaluateOnNewDocument", {"source": _ERROR_HOOK})
+        if block_network:  # the reader is offline: any http(s)/ws request fails (and is reported)
+            driver.execute_cdp_cmd("Network.enable", {})
+            driver.execute_cdp_cmd("Network.setBlockedURLs", {"urls": list(BLOCKED_URLS)})
+        text = html.read_text(encoding="utf-8", errors="replace")
+        report.remote_scripts = re.findall(r"<script[^>]*\bsrc=[\"']?((?:https?:)?//[^\"' >]+)", text)
+        report.widget_placeholders = text.count("needs a live kernel]")
         driver.get(html.as_uri())
         deadline = start + timeout_s
         figures = []
@@ -182,7 +209,13 @@ def check_html(html: str | Path, out_dir: str | Path, *, timeout_s: float = 90.0
                 ink = ink_fraction(png)
             shot.write_bytes(png)
             report.figures.append(FigureReport(i, bool(info["is3d"]), int(info["frames"]), info["width"],
-                                               info["height"], ink, str(shot)))
+                                               info["height"], ink, str(shot), bool(info.get("in_widget"))))
+        math = driver.execute_script(_MATH_JS) or {}
+        while math.get("loaded") and not math.get("done") and time.time() < deadline:
+            time.sleep(0.5)
+            math = driver.execute_script(_MATH_JS) or {}
+        report.math_loaded, report.math_typeset = bool(math.get("loaded")), int(math.get("typeset", 0))
+        report.math_raw = list(math.get("raw", []))
         driver.execute_script("window.scrollTo(0, 0)")
         page = out_dir / f"{stem}_page.png"
         driver.save_screenshot(str(page))
@@ -191,10 +224,7 @@ def check_html(html: str | Path, out_dir: str | Path, *, timeout_s: float = 90.0
         for entry in driver.get_log("browser"):
             msg = entry.get("message", "")
             if entry.get("source") == "network":
-                url = msg.split(" ", 1)[0]
-                bucket = report.template_requests if any(a in url.lower() for a in TEMPLATE_CDN_ASSETS) \
-                    else report.failed_requests
-                bucket.append(url)
+                report.failed_requests.append(msg.split(" ", 1)[0])
             elif entry.get("level") == "SEVERE" and msg not in report.js_errors:
                 report.js_errors.append(msg)
         if "WebGL is not supported" in driver.find_element("tag name", "body").text:
@@ -222,10 +252,12 @@ def main(argv=None) -> int:
         rep = check_html(page, out, min_ink=args.min_ink)
         reports.append(asdict(rep))
         problems = rep.problems(args.min_ink)
-        print(f"{Path(page).name}: {len(rep.figures)} figures "
-              f"({sum(f.is3d for f in rep.figures)} 3D), {rep.seconds:.1f} s -> {'OK' if not problems else 'BROKEN'}")
+        print(f"{Path(page).name}: {len(rep.figures)} figures ({sum(f.is3d for f in rep.figures)} 3D, "
+              f"{sum(f.in_widget for f in rep.figures)} from widgets), {rep.math_typeset} formulas typeset, "
+              f"network blocked, {rep.seconds:.1f} s -> {'OK' if not problems else 'BROKEN'}")
         for f in rep.figures:
-            print(f"   fig {f.index:2d} {'3D' if f.is3d else '2D'} frames={f.frames:3d} ink={f.ink:.4f} {f.screenshot}")
+            print(f"   fig {f.index:2d} {'3D' if f.is3d else '2D'}{' widget' if f.in_widget else ''} "
+                  f"frames={f.frames:3d} ink={f.ink:.4f} {f.screenshot}")
         for p in problems:
             print(f"   ! {p}")
         status |= bool(problems)

@@ -14,6 +14,7 @@ from __future__ import annotations
 import numpy as np
 import plotly.graph_objects as go
 
+from mdtf_lite.viz.fallback import FallbackVBox
 from mdtf_lite.viz.skeleton import TRACES_PER_SKELETON, bone_lines, skeleton_2d_traces, skeleton_traces, SIDES
 
 __all__ = ["world_as_camera", "four_views_figure", "rig_figure", "histogram_figure", "CameraViewer"]
@@ -130,9 +131,11 @@ class CameraViewer:
         W.jslink((self.play, "value"), (self.slider, "value"))
         self.camera_picker = W.Dropdown(options=[(f"camera {c.index} ({c.id})", c.index) for c in self.cameras],
                                         value=0, description="camera")
-        self.slider.observe(lambda ch: self.show_frame(ch["new"]), names="value")
+        self.slider.observe(lambda ch: self.show_frame(ch["new"]) if int(ch["new"]) != self.frame else None,
+                            names="value")
         self.camera_picker.observe(lambda ch: self.set_camera(ch["new"]), names="value")
-        self.widget = W.VBox([W.HBox([self.play, self.slider, self.camera_picker]), self.figure])
+        self.widget = FallbackVBox([W.HBox([self.play, self.slider, self.camera_picker]), self.figure],
+                                   figure=lambda: self.figure)
 
     def _set_2d_axes(self) -> None:
         cam = self.cameras[self.camera]
@@ -145,6 +148,9 @@ class CameraViewer:
         if not 0 <= t < self.num_frames:
             raise ValueError(f"frame {t} out of range 0..{self.num_frames - 1}")
         self.frame = t
+        if self.slider.value != t:  # called from code: the slider (and Play) follow
+            self.slider.value = t
+            self.play.value = t
         kp = self.views[self.camera][t]
         p3 = world_as_camera(self.world[t])
         p3 = np.stack([p3[:, 0], p3[:, 2], -p3[:, 1]], -1)  # the plot coordinates the 3D traces use
@@ -167,5 +173,5 @@ class CameraViewer:
         self._set_2d_axes()
         self.show_frame(self.frame)
 
-    def _repr_mimebundle_(self, **kwargs):
-        return self.widget._repr_mimebundle_(**kwargs)
+    def _ipython_display_(self, **kwargs):
+        self.widget._ipython_display_()

@@ -1,20 +1,17 @@
-"""Choose how plotly figures render in notebooks so that they also work offline in exported HTML.
+"""Choose how plotly figures render in notebooks so that executed notebooks stay small and exports work offline.
 
-The problem: plotly's default HTML output either loads plotly.js from a CDN (``notebook_connected``,
-breaks without network) or embeds the 3-4 MB library in *every* figure (``to_html`` default).  And
-plotly's ``notebook`` renderer adds a MathJax ``<script src=cdn...>`` to every figure.
+plotly's HTML outputs either load plotly.js from a CDN (``notebook_connected``: blank without network)
+or embed the 4-5 MB library in the notebook (``notebook``: in every executed notebook, and with a MathJax
+CDN ``<script>`` per figure).  ``setup_notebook_plotting()`` (call it once, near the top of a notebook)
+selects :data:`DEFAULT_RENDERER` = ``"plotly_mimetype"`` instead: a figure is stored as its JSON
+(``application/vnd.plotly.v1+json``), which JupyterLab, Notebook 7 and VS Code draw with their plotly
+extension, and which :mod:`mdtf_lite.viz.export` turns into an offline page (plotly.js loaded once, from a
+local file).  An executed notebook thus carries figures, never the library.
 
-``setup_notebook_plotting()`` (call it once, near the top of a notebook) selects
-``"plotly_mimetype+mdtf_offline"``:
-
-* ``plotly_mimetype``: JupyterLab / VS Code render the figure with their plotly extension.
-* ``mdtf_offline``: plotly's notebook renderer without the MathJax CDN tag.  When activated it
-  displays plotly.js *once* (a ``<script>`` in the output of the setup cell); every later figure is a
-  small ``text/html`` div calling ``Plotly.newPlot``.  nbconvert's HTML export keeps the ``text/html``
-  outputs, so an exported page carries plotly.js once and needs no network.
-
-The environment variable ``PLOTLY_RENDERER`` (plotly's own) overrides the choice, e.g.
-``PLOTLY_RENDERER=notebook_connected`` for small files when a CDN is reachable.
+``mdtf_offline`` (plotly's notebook renderer without the MathJax CDN tag: plotly.js embedded once per
+kernel, figures as ``text/html``) stays available for front ends without a plotly extension; the
+environment variable ``PLOTLY_RENDERER`` (plotly's own) overrides the choice, e.g.
+``PLOTLY_RENDERER=plotly_mimetype+mdtf_offline``.
 """
 
 from __future__ import annotations
@@ -26,7 +23,7 @@ from plotly.io._base_renderers import NotebookRenderer
 
 __all__ = ["OfflineNotebookRenderer", "DEFAULT_RENDERER", "setup_notebook_plotting", "in_notebook_kernel"]
 
-DEFAULT_RENDERER = "plotly_mimetype+mdtf_offline"
+DEFAULT_RENDERER = "plotly_mimetype"
 
 
 class OfflineNotebookRenderer(NotebookRenderer):
@@ -57,13 +54,21 @@ def in_notebook_kernel() -> bool:
 _ACTIVE: str | None = None
 
 
+class RendererName(str):
+    """The chosen renderer's name; displays as nothing, so ``setup_notebook_plotting()`` as the last line
+    of a cell leaves no ``Out[...]`` behind."""
+
+    def _ipython_display_(self, **kwargs):
+        pass
+
+
 def setup_notebook_plotting(renderer: str | None = None) -> str:
     """Select the plotly renderer for this kernel and return its name.
 
     Order: the ``renderer`` argument, else ``$PLOTLY_RENDERER``, else :data:`DEFAULT_RENDERER`.
     Outside a notebook kernel nothing is changed (plain scripts keep plotly's default) unless a
     renderer is passed explicitly.  Calling it again with the same choice does nothing, so plotly.js
-    is embedded once per kernel.
+    is embedded once per kernel.  The returned name (a ``str``) shows no ``Out[...]`` in a notebook.
     """
     global _ACTIVE
     choice = renderer or os.environ.get("PLOTLY_RENDERER") or DEFAULT_RENDERER
@@ -71,8 +76,8 @@ def setup_notebook_plotting(renderer: str | None = None) -> str:
         if part not in pio.renderers:
             raise ValueError(f"unknown plotly renderer {part!r} (from {choice!r}); known: {list(pio.renderers)}")
     if renderer is None and not in_notebook_kernel():
-        return pio.renderers.default
+        return RendererName(pio.renderers.default)
     if _ACTIVE != choice:
-        pio.renderers.default = choice  # activating the offline renderer displays plotly.js once
+        pio.renderers.default = choice  # activating mdtf_offline would display plotly.js once
         _ACTIVE = choice
-    return choice
+    return RendererName(choice)

@@ -3,7 +3,8 @@
 The figures of :mod:`mdtf_lite.viz.skeleton` embed every frame and animate in the browser; these
 viewers instead keep the clip in Python and restyle one figure when a control moves, so they handle
 long clips and can show things computed on demand (the picked joint's trajectory and coordinates).
-They need a live kernel: in an exported HTML page a widget shows nothing (use the static figures there).
+They need a live kernel to move; displayed, each leaves a static copy of its current figure in the notebook
+(:mod:`mdtf_lite.viz.fallback`), which is what an exported page shows.
 
 Headless runs (papermill, nbval) never move a slider, so notebooks call ``viewer.show_frame(t)`` once
 in a checked cell and ``assert`` on ``viewer.figure``.
@@ -17,6 +18,7 @@ import numpy as np
 import plotly.graph_objects as go
 
 from mdtf_lite.skeleton import JOINT_NAMES
+from mdtf_lite.viz.fallback import FallbackVBox
 from mdtf_lite.viz.skeleton import (
     JOINT_SIZE, SIDES, TRACES_PER_SKELETON, VIEWS, _as_named, _as_sequence, _axis_2d_ranges, bone_lines, scene_ranges,
     side_by_side_figure, skeleton_figure, to_plot_coords,
@@ -74,11 +76,12 @@ class SkeletonViewer:
         self.joint_picker = W.Dropdown(options=[(f"{j} {n}", j) for j, n in enumerate(JOINT_NAMES)],
                                        value=joint, description="joint")
         self.readout = W.HTML()
-        self.slider.observe(lambda ch: self.show_frame(ch["new"]), names="value")
+        self.slider.observe(self._on_slider, names="value")
         self.view_picker.observe(lambda ch: self.set_view(ch["new"]), names="value")
         self.joint_picker.observe(lambda ch: self.pick_joint(ch["new"]), names="value")
-        self.widget = W.VBox([W.HBox([self.play, self.slider]),
-                              W.HBox([self.view_picker, self.joint_picker]), self.figure, self.readout])
+        self.widget = FallbackVBox([W.HBox([self.play, self.slider]),
+                                    W.HBox([self.view_picker, self.joint_picker]), self.figure, self.readout],
+                                   figure=lambda: self.figure)
         self.frame = 0
         self.pick_joint(joint)
 
@@ -89,12 +92,19 @@ class SkeletonViewer:
         if not 0 <= t < self.num_frames:
             raise ValueError(f"frame {t} out of range 0..{self.num_frames - 1}")
         self.frame = t
+        if self.slider.value != t:  # called from code: the slider (and Play) follow
+            self.slider.value = t  # its observer sees frame == t and does not draw twice
+            self.play.value = t
         with self.figure.batch_update():
             if self.keypoints is not None:
                 self._restyle(0, self.keypoints[t])
             for s, pts in enumerate(self._plot.values()):
                 self._restyle(self._offset + s * TRACES_PER_SKELETON, pts[t])
         self._update_readout()
+
+    def _on_slider(self, change) -> None:
+        if int(change["new"]) != self.frame:
+            self.show_frame(change["new"])
 
     def _restyle(self, first_trace: int, pts: np.ndarray) -> None:
         names = "xyz"[: pts.shape[-1]]
@@ -139,8 +149,8 @@ class SkeletonViewer:
             rows.append(f"frame {self.frame}: mean joint distance {err:.3g} {self.unit}")
         self.readout.value = "<br>".join(rows)
 
-    def _repr_mimebundle_(self, **kwargs):
-        return self.widget._repr_mimebundle_(**kwargs)
+    def _ipython_display_(self, **kwargs):
+        self.widget._ipython_display_()
 
 
 def scene_ranges_layout(plot_seqs: dict) -> dict:
