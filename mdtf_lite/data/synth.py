@@ -2,7 +2,9 @@
 
     subject (bone lengths, style) x action (``actions.ACTIONS``) x take -> joints (T, 17, 3) metres, world Z up
 
-A take = an action's DOF curves + smooth per-DOF variation, clipped to human joint ranges
+A take = an action's DOF curves, made to flow like a capture (``with_transitions``: a lead-in from
+standing idle, settling at the end, a walk to another spot in between) + smooth per-DOF variation
+(postural sway included), clipped to human joint ranges
 (``body.JOINT_LIMITS_DEG``), forward kinematics with the subject's bone lengths, a root trajectory
 integrated from the action's speed/yaw rate (kept inside the 4 m capture area), and the pelvis height
 chosen so that the lowest ankle rests on the ground (plus the action's flight height for jumps).
@@ -36,7 +38,8 @@ def take_rng(seed: int, *names) -> np.random.Generator:
 
 
 class Subject:
-    """A synthetic person: bone lengths (17,) m and a movement style (tempo, arm swing, leg length)."""
+    """A synthetic person: bone lengths (17,) m and a movement style: tempo, arm swing, leg length, amount of
+    variation, resting knee / elbow flexion (rad), step amplitude, forward lean (rad), gait knee offset (rad)."""
 
     def __init__(self, name: str, bone_lengths: np.ndarray, style: dict):
         self.name, self.bone_lengths, self.style = name, bone_lengths, style
