@@ -42,7 +42,7 @@ def _one(args) -> int:
             epochs = -(-args.steps // 100)
             budget = ["time_budget=null", f"epochs={epochs}", "steps_per_epoch=100", f"val_every={epochs}",
                       f"checkpoint_every={epochs}"]
-        cmd = [sys.executable, "-m", "mdtf_lite.train", "--config", args.config, *budget,
+        cmd = [sys.executable, "-m", "mdtf_lite.train", "--config", args.config, *budget, f"seed={args.seed}",
                f"out_dir={out}", "progress=false", "--overwrite"]
         print("+", " ".join(cmd), flush=True, file=sys.stderr)
         subprocess.run(cmd, check=True, cwd=os.environ.get("TRANSFER_CODE_DIR", ROOT), stdout=sys.stderr)
@@ -69,6 +69,7 @@ def main(argv=None) -> int:
                     help="train for this many optimiser steps instead of --budget seconds (rounded up to 100s; "
                          "use it when other jobs share the CPU: a wall-clock budget then depends on the load)")
     ap.add_argument("--config", default="configs/mlp-default.yaml")
+    ap.add_argument("--seed", type=int, default=0, help="training seed (the same for every arm)")
     ap.add_argument("--runs", default=os.environ.get("MDTF_RUN_DIR", "/tmp/mdtf_transfer_runs"))
     ap.add_argument("--reuse", action="store_true", help="evaluate existing checkpoints instead of retraining")
     ap.add_argument("--_one", action="store_true", help=argparse.SUPPRESS)
@@ -90,12 +91,13 @@ def main(argv=None) -> int:
         env = dict(os.environ, MDTF_DATA_DIR=str(Path(data).resolve()))
         env["PYTHONPATH"] = env["TRANSFER_CODE_DIR"] = str(Path(code).resolve()) if code else str(ROOT)
         cmd = [sys.executable, str(Path(__file__).resolve()), "--_one", "--out", str(Path(args.runs) / label),
-               "--budget", str(args.budget), "--config", args.config] + (["--reuse"] if args.reuse else []) + (
+               "--budget", str(args.budget), "--config", args.config, "--seed", str(args.seed)] + (
+                   ["--reuse"] if args.reuse else []) + (
                    ["--steps", str(args.steps)] if args.steps else [])
         res = subprocess.run(cmd, env=env, cwd=ROOT, check=True, stdout=subprocess.PIPE, text=True)
         rows[label] = json.loads(res.stdout.strip().splitlines()[-1])
     budget = f"{args.steps} optimiser steps" if args.steps else f"{args.budget:.0f} s of training"
-    print(f"\nper-frame MLP ({args.config}), {budget} per arm; P1 / P2 in mm\n")
+    print(f"\nper-frame MLP ({args.config}, seed {args.seed}), {budget} per arm; P1 / P2 in mm\n")
     print("| data | test S9+S11 P1 | P2 | clips | CMU P1 | P2 | clips | CMU inputs |")
     print("|---|---|---|---|---|---|---|---|")
     for label, r in rows.items():

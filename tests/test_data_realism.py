@@ -110,3 +110,17 @@ def test_cmu_clips_bend_their_knees_and_elbows():
         pytest.skip(f"CMU clips absent ({exc})")
     stats = realism_stats([load_cmu_bvh(f) for f in files])
     assert 0 < np.median(stats["angles"]["knee"]) < 90 and 0 < np.median(stats["angles"]["elbow"]) < 120
+
+
+def test_turning_the_root_equals_rotating_the_body():
+    """generate_take rotates the in-place body by the heading instead of a second kinematics pass."""
+    rng = np.random.default_rng(0)
+    n = 5
+    dofs = {k: rng.uniform(-0.5, 0.5, n) for k in ("root_yaw", "root_pitch", "l_knee", "r_sh_flex", "thorax_twist")}
+    bones = subject_bone_lengths(rng)
+    heading = rng.uniform(-3, 3, n)
+    body = forward_kinematics(dofs, bones, n)
+    turned = forward_kinematics({**dofs, "root_yaw": dofs["root_yaw"] + heading}, bones, n)
+    c, s = np.cos(heading)[:, None], np.sin(heading)[:, None]
+    rotated = np.stack([c * body[..., 0] - s * body[..., 1], s * body[..., 0] + c * body[..., 1], body[..., 2]], -1)
+    np.testing.assert_allclose(rotated, turned, atol=1e-12)

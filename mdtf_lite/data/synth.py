@@ -127,8 +127,10 @@ def generate_take(seed: int, subject: Subject, action: str, take: int, num_frame
     body_steps = np.diff(_pin_stance_foot(body, planned, lift, carry), axis=0)
     # 2) steer those steps around the capture area, 3) final pose with the heading, pinned again below
     xy, heading = _trajectory(rng, n, fps, motion, body_steps, start, rng.uniform(-np.pi, np.pi))
-    dofs["root_yaw"] = dofs["root_yaw"] + heading
-    joints = forward_kinematics(dofs, subject.bone_lengths, n)
+    # adding the heading to root_yaw (the first factor of the pelvis frame) turns the whole in-place body
+    # about the vertical through the pelvis: rotate the joints instead of running the kinematics again
+    c, s_ = np.cos(heading)[:, None], np.sin(heading)[:, None]
+    joints = np.stack([c * body[..., 0] - s_ * body[..., 1], s_ * body[..., 0] + c * body[..., 1], body[..., 2]], -1)
     # feet on the ground: the lowest ankle sits at ANKLE_HEIGHT (plus flight during jumps) ...
     lowest = np.minimum(joints[:, 3, 2], joints[:, 6, 2])
     height = ANKLE_HEIGHT - lowest + lift
