@@ -2,10 +2,23 @@
 
 Each action is a function ``(n, fps, rng, style) -> Motion`` producing DOF curves (radians, see
 ``body.DOF_NAMES``), a forward speed and yaw rate (for locomotion) and a ballistic height (jumps).
-Periodic actions (walking, jogging) are driven by a gait phase whose frequency drifts slowly;
-discrete actions (sitting down, reaching, kicking, ...) interpolate random key poses with
-smoothstep ramps (a cheap stand-in for minimum-jerk movements).  The generator then adds smooth
-per-DOF variation, clips to human joint ranges and puts the lowest ankle on the ground.
+Targets come from published biomechanics, never from the CMU clips (those are the held-out check of
+``python -m mdtf_lite.bench data``):
+
+* walking, jogging and turning follow normative gait-lab curves per leg (``KNEE_WALK``, ``HIP_WALK``, ...,
+  sources beside them), one phase driving hip, knee, pelvis tilt/obliquity/rotation, thorax
+  counter-rotation and the opposite arm's swing with bent elbows; the cadence drifts slowly;
+* discrete actions (sitting down, reaching, kicking, eating, ...) interpolate random key poses with
+  quintic smoothstep ramps (a cheap stand-in for minimum-jerk movements), inside the joint ranges of
+  daily activities (Morrey et al. 1981 for the elbow, Hemmerich et al. 2006 for sitting and squatting,
+  Safaee-Rad et al. 1990 for hand-to-mouth);
+* the standing pose has soft knees and elbows, a weight shift and one of several daily arm carriages;
+  a subject's ``style`` (``synth.make_subject``) sets resting knee/elbow flexion, tempo, step amplitude,
+  arm swing and posture.
+
+``synth.generate_take`` then adds transitions (idle lead-in, settling, walks between actions), smooth
+per-DOF variation (postural sway included), clips to human joint ranges and puts the lowest ankle on the
+ground.
 
 Shapes: every curve is (n,) float64, n frames at ``fps``.
 """
@@ -16,7 +29,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-__all__ = ["Motion", "ACTIONS", "smooth_noise", "keyframe_curves", "drifting_phase"]
+__all__ = ["Motion", "ACTIONS", "LOCOMOTION", "smooth_noise", "keyframe_curves", "drifting_phase", "periodic_curve", "idle"]
 
 DEG = np.pi / 180.0      # radians per degree
 GRAVITY = 9.81           # m / s^2
@@ -32,6 +45,7 @@ class Motion:
     yaw_rate: np.ndarray | None = None   # (n,) rad/s added to the heading
     lift: np.ndarray | None = None       # (n,) metres of flight above the feet-on-ground height
     steer: bool = False                  # keep the walker inside the capture area
+    locomotion: bool = False             # a gait: in flight the body carries the speed of the steps around it
 
 
 def smooth_noise(rng, n: int, fps: float, amp: float, fmax: float = 0.4, k: int = 3) -> np.ndarray:
@@ -54,10 +68,12 @@ def _smoothstep(x):
     return x * x * x * (x * (6 * x - 15) + 10)  # quintic: zero velocity and acceleration at both ends
 
 
-def keyframe_curves(rng, n: int, fps: float, sample, hold=(0.5, 2.0), ramp=(0.6, 1.4), first=None) -> dict:
+def keyframe_curves(rng, n: int, fps: float, sample, hold=(0.5, 2.0), ramp=(0.6, 1.4), first=None,
+                    hold_odd=None) -> dict:
     """Interpolate random key poses: ``sample(rng, k) -> dict dof -> value`` for the k-th key pose.
 
-    Keys are held ``hold`` seconds and blended over ``ramp`` seconds with a quintic smoothstep.
+    Keys are held ``hold`` seconds (odd keys ``hold_odd`` if given: the action's own pose in actions that
+    alternate it with standing) and blended over ``ramp`` seconds with a quintic smoothstep.
     Returns dof -> (n,) curve.  ``first`` (a dict) is the pose at frame 0 if given.
     """
     keys, times = [], []
@@ -66,7 +82,7 @@ def keyframe_curves(rng, n: int, fps: float, sample, hold=(0.5, 2.0), ramp=(0.6,
     while t < n / fps + 3:
         keys.append(pose)
         times.append(t)
-        t += rng.uniform(*hold)
+        t += rng.uniform(*(hold_odd if hold_odd is not None and k % 2 else hold))
         keys.append(pose)
         times.append(t)
         t += rng.uniform(*ramp)
@@ -89,79 +105,179 @@ def _pos(x, power=1.0):
 
 
 # ------------------------------------------------------------------------------------- locomotion
-def _gait(rng, n, fps, f0, hip_amp, knee_swing, arm_amp, elbow, lean, style) -> tuple[dict, np.ndarray, np.ndarray]:
-    ph = drifting_phase(rng, n, fps, f0)
-    leg = style["leg_length"]
+# Normative joint-angle curves over one gait cycle of a leg (fraction of the cycle from its initial contact,
+# degrees), read off the published gait-lab norms, not fitted to any capture used for evaluation:
+# * walking at free speed, Perry & Burnfield, *Gait Analysis: Normal and Pathological Function* (2nd ed.
+#   2010) and Winter, *Biomechanics and Motor Control of Human Movement* (4th ed. 2009): knee ~5 deg at initial
+#   contact, a 15-20 deg loading-response peak at ~15 %, ~5 deg in terminal stance, ~40 deg at toe-off (~60 %),
+#   60-65 deg swing peak at ~72 %; hip ~30 deg flexion at contact, ~10 deg extension at ~50 %, ~35 deg late
+#   swing; hip adduction ~5-8 deg in loading, slight abduction in swing; pelvic tilt ~4 deg total arc (twice per
+#   stride), obliquity ~+-4 deg (the swing side drops), rotation ~+-4 deg; thorax counter-rotation.
+# * arm swing, Murray, Sepic & Barnard, Phys. Ther. 47 (1967) 272-284: a shoulder excursion of ~30 deg, more
+#   extension than flexion, the elbow flexed ~20 deg behind and ~45 deg in front.
+# * running (jogging, ~3 m/s), Novacheck, Gait & Posture 7 (1998) 77-95: stance ~40 % of the cycle, knee ~20 deg
+#   at contact, ~45 deg at mid-stance, ~90 deg in swing (more when sprinting); hip ~40 deg flexion at contact,
+#   ~10 deg extension at toe-off, ~45 deg late swing; elbows held at ~80-100 deg; trunk lean ~5-10 deg.
+KNEE_WALK = ((0.00, 5), (0.15, 18), (0.40, 5), (0.50, 8), (0.62, 40), (0.73, 62), (0.87, 30), (0.97, 5))
+HIP_WALK = ((0.00, 30), (0.15, 25), (0.50, -10), (0.62, 0), (0.75, 25), (0.87, 35), (0.95, 31))
+HIP_ABD_WALK = ((0.00, 0), (0.15, -6), (0.45, -2), (0.65, 5), (0.85, 1))   # positive = abduction
+KNEE_RUN = ((0.00, 20), (0.15, 45), (0.39, 22), (0.55, 70), (0.70, 92), (0.85, 55), (0.95, 25))
+HIP_RUN = ((0.00, 38), (0.15, 25), (0.39, -8), (0.50, 0), (0.75, 40), (0.85, 45), (0.95, 40))
+RUN_STANCE = 0.39   # fraction of a running cycle a foot is on the ground (Novacheck 1998)
+
+
+def periodic_curve(points, harmonics: int = 6):
+    """A smooth periodic function of the cycle fraction from (fraction, value) control points.
+
+    Fits a Fourier series of ``harmonics`` terms (least squares on a densely resampled piecewise-linear
+    periodic interpolation), so curves are smooth with continuous derivatives.  Returns ``f(u) -> array``
+    for phase fractions ``u`` of any shape (wrapping at 1).
+    """
+    x = np.asarray([p[0] for p in points], float)
+    y = np.asarray([p[1] for p in points], float)
+    u = (np.arange(400) + 0.5) / 400
+    dense = np.interp(u, np.r_[x - 1, x, x + 1], np.r_[y, y, y])
+    k = np.arange(1, harmonics + 1)
+    basis = np.concatenate([np.ones((len(u), 1)), np.cos(2 * np.pi * u[:, None] * k), np.sin(2 * np.pi * u[:, None] * k)], 1)
+    coef = np.linalg.lstsq(basis, dense, rcond=None)[0]
+
+    def f(phase):
+        p = np.asarray(phase, float)[..., None]
+        return coef[0] + (np.cos(2 * np.pi * p * k) @ coef[1:harmonics + 1]) + (np.sin(2 * np.pi * p * k) @ coef[harmonics + 1:])
+
+    return f
+
+
+_KNEE_WALK, _HIP_WALK, _HIP_ABD_WALK = periodic_curve(KNEE_WALK), periodic_curve(HIP_WALK), periodic_curve(HIP_ABD_WALK)
+_KNEE_RUN, _HIP_RUN = periodic_curve(KNEE_RUN), periodic_curve(HIP_RUN)
+
+
+def _gait(rng, n, fps, f0, style, run: bool = False, amp: float = 1.0) -> tuple[dict, np.ndarray]:
+    """DOF curves of walking (``run=False``) or jogging from the normative curves above.
+
+    Hip, knee and pelvis are driven by one phase per leg (the coupling of hip, knee and ankle height in the
+    gait cycle); the arms swing with the opposite leg.  ``amp`` scales the excursions around the standing
+    pose (smaller steps when turning).  Returns (dofs, cycle fraction of the left leg (n,)).
+    """
+    ph = drifting_phase(rng, n, fps, f0) / (2 * np.pi)
+    a = amp * style.get("stride", 1.0)
+    knee_f, hip_f = (_KNEE_RUN, _HIP_RUN) if run else (_KNEE_WALK, _HIP_WALK)
+    knee_mean, hip_mean = float(knee_f(np.linspace(0, 1, 64)).mean()), float(hip_f(np.linspace(0, 1, 64)).mean())
+    elbow0 = style.get("elbow_rest", 20 * D)
     dofs = {}
-    for side, off in (("l", 0.0), ("r", np.pi)):
-        p = ph + off
-        dofs[f"{side}_hip_flex"] = 10 * D + hip_amp * np.sin(p)
-        # the knee bends in swing (hip moving forward), peaking just before the hip's forward peak, and
-        # a little at loading (after heel strike); it is never locked straight
-        dofs[f"{side}_knee"] = 12 * D + knee_swing * _pos(np.cos(p - 0.35), 2.0) + 15 * D * _pos(np.cos(p - np.pi - 0.4), 4)
-        dofs[f"{side}_hip_abd"] = 3 * D + 2 * D * np.sin(p)
-        arm_phase = p + np.pi  # an arm swings with the opposite leg
-        dofs[f"{side}_sh_flex"] = 4 * D + arm_amp * np.sin(arm_phase)
-        dofs[f"{side}_sh_abd"] = 8 * D
-        dofs[f"{side}_elbow"] = elbow + 0.5 * elbow * (1 + np.sin(arm_phase)) / 2
-    dofs["root_pitch"] = lean + 2 * D * np.sin(2 * ph)
-    dofs["root_roll"] = 3 * D * np.sin(ph)
-    dofs["root_yaw"] = 5 * D * np.sin(ph)
-    dofs["thorax_twist"] = -7 * D * np.sin(ph)
-    f = np.gradient(ph) * fps / (2 * np.pi)
-    speed = f * 4 * leg * np.sin(hip_amp) * 0.85  # two steps per cycle, a step ~ 2 L sin(amplitude)
-    return dofs, speed, ph
+    for side, off in (("l", 0.0), ("r", 0.5)):
+        u = ph + off
+        dofs[f"{side}_hip_flex"] = (hip_mean + a * (hip_f(u) - hip_mean)) * D
+        dofs[f"{side}_knee"] = (knee_mean + a * (knee_f(u) - knee_mean)) * D + style.get("gait_knee", 0.0)
+        dofs[f"{side}_hip_abd"] = 2 * D + a * _HIP_ABD_WALK(u) * D
+        dofs[f"{side}_hip_twist"] = a * 4 * D * np.cos(2 * np.pi * u)
+        swing = np.sin(2 * np.pi * (u + 0.5) + 0.3)          # the arm comes forward with the opposite leg
+        arm = style.get("arm_swing", 1.0) * amp
+        if run:
+            dofs[f"{side}_sh_flex"] = (-12 + 28 * arm * swing) * D
+            dofs[f"{side}_elbow"] = (rng.uniform(80, 100) + 12 * swing) * D
+            dofs[f"{side}_sh_abd"] = 12 * D
+        else:
+            dofs[f"{side}_sh_flex"] = (-8 + 16 * arm * swing) * D
+            dofs[f"{side}_elbow"] = elbow0 + (12 + 13 * arm * (swing + 1)) * D
+            dofs[f"{side}_sh_abd"] = 8 * D
+    lean = (rng.uniform(5, 10) if run else rng.uniform(1, 5)) * D + style.get("lean", 0.0)
+    c = np.cos(2 * np.pi * ph)
+    dofs["root_pitch"] = lean + a * 2 * D * np.sin(4 * np.pi * ph)        # pelvic tilt, twice per stride
+    dofs["root_roll"] = -a * 4 * D * np.sin(2 * np.pi * ph)               # obliquity: the swing side drops
+    dofs["root_yaw"] = -a * 4 * D * c                                      # the stance-side hip leads
+    dofs["thorax_twist"] = a * 7 * D * c                                   # shoulders counter-rotate
+    dofs["neck_yaw"] = -a * 3 * D * c                                      # the head keeps looking ahead
+    return dofs, ph
+
+
+def _run_lift(ph, f0):
+    """Flight height (n,) m of a jog: both feet leave the ground between one foot's toe-off and the other's
+    contact; the lowest ankle clears the floor by ~4-6 cm at the apex (the body's vertical oscillation in
+    running is ~6-10 cm, Novacheck 1998; the push-off of the ankle adds to the ballistic g t^2 / 8)."""
+    u = ph % 0.5                       # the two flights of a stride
+    w = np.clip((u - RUN_STANCE) / (0.5 - RUN_STANCE), 0, 1)
+    return np.where(u > RUN_STANCE, 0.05 * 4 * w * (1 - w), 0.0)
 
 
 def walking(n, fps, rng, style):
-    dofs, speed, _ = _gait(rng, n, fps, rng.uniform(0.8, 1.0) * style["tempo"], rng.uniform(18, 27) * D,
-                           rng.uniform(50, 62) * D, rng.uniform(12, 25) * D * style["arm_swing"], rng.uniform(15, 40) * D,
-                           rng.uniform(2, 7) * D, style)
-    # stop and go: the speed and the gait amplitude fade together now and then
-    go = 0.35 + 0.65 * keyframe_curves(rng, n, fps, lambda r, k: {"g": float(r.random() > 0.2)}, (2, 6), (0.8, 1.5))["g"]
-    for k in dofs:
-        if k.endswith(("hip_flex", "knee", "sh_flex")):
-            dofs[k] = dofs[k] * go
-    return Motion(dofs, speed * go, smooth_noise(rng, n, fps, 0.35, 0.2), steer=True)
+    """Walking at free cadence (0.8-1.0 strides/s, Perry & Burnfield's ~113 steps/min), stopping now and then."""
+    dofs, _ = _gait(rng, n, fps, rng.uniform(0.8, 1.0) * style["tempo"], style, amp=rng.uniform(0.85, 1.1))
+    return Motion(dofs, None, smooth_noise(rng, n, fps, 0.35, 0.2), steer=True, locomotion=True)
 
 
 def jogging(n, fps, rng, style):
-    dofs, speed, ph = _gait(rng, n, fps, rng.uniform(1.25, 1.45) * style["tempo"], rng.uniform(24, 32) * D,
-                            rng.uniform(80, 100) * D, rng.uniform(28, 40) * D * style["arm_swing"], 80 * D,
-                            rng.uniform(8, 13) * D, style)
-    lift = 0.045 * _pos((np.sin(2 * ph - 0.6) - 0.35) / 0.65, 1.5)  # flight ~40 % of the time
-    return Motion(dofs, speed, smooth_noise(rng, n, fps, 0.5, 0.2), lift, steer=True)
+    f0 = rng.uniform(1.3, 1.45) * style["tempo"]
+    dofs, ph = _gait(rng, n, fps, f0, style, run=True, amp=rng.uniform(0.85, 1.05))
+    return Motion(dofs, None, smooth_noise(rng, n, fps, 0.5, 0.2), _run_lift(ph, f0), steer=True, locomotion=True)
 
 
 def turning(n, fps, rng, style):
     """Walking on tight circles and turning on the spot, changing direction now and then."""
-    dofs, speed, _ = _gait(rng, n, fps, rng.uniform(0.7, 0.9), rng.uniform(12, 18) * D, rng.uniform(40, 55) * D,
-                           rng.uniform(8, 15) * D, 15 * D, 4 * D, style)
+    dofs, _ = _gait(rng, n, fps, rng.uniform(0.7, 0.9) * style["tempo"], style, amp=rng.uniform(0.45, 0.7))
     direction = keyframe_curves(rng, n, fps, lambda r, k: {"d": r.choice([-1.0, 1.0]) * r.uniform(0.8, 1.8)},
                                 (2, 4), (0.6, 1.0))["d"]
-    return Motion(dofs, speed * 0.6, direction, steer=True)
+    return Motion(dofs, None, direction, steer=True, locomotion=True)
 
 
 # ---------------------------------------------------------------------------------- key-pose actions
 def _standing(r, k, style=None):
-    side = r.uniform(-1, 1)
-    return {"l_sh_abd": r.uniform(4, 14) * D, "r_sh_abd": r.uniform(4, 14) * D, "l_elbow": r.uniform(5, 70) * D,
-            "r_elbow": r.uniform(5, 70) * D, "l_sh_flex": r.uniform(-5, 25) * D, "r_sh_flex": r.uniform(-5, 25) * D, "neck_yaw": r.uniform(-30, 30) * D, "root_roll": 2 * side * D,
-            "l_hip_abd": (3 + 2 * side) * D, "r_hip_abd": (3 - 2 * side) * D, "l_knee": r.uniform(3, 20) * D,
-            "r_knee": r.uniform(3, 20) * D, "l_hip_flex": r.uniform(0, 15) * D, "r_hip_flex": r.uniform(0, 15) * D}
+    """A quiet-standing key pose: soft knees and elbows, weight shifted to one leg, a daily arm carriage.
+
+    Relaxed standing keeps the knees a few degrees flexed and the elbows ~10-30 deg flexed (the subject's
+    ``knee_rest`` / ``elbow_rest``); the loaded leg is straighter, the unloaded one relaxes (~10-20 deg).
+    Arms hang (half of the poses), are clasped in front (elbows 60-90 deg), rest on the hips (90-110 deg) or
+    are folded (120-135 deg): carriages of people waiting or talking (Human3.6M's Waiting, Discussion).
+    """
+    style = style or {}
+    knee0, elbow0 = style.get("knee_rest", 6 * D), style.get("elbow_rest", 18 * D)
+    side = r.uniform(-1, 1)                          # weight on the left (> 0) or the right leg
+    p = {"l_sh_abd": r.uniform(4, 14) * D, "r_sh_abd": r.uniform(4, 14) * D,
+         "l_sh_flex": r.uniform(-8, 15) * D, "r_sh_flex": r.uniform(-8, 15) * D,
+         "l_elbow": elbow0 + r.uniform(-5, 20) * D, "r_elbow": elbow0 + r.uniform(-5, 20) * D,
+         "neck_yaw": r.uniform(-30, 30) * D, "neck_flex": r.uniform(-5, 15) * D, "root_roll": 2 * side * D,
+         "l_hip_abd": (3 + 2 * side) * D, "r_hip_abd": (3 - 2 * side) * D,
+         "l_knee": knee0 + _pos(-side) * r.uniform(5, 15) * D + r.uniform(0, 4) * D,
+         "r_knee": knee0 + _pos(side) * r.uniform(5, 15) * D + r.uniform(0, 4) * D,
+         "l_hip_flex": r.uniform(0, 8) * D + _pos(-side) * 6 * D, "r_hip_flex": r.uniform(0, 8) * D + _pos(side) * 6 * D}
+    carriage = r.random()
+    if carriage < 0.2:      # hands clasped in front
+        p.update({"l_sh_flex": r.uniform(10, 25) * D, "r_sh_flex": r.uniform(10, 25) * D, "l_sh_abd": 8 * D,
+                  "r_sh_abd": 8 * D, "l_elbow": r.uniform(60, 90) * D, "r_elbow": r.uniform(60, 90) * D,
+                  "l_sh_twist": 25 * D, "r_sh_twist": 25 * D})
+    elif carriage < 0.3:    # hands on the hips
+        p.update({"l_sh_abd": r.uniform(30, 45) * D, "r_sh_abd": r.uniform(30, 45) * D, "l_sh_flex": -10 * D,
+                  "r_sh_flex": -10 * D, "l_elbow": r.uniform(90, 110) * D, "r_elbow": r.uniform(90, 110) * D})
+    elif carriage < 0.4:    # arms folded
+        p.update({"l_sh_flex": r.uniform(25, 40) * D, "r_sh_flex": r.uniform(25, 40) * D, "l_sh_abd": 15 * D,
+                  "r_sh_abd": 15 * D, "l_elbow": r.uniform(120, 135) * D, "r_elbow": r.uniform(120, 135) * D,
+                  "l_sh_twist": 45 * D, "r_sh_twist": 45 * D})
+    elif carriage < 0.5:    # one hand gesturing while talking
+        s = "l" if r.random() < 0.5 else "r"
+        p.update({f"{s}_sh_flex": r.uniform(20, 50) * D, f"{s}_elbow": r.uniform(60, 100) * D, f"{s}_sh_abd": 15 * D})
+    return p
+
+
+def _stand(style):
+    return lambda r, k: _standing(r, k, style)
+
+
+def idle(n, fps, rng, style):
+    """Standing idle: weight shifts between the legs and a changing arm carriage, held several seconds."""
+    return Motion(keyframe_curves(rng, n, fps, _stand(style), (1.5, 4.0), (0.8, 1.6)))
 
 
 def sitting_down(n, fps, rng, style):
     def sample(r, k):
         if k % 2 == 0:
-            return _standing(r, k)
+            return _standing(r, k, style)
         return {"l_hip_flex": r.uniform(80, 100) * D, "r_hip_flex": r.uniform(80, 100) * D,
                 "l_knee": r.uniform(80, 110) * D, "r_knee": r.uniform(80, 110) * D,
                 "l_hip_abd": r.uniform(4, 14) * D, "r_hip_abd": r.uniform(4, 14) * D,
                 "lumbar_flex": r.uniform(-10, 15) * D, "l_sh_flex": r.uniform(20, 50) * D,
                 "r_sh_flex": r.uniform(20, 50) * D, "l_elbow": r.uniform(50, 90) * D, "r_elbow": r.uniform(50, 90) * D,
                 "neck_flex": r.uniform(-5, 25) * D, "neck_yaw": r.uniform(-40, 40) * D}
-    dofs = keyframe_curves(rng, n, fps, sample, (1.5, 4.0), (1.0, 1.8))
+    dofs = keyframe_curves(rng, n, fps, sample, (1.0, 2.5), (1.0, 1.8), hold_odd=(2.5, 6.0))
     # lean forward while the hips pass from standing to sitting (balance over the feet)
     hip = (dofs["l_hip_flex"] + dofs["r_hip_flex"]) / 2
     dofs["root_pitch"] = 30 * D * np.sin(np.clip(hip / (90 * D), 0, 1) * np.pi) ** 2
@@ -171,7 +287,7 @@ def sitting_down(n, fps, rng, style):
 def picking_up(n, fps, rng, style):
     def sample(r, k):
         if k % 2 == 0:
-            return _standing(r, k)
+            return _standing(r, k, style)
         squat = r.random() < 0.4
         return {"lumbar_flex": r.uniform(30, 60) * D * (0.5 if squat else 1), "thorax_flex": r.uniform(10, 30) * D,
                 "l_hip_flex": (r.uniform(80, 100) if squat else r.uniform(35, 60)) * D,
@@ -181,20 +297,20 @@ def picking_up(n, fps, rng, style):
                 "l_sh_flex": r.uniform(50, 95) * D, "r_sh_flex": r.uniform(30, 95) * D,
                 "l_elbow": r.uniform(5, 30) * D, "r_elbow": r.uniform(5, 40) * D, "neck_flex": r.uniform(0, 30) * D,
                 "lumbar_twist": r.uniform(-15, 15) * D}
-    return Motion(keyframe_curves(rng, n, fps, sample, (0.6, 2.0), (0.8, 1.5)))
+    return Motion(keyframe_curves(rng, n, fps, sample, (0.6, 1.5), (0.8, 1.5), hold_odd=(1.0, 3.0)))
 
 
 def squatting(n, fps, rng, style):
     def sample(r, k):
         if k % 2 == 0:
-            return _standing(r, k)
+            return _standing(r, k, style)
         return {"l_hip_flex": r.uniform(95, 120) * D, "r_hip_flex": r.uniform(95, 120) * D,
                 "l_knee": r.uniform(110, 140) * D, "r_knee": r.uniform(110, 140) * D,
                 "l_hip_abd": r.uniform(10, 25) * D, "r_hip_abd": r.uniform(10, 25) * D,
                 "root_pitch": r.uniform(15, 35) * D, "lumbar_flex": r.uniform(0, 20) * D,
                 "l_sh_flex": r.uniform(50, 95) * D, "r_sh_flex": r.uniform(50, 95) * D,
                 "l_elbow": r.uniform(0, 40) * D, "r_elbow": r.uniform(0, 40) * D}
-    return Motion(keyframe_curves(rng, n, fps, sample, (0.4, 1.5), (0.7, 1.3)))
+    return Motion(keyframe_curves(rng, n, fps, sample, (0.4, 1.2), (0.7, 1.3), hold_odd=(1.0, 3.0)))
 
 
 def waving(n, fps, rng, style):
@@ -203,7 +319,7 @@ def waving(n, fps, rng, style):
     on = keyframe_curves(rng, n, fps, lambda r, k: {"on": float(k % 2 == 1)}, (1.0, 3.0), (0.5, 0.9))["on"]
     t = np.arange(n) / fps
     f = rng.uniform(1.5, 2.6)
-    dofs = keyframe_curves(rng, n, fps, _standing, (1, 3), (1, 2))
+    dofs = keyframe_curves(rng, n, fps, _stand(style), (1, 3), (1, 2))
     for s in arms:
         wave = np.sin(2 * np.pi * f * t + rng.uniform(0, 6))
         dofs[f"{s}_sh_abd"] = dofs[f"{s}_sh_abd"] * (1 - on) + on * (rng.uniform(110, 160) * D + 8 * D * wave)
@@ -261,7 +377,7 @@ def jumping(n, fps, rng, style):
 
 def reaching(n, fps, rng, style):
     def sample(r, k):
-        p = _standing(r, k)
+        p = _standing(r, k, style)
         if k % 2 == 1:
             side = r.choice(["l", "r"])
             height = r.uniform(-1, 1)  # -1: reach to the floor, +1: overhead
@@ -278,7 +394,7 @@ def reaching(n, fps, rng, style):
 
 
 def kicking(n, fps, rng, style):
-    dofs = keyframe_curves(rng, n, fps, _standing, (1, 3), (1, 2))
+    dofs = keyframe_curves(rng, n, fps, _stand(style), (1, 3), (1, 2))
     tt = np.arange(n) / fps
     for k in ("l_hip_flex", "r_hip_flex", "l_sh_flex", "r_sh_flex", "root_pitch"):
         dofs.setdefault(k, np.zeros(n))
@@ -303,7 +419,7 @@ def kicking(n, fps, rng, style):
 def stretching(n, fps, rng, style):
     def sample(r, k):
         kind = r.integers(0, 4) if k % 2 else -1
-        p = _standing(r, k)
+        p = _standing(r, k, style)
         if kind == 0:  # arms overhead, side bend
             p.update({"l_sh_abd": r.uniform(150, 175) * D, "r_sh_abd": r.uniform(150, 175) * D,
                       "l_elbow": r.uniform(0, 25) * D, "r_elbow": r.uniform(0, 25) * D,
@@ -351,7 +467,7 @@ def boxing(n, fps, rng, style):
 def directions(n, fps, rng, style):
     """Standing, looking around and pointing in a direction (like H36M 'Directions')."""
     def sample(r, k):
-        p = _standing(r, k)
+        p = _standing(r, k, style)
         if r.random() < 0.6:
             side = r.choice(["l", "r"])
             p[f"{side}_sh_flex"] = r.uniform(60, 110) * D
@@ -363,9 +479,87 @@ def directions(n, fps, rng, style):
     return Motion(keyframe_curves(rng, n, fps, sample, (0.8, 2.5), (0.7, 1.3)), yaw_rate=turn["y"])
 
 
+def _seated(r, style, arms=True):
+    """A seated key pose on a chair of ordinary height: hips ~80-100 deg, knees ~70-115 deg (feet tucked
+    under to stretched out; Hemmerich et al., J. Orthop. Res. 24 (2006) 770-781, for the ranges of sitting),
+    upright or slouched trunk, hands on the thighs or a table (elbows 60-110 deg) or a hand at the chin."""
+    p = {"l_hip_flex": r.uniform(78, 100) * D, "r_hip_flex": r.uniform(78, 100) * D,
+         "l_knee": r.uniform(70, 115) * D, "r_knee": r.uniform(70, 115) * D,
+         "l_hip_abd": r.uniform(3, 15) * D, "r_hip_abd": r.uniform(3, 15) * D,
+         "lumbar_flex": r.uniform(-12, 20) * D, "thorax_flex": r.uniform(-5, 15) * D,
+         "neck_flex": r.uniform(-5, 25) * D, "neck_yaw": r.uniform(-40, 40) * D}
+    if arms:
+        for s in ("l", "r"):
+            if r.random() < 0.5:   # hand on the thigh
+                p.update({f"{s}_sh_flex": r.uniform(15, 35) * D, f"{s}_elbow": r.uniform(55, 85) * D,
+                          f"{s}_sh_abd": r.uniform(5, 15) * D})
+            else:                  # forearm on a table / armrest
+                p.update({f"{s}_sh_flex": r.uniform(30, 55) * D, f"{s}_elbow": r.uniform(80, 110) * D,
+                          f"{s}_sh_abd": r.uniform(10, 25) * D})
+        if r.random() < 0.2:       # chin on a hand
+            s = "l" if r.random() < 0.5 else "r"
+            p.update({f"{s}_sh_flex": r.uniform(40, 60) * D, f"{s}_elbow": r.uniform(125, 140) * D})
+    return p
+
+
+def sitting(n, fps, rng, style):
+    """Seated the whole take (Human3.6M's Sitting): shifting posture, leaning back and forward, gestures."""
+    return Motion(keyframe_curves(rng, n, fps, lambda r, k: _seated(r, style), (1.5, 4.0), (0.8, 1.6)))
+
+
+def _hand_to_mouth(rng, n, fps, base, sides, period=(2.5, 5.0)):
+    """Cycles of a hand to the mouth and back (eating, drinking, smoking): elbow ~70-90 -> ~125-140 deg,
+    shoulder flexion up to ~45 deg and abduction ~20-30 deg (Safaee-Rad et al., Arch. Phys. Med. Rehabil. 71
+    (1990) 505-509; Morrey, Askew & Chao, J. Bone Joint Surg. 63-A (1981) 872-877: daily activities need
+    30-130 deg of elbow flexion).  Adds to the key-pose curves ``base`` in place."""
+    tt = np.arange(n) / fps
+    t = rng.uniform(0.3, 2.0)
+    while t < n / fps:
+        s = sides[rng.integers(len(sides))]
+        up, hold = rng.uniform(0.6, 1.0), rng.uniform(0.3, 1.5)
+        u = np.clip((tt - t) / up, 0, 1) - np.clip((tt - t - up - hold) / up, 0, 1)
+        w = u * u * (3 - 2 * u)
+        e = base.get(f"{s}_elbow", np.zeros(n))
+        base[f"{s}_elbow"] = e + w * (rng.uniform(125, 142) * D - e)
+        base[f"{s}_sh_flex"] = base.get(f"{s}_sh_flex", np.zeros(n)) * (1 - w) + w * rng.uniform(25, 45) * D
+        base[f"{s}_sh_abd"] = base.get(f"{s}_sh_abd", np.zeros(n)) * (1 - w) + w * rng.uniform(15, 30) * D
+        base["neck_flex"] = base.get("neck_flex", np.zeros(n)) + w * 8 * D
+        t += 2 * up + hold + rng.uniform(*period)
+    return base
+
+
+def eating(n, fps, rng, style):
+    """Eating at a table (seated, a quarter of the takes standing): repeated hand-to-mouth movements."""
+    seated = rng.random() < 0.75
+    pose = (lambda r, k: _seated(r, style)) if seated else _stand(style)
+    dofs = keyframe_curves(rng, n, fps, pose, (2.0, 5.0), (1.0, 1.8))
+    return Motion(_hand_to_mouth(rng, n, fps, dofs, ("l", "r") if rng.random() < 0.3 else ("r",)))
+
+
+def phoning(n, fps, rng, style):
+    """On the phone, standing (60 % of the takes) or seated: the phone hand at the ear (elbow ~130-145 deg),
+    the other arm hanging, on the hip or gesturing, the weight shifting and the body turning now and then
+    (Human3.6M's Phoning has both)."""
+    ear = "r" if rng.random() < 0.7 else "l"
+    seated = rng.random() < 0.4
+
+    def sample(r, k):
+        p = _seated(r, style) if seated else _standing(r, k, style)
+        p.update({f"{ear}_elbow": r.uniform(130, 145) * D, f"{ear}_sh_flex": r.uniform(20, 45) * D,
+                  f"{ear}_sh_abd": r.uniform(25, 50) * D, f"{ear}_sh_twist": r.uniform(10, 30) * D,
+                  "neck_side": (8 if ear == "r" else -8) * D * r.uniform(0.3, 1.0)})
+        return p
+    turn = keyframe_curves(rng, n, fps, lambda r, k: {"y": r.uniform(-0.8, 0.8) * (r.random() < 0.4)}, (1, 3), (0.8, 1.4))
+    return Motion(keyframe_curves(rng, n, fps, sample, (1.0, 3.5), (0.8, 1.5)), yaw_rate=None if seated else turn["y"])
+
+
 #: action name -> generator, in a fixed order (the order of the dataset's takes).
 ACTIONS = {
     "Walking": walking, "Jogging": jogging, "Turning": turning, "SittingDown": sitting_down,
     "PickingUp": picking_up, "Squatting": squatting, "Waving": waving, "Jumping": jumping,
     "Reaching": reaching, "Kicking": kicking, "Stretching": stretching, "Boxing": boxing, "Directions": directions,
+    "Sitting": sitting, "Eating": eating, "Phoning": phoning,
 }
+
+#: actions whose body travels by its own steps (a walk inserted into another action is a transition).
+LOCOMOTION = ("Walking", "Jogging", "Turning")

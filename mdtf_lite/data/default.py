@@ -3,8 +3,8 @@
 ``ensure_default_dataset()`` builds ``data/default/`` (pickle-free VideoPose3D layout, see
 ``layout.py``) unless it is already there for the same seed and generator version.  It is
 deterministic: the same seed gives the same bytes.  Subjects S1 S5 S6 S7 S8 (train) and S9 S11
-(test) use their real camera extrinsics; 13 actions x 2 takes each ("Walking", "Walking 1", ...),
-9-16 s per take at 50 fps: about 114k frames per camera.
+(test) use their real camera extrinsics; 16 actions x 2 takes each ("Walking", "Walking 1", ...),
+8.4-14.4 s per take at 50 fps: about 128k frames per camera.
 """
 
 from __future__ import annotations
@@ -29,9 +29,9 @@ from mdtf_lite.paths import data_dir
 __all__ = ["GENERATOR_VERSION", "TAKES_PER_ACTION", "default_dataset_dir", "build_default_dataset",
            "ensure_default_dataset", "take_length", "views_of"]
 
-GENERATOR_VERSION = 2
+GENERATOR_VERSION = 3
 TAKES_PER_ACTION = 2
-LENGTH_RANGE = (450, 800)  # frames per take
+LENGTH_RANGE = (420, 720)  # frames per take
 
 
 def default_dataset_dir() -> Path:

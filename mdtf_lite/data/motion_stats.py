@@ -8,6 +8,8 @@ All take world joints (T, 17, 3) metres at 50 fps (Z up) and return 1-D samples,
                          trunk lean (pelvis->thorax vs vertical)
 * ``foot_skate``         horizontal speed (m/s) of the lower ankle while it is within 2 cm of its floor level
 * ``wasserstein_1d``     distance between two 1-D samples (mean gap of their quantile functions)
+* ``joint_angles``       knee, elbow, hip, shoulder and spine angles (degrees) of the realism table
+* ``speed_spectrum``     normalised power spectrum of joint velocity (Hz), ``median_frequency`` its midpoint
 """
 
 from __future__ import annotations
@@ -16,7 +18,8 @@ import numpy as np
 
 from mdtf_lite.skeleton import BONES
 
-__all__ = ["bone_length_cv", "joint_speeds", "flexion_angles", "foot_skate", "wasserstein_1d", "summarise"]
+__all__ = ["bone_length_cv", "joint_speeds", "flexion_angles", "foot_skate", "wasserstein_1d", "summarise", "joint_angles",
+           "SPECTRUM_JOINTS", "speed_spectrum", "median_frequency"]
 
 
 def bone_length_cv(world: np.ndarray) -> np.ndarray:
@@ -83,3 +86,55 @@ def summarise(worlds: list[np.ndarray], fps: float = 50.0) -> dict[str, np.ndarr
             add(k, v)
         add("foot skate (m/s)", foot_skate(w, fps))
     return {k: np.concatenate(v) for k, v in out.items()}
+
+
+def joint_angles(world: np.ndarray) -> dict[str, np.ndarray]:
+    """Degrees, pooled over left and right, of the five joints the realism table reports:
+
+    * ``knee``      thigh vs shank (0 = straight leg)
+    * ``elbow``     upper arm vs forearm (0 = straight arm)
+    * ``hip``       thigh vs the trunk's downward axis (thorax -> pelvis; 0 = standing, 90 = seated)
+    * ``shoulder``  upper arm vs the trunk's downward axis (0 = arm hanging, 90 = arm horizontal)
+    * ``spine``     lower trunk (pelvis -> spine) vs upper trunk (spine -> thorax): bending of the back
+
+    Input (T, 17, 3) metres; each output (2T,) for the paired joints, (T,) for the spine.
+    """
+    w = world
+    base = flexion_angles(w)
+    down = w[:, 0] - w[:, 8]
+    shoulder = np.r_[_angle(down, w[:, 12] - w[:, 11]), _angle(down, w[:, 15] - w[:, 14])]
+    spine = _angle(w[:, 7] - w[:, 0], w[:, 8] - w[:, 7])
+    return {"knee": base["knee flexion (deg)"], "elbow": base["elbow flexion (deg)"], "hip": base["hip flexion (deg)"],
+            "shoulder": shoulder, "spine": spine}
+
+
+#: joint groups of the speed spectra (H36M-17 indices)
+SPECTRUM_JOINTS = {"pelvis": [0], "wrists": [13, 16], "ankles": [3, 6], "head": [10]}
+
+
+def speed_spectrum(worlds, joints, fps: float = 50.0, window: int = 128) -> tuple[np.ndarray, np.ndarray]:
+    """Mean power spectrum of joint velocity: (freqs (window // 2 + 1,) Hz, power (window // 2 + 1,)).
+
+    Each sequence (T, 17, 3) is cut into half-overlapping Hann windows of ``window`` frames; the power of
+    the x, y, z velocity of each joint is summed and averaged over windows, then normalised to sum 1 (the
+    shape of the spectrum, not its level).  Sequences shorter than ``window`` are skipped.
+    """
+    freqs = np.fft.rfftfreq(window, 1.0 / fps)
+    hann = np.hanning(window)[:, None, None]
+    total, count = np.zeros(len(freqs)), 0
+    for w in worlds:
+        v = np.diff(np.asarray(w, float)[:, list(joints)], axis=0) * fps          # (T-1, J, 3)
+        for s in range(0, len(v) - window + 1, window // 2):
+            seg = v[s:s + window]
+            seg = (seg - seg.mean(0)) * hann
+            total += (np.abs(np.fft.rfft(seg, axis=0)) ** 2).sum(axis=(1, 2))
+            count += 1
+    if count == 0:
+        raise ValueError(f"speed_spectrum: every sequence is shorter than window={window} frames; pass a smaller window")
+    return freqs, total / total.sum()
+
+
+def median_frequency(freqs: np.ndarray, power: np.ndarray) -> float:
+    """The frequency (Hz) below which half of the spectrum's power lies."""
+    c = np.cumsum(power) / np.sum(power)
+    return float(np.interp(0.5, c, freqs))

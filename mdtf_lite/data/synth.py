@@ -2,7 +2,9 @@
 
     subject (bone lengths, style) x action (``actions.ACTIONS``) x take -> joints (T, 17, 3) metres, world Z up
 
-A take = an action's DOF curves + smooth per-DOF variation, clipped to human joint ranges
+A take = an action's DOF curves, made to flow like a capture (``with_transitions``: a lead-in from
+standing idle, settling at the end, a walk to another spot in between) + smooth per-DOF variation
+(postural sway included), clipped to human joint ranges
 (``body.JOINT_LIMITS_DEG``), forward kinematics with the subject's bone lengths, a root trajectory
 integrated from the action's speed/yaw rate (kept inside the 4 m capture area), and the pelvis height
 chosen so that the lowest ankle rests on the ground (plus the action's flight height for jumps).
@@ -16,11 +18,11 @@ import zlib
 
 import numpy as np
 
-from mdtf_lite.data.actions import ACTIONS, D, smooth_noise
+from mdtf_lite.data.actions import ACTIONS, LOCOMOTION, D, Motion, idle, keyframe_curves, smooth_noise, walking
 from mdtf_lite.data.body import DOF_NAMES, JOINT_LIMITS_DEG, forward_kinematics, limit_key, subject_bone_lengths
 
 __all__ = ["TRAIN_SUBJECTS", "TEST_SUBJECTS", "FPS", "ANKLE_HEIGHT", "Subject", "make_subject", "generate_take",
-           "take_rng"]
+           "take_rng", "with_transitions"]
 
 TRAIN_SUBJECTS = ("S1", "S5", "S6", "S7", "S8")
 TEST_SUBJECTS = ("S9", "S11")
@@ -36,7 +38,8 @@ def take_rng(seed: int, *names) -> np.random.Generator:
 
 
 class Subject:
-    """A synthetic person: bone lengths (17,) m and a movement style (tempo, arm swing, leg length)."""
+    """A synthetic person: bone lengths (17,) m and a movement style: tempo, arm swing, leg length, amount of
+    variation, resting knee / elbow flexion (rad), step amplitude, forward lean (rad), gait knee offset (rad)."""
 
     def __init__(self, name: str, bone_lengths: np.ndarray, style: dict):
         self.name, self.bone_lengths, self.style = name, bone_lengths, style
@@ -53,7 +56,12 @@ def make_subject(seed: int, name: str) -> Subject:
     rng = take_rng(seed, "subject", name)
     bones = subject_bone_lengths(rng)
     style = {"tempo": float(rng.uniform(0.9, 1.1)), "arm_swing": float(rng.uniform(0.7, 1.3)),
-             "leg_length": float(bones[2] + bones[3] + ANKLE_HEIGHT), "variation": float(rng.uniform(0.7, 1.3))}
+             "leg_length": float(bones[2] + bones[3] + ANKLE_HEIGHT), "variation": float(rng.uniform(0.7, 1.3)),
+             # personal style (radians / factors): resting knee and elbow flexion, step amplitude, posture
+             "knee_rest": float(rng.uniform(3, 12) * D), "elbow_rest": float(rng.uniform(10, 30) * D),
+             "stride": float(rng.uniform(0.9, 1.1)), "lean": float(rng.uniform(-2, 4) * D),
+             # the between-subject SD of the gait knee curve is ~5 deg (Winter 2009's normative data)
+             "gait_knee": float(np.clip(rng.normal(0, 5), -5, 10) * D)}
     return Subject(name, bones, style)
 
 
@@ -85,7 +93,8 @@ def _trajectory(rng, n: int, fps: float, motion, body_steps, start_xy, heading0)
             if r > AREA_RADIUS * 0.4:  # turn towards the centre, harder the further out (up to ~3 rad/s)
                 to_centre = np.arctan2(-p[1], -p[0])
                 err = (to_centre - h + np.pi) % (2 * np.pi) - np.pi
-                h += np.clip(err, -1, 1) * 3.0 * dt * min(1.0, (r - AREA_RADIUS * 0.4) / 0.6)
+                moving = min(1.0, float(np.hypot(*step)) * fps / 0.4)  # a person standing still does not steer
+                h += np.clip(err, -1, 1) * 3.0 * dt * min(1.0, (r - AREA_RADIUS * 0.4) / 0.6) * moving
         h += yaw_rate[i] * dt
         xy[i], heading[i] = p, h
         p = p + step
@@ -99,6 +108,8 @@ def generate_take(seed: int, subject: Subject, action: str, take: int, num_frame
     rng = take_rng(seed, subject.name, action, take)
     n = int(num_frames)
     motion = ACTIONS[action](n, fps, rng, subject.style)
+    motion = with_transitions(take_rng(seed, subject.name, action, take, "transitions"), n, fps, motion,
+                              subject.style, action in LOCOMOTION)
     dofs = {k: np.asarray(v, float) * np.ones(n) for k, v in motion.dofs.items()}
     var = subject.style["variation"]
     for name in DOF_NAMES:  # smooth idiosyncratic variation on every joint (bigger on the free ones)
@@ -107,39 +118,90 @@ def generate_take(seed: int, subject: Subject, action: str, take: int, num_frame
     dofs = _clip_to_limits(dofs)
     start = rng.uniform(-0.8, 0.8, size=2)
     lift = np.zeros(n) if motion.lift is None else motion.lift
+    carry = motion.locomotion and motion.speed is None  # a jog's flights carry the speed of its steps
     # 1) the body in place (heading 0): how far does pinning the stance foot carry it each frame?
     body = forward_kinematics(dofs, subject.bone_lengths, n)
     planned = np.zeros((n, 2))
     if motion.speed is not None:  # in the air the body keeps the action's forward speed
         planned[:, 0] = np.cumsum(motion.speed) / fps
-    body_steps = np.diff(_pin_stance_foot(body, planned, lift), axis=0)
+    body_steps = np.diff(_pin_stance_foot(body, planned, lift, carry), axis=0)
     # 2) steer those steps around the capture area, 3) final pose with the heading, pinned again below
     xy, heading = _trajectory(rng, n, fps, motion, body_steps, start, rng.uniform(-np.pi, np.pi))
-    dofs["root_yaw"] = dofs["root_yaw"] + heading
-    joints = forward_kinematics(dofs, subject.bone_lengths, n)
+    # adding the heading to root_yaw (the first factor of the pelvis frame) turns the whole in-place body
+    # about the vertical through the pelvis: rotate the joints instead of running the kinematics again
+    c, s_ = np.cos(heading)[:, None], np.sin(heading)[:, None]
+    joints = np.stack([c * body[..., 0] - s_ * body[..., 1], s_ * body[..., 0] + c * body[..., 1], body[..., 2]], -1)
     # feet on the ground: the lowest ankle sits at ANKLE_HEIGHT (plus flight during jumps) ...
     lowest = np.minimum(joints[:, 3, 2], joints[:, 6, 2])
     height = ANKLE_HEIGHT - lowest + lift
     # ... and does not slide: the pelvis moves so that the stance (lower) ankle stays put on the floor
-    xy = _pin_stance_foot(joints, xy, lift)
+    xy = _pin_stance_foot(joints, xy, lift, carry)
     joints += np.concatenate([xy, height[:, None]], axis=-1)[:, None, :]
     return joints
 
 
-def _pin_stance_foot(joints: np.ndarray, planned_xy: np.ndarray, lift: np.ndarray) -> np.ndarray:
+def _blend(a: Motion, b: Motion, w: np.ndarray, n: int) -> Motion:
+    """(1 - w) * a + w * b for every DOF curve, speed, yaw rate and flight height (w (n,) in [0, 1])."""
+    z = np.zeros(n)
+    dofs = {k: (1 - w) * np.asarray(a.dofs.get(k, z)) + w * np.asarray(b.dofs.get(k, z)) for k in {*a.dofs, *b.dofs}}
+    mix = lambda x, y: None if x is None and y is None else (1 - w) * (z if x is None else x) + w * (z if y is None else y)  # noqa: E731
+    lift = mix(a.lift, b.lift)
+    return Motion(dofs, mix(a.speed, b.speed), mix(a.yaw_rate, b.yaw_rate), lift, a.steer or b.steer,
+                  a.locomotion or b.locomotion)
+
+
+def with_transitions(rng, n: int, fps: float, motion: Motion, style: dict, locomotion: bool) -> Motion:
+    """Make a take flow like a real capture: it may start from standing idle and blend into the action,
+    end by settling back into idle, and (for non-locomotion actions) walk a few steps to another spot in
+    between (stand up, walk, resume).  Blends last 0.6-1.4 s (quintic smoothstep, as the key poses).
+
+    Drawn from its own stream ``rng``, so the action's curves stay those of ``ACTIONS[action]``.
+    """
+    from mdtf_lite.data.actions import _smoothstep
+
+    t = np.arange(n) / fps
+    rest = idle(n, fps, rng, style)
+    rest.yaw_rate = smooth_noise(rng, n, fps, 0.08, 0.1)
+    w = np.ones(n)                                                     # weight of the action
+    if rng.random() < 0.6:                                             # lead-in from standing
+        t0, ramp = rng.uniform(0.4, 2.0), rng.uniform(0.6, 1.4)
+        w = w * _smoothstep((t - t0) / ramp)
+    if rng.random() < 0.4:                                             # settle into standing at the end
+        t1, ramp = n / fps - rng.uniform(0.8, 2.5), rng.uniform(0.6, 1.4)
+        w = w * (1 - _smoothstep((t - t1) / ramp))
+    out = _blend(rest, motion, w, n)
+    if motion.yaw_rate is None and motion.speed is None and not motion.locomotion:
+        out.yaw_rate = rest.yaw_rate                                   # a standing person turns a little
+    if not locomotion and rng.random() < 0.35 and n / fps > 7:         # walk to another spot in between
+        walk = walking(n, fps, rng, style)
+        t0, dur, ramp = rng.uniform(1.5, n / fps - 5.5), rng.uniform(1.5, 3.5), rng.uniform(0.7, 1.2)
+        ww = _smoothstep((t - t0) / ramp) * (1 - _smoothstep((t - t0 - ramp - dur) / ramp))
+        walk.speed = None
+        out = _blend(out, walk, ww, n)
+        out.locomotion = True
+    return out
+
+
+def _pin_stance_foot(joints: np.ndarray, planned_xy: np.ndarray, lift: np.ndarray, carry: bool = False) -> np.ndarray:
     """Root xy (T, 2) that keeps the stance ankle's horizontal position fixed between consecutive frames.
 
-    ``joints`` are relative to the pelvis (T, 17, 3).  In the air (``lift`` > 0) the planned velocity is used.
+    ``joints`` are relative to the pelvis (T, 17, 3).  In the air (``lift`` > 0) the planned velocity is used,
+    or, with ``carry`` (a jog's flights), the velocity of the ground frames around the flight.
     """
     stance = np.where(joints[:, 3, 2] <= joints[:, 6, 2], 3, 6)[:-1]             # (T-1,)
     t = np.arange(len(joints) - 1)
     foot_step = joints[t + 1, stance, :2] - joints[t, stance, :2]                 # ankle motion w.r.t. the pelvis
     step = -foot_step
     airborne = (lift[1:] > 0) | (lift[:-1] > 0)
-    step[airborne] = np.diff(planned_xy, axis=0)[airborne]
-    # a 0.2 s moving average smooths the push at each foot contact (the procedural gait's swing foot does not
+    if carry and airborne.any() and not airborne.all():
+        ground = np.flatnonzero(~airborne)
+        for d in range(2):
+            step[airborne, d] = np.interp(np.flatnonzero(airborne), ground, step[ground, d])
+    else:
+        step[airborne] = np.diff(planned_xy, axis=0)[airborne]
+    # a 0.1 s moving average smooths the push at each foot contact (the procedural gait's swing foot does not
     # land exactly at rest): a few cm/s of residual foot sliding instead of jerky pelvis speed
-    k = 11
+    k = 5
     pad = np.concatenate([np.repeat(step[:1], k // 2, 0), step, np.repeat(step[-1:], k // 2, 0)])
     c = np.concatenate([np.zeros((1, 2)), np.cumsum(pad, axis=0)])
     step = (c[k:] - c[:-k]) / k

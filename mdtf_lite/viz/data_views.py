@@ -17,7 +17,7 @@ import plotly.graph_objects as go
 from mdtf_lite.viz.fallback import FallbackVBox
 from mdtf_lite.viz.skeleton import TRACES_PER_SKELETON, bone_lines, skeleton_2d_traces, skeleton_traces, SIDES
 
-__all__ = ["world_as_camera", "four_views_figure", "rig_figure", "histogram_figure", "CameraViewer"]
+__all__ = ["world_as_camera", "four_views_figure", "rig_figure", "histogram_figure", "realism_figure", "CameraViewer"]
 
 
 def world_as_camera(world) -> np.ndarray:
@@ -175,3 +175,34 @@ class CameraViewer:
 
     def _ipython_display_(self, **kwargs):
         self.widget._ipython_display_()
+
+
+def realism_figure(default_stats: dict, cmu_stats: dict, labels=("default", "CMU"), bins: int = 45) -> go.Figure:
+    """Per-joint angle histograms (knee, elbow, hip, shoulder, spine; degrees) and joint-speed spectra
+    (pelvis, wrists, ankles, head; normalised power vs Hz) of two ``bench.data.realism_stats`` outputs,
+    one panel each, the medians drawn as dashed lines.  Inputs: ``{"angles": {joint: (n,)},
+    "spectra": {group: (freqs (F,), power (F,))}}``."""
+    from plotly.subplots import make_subplots
+
+    joints, groups = list(default_stats["angles"]), list(default_stats["spectra"])
+    titles = [f"{j} angle (deg)" for j in joints] + [f"{g} speed spectrum" for g in groups]
+    cols = 5
+    fig = make_subplots(rows=2, cols=cols, subplot_titles=titles + [""] * (2 * cols - len(titles)),
+                        horizontal_spacing=0.05, vertical_spacing=0.16)
+    colors = ("#1f77b4", "#d62728")
+    for i, j in enumerate(joints):
+        for k, stats in enumerate((default_stats, cmu_stats)):
+            x = np.asarray(stats["angles"][j], float)
+            fig.add_trace(go.Histogram(x=x, xbins={"start": 0, "end": 180, "size": 180 / bins}, histnorm="probability density",
+                                       name=labels[k], legendgroup=labels[k], showlegend=i == 0, opacity=0.55,
+                                       marker_color=colors[k]), row=1, col=i + 1)
+            fig.add_vline(x=float(np.median(x)), line_dash="dash", line_color=colors[k], row=1, col=i + 1)
+    for i, g in enumerate(groups):
+        for k, stats in enumerate((default_stats, cmu_stats)):
+            f, p = stats["spectra"][g]
+            fig.add_trace(go.Scatter(x=f, y=p, mode="lines", name=labels[k], legendgroup=labels[k], showlegend=False,
+                                     line={"color": colors[k]}), row=2, col=i + 1)
+        fig.update_xaxes(range=[0, 6], title_text="Hz", row=2, col=i + 1)
+    fig.update_layout(barmode="overlay", height=560, title=f"{labels[0]} vs {labels[1]}: joint angles and speed spectra",
+                      margin={"l": 30, "r": 10, "t": 70, "b": 30})
+    return fig
