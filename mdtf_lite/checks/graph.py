@@ -21,7 +21,7 @@ from typing import Callable
 import numpy as np
 import torch
 
-from mdtf_lite.checks import run_check
+from mdtf_lite.checks import Case, run_check
 from mdtf_lite.skeleton import NUM_JOINTS, adjacency
 
 __all__ = ["check_normalized_adjacency", "check_reversed_adjacency", "check_fusion_gate",
@@ -42,7 +42,8 @@ def _random_graph(n: int, seed: int) -> np.ndarray:
 
 
 def _graph_cases() -> list[tuple[np.ndarray]]:
-    return [(adjacency(),), (adjacency(self_loops=True),), (_random_graph(7, 1),), (_random_graph(12, 2),)]
+    return [Case("the skeleton", (adjacency(),)), Case("the skeleton with self loops", (adjacency(self_loops=True),)),
+            Case("a random graph of 7 nodes", (_random_graph(7, 1),)), Case("a random graph of 12 nodes", (_random_graph(12, 2),))]
 
 
 def reference_normalized_adjacency(adj) -> np.ndarray:
@@ -69,15 +70,23 @@ def reference_fusion_gate(x_joint, x_bone, weight, bias) -> torch.Tensor:
 
 def check_normalized_adjacency(fn: Callable) -> None:
     """``fn(adj (J, J)) -> D^-1/2 A D^-1/2``, D the diagonal degree matrix (row sums of A)."""
+    from mdtf_lite.models.gcn import normalized_adjacency
+
     run_check("normalized_adjacency", fn, reference_normalized_adjacency, _graph_cases(), rtol=1e-6, atol=1e-8,
+              forbid=[normalized_adjacency],
+              mistakes={"row normalisation A / deg: divide by sqrt(deg_i deg_j) instead":
+                        lambda a: np.asarray(a) / np.asarray(a).sum(1, keepdims=True)},
               hint="Divide entry (i, j) by sqrt(deg_i * deg_j), deg = A.sum(1); row normalisation A / deg "
                    "is a different (non-symmetric) matrix.")
 
 
 def check_reversed_adjacency(fn: Callable) -> None:
     """``fn(adj (J, J)) -> adj re-indexed for the reversed joint order``."""
-    cases = [(adjacency(),)] + [(reference_normalized_adjacency(adjacency()),)] + _graph_cases()[2:]
+    cases = ([Case("the skeleton", (adjacency(),)),
+              Case("the normalised skeleton", (reference_normalized_adjacency(adjacency()),))] + _graph_cases()[2:])
     run_check("reversed_adjacency", fn, reference_reversed_adjacency, cases, rtol=0, atol=0,
+              mistakes={"only the rows are reversed: reverse the columns too": lambda a: np.asarray(a)[::-1],
+                        "only the columns are reversed: reverse the rows too": lambda a: np.asarray(a)[:, ::-1]},
               hint="Position i of the reversed sequence holds joint J-1-i, so entry (i, k) is A[J-1-i, J-1-k]: "
                    "reverse BOTH the rows and the columns.")
 
@@ -88,11 +97,18 @@ def check_fusion_gate(fn: Callable) -> None:
     for seed, c in ((0, 4), (1, 8), (2, 16)):
         g = torch.Generator().manual_seed(seed)
         xj, xb = torch.randn(2, NUM_JOINTS, c, generator=g), torch.randn(2, NUM_JOINTS, c, generator=g)
-        cases.append((xj, xb, torch.randn(2, 2 * c, generator=g), torch.randn(2, generator=g)))
+        cases.append(Case(f"random gate, C = {c}", (xj, xb, torch.randn(2, 2 * c, generator=g), torch.randn(2, generator=g))))
     c = 8  # MDTF's initialisation: weight 0, bias 0.5 -> an exact 50/50 mix
     g = torch.Generator().manual_seed(3)
-    cases.append((torch.randn(1, NUM_JOINTS, c, generator=g), torch.randn(1, NUM_JOINTS, c, generator=g),
-                  torch.zeros(2, 2 * c), torch.full((2,), 0.5)))
-    run_check("fusion_gate", fn, reference_fusion_gate, cases, rtol=1e-5, atol=1e-6,
+    cases.append(Case("MDTF's initialisation (a 50/50 mix)", (torch.randn(1, NUM_JOINTS, c, generator=g),
+                      torch.randn(1, NUM_JOINTS, c, generator=g), torch.zeros(2, 2 * c), torch.full((2,), 0.5))))
+
+    def swapped(xj, xb, w, b):
+        alpha = torch.softmax(torch.cat([xj, xb], -1) @ w.T + b, -1)
+        return alpha[..., 1:] * xj + alpha[..., :1] * xb
+    from mdtf_lite.models.mdtf import FusionGate
+
+    run_check("fusion_gate", fn, reference_fusion_gate, cases, rtol=1e-5, atol=1e-6, forbid=[FusionGate],
+              mistakes={"the two gate weights are swapped: alpha_0 goes with x_joint, alpha_1 with x_bone": swapped},
               hint="Concatenate [x_joint, x_bone] on the channel axis (joint first), apply the linear map, "
                    "softmax over the 2 gate logits, then mix with alpha[..., 0:1] and alpha[..., 1:2].")
