@@ -19,6 +19,7 @@ backends with a one-time warning.
 
 from __future__ import annotations
 
+import hashlib
 import os
 import warnings
 from pathlib import Path
@@ -39,6 +40,25 @@ def _flags() -> list[str]:
     return flags
 
 
+def _build_copy(name: str, flags: list[str]) -> Path:
+    """The source copied into its own build folder, named by a hash of (source, flags, torch version).
+
+    Compiling a copy keeps the build independent of where the package lives: two checkouts with the
+    same source share one build, and different sources never overwrite each other's library (with the
+    checkout's own path in the build file, alternating checkouts would recompile on every import).
+    """
+    text = SOURCE.read_bytes()
+    key = hashlib.sha256(text + " ".join(flags).encode() + torch.__version__.encode()).hexdigest()[:12]
+    folder = Path(os.environ.get("MDTF_EXTENSIONS_DIR", Path.home() / ".cache" / "mdtf_lite")) / f"{name}-{key}"
+    folder.mkdir(parents=True, exist_ok=True)
+    copy = folder / SOURCE.name
+    if not copy.exists() or copy.read_bytes() != text:
+        tmp = folder / f".{SOURCE.name}.{os.getpid()}.tmp"
+        tmp.write_bytes(text)
+        os.replace(tmp, copy)             # atomic: a concurrent build never sees half a file
+    return copy
+
+
 def build(verbose: bool = False):
     """Compile (or load the cached build of) the extension; returns the module.  Raises on failure."""
     if "module" in _STATE:
@@ -47,13 +67,11 @@ def build(verbose: bool = False):
 
     flags = _flags()
     name = "mdtf_scan_cpu_" + ("avx2" if "-mavx2" in flags else "generic")
-    folder = Path(os.environ.get("MDTF_EXTENSIONS_DIR", Path.home() / ".cache" / "mdtf_lite")) / name
-    folder.mkdir(parents=True, exist_ok=True)
+    source = _build_copy(name, flags)
     # -fopenmp: at::parallel_for is inline OpenMP; the library links libgomp.so.1, which resolves to the copy
     # torch has already loaded (one thread pool, sized by torch.set_num_threads).
-    module = load(name=name, sources=[str(SOURCE)], extra_cflags=flags, extra_ldflags=["-fopenmp"],
-                  build_directory=str(folder),
-                  verbose=verbose)
+    module = load(name=name, sources=[str(source)], extra_cflags=flags, extra_ldflags=["-fopenmp"],
+                  build_directory=str(source.parent), verbose=verbose)
     _STATE["module"] = module
     return module
 
