@@ -189,7 +189,7 @@ def diagnose(student, reference, rtol: float = 1e-5, atol: float = 1e-6) -> str:
     if not np.all(np.isfinite(s)):
         return "NaN or Inf in your output (a division by zero, or log/sqrt of a negative number?)"
     if np.any(r) and _close(s, -r, rtol, atol):
-        return "negated: every value has the wrong sign (e.g. parent - child instead of child - parent)"
+        return "negated: every value has the wrong sign (a difference taken the wrong way round?)"
     rr = float((r * r).sum())
     if rr > 0:
         c = float((s * r).sum()) / rr
