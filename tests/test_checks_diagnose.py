@@ -123,3 +123,13 @@ def test_stub_status_is_reported_as_not_implemented():
         run_check("toy", stub, lambda a, b: a, [(1.0, 2.0)])
     with pytest.raises(NotImplementedError, match="still a stub"):
         require_passed("toy")
+
+
+def test_zoh_checker_accepts_the_exact_hold_and_names_the_euler_mistakes():
+    from mdtf_lite.checks.scan import check_zoh, reference_zoh
+
+    check_zoh(lambda d, a, b: reference_zoh(d, a, b))
+    with pytest.raises(CheckFailed, match="first-order simplification"):
+        check_zoh(lambda d, a, b: (torch.exp(d[:, :, None] * a), d[:, :, None] * b[:, None, :]))
+    with pytest.raises(CheckFailed, match="Euler step"):
+        check_zoh(lambda d, a, b: (1 + d[:, :, None] * a, reference_zoh(d, a, b)[1]))

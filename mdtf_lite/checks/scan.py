@@ -24,7 +24,7 @@ import torch
 from mdtf_lite.checks import Case, run_check
 from mdtf_lite.ssm.scans import chunked_scan, combine, sequential_scan
 
-__all__ = ["check_combine", "check_sequential_scan", "check_chunked_scan"]
+__all__ = ["check_combine", "check_sequential_scan", "check_chunked_scan", "check_zoh", "reference_zoh"]
 
 
 def _pair_cases(seed=0):
@@ -91,3 +91,40 @@ def check_chunked_scan(fn):
                      mistakes={"the carry is missing: every chunk starts from zero": no_carry},
                      hint="Inside a chunk scan from zero; then h = local + cumprod(a_chunk) * carry, "
                           "carry = last h of the previous chunk. Handle a last, shorter chunk.")
+
+
+def reference_zoh(delta: torch.Tensor, A: torch.Tensor, B: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+    """Exact zero-order hold of a diagonal SSM, written independently of the package's scan code.
+
+    delta (L, D) > 0, A (D, N) < 0, B (L, N) -> A_bar (L, D, N) = exp(delta A),
+    B_bar (L, D, N) = (exp(delta A) - 1) / A * B  (the integral of exp(s A) B over s in [0, delta]).
+    """
+    dA = delta[:, :, None] * A[None]
+    return torch.exp(dA), torch.expm1(dA) / A[None] * B[:, None, :]
+
+
+def check_zoh(fn):
+    """Check ``fn(delta (L, D), A (D, N), B (L, N)) -> (A_bar, B_bar)``, both (L, D, N), exact ZOH."""
+    cases = {}
+    for name, (L, D, N, scale, seed) in {"L 5, D 3, N 4": (5, 3, 4, 1.0, 0),
+                                         "tiny steps (delta ~ 1e-3)": (4, 2, 3, 1e-3, 1),
+                                         "large steps (delta ~ 5)": (3, 4, 2, 5.0, 2)}.items():
+        g = torch.Generator().manual_seed(seed)
+        delta = scale * (0.2 + torch.rand(L, D, generator=g, dtype=torch.float64))
+        A = -(0.5 + torch.rand(D, N, generator=g, dtype=torch.float64))
+        B = torch.randn(L, N, generator=g, dtype=torch.float64)
+        cases[name] = (delta, A, B)
+
+    def euler_b(delta, A, B):
+        return torch.exp(delta[:, :, None] * A[None]), delta[:, :, None] * B[:, None, :]
+
+    def euler_a(delta, A, B):
+        a, b = reference_zoh(delta, A, B)
+        return 1 + delta[:, :, None] * A[None], b
+
+    return run_check("zoh", lambda d, a, b: tuple(fn(d, a, b)), reference_zoh, cases, rtol=1e-7, atol=1e-10,
+                     mistakes={"B_bar = delta * B is Mamba's first-order simplification; the exercise asks for the "
+                               "exact hold (exp(delta A) - 1) / A * B": euler_b,
+                               "A_bar = 1 + delta A is the Euler step; the exact hold is exp(delta A)": euler_a},
+                     hint="Broadcast delta (L, D, 1) with A (1, D, N); A_bar = exp(delta A); "
+                          "B_bar = (exp(delta A) - 1) / A * B[:, None, :]. torch.expm1 keeps tiny steps accurate.")
