@@ -133,3 +133,13 @@ def test_zoh_checker_accepts_the_exact_hold_and_names_the_euler_mistakes():
         check_zoh(lambda d, a, b: (torch.exp(d[:, :, None] * a), d[:, :, None] * b[:, None, :]))
     with pytest.raises(CheckFailed, match="Euler step"):
         check_zoh(lambda d, a, b: (1 + d[:, :, None] * a, reference_zoh(d, a, b)[1]))
+
+
+def test_bidirectional_merge_checker_names_the_flip_mistakes():
+    from mdtf_lite.checks.graph import check_bidirectional_merge, reference_bidirectional_merge
+
+    check_bidirectional_merge(reference_bidirectional_merge)
+    with pytest.raises(CheckFailed, match="not flipped back"):
+        check_bidirectional_merge(lambda x, z, f, b: (f(x, z) + b(x.flip(1), z.flip(1))) / 2)
+    with pytest.raises(CheckFailed, match="summed, not averaged"):
+        check_bidirectional_merge(lambda x, z, f, b: f(x, z) + b(x.flip(1), z.flip(1)).flip(1))

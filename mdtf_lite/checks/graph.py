@@ -25,7 +25,8 @@ from mdtf_lite.checks import Case, run_check
 from mdtf_lite.skeleton import NUM_JOINTS, adjacency
 
 __all__ = ["check_normalized_adjacency", "check_reversed_adjacency", "check_fusion_gate",
-           "reference_normalized_adjacency", "reference_reversed_adjacency", "reference_fusion_gate"]
+           "reference_normalized_adjacency", "reference_reversed_adjacency", "reference_fusion_gate",
+           "check_bidirectional_merge", "reference_bidirectional_merge"]
 
 
 def _random_graph(n: int, seed: int) -> np.ndarray:
@@ -112,3 +113,51 @@ def check_fusion_gate(fn: Callable) -> None:
               mistakes={"the two gate weights are swapped: alpha_0 goes with x_joint, alpha_1 with x_bone": swapped},
               hint="Concatenate [x_joint, x_bone] on the channel axis (joint first), apply the linear map, "
                    "softmax over the 2 gate logits, then mix with alpha[..., 0:1] and alpha[..., 1:2].")
+
+
+def reference_bidirectional_merge(x, z, forward_dir, backward_dir):
+    """BiMamba's merge, written out: (f(x, z) + flip(b(flip(x), flip(z)))) / 2 along the sequence axis 1.
+
+    x, z (B, L, D); forward_dir, backward_dir: callables (B, L, D), (B, L, D) -> (B, L, D).
+    """
+    return (forward_dir(x, z) + backward_dir(x.flip(1), z.flip(1)).flip(1)) / 2
+
+
+def _causal_mixer(weight):
+    """A small causal sequence mixer: y_t = sum_{k <= t} w^(t-k) * x_k * sigmoid(z_t)  (B, L, D)."""
+    def mix(x, z):
+        h, out = torch.zeros_like(x[:, 0]), []
+        for t in range(x.shape[1]):
+            h = weight * h + x[:, t]
+            out.append(h * torch.sigmoid(z[:, t]))
+        return torch.stack(out, 1)
+    return mix
+
+
+def check_bidirectional_merge(fn: Callable) -> None:
+    """``fn(x, z, forward_dir, backward_dir) -> (B, L, D)``: the mean of the forward pass and the
+    backward pass run on the reversed sequence and reversed back."""
+    cases = {}
+    for name, (b, l, d, seed) in {"B 2, L 5, D 3": (2, 5, 3, 0), "L 1": (1, 1, 4, 1), "B 3, L 8, D 2": (3, 8, 2, 2)}.items():
+        g = torch.Generator().manual_seed(seed)
+        x, z = torch.randn(b, l, d, generator=g, dtype=torch.float64), torch.randn(b, l, d, generator=g, dtype=torch.float64)
+        cases[name] = (x, z, _causal_mixer(0.7), _causal_mixer(0.3))
+
+    def no_flip_back(x, z, f, bw):
+        return (f(x, z) + bw(x.flip(1), z.flip(1))) / 2
+
+    def no_flip(x, z, f, bw):
+        return (f(x, z) + bw(x, z)) / 2
+
+    def z_not_flipped(x, z, f, bw):
+        return (f(x, z) + bw(x.flip(1), z).flip(1)) / 2
+
+    def summed(x, z, f, bw):
+        return f(x, z) + bw(x.flip(1), z.flip(1)).flip(1)
+
+    run_check("bidirectional_merge", fn, reference_bidirectional_merge, cases, rtol=1e-9, atol=1e-12,
+              mistakes={"the backward output is not flipped back: position t holds the answer for L-1-t": no_flip_back,
+                        "no flip at all: the backward direction then sees the same order as the forward one": no_flip,
+                        "the gate z must be reversed with x (it belongs to the same positions)": z_not_flipped,
+                        "summed, not averaged: divide by 2 as BiMamba does": summed},
+              hint="y = (forward_dir(x, z) + backward_dir(x.flip(1), z.flip(1)).flip(1)) / 2")
