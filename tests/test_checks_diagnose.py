@@ -143,3 +143,14 @@ def test_bidirectional_merge_checker_names_the_flip_mistakes():
         check_bidirectional_merge(lambda x, z, f, b: (f(x, z) + b(x.flip(1), z.flip(1))) / 2)
     with pytest.raises(CheckFailed, match="summed, not averaged"):
         check_bidirectional_merge(lambda x, z, f, b: f(x, z) + b(x.flip(1), z.flip(1)).flip(1))
+
+
+def test_gcn_layer_checker_names_the_usual_mistakes():
+    from mdtf_lite.checks.graph import check_gcn_layer, reference_gcn_layer
+
+    check_gcn_layer(reference_gcn_layer)
+    with pytest.raises(CheckFailed, match="adj transposed"):
+        check_gcn_layer(lambda x, a, uw, ub, vw, vb: reference_gcn_layer(x, a.T, uw, ub, vw, vb))
+    with pytest.raises(CheckFailed, match="residual x is missing"):
+        check_gcn_layer(lambda x, a, uw, ub, vw, vb: reference_gcn_layer(x, a, uw, ub, vw, vb) * 0
+                        + torch.relu(torch.einsum("ij,bjc->bic", a, x @ vw.T + vb) + x @ uw.T + ub))

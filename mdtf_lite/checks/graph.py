@@ -26,7 +26,7 @@ from mdtf_lite.skeleton import NUM_JOINTS, adjacency
 
 __all__ = ["check_normalized_adjacency", "check_reversed_adjacency", "check_fusion_gate",
            "reference_normalized_adjacency", "reference_reversed_adjacency", "reference_fusion_gate",
-           "check_bidirectional_merge", "reference_bidirectional_merge"]
+           "check_bidirectional_merge", "reference_bidirectional_merge", "check_gcn_layer", "reference_gcn_layer"]
 
 
 def _random_graph(n: int, seed: int) -> np.ndarray:
@@ -161,3 +161,52 @@ def check_bidirectional_merge(fn: Callable) -> None:
                         "the gate z must be reversed with x (it belongs to the same positions)": z_not_flipped,
                         "summed, not averaged: divide by 2 as BiMamba does": summed},
               hint="y = (forward_dir(x, z) + backward_dir(x.flip(1), z.flip(1)).flip(1)) / 2")
+
+
+def reference_gcn_layer(x, adj, u_weight, u_bias, v_weight, v_bias):
+    """MDTF's residual GCN layer without its BatchNorm, written out independently of the package.
+
+    x (B, J, C); adj (J, J) normalised; u_weight, v_weight (C, C); u_bias, v_bias (C,) -> (B, J, C):
+    relu(x + adj @ (x V^T + b_V) + (x U^T + b_U)): neighbours send V x, each joint keeps U x, plus the residual.
+    """
+    messages = torch.einsum("ij,bjc->bic", adj, x @ v_weight.T + v_bias)
+    return torch.relu(x + messages + x @ u_weight.T + u_bias)
+
+
+def check_gcn_layer(fn: Callable) -> None:
+    """``fn(x (B, J, C), adj (J, J), u_weight, u_bias, v_weight, v_bias) -> (B, J, C)``."""
+    from mdtf_lite.models.gcn import SkeletonGCN
+
+    cases = {}
+    for name, (b, c, adj, seed) in {
+            "the normalised skeleton, C 4": (2, 4, reference_normalized_adjacency(adjacency()), 0),
+            "a random graph, C 6": (3, 6, reference_normalized_adjacency(_random_graph(9, 3)), 1),
+            "a directed (row-normalised) graph, C 3": (1, 3, (lambda a: a / a.sum(1, keepdims=True))(
+                _random_graph(7, 4) + np.eye(7)), 2)}.items():
+        g = torch.Generator().manual_seed(seed)
+        j = adj.shape[0]
+        t = lambda *s: torch.randn(*s, generator=g, dtype=torch.float64)  # noqa: E731
+        cases[name] = (t(b, j, c), torch.as_tensor(adj, dtype=torch.float64), t(c, c), t(c), t(c, c), t(c))
+
+    def no_residual(x, a, uw, ub, vw, vb):
+        return torch.relu(torch.einsum("ij,bjc->bic", a, x @ vw.T + vb) + x @ uw.T + ub)
+
+    def swapped(x, a, uw, ub, vw, vb):
+        return reference_gcn_layer(x, a, vw, vb, uw, ub)
+
+    def transposed_adj(x, a, uw, ub, vw, vb):
+        return reference_gcn_layer(x, a.T, uw, ub, vw, vb)
+
+    def no_relu(x, a, uw, ub, vw, vb):
+        return x + torch.einsum("ij,bjc->bic", a, x @ vw.T + vb) + x @ uw.T + ub
+
+    def weight_not_transposed(x, a, uw, ub, vw, vb):
+        return reference_gcn_layer(x, a, uw.T, ub, vw.T, vb)
+
+    run_check("gcn_layer", fn, reference_gcn_layer, cases, rtol=1e-9, atol=1e-12, forbid=[SkeletonGCN],
+              mistakes={"the residual x is missing: relu(x + ...)": no_residual,
+                        "U and V swapped: neighbours send V x (through adj), the joint itself adds U x": swapped,
+                        "adj transposed: joint i receives from j with weight adj[i, j] (adj @ messages)": transposed_adj,
+                        "the ReLU is missing": no_relu,
+                        "weights not transposed: a Linear computes x @ W^T + b": weight_not_transposed},
+              hint="messages = adj @ (x V^T + b_V) over the joint axis; out = relu(x + messages + x U^T + b_U).")
