@@ -2,6 +2,7 @@
 
     python -m mdtf_lite.exercises list
     python -m mdtf_lite.exercises make-student [--src notebooks/exercises] [--out runs/student_exercises]
+    python -m mdtf_lite.exercises grade NOTEBOOK... [--out scores.csv|scores.json] [--timeout 300]
 
 The instructor notebooks in ``notebooks/exercises/`` are the only source.  Cells carry tags:
 
@@ -16,6 +17,12 @@ The instructor notebooks in ``notebooks/exercises/`` are the only source.  Cells
 
 Student versions are generated, not committed: the instructor notebook stays the single thing anyone
 edits, and the tests regenerate the student versions and execute them, so they cannot drift.
+
+``grade`` executes each student notebook in a fresh ``python3`` kernel (nbclient, a timeout per cell,
+errors allowed so one failing check does not hide the next), with the checkers in strict mode (a solution
+that is or calls the package's own function scores 0) and ``MDTF_GRADE_LOG`` set, so every checker logs
+its cases.  The score of a check is its share of passing cases; a check cell that crashes before its
+checker runs scores 0 with the error.  It prints a table and writes it as CSV or JSON (by ``--out``'s suffix).
 """
 
 from __future__ import annotations
@@ -31,7 +38,8 @@ CHECK_TAGS = ("check", "uses-solution")
 EXPECTED_ERROR_TAG = "raises-exception"
 ANSWER_PLACEHOLDER = "_Write your answer here._"
 
-__all__ = ["stub_source", "make_student_notebook", "make_student", "exercise_notebooks", "main"]
+__all__ = ["stub_source", "make_student_notebook", "make_student", "exercise_notebooks", "grade_notebook",
+           "grade", "write_scores", "main"]
 
 
 class ExerciseError(ValueError):
@@ -157,6 +165,151 @@ def make_student(src: Path | None = None, out: Path | None = None) -> list[Path]
     return written
 
 
+def _checkers_called(source: str) -> list[str]:
+    import re
+
+    return sorted(set(re.findall(r"\b(check_\w+)\s*\(", source)))
+
+
+def grade_notebook(path: Path, timeout: int = 300, kernel_name: str = "python3") -> list[dict]:
+    """Execute one student notebook and score its checks.
+
+    Returns one row per check: ``{"notebook", "check", "passed", "total", "score" (0..1), "status",
+    "failing"}`` (``failing``: "case: diagnosis" strings joined by " | ").  Raises FileNotFoundError /
+    ExerciseError for a missing file or a notebook without check cells, before starting a kernel.
+    """
+    import json
+    import os
+    import tempfile
+
+    import nbformat
+    from nbclient import NotebookClient
+
+    from mdtf_lite.checks import GRADE_LOG_ENV, STRICT_ENV
+
+    path = Path(path)
+    if not path.is_file():
+        raise FileNotFoundError(f"{path}: no such notebook (pass the student notebooks to grade)")
+    try:
+        nb = nbformat.read(path, as_version=4)
+    except Exception as exc:  # not JSON, not a notebook
+        raise ExerciseError(f"{path}: not a readable notebook ({exc}); pass .ipynb files") from exc
+    check_cells = [i for i, c in enumerate(nb.cells) if c.cell_type == "code" and "check" in _tags(c)]
+    if not check_cells:
+        raise ExerciseError(f"{path}: no cell tagged 'check' -- is this an exercise notebook from notebooks/exercises/?")
+    rows: list[dict] = []
+    with tempfile.TemporaryDirectory(prefix="mdtf_grade_") as tmp:
+        log = Path(tmp) / "grade.jsonl"
+        log.touch()
+        saved = {k: os.environ.get(k) for k in (GRADE_LOG_ENV, STRICT_ENV)}
+        os.environ[GRADE_LOG_ENV], os.environ[STRICT_ENV] = str(log), "1"
+        try:
+            client = NotebookClient(nb, timeout=timeout, kernel_name=kernel_name, allow_errors=True,
+                                    resources={"metadata": {"path": str(path.parent.resolve())}})
+            with client.setup_kernel():
+                for i, cell in enumerate(nb.cells):
+                    if cell.cell_type != "code":
+                        continue
+                    before = len(log.read_text().splitlines())
+                    try:
+                        client.execute_cell(cell, i)
+                    except Exception as exc:  # a timeout or a dead kernel: score what ran, say what stopped
+                        cell.outputs = [nbformat.v4.new_output("error", ename=type(exc).__name__,
+                                                               evalue=str(exc).splitlines()[0] if str(exc) else "",
+                                                               traceback=[])]
+                    if i not in check_cells:
+                        continue
+                    entries = [json.loads(x) for x in log.read_text().splitlines()[before:]]
+                    rows.extend(_score_cell(path.name, cell, entries))
+        finally:
+            for k, v in saved.items():
+                if v is None:
+                    os.environ.pop(k, None)
+                else:
+                    os.environ[k] = v
+    return rows
+
+
+def _score_cell(notebook: str, cell, entries: list[dict]) -> list[dict]:
+    errors = [o for o in cell.get("outputs", []) if o.get("output_type") == "error"]
+    if not entries:  # the checker never ran: a NameError, a crash before it, a timeout
+        why = f"{errors[0]['ename']}: {errors[0]['evalue']}" if errors else "the cell ran no checker"
+        return [{"notebook": notebook, "check": ", ".join(_checkers_called(cell.source)) or "?", "passed": 0,
+                 "total": 1, "score": 0.0, "status": "error", "failing": why}]
+    rows, by_check = [], {}
+    for e in entries:
+        by_check.setdefault(e["check"], []).append(e)
+    for check, cases in by_check.items():
+        passed = sum(bool(c["ok"]) for c in cases)
+        status = cases[-1]["status"]
+        grouped: dict[str, list[str]] = {}  # one diagnosis, the cases it applies to
+        for c in cases:
+            if not c["ok"]:
+                grouped.setdefault(c.get("diagnosis", ""), []).append(c["case"])
+        failing = [f"{', '.join(names)}" + (f": {why}" if why else "") for why, names in grouped.items()]
+        if status in ("rejected", "not implemented", "error") and errors:
+            failing = [errors[0]["evalue"]]
+        rows.append({"notebook": notebook, "check": check, "passed": passed, "total": len(cases),
+                     "score": passed / len(cases), "status": status, "failing": " | ".join(failing)})
+    return rows
+
+
+def grade(paths: list[Path], timeout: int = 300) -> list[dict]:
+    """Grade several notebooks (see :func:`grade_notebook`); all inputs are checked before any runs."""
+    paths = [Path(p) for p in paths]
+    missing = [str(p) for p in paths if not p.is_file()]
+    if missing:
+        raise FileNotFoundError(f"no such notebook: {', '.join(missing)}")
+    rows = []
+    for p in paths:
+        rows.extend(grade_notebook(p, timeout=timeout))
+    return rows
+
+
+def notebook_scores(rows: list[dict]) -> dict[str, float]:
+    """Per notebook: the mean of its checks' scores (each check weighs the same)."""
+    out: dict[str, list[float]] = {}
+    for r in rows:
+        out.setdefault(r["notebook"], []).append(r["score"])
+    return {k: sum(v) / len(v) for k, v in out.items()}
+
+
+def format_scores(rows: list[dict]) -> str:
+    lines = [f"{'notebook':28s} {'check':28s} {'cases':>7s} {'score':>6s}  status / failing cases"]
+    for r in rows:
+        lines.append(f"{r['notebook']:28s} {r['check']:28s} {r['passed']:>3d}/{r['total']:<3d} "
+                     f"{100 * r['score']:5.0f}%  {r['status']}" + (f": {r['failing']}" if r["failing"] else ""))
+    for nb, score in notebook_scores(rows).items():
+        lines.append(f"{nb:28s} {'TOTAL':28s} {'':7s} {100 * score:5.0f}%")
+    return "\n".join(lines)
+
+
+def write_scores(rows: list[dict], out: Path, overwrite: bool = False) -> Path:
+    """Write the score table to ``out``: ``.csv`` (one row per check) or ``.json`` (rows + per-notebook totals).
+
+    An existing file is refused unless ``overwrite`` (``--overwrite``): no silent loss of an earlier table.
+    """
+    import csv
+    import json
+
+    out = Path(out)
+    if out.suffix.lower() not in (".csv", ".json"):
+        raise ExerciseError(f"--out {out}: use a .csv or .json file name")
+    if out.is_dir():
+        raise ExerciseError(f"--out {out} is a folder; give a file name such as scores.csv")
+    if out.exists() and not overwrite:
+        raise ExerciseError(f"--out {out} exists; pass --overwrite to replace it, or choose another name")
+    out.parent.mkdir(parents=True, exist_ok=True)
+    if out.suffix.lower() == ".csv":
+        with open(out, "w", newline="", encoding="utf-8") as f:
+            w = csv.DictWriter(f, fieldnames=["notebook", "check", "passed", "total", "score", "status", "failing"])
+            w.writeheader()
+            w.writerows(rows)
+    else:
+        out.write_text(json.dumps({"checks": rows, "notebooks": notebook_scores(rows)}, indent=1))
+    return out
+
+
 def main(argv=None) -> int:
     ap = argparse.ArgumentParser(prog="python -m mdtf_lite.exercises", description=__doc__.split("\n\n")[0])
     sub = ap.add_subparsers(dest="command", required=True)
@@ -165,9 +318,23 @@ def main(argv=None) -> int:
     mk.add_argument("--out", type=Path, default=None, help="output folder (default runs/student_exercises)")
     ls = sub.add_parser("list", help="list the exercise notebooks")
     ls.add_argument("--src", type=Path, default=None)
+    gr = sub.add_parser("grade", help="execute student notebooks and write a score table per check")
+    gr.add_argument("notebooks", nargs="+", type=Path, help="student notebooks (.ipynb)")
+    gr.add_argument("--out", type=Path, default=None, help="scores.csv or scores.json (default: print only)")
+    gr.add_argument("--timeout", type=int, default=300, help="seconds per cell (default 300)")
+    gr.add_argument("--overwrite", action="store_true", help="replace an existing --out file")
     args = ap.parse_args(argv)
     try:
-        if args.command == "list":
+        if args.command == "grade":
+            if args.out is not None and args.out.suffix.lower() not in (".csv", ".json"):
+                raise ExerciseError(f"--out {args.out}: use a .csv or .json file name")
+            if args.out is not None and args.out.exists() and not args.overwrite:
+                raise ExerciseError(f"--out {args.out} exists; pass --overwrite to replace it, or choose another name")
+            rows = grade(args.notebooks, timeout=args.timeout)
+            print(format_scores(rows))
+            if args.out is not None:
+                print(f"wrote {write_scores(rows, args.out, overwrite=args.overwrite)}")
+        elif args.command == "list":
             for p in exercise_notebooks(args.src):
                 print(p)
         else:

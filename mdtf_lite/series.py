@@ -342,6 +342,7 @@ def main(argv: list[str] | None = None) -> int:
     run.add_argument("--notebooks-dir", type=Path, help=argparse.SUPPRESS)
     run.add_argument("--params-dir", type=Path, help=argparse.SUPPRESS)
     run.add_argument("--runs-dir", type=Path, help=argparse.SUPPRESS)
+    run.add_argument("--force", action="store_true", help="--params full: start without real data or a GPU")
     sub.add_parser("list", help="list notebooks and parameter sets")
     args = parser.parse_args(argv)
 
@@ -351,6 +352,13 @@ def main(argv: list[str] | None = None) -> int:
                 print(nb.name, json.dumps(declared_parameters(nb)))
             print("parameter sets:", ", ".join(available_param_sets(paths.params_dir())))
             return 0
+        if args.params == "full":  # refuse days of CPU on generated data (mdtf_lite.preflight)
+            from .preflight import PreflightError, preflight_full
+            try:
+                preflight_full(force=args.force)
+            except PreflightError as exc:
+                print(f"error: {exc}", file=sys.stderr)
+                return 3
         results, folder = run_series(args.params, args.only, args.name, args.notebooks_dir, args.params_dir,
                                      args.runs_dir, args.keep_going, not args.no_html, args.cell_timeout,
                                      args.verbose)

@@ -112,3 +112,61 @@ def test_student_version_executes_with_stubs_raising(path, student_dir):
                 f"{[e.ename + ': ' + e.evalue for e in errors] or 'no error'}")
         else:
             assert not errors, f"untagged cell {i} failed: {errors[0].ename}: {errors[0].evalue}"
+
+
+def _mutated(path, old, new, out):
+    nb = nbformat.read(path, as_version=4)
+    hits = [c for c in nb.cells if "solution" in c.metadata.get("tags", []) and old in c.source]
+    assert len(hits) == 1, f"{path.name}: the mutation target {old!r} moved; update this test"
+    hits[0].source = hits[0].source.replace(old, new)
+    nbformat.write(nb, out)
+    return out
+
+
+def test_grade_scores_reference_full_and_mutations_lower_naming_the_case(tmp_path):
+    """The grade CLI: reference 100 %; a negated answer and a solution that imports the package score less."""
+    import csv
+    import json
+
+    by_stem = {p.stem[:3]: p for p in INSTRUCTOR}
+    negated = _mutated(by_stem["e06"], "return float(np.linalg.norm(pred - target, axis=-1).mean())",
+                       "return -float(np.linalg.norm(pred - target, axis=-1).mean())", tmp_path / "negated.ipynb")
+    nb = nbformat.read(by_stem["e03"], as_version=4)
+    for c in nb.cells:
+        if "solution" in c.metadata.get("tags", []):
+            c.source = "from mdtf_lite.ssm.scans import sequential_scan\n"
+    nbformat.write(nb, tmp_path / "imports_package.ipynb")
+    out = tmp_path / "scores.csv"
+    res = subprocess.run([sys.executable, "-m", "mdtf_lite.exercises", "grade", str(by_stem["e06"]), str(negated),
+                          str(tmp_path / "imports_package.ipynb"), "--out", str(out), "--timeout", "120"],
+                         capture_output=True, text=True, timeout=300)
+    assert res.returncode == 0, res.stderr[-2000:]
+    rows = list(csv.DictReader(open(out)))
+    score = {(r["notebook"], r["check"]): float(r["score"]) for r in rows}
+    assert score[(by_stem["e06"].name, "mpjpe")] == 1.0 and score[(by_stem["e06"].name, "p_mpjpe")] == 1.0
+    assert score[("negated.ipynb", "mpjpe")] < 1.0
+    neg = next(r for r in rows if r["notebook"] == "negated.ipynb" and r["check"] == "mpjpe")
+    assert "mirror image" in neg["failing"] and "negated" in neg["failing"]
+    pkg = next(r for r in rows if r["notebook"] == "imports_package.ipynb")
+    assert float(pkg["score"]) == 0.0 and pkg["status"] == "rejected" and "package" in pkg["failing"]
+    assert "TOTAL" in res.stdout
+
+    # an existing table is never overwritten silently; JSON carries per-notebook totals
+    again = subprocess.run([sys.executable, "-m", "mdtf_lite.exercises", "grade", str(negated), "--out", str(out)],
+                           capture_output=True, text=True, timeout=120)
+    assert again.returncode == 2 and "--overwrite" in again.stderr
+    js = tmp_path / "s.json"
+    assert subprocess.run([sys.executable, "-m", "mdtf_lite.exercises", "grade", str(negated), "--out", str(js)],
+                          capture_output=True, text=True, timeout=300).returncode == 0
+    assert json.loads(js.read_text())["notebooks"]["negated.ipynb"] < 1.0
+
+
+def test_grade_refuses_bad_inputs_before_running(tmp_path):
+    from mdtf_lite.exercises import grade
+
+    with pytest.raises(FileNotFoundError, match="no such notebook"):
+        grade([tmp_path / "missing.ipynb"])
+    plain = tmp_path / "plain.ipynb"
+    nbformat.write(nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell("1")]), plain)
+    with pytest.raises(ExerciseError, match="no cell tagged 'check'"):
+        grade([plain])

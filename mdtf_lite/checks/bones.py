@@ -40,7 +40,8 @@ def check_bone_vectors(fn: Callable) -> list:
         (torch.randn(4, 17, 3, generator=g, dtype=torch.float64),),       # a batch
         (torch.randn(2, 5, 17, 3, generator=g, dtype=torch.float64),),    # clips x frames
     ]
-    return run_check("bone_vectors", fn, _bones.bone_vectors, cases, rtol=1e-9, atol=1e-12,
+    cases = {"the rest pose (17, 3)": cases[0], "a batch (4, 17, 3)": cases[1], "clips x frames (2, 5, 17, 3)": cases[2]}
+    return run_check("bone_vectors", fn, _bones.bone_vectors, cases, rtol=1e-9, atol=1e-12, forbid=[_bones.bone_vectors],
                      hint="bone k is joint k + 1 minus its parent PARENTS[k + 1] (the root has no bone); "
                           "keep every leading dimension and use the last two axes only.")
 
@@ -55,7 +56,9 @@ def check_to_spherical(fn: Callable) -> list:
         (torch.randn(3, 16, 3, generator=g, dtype=torch.float64),),
         (_bones.bone_vectors(torch.from_numpy(rest_pose())),),
     ]
-    return run_check("to_spherical", fn, _bones.to_spherical, cases, rtol=1e-7, atol=1e-9,
+    cases = {"awkward vectors (on the axes, near the depth axis)": cases[0], "random (3, 16, 3)": cases[1],
+             "the rest pose's bones": cases[2]}
+    return run_check("to_spherical", fn, _bones.to_spherical, cases, rtol=1e-7, atol=1e-9, forbid=[_bones.to_spherical],
                      hint="phi = atan2(y, x); theta = atan2(sqrt(x^2 + y^2), z) (angle from the depth axis, "
                           "in [0, pi]); length = |v|; stack them in that order on the last axis.")
 
@@ -69,5 +72,7 @@ def check_length_from_theta(fn: Callable) -> list:
         (torch.rand(4, 16, generator=g, dtype=torch.float64) * 0.5,
          torch.rand(4, 16, generator=g, dtype=torch.float64) * (math.pi - 0.2) + 0.1),
     ]
+    cases = {"one bone at every bin centre": cases[0], "random (4, 16) away from the poles": cases[1]}
     return run_check("length_from_theta", fn, _bones.length_from_theta, cases, rtol=1e-7, atol=1e-9,
+                     forbid=[_bones.length_from_theta],
                      hint="the in-plane length is length * sin(theta), so length = r_xy / sin(theta).")
