@@ -107,14 +107,14 @@ def test_acceleration_error_ignores_constant_velocity():
 
 
 def test_flip_is_an_involution_and_tta_is_exact_for_equivariant_fn():
-    x = torch.randn(2, 4, 17, 3)
+    x = torch.randn(2, 4, 17, 3, generator=torch.Generator().manual_seed(0))
     assert torch.equal(flip_poses(flip_poses(x)), x)
     assert torch.allclose(flip_poses(x)[..., 1, 0], -x[..., 4, 0])  # r_hip <- mirrored l_hip
     # the identity is flip-equivariant, so the TTA average equals the plain output
     assert torch.allclose(flip_tta(lambda v: v, x), x)
     # a function that is not equivariant gets averaged: f(x) = x + c
     c = torch.tensor([1.0, 0.0, 0.0])
-    assert torch.allclose(flip_tta(lambda v: v + c, x), x)  # +c and the unflipped -c cancel
+    assert torch.allclose(flip_tta(lambda v: v + c, x), x, atol=1e-6)  # +c and the unflipped -c cancel (to rounding)
     scores = torch.randn(2, 4, 17, 6)
     assert torch.allclose(flip_tta(lambda v: scores, x, output="joint_scores"),
                           (scores + scores[..., [0, 4, 5, 6, 1, 2, 3, 7, 8, 9, 10, 14, 15, 16, 11, 12, 13], :]) / 2)
