@@ -95,7 +95,9 @@ def build_default_dataset(out: Path | str | None = None, seed: int = 0, verbose:
             "actions": list(actions), "takes_per_action": takes_per_action, "complete": (
                 set(subjects) == set(TRAIN_SUBJECTS + TEST_SUBJECTS) and set(actions) == set(ACTIONS)
                 and takes_per_action == TAKES_PER_ACTION and noise is None),
-            "description": "procedural human motion (mdtf_lite.data.synthetic.actions) seen by the 4 Human3.6M cameras"}
+            # frozen text (the dataset's bytes must not change with a module move; the generator is now
+            # mdtf_lite.data.synthetic.actions): change it only together with GENERATOR_VERSION
+            "description": "procedural human motion (mdtf_lite.data.actions) seen by the 4 Human3.6M cameras"}
     write_layout(out, positions, {"gt": kp_gt, "detected": kp_det}, info)  # temp folder, renamed into place
     if verbose:
         frames = sum(len(x) for s in positions.values() for x in s.values())
