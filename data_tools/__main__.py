@@ -53,30 +53,30 @@ def main(argv=None) -> int:
     t0 = time.perf_counter()
     try:
         if args.cmd == "make-default":
-            from mdtf_lite.data.default import build_default_dataset, ensure_default_dataset
+            from mdtf_lite.data.synthetic.default import build_default_dataset, ensure_default_dataset
 
             if args.if_missing:
                 out = ensure_default_dataset(args.out, seed=args.seed, verbose=True)
             else:
                 out = build_default_dataset(args.out, seed=args.seed, verbose=True)
         elif args.cmd == "convert-vp3d":
-            from mdtf_lite.data.vp3d import convert_vp3d
+            from mdtf_lite.data.readers.vp3d import convert_vp3d
 
             out = convert_vp3d(args.src, args.out or _data("h36m_vp3d"), trust_pickle=args.trust_pickle)
         elif args.cmd == "convert-h36m-cdf":
-            from mdtf_lite.data.h36m_cdf import convert_h36m_cdf
+            from mdtf_lite.data.readers.h36m_cdf import convert_h36m_cdf
 
             out = convert_h36m_cdf(args.src, args.out or _data("h36m_vp3d"))
         elif args.cmd == "convert-motionbert":
-            from mdtf_lite.data.motionbert import convert_motionbert
+            from mdtf_lite.data.readers.motionbert import convert_motionbert
 
             out = convert_motionbert(args.src, args.out or _data("motionbert_h36m"), trust_pickle=args.trust_pickle)
         elif args.cmd == "convert-3dhp":
-            from mdtf_lite.data.mpi3dhp import convert_3dhp
+            from mdtf_lite.data.readers.mpi3dhp import convert_3dhp
 
             out = convert_3dhp(args.src, args.out or _data("mpi3dhp"), trust_pickle=args.trust_pickle)
         elif args.cmd == "convert-bvh":
-            from mdtf_lite.data.cmu import convert_bvh_files
+            from mdtf_lite.data.readers.cmu import convert_bvh_files
 
             out = convert_bvh_files(args.files, args.out or _data("cmu"), seed=args.seed)
     except (ValueError, FileNotFoundError) as exc:

@@ -27,10 +27,10 @@ SUBCOMMANDS = {
     "train": ("mdtf_lite.train.__main__", "main", "train a stage from a YAML config (python -m mdtf_lite.train)"),
     "ablation": ("mdtf_lite.train.ablation", "main", "the ablation table over seeds (python -m mdtf_lite.train.ablation)"),
     "data": ("data_tools.__main__", "main", "build or convert datasets (python -m data_tools)"),
-    "series": ("mdtf_lite.series", "main", "run the notebook series with papermill (python -m mdtf_lite.series)"),
+    "series": ("mdtf_lite.course.series", "main", "run the notebook series with papermill (python -m mdtf_lite.series)"),
     "bench": ("mdtf_lite.bench.__main__", "main", "benchmarks (python -m mdtf_lite.bench)"),
     "lift": ("mdtf_lite.lift", "main", "lift a COCO-17 keypoint JSON to 3D with a checkpoint (python -m mdtf_lite.lift)"),
-    "exercises": ("mdtf_lite.exercises", "main", "student versions of the exercises (python -m mdtf_lite.exercises)"),
+    "exercises": ("mdtf_lite.course.exercises", "main", "student versions of the exercises (python -m mdtf_lite.exercises)"),
 }
 
 

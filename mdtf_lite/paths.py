@@ -6,7 +6,7 @@ Notebooks, the CLI and the tests all resolve paths here, so a notebook executed 
     MDTF_HOME      project root (default: the checkout this package was installed from, else the cwd)
     MDTF_DATA_DIR  datasets (default: <home>/data)
     MDTF_RUNS_DIR  executed notebooks, checkpoints, figures (default: <home>/runs)
-    MDTF_RUN_DIR   the current run's folder, set by ``mdtf_lite.series`` (default: <runs>/interactive)
+    MDTF_RUN_DIR   the current run's folder, set by ``mdtf_lite.course.series`` (default: <runs>/interactive)
 """
 
 from __future__ import annotations

@@ -4,7 +4,7 @@ import pytest
 import torch
 
 from mdtf_lite import bones as bn
-from mdtf_lite.checks import bones as cb
+from mdtf_lite.course.checks import bones as cb
 from mdtf_lite.skeleton import PARENTS
 
 

@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 
 from mdtf_lite.paths import runs_dir
-from mdtf_lite.viz.browser import find_chromium
+from mdtf_lite.course.browser import find_chromium
 
 pytestmark = pytest.mark.skipif(
     find_chromium() is None,
@@ -41,7 +41,7 @@ clip = pose + 0.03 * np.sin(t / 4) * np.array([1.0, 0.0, 0.5])""",
 viewer = skeleton_viewer({"clip": clip})
 display(viewer.widget)""",
     "viewer.show_frame(30)",
-    """from mdtf_lite.train.plots import LiveLossPlot
+    """from mdtf_lite.viz.train_plots import LiveLossPlot
 live = LiveLossPlot("demo")
 display(live.widget)""",
     """for e in range(1, 4):
@@ -58,7 +58,7 @@ def exported_page(tmp_path_factory):
     import nbformat
     from nbclient import NotebookClient
 
-    from mdtf_lite.series import export_html
+    from mdtf_lite.course.series import export_html
 
     nb = nbformat.v4.new_notebook()
     nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
@@ -82,7 +82,7 @@ def test_exported_page_links_no_cdn_and_plotlyjs_once(exported_page):
 
 
 def test_skeletons_render_in_headless_chromium(exported_page):
-    from mdtf_lite.viz.browser import check_html
+    from mdtf_lite.course.browser import check_html
 
     report = check_html(exported_page, runs_dir() / "browser_check")  # network blocked
     figs = [f for f in report.figures if not f.in_widget]

@@ -5,11 +5,11 @@ import pytest
 import torch
 
 from mdtf_lite import bones as bn
-from mdtf_lite import checks
-from mdtf_lite.checks import CheckFailed, diagnose, require_passed, run_check
-from mdtf_lite.checks.bones import check_bone_vectors
-from mdtf_lite.checks.metrics import check_mpjpe, check_p_mpjpe
-from mdtf_lite.checks.scan import check_sequential_scan
+from mdtf_lite.course import checks
+from mdtf_lite.course.checks import CheckFailed, diagnose, require_passed, run_check
+from mdtf_lite.course.checks.bones import check_bone_vectors
+from mdtf_lite.course.checks.metrics import check_mpjpe, check_p_mpjpe
+from mdtf_lite.course.checks.scan import check_sequential_scan
 from mdtf_lite.eval import mpjpe
 from mdtf_lite.ssm import scans
 
@@ -126,7 +126,7 @@ def test_stub_status_is_reported_as_not_implemented():
 
 
 def test_zoh_checker_accepts_the_exact_hold_and_names_the_euler_mistakes():
-    from mdtf_lite.checks.scan import check_zoh, reference_zoh
+    from mdtf_lite.course.checks.scan import check_zoh, reference_zoh
 
     check_zoh(lambda d, a, b: reference_zoh(d, a, b))
     with pytest.raises(CheckFailed, match="first-order simplification"):
@@ -136,7 +136,7 @@ def test_zoh_checker_accepts_the_exact_hold_and_names_the_euler_mistakes():
 
 
 def test_bidirectional_merge_checker_names_the_flip_mistakes():
-    from mdtf_lite.checks.graph import check_bidirectional_merge, reference_bidirectional_merge
+    from mdtf_lite.course.checks.graph import check_bidirectional_merge, reference_bidirectional_merge
 
     check_bidirectional_merge(reference_bidirectional_merge)
     with pytest.raises(CheckFailed, match="not flipped back"):
@@ -146,7 +146,7 @@ def test_bidirectional_merge_checker_names_the_flip_mistakes():
 
 
 def test_gcn_layer_checker_names_the_usual_mistakes():
-    from mdtf_lite.checks.graph import check_gcn_layer, reference_gcn_layer
+    from mdtf_lite.course.checks.graph import check_gcn_layer, reference_gcn_layer
 
     check_gcn_layer(reference_gcn_layer)
     with pytest.raises(CheckFailed, match="adj transposed"):

@@ -3,9 +3,9 @@
 import numpy as np
 import pytest
 
-from mdtf_lite.data.bvh import bvh_to_h36m17, read_bvh
-from mdtf_lite.data.cmu import Y_UP_TO_Z_UP, cmu_clips, convert_bvh_files, load_cmu_bvh, resample, shared_cmu_dir
-from mdtf_lite.data.synth import generate_take, make_subject
+from mdtf_lite.data.readers.bvh import bvh_to_h36m17, read_bvh
+from mdtf_lite.data.readers.cmu import Y_UP_TO_Z_UP, cmu_clips, convert_bvh_files, load_cmu_bvh, resample, shared_cmu_dir
+from mdtf_lite.data.synthetic.synth import generate_take, make_subject
 
 CMU = shared_cmu_dir()
 needs_cmu = pytest.mark.skipif(not (CMU / "derived_h36m17").is_dir(),
@@ -38,7 +38,7 @@ Frame Time: 0.0083333
 
 
 def test_tiny_bvh_forward_kinematics(tmp_path):
-    from mdtf_lite.data.bvh import bvh_positions
+    from mdtf_lite.data.readers.bvh import bvh_positions
     p = tmp_path / "tiny.bvh"
     p.write_text(TINY)
     b = read_bvh(p)
@@ -190,7 +190,7 @@ def test_random_truncation_and_edits_give_value_error_or_finite_motion(tmp_path,
     except ValueError as exc:
         assert str(p) in str(exc)
         return
-    from mdtf_lite.data.bvh import bvh_positions
+    from mdtf_lite.data.readers.bvh import bvh_positions
 
     try:
         pos = bvh_positions(b)

@@ -3,7 +3,7 @@
 import numpy as np
 import pytest
 
-from mdtf_lite.checks import data as checks
+from mdtf_lite.course.checks import data as checks
 from mdtf_lite.data.clips import window_starts
 from mdtf_lite.data.geometry import flip_poses, normalise_screen, project, world_to_camera
 

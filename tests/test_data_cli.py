@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 
 from data_tools.__main__ import main
-from mdtf_lite.data.cmu import shared_cmu_dir
+from mdtf_lite.data.readers.cmu import shared_cmu_dir
 
 
 def test_make_default_if_missing_leaves_a_current_dataset_alone(capsys):

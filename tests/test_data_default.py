@@ -7,12 +7,12 @@ import numpy as np
 import pytest
 
 from mdtf_lite.data import ensure_default_dataset
-from mdtf_lite.data.actions import ACTIONS
-from mdtf_lite.data.body import DOF_NAMES, JOINT_LIMITS_DEG
-from mdtf_lite.data.default import build_default_dataset, views_of
+from mdtf_lite.data.synthetic.actions import ACTIONS
+from mdtf_lite.data.synthetic.body import DOF_NAMES, JOINT_LIMITS_DEG
+from mdtf_lite.data.synthetic.default import build_default_dataset, views_of
 from mdtf_lite.data.layout import read_layout
-from mdtf_lite.data.noise import JOINT_SIGMA_PX, detect
-from mdtf_lite.data.synth import ANKLE_HEIGHT, generate_take, make_subject
+from mdtf_lite.data.synthetic.noise import JOINT_SIGMA_PX, detect
+from mdtf_lite.data.synthetic.synth import ANKLE_HEIGHT, generate_take, make_subject
 from mdtf_lite.skeleton import PARENTS
 
 
@@ -80,7 +80,7 @@ def test_subjects_differ_and_are_symmetric():
 
 
 def test_joint_limits_cover_every_dof():
-    from mdtf_lite.data.body import limit_key
+    from mdtf_lite.data.synthetic.body import limit_key
     for name in DOF_NAMES:
         key = limit_key(name)
         assert key is None or key in JOINT_LIMITS_DEG

@@ -9,14 +9,14 @@ import torch
 
 from mdtf_lite.data import PickleRefused, load_clips
 from mdtf_lite.data.cameras import h36m_camera
-from mdtf_lite.data.default import views_of
+from mdtf_lite.data.synthetic.default import views_of
 from mdtf_lite.data.geometry import pose_25d, world_to_camera
-from mdtf_lite.data.h36m_cdf import convert_h36m_cdf, read_h36m_cdf
-from mdtf_lite.data.motionbert import convert_motionbert, motionbert_videos
-from mdtf_lite.data.mpi3dhp import MPI_TO_H36M, convert_3dhp
+from mdtf_lite.data.readers.h36m_cdf import convert_h36m_cdf, read_h36m_cdf
+from mdtf_lite.data.readers.motionbert import convert_motionbert, motionbert_videos
+from mdtf_lite.data.readers.mpi3dhp import MPI_TO_H36M, convert_3dhp
 from mdtf_lite.data.npz_io import load_npz, load_pickled
-from mdtf_lite.data.synth import generate_take, make_subject
-from mdtf_lite.data.vp3d import convert_vp3d, read_vp3d_2d, read_vp3d_3d
+from mdtf_lite.data.synthetic.synth import generate_take, make_subject
+from mdtf_lite.data.readers.vp3d import convert_vp3d, read_vp3d_2d, read_vp3d_3d
 from mdtf_lite.skeleton import H36M32_TO_17, LEFT_JOINTS, RIGHT_JOINTS
 
 
@@ -231,7 +231,7 @@ def test_3dhp_files(tmp_path):
     with pytest.raises(PickleRefused):
         convert_3dhp(tmp_path, tmp_path / "conv")
     out = convert_3dhp(tmp_path, tmp_path / "conv", trust_pickle=True)
-    from mdtf_lite.data.mpi3dhp import mpi3dhp_videos
+    from mdtf_lite.data.readers.mpi3dhp import mpi3dhp_videos
     from mdtf_lite.data.clips import make_clips
     vids = mpi3dhp_videos(out, "test")
     inputs, targets, meta = make_clips(vids, 20, 20)

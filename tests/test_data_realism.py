@@ -4,10 +4,10 @@ import numpy as np
 import pytest
 
 from mdtf_lite.bench.data import FOOT_SLIDE_BAR, realism_rows, realism_stats, realism_table
-from mdtf_lite.data.actions import HIP_WALK, KNEE_RUN, KNEE_WALK, periodic_curve
-from mdtf_lite.data.body import forward_kinematics, subject_bone_lengths
-from mdtf_lite.data.motion_stats import foot_skate, joint_angles, median_frequency, speed_spectrum
-from mdtf_lite.data.synth import generate_take, make_subject, with_transitions
+from mdtf_lite.data.synthetic.actions import HIP_WALK, KNEE_RUN, KNEE_WALK, periodic_curve
+from mdtf_lite.data.synthetic.body import forward_kinematics, subject_bone_lengths
+from mdtf_lite.data.synthetic.motion_stats import foot_skate, joint_angles, median_frequency, speed_spectrum
+from mdtf_lite.data.synthetic.synth import generate_take, make_subject, with_transitions
 
 D = np.pi / 180
 
@@ -52,7 +52,7 @@ def test_foot_sliding_at_contact_is_within_the_bar():
 
 
 def test_transitions_blend_standing_into_the_action_and_are_deterministic():
-    from mdtf_lite.data.actions import Motion
+    from mdtf_lite.data.synthetic.actions import Motion
 
     style = make_subject(0, "S1").style
     n = 600
@@ -102,7 +102,7 @@ def test_realism_figure_has_a_panel_per_joint_and_spectrum():
 
 def test_cmu_clips_bend_their_knees_and_elbows():
     """The held-out check reads: CMU's medians are measured (skips without the shared clips)."""
-    from mdtf_lite.data.cmu import cmu_bvh_files, load_cmu_bvh
+    from mdtf_lite.data.readers.cmu import cmu_bvh_files, load_cmu_bvh
 
     try:
         files = cmu_bvh_files()

@@ -3,8 +3,8 @@
 import numpy as np
 import pytest
 
-from mdtf_lite.data.default import views_of
-from mdtf_lite.data.synth import generate_take, make_subject
+from mdtf_lite.data.synthetic.default import views_of
+from mdtf_lite.data.synthetic.synth import generate_take, make_subject
 from mdtf_lite.viz.data_views import CameraViewer, four_views_figure, histogram_figure, rig_figure, world_as_camera
 
 

@@ -86,7 +86,7 @@ def check_command(where, cmd):
             nb = ROOT / words[2]
             assert nb.is_file(), f"{where}: `{cmd}`: no notebook {words[2]}"
             return
-        from mdtf_lite.series import declared_parameters
+        from mdtf_lite.course.series import declared_parameters
 
         nb = ROOT / words[1]
         assert nb.is_file(), f"{where}: `{cmd}`: no notebook {words[1]}"

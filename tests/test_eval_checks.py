@@ -3,7 +3,7 @@
 import numpy as np
 import pytest
 
-from mdtf_lite.checks.metrics import check_mpjpe, check_p_mpjpe
+from mdtf_lite.course.checks.metrics import check_mpjpe, check_p_mpjpe
 from mdtf_lite.eval import mpjpe, p_mpjpe
 
 
@@ -41,7 +41,7 @@ def test_stub_raises_not_implemented():
 
 
 def test_sequence_checkers():
-    from mdtf_lite.checks.metrics import check_mpjve, check_n_mpjpe
+    from mdtf_lite.course.checks.metrics import check_mpjve, check_n_mpjpe
     from mdtf_lite.eval import mpjve, n_mpjpe
 
     check_n_mpjpe(n_mpjpe)

@@ -7,7 +7,7 @@ pytest.importorskip("jupyterlab", reason="pip install jupyterlab (the notebooks 
 
 
 def test_lab_opens_notebook_00_and_its_kernel_runs_a_cell(tmp_path):
-    from mdtf_lite.lab import WIDGET_EXTENSIONS, check_lab
+    from mdtf_lite.course.lab import WIDGET_EXTENSIONS, check_lab
 
     seen = check_lab(log=tmp_path / "lab.log")
     assert seen["kernel"] == "python3"
@@ -18,7 +18,7 @@ def test_lab_opens_notebook_00_and_its_kernel_runs_a_cell(tmp_path):
 def test_make_lab_runs_the_lab_command():
     from pathlib import Path
 
-    from mdtf_lite.lab import FRONT_NOTEBOOK, lab_command
+    from mdtf_lite.course.lab import FRONT_NOTEBOOK, lab_command
 
     makefile = (Path(__file__).parents[1] / "Makefile").read_text()
     assert "\nlab: " in makefile and "-m mdtf_lite.lab" in makefile

@@ -200,7 +200,7 @@ def test_export_json_and_npz(tmp_path):
 def known_motion(frames=160):
     """A walking take of a test subject seen by camera 0: (pixels (T, 17, 2), truth (T, 17, 3) m, camera)."""
     from mdtf_lite.data import h36m_cameras, project, root_relative, world_to_camera
-    from mdtf_lite.data.synth import TEST_SUBJECTS, generate_take, make_subject
+    from mdtf_lite.data.synthetic.synth import TEST_SUBJECTS, generate_take, make_subject
 
     subject = TEST_SUBJECTS[0]
     world = generate_take(7, make_subject(7, subject), "Walking", 0, frames)

@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 import torch
 
-from mdtf_lite.checks import graph
+from mdtf_lite.course.checks import graph
 
 
 def test_reference_answers_pass():

@@ -4,7 +4,7 @@ import numpy as np
 import torch
 
 from mdtf_lite.models.mamba import BiMamba
-from mdtf_lite.models.plots import (adjacency_figure, conv_window, edges_missed_by_conv, influence_figure,
+from mdtf_lite.viz.model_plots import (adjacency_figure, conv_window, edges_missed_by_conv, influence_figure,
                                     joint_influence, receptive_field_figure, skeletal_neighbours)
 
 

@@ -52,7 +52,7 @@ def test_papermill_overrides_reach_the_configs(tmp_path):
 
 
 def test_papermill_sees_the_knobs_as_parameters():
-    from mdtf_lite.series import declared_parameters
+    from mdtf_lite.course.series import declared_parameters
 
     declared = declared_parameters(NB06)
     for knob in ("epochs", "steps_per_epoch", "time_budget", "lr", "width", "depth", "bam_epochs"):
@@ -65,6 +65,6 @@ def test_papermill_sees_the_knobs_as_parameters():
 @pytest.mark.parametrize("name", ["ci", "default", "full"])
 def test_param_files_name_only_declared_parameters(name):
     from mdtf_lite import paths
-    from mdtf_lite.series import check_param_set, discover_notebooks, load_param_set
+    from mdtf_lite.course.series import check_param_set, discover_notebooks, load_param_set
 
     check_param_set(load_param_set(name, paths.params_dir()), discover_notebooks(paths.notebooks_dir()), name)

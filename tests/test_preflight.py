@@ -5,7 +5,7 @@ import json
 import numpy as np
 import pytest
 
-from mdtf_lite import preflight, series
+from mdtf_lite.course import preflight, series
 
 
 def _fake_real(data_dir, folder="motionbert_h36m", frames=500):

@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 
 from data_tools.__main__ import main as data_main
-from mdtf_lite.data.default import build_default_dataset
+from mdtf_lite.data.synthetic.default import build_default_dataset
 from mdtf_lite.data.layout import read_info, read_layout, write_layout
 from mdtf_lite.data.npz_io import load_npz, save_npz
 from mdtf_lite.skeleton import rest_pose

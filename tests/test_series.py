@@ -7,7 +7,7 @@ import sys
 import nbformat
 import pytest
 
-from mdtf_lite import series
+from mdtf_lite.course import series
 
 
 def _notebook(path, params_src, body_src):
@@ -24,7 +24,7 @@ def project(tmp_path):
     nbs, params, runs = tmp_path / "notebooks", tmp_path / "params", tmp_path / "runs"
     nbs.mkdir(), params.mkdir()
     _notebook(nbs / "00_ok.ipynb", "steps = 2\nscale = 1.5",
-              "from mdtf_lite.record import record\nrecord('product', steps * scale, unit='mm', headline=True)")
+              "from mdtf_lite.course.record import record\nrecord('product', steps * scale, unit='mm', headline=True)")
     _notebook(nbs / "01_fails.ipynb", "steps = 1", "x = 1\nraise ValueError('boom at step %d' % steps)")
     _notebook(nbs / "02_after.ipynb", "steps = 1", "pass")
     (params / "ci.yaml").write_text("all: {steps: 3}\n00_ok: {scale: 2.0}\n")
@@ -34,7 +34,7 @@ def project(tmp_path):
 
 def _run(project, *args):
     nbs, params, runs = project
-    cmd = [sys.executable, "-m", "mdtf_lite.series", "run", "--notebooks-dir", str(nbs), "--params-dir", str(params),
+    cmd = [sys.executable, "-m", "mdtf_lite.course.series", "run", "--notebooks-dir", str(nbs), "--params-dir", str(params),
            "--runs-dir", str(runs), "--no-html", *args]
     return subprocess.run(cmd, capture_output=True, text=True, timeout=600)
 

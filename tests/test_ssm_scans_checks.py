@@ -3,7 +3,7 @@
 import pytest
 import torch
 
-from mdtf_lite.checks.scan import check_chunked_scan, check_combine, check_sequential_scan
+from mdtf_lite.course.checks.scan import check_chunked_scan, check_combine, check_sequential_scan
 from mdtf_lite.ssm import scans
 
 

@@ -2,7 +2,7 @@
 
 import pytest
 
-from mdtf_lite.train.plots import METRICS, LiveLossPlot, format_epoch, in_display_units, loss_curve_figure
+from mdtf_lite.viz.train_plots import METRICS, LiveLossPlot, format_epoch, in_display_units, loss_curve_figure
 
 BAM = [{"epoch": e, "train_loss": 1.0 / e, "val_accuracy": 0.4 + 0.1 * e} for e in (1, 2, 3)]
 MDTF = [{"epoch": e, "train_loss": 2.0 / e, "val_p1_mm": 300.0 / e, "train_mpjpe": 0.3 / e} for e in (1, 2, 3)]

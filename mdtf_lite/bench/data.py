@@ -26,10 +26,15 @@ import time
 
 import numpy as np
 
+from mdtf_lite.data.layout import read_layout
+from mdtf_lite.data.readers.cmu import cmu_bvh_files, load_cmu_bvh
+from mdtf_lite.data.synthetic.actions import KNEE_RUN, KNEE_WALK, periodic_curve
+from mdtf_lite.data.synthetic.default import ensure_default_dataset
+from mdtf_lite.data.synthetic.motion_stats import (SPECTRUM_JOINTS, foot_skate, joint_angles, median_frequency,
+                                                   speed_spectrum, summarise, wasserstein_1d)
+
 
 def _row(name, a, b) -> str:
-    from mdtf_lite.data.motion_stats import wasserstein_1d
-
     qa, qb = np.percentile(a, [5, 50, 95]), np.percentile(b, [5, 50, 95])
     fmt = lambda q: "/".join(f"{x:.2f}" if abs(x) < 10 else f"{x:.0f}" for x in q)  # noqa: E731
     return f"| {name:22s} | {fmt(qa):>18s} | {fmt(qb):>18s} | {wasserstein_1d(a, b):8.3f} |"
@@ -53,8 +58,6 @@ def realism_stats(worlds: list) -> dict:
 
     Returns ``{"angles": {joint: (n,)}, "foot_slide": (m,), "spectra": {group: (freqs, power)}}``.
     """
-    from mdtf_lite.data.motion_stats import SPECTRUM_JOINTS, foot_skate, joint_angles, speed_spectrum
-
     angles: dict[str, list] = {}
     for w in worlds:
         for k, v in joint_angles(w).items():
@@ -66,8 +69,6 @@ def realism_stats(worlds: list) -> dict:
 
 def realism_rows(a: dict, b: dict) -> list[dict]:
     """Rows (quantity, unit, median a, median b, gap, bar, met) comparing two ``realism_stats`` outputs."""
-    from mdtf_lite.data.motion_stats import median_frequency
-
     rows = []
     for k in a["angles"]:
         ma, mb = float(np.median(a["angles"][k])), float(np.median(b["angles"][k]))
@@ -97,9 +98,6 @@ def realism_table(rows: list[dict], label_a: str = "default", label_b: str = "CM
 def breakdown_table(default: dict, cmu: dict) -> str:
     """Knee and elbow medians (degrees) per default action (pooled over takes) and per CMU clip, and the
     medians of the generator's normative walking and running curves (``actions.KNEE_WALK`` ...)."""
-    from mdtf_lite.data.actions import KNEE_RUN, KNEE_WALK, periodic_curve
-    from mdtf_lite.data.motion_stats import joint_angles
-
     groups: dict[str, list] = {}
     for key, w in default.items():
         groups.setdefault("default " + key.split("/")[1].split(" ")[0], []).append(w)
@@ -123,10 +121,6 @@ def main(argv=None) -> int:
     ap.add_argument("--subjects", nargs="+", default=["S9", "S11"], help="default-dataset subjects to measure")
     ap.add_argument("--seed", type=int, default=0)
     args = ap.parse_args(argv)
-    from mdtf_lite.data.cmu import cmu_bvh_files, load_cmu_bvh
-    from mdtf_lite.data.default import ensure_default_dataset
-    from mdtf_lite.data.layout import read_layout
-    from mdtf_lite.data.motion_stats import summarise
 
     t0 = time.perf_counter()
     lay = read_layout(ensure_default_dataset(seed=args.seed), kinds=(), subjects=set(args.subjects))

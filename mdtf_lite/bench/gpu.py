@@ -20,6 +20,13 @@ import time
 
 import torch
 
+from mdtf_lite.bones import bone_tokens, token_thetas
+from mdtf_lite.data import load_clips
+from mdtf_lite.models import build_model, get_config
+from mdtf_lite.ssm import available_backends, selective_scan
+from mdtf_lite.train.loop import make_optimizer
+from mdtf_lite.train.losses import pose_loss
+
 GRADS = ("u", "delta", "A", "B", "C", "D", "z", "delta_bias")
 
 
@@ -55,7 +62,6 @@ def _time(fn, x, repeats=10) -> float:
 
 
 def check_backends(length: int) -> list[str]:
-    from mdtf_lite.ssm import available_backends, selective_scan
     from mdtf_lite.ssm.mamba_ssm_backend import load_selective_scan_ref
 
     ref = load_selective_scan_ref()
@@ -83,12 +89,6 @@ def check_backends(length: int) -> list[str]:
 
 
 def train_tiny(steps: int) -> list[str]:
-    from mdtf_lite.bones import bone_tokens, token_thetas
-    from mdtf_lite.data import load_clips
-    from mdtf_lite.models import build_model, get_config
-    from mdtf_lite.train.loop import make_optimizer
-    from mdtf_lite.train.losses import pose_loss
-
     ds = load_clips(split="train", frames=243, max_clips=512)
     x = torch.as_tensor(ds.inputs, dtype=torch.float32).cuda()
     y = torch.as_tensor(ds.targets, dtype=torch.float32).cuda()

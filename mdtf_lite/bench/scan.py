@@ -25,6 +25,9 @@ import time
 
 import torch
 
+from mdtf_lite.ssm import selective_scan
+from mdtf_lite.ssm.cpu import numba_available, selective_scan_torch
+
 ROWS = ("cpu", "torch", "reference", "selective_scan_ref", "mambapy")
 
 
@@ -54,8 +57,6 @@ def _mambapy_scan(u, delta, A, B, C, D):
 
 def scan_callable(row: str, x: dict):
     """A zero-argument function running one forward scan of ``row`` on inputs ``x``; returns y."""
-    from mdtf_lite.ssm import selective_scan
-    from mdtf_lite.ssm.cpu import selective_scan_torch
     from mdtf_lite.ssm.mamba_ssm_backend import load_selective_scan_ref
 
     args = (x["u"], x["delta"], x["A"], x["B"], x["C"])
@@ -219,8 +220,6 @@ def _predict(history, length, row, backward):
 def run_table(lengths, batch, d_inner, n_state, reps, budget, rows=ROWS, out=print, floor: bool = True,
               clock: str = "wall"):
     """Measure every (row, L) cell; print and return the table as a list of dicts."""
-    from mdtf_lite.ssm.cpu import numba_available
-
     for row in rows:  # warm up (numba compile, imports) on a tiny input
         scan_callable(row, make_inputs(2, 4, 2, 8))().sum().backward()
     results = []

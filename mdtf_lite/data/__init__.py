@@ -8,16 +8,16 @@ Main API (see docs/DEVELOPING.md, "Data contract"):
     flip_poses / flip_inputs / flip_targets   horizontal flip (negate x, swap left/right)
 
 Modules: ``cameras`` (H36M calibration), ``geometry`` (projection, normalisation, 2.5D, flip),
-``body`` / ``actions`` / ``synth`` (the motion generator), ``noise`` (detector errors), ``default``
-(the default dataset), ``layout`` (pickle-free VP3D arrays), ``npz_io`` (safe/deterministic npz),
-``clips`` (windows -> ClipDataset), ``sources`` (``load_clips``), readers ``vp3d``, ``motionbert``,
-``mpi3dhp``, ``h36m_cdf``, and ``bvh`` / ``cmu`` (real CMU motion capture).
+``layout`` (pickle-free VP3D arrays), ``npz_io`` (safe/deterministic npz), ``clips`` (windows ->
+ClipDataset), ``sources`` (``load_clips``); ``synthetic/`` the motion generator (``body`` / ``actions`` /
+``synth``, ``noise`` detector errors, ``default`` the default dataset); ``readers/`` the real files
+(``vp3d``, ``motionbert``, ``mpi3dhp``, ``h36m_cdf``, and ``bvh`` / ``cmu`` real CMU motion capture).
 """
 
 from mdtf_lite.data.cameras import Camera, h36m_camera, h36m_cameras
 from mdtf_lite.data.clips import ClipDataset, Video, flip_inputs, flip_targets, make_clips
-from mdtf_lite.data.cmu import cmu_clips as _cmu_clips
-from mdtf_lite.data.default import build_default_dataset, ensure_default_dataset
+from mdtf_lite.data.readers.cmu import cmu_clips as _cmu_clips
+from mdtf_lite.data.synthetic.default import build_default_dataset, ensure_default_dataset
 from mdtf_lite.data.geometry import (FLIP_PERMUTATION, camera_to_world, flip_poses, normalise_screen, pose_25d, project,
                                      root_relative, unnormalise_screen, world_to_camera)
 from mdtf_lite.data.npz_io import PickleRefused
@@ -32,5 +32,5 @@ __all__ = [
 
 
 def cmu_clips(*args, **kwargs):
-    """Real CMU motion as clips like the default dataset's (see :func:`mdtf_lite.data.cmu.cmu_clips`)."""
+    """Real CMU motion as clips like the default dataset's (see :func:`mdtf_lite.data.readers.cmu.cmu_clips`)."""
     return _cmu_clips(*args, **kwargs)

@@ -18,11 +18,11 @@ from pathlib import Path
 
 
 from mdtf_lite.data.clips import ClipDataset, make_clips
-from mdtf_lite.data.cmu import ensure_cmu_dataset
-from mdtf_lite.data.default import ensure_default_dataset
+from mdtf_lite.data.readers.cmu import ensure_cmu_dataset
+from mdtf_lite.data.synthetic.default import ensure_default_dataset
 from mdtf_lite.data.layout import read_info, read_layout
-from mdtf_lite.data.motionbert import motionbert_videos
-from mdtf_lite.data.mpi3dhp import mpi3dhp_videos
+from mdtf_lite.data.readers.motionbert import motionbert_videos
+from mdtf_lite.data.readers.mpi3dhp import mpi3dhp_videos
 from mdtf_lite.data.videos import layout_videos
 from mdtf_lite.paths import data_dir
 

@@ -41,7 +41,7 @@ def check_metres(joints, path, key: str) -> None:
     elif 40 <= ratio <= 250:
         unit = "centimetres (divide by 100)"
     elif 15 <= ratio <= 100:
-        unit = "inches or mocap units (CMU BVH: multiply by mdtf_lite.data.bvh.CMU_UNIT_TO_M)"
+        unit = "inches or mocap units (CMU BVH: multiply by mdtf_lite.data.readers.bvh.CMU_UNIT_TO_M)"
     elif 4e-4 <= ratio <= 2.5e-3:
         unit = "1000x too small: metres where this reader expects millimetres (do not divide by 1000), or kilometres"
     else:

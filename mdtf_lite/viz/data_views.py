@@ -16,6 +16,8 @@ import plotly.graph_objects as go
 
 from mdtf_lite.viz.fallback import FallbackVBox
 from mdtf_lite.viz.skeleton import TRACES_PER_SKELETON, bone_lines, skeleton_2d_traces, skeleton_traces, SIDES
+from mdtf_lite.data.cameras import h36m_cameras
+from mdtf_lite.data.geometry import project, world_to_camera
 
 __all__ = ["world_as_camera", "four_views_figure", "rig_figure", "histogram_figure", "realism_figure", "CameraViewer"]
 
@@ -29,9 +31,6 @@ def world_as_camera(world) -> np.ndarray:
 def four_views_figure(world_pose, subject: str = "S1", title: str | None = None) -> go.Figure:
     """One world pose (17, 3) projected into the 4 cameras of ``subject``: a 2 x 2 grid of images (pixels)."""
     from plotly.subplots import make_subplots
-
-    from mdtf_lite.data.cameras import h36m_cameras
-    from mdtf_lite.data.geometry import project, world_to_camera
 
     cams = h36m_cameras(subject)
     fig = make_subplots(rows=2, cols=2, subplot_titles=[f"camera {c.index} ({c.id})" for c in cams],
@@ -49,8 +48,6 @@ def four_views_figure(world_pose, subject: str = "S1", title: str | None = None)
 
 
 def _camera_markers(subject: str) -> list[go.Scatter3d]:
-    from mdtf_lite.data.cameras import h36m_cameras
-
     traces = []
     for c in h36m_cameras(subject):
         look = c.t + c.R @ np.array([0, 0, 1.0])  # 1 m along the optical axis
@@ -98,8 +95,6 @@ class CameraViewer:
     def __init__(self, world, views, subject: str = "S1", fps: float = 25.0, height: int = 520):
         import ipywidgets as W
         from plotly.subplots import make_subplots
-
-        from mdtf_lite.data.cameras import h36m_cameras
 
         self.world = np.asarray(world, float)
         self.views = [np.asarray(v, float)[..., :2] for v in views]

@@ -24,6 +24,8 @@ from typing import Callable
 import ipywidgets as W
 import plotly.graph_objects as go
 
+from mdtf_lite.viz.notebook import in_notebook_kernel
+
 __all__ = ["PLOTLY_MIME", "WIDGET_MIME", "FALLBACK_KEY", "figure_json", "fallback_bundle", "display_with_fallback",
            "refresh_fallbacks", "FallbackVBox", "FallbackFigureWidget"]
 
@@ -63,8 +65,6 @@ def _digest(data: dict) -> str:
 def display_with_fallback(widget, figure: Callable[[], object]):
     """Display ``widget`` with a static copy of ``figure()`` (kept current after each cell); returns the handle."""
     from IPython.display import display
-
-    from mdtf_lite.viz.notebook import in_notebook_kernel
 
     if not in_notebook_kernel():
         display(widget)

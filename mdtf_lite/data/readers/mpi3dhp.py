@@ -22,7 +22,7 @@ from mdtf_lite.data.layout import fresh_dataset_folder as _fresh_dataset_folder
 from mdtf_lite.data.npz_io import load_npz, load_pickled, save_npz
 
 OWN_NAMES = ("dataset.json", "train.npz", "test.npz", "*.npz.partial")
-from mdtf_lite.data.vp3d import check_sequence
+from mdtf_lite.data.readers.vp3d import check_sequence
 
 __all__ = ["MPI_TO_H36M", "image_size", "read_3dhp_test", "read_3dhp_train", "convert_3dhp", "mpi3dhp_videos"]
 

@@ -21,8 +21,10 @@ from typing import Callable
 import numpy as np
 import torch
 
-from mdtf_lite.checks import Case, run_check
+from mdtf_lite.course.checks import Case, run_check
 from mdtf_lite.skeleton import NUM_JOINTS, adjacency
+from mdtf_lite.models.gcn import SkeletonGCN, normalized_adjacency
+from mdtf_lite.models.mdtf import FusionGate
 
 __all__ = ["check_normalized_adjacency", "check_reversed_adjacency", "check_fusion_gate",
            "reference_normalized_adjacency", "reference_reversed_adjacency", "reference_fusion_gate",
@@ -48,8 +50,6 @@ def _graph_cases() -> list[tuple[np.ndarray]]:
 
 
 def reference_normalized_adjacency(adj) -> np.ndarray:
-    from mdtf_lite.models.gcn import normalized_adjacency
-
     return normalized_adjacency(adj)
 
 
@@ -60,8 +60,6 @@ def reference_reversed_adjacency(adj) -> np.ndarray:
 
 
 def reference_fusion_gate(x_joint, x_bone, weight, bias) -> torch.Tensor:
-    from mdtf_lite.models.mdtf import FusionGate
-
     gate = FusionGate(x_joint.shape[-1])
     with torch.no_grad():
         gate.proj.weight.copy_(weight)
@@ -71,8 +69,6 @@ def reference_fusion_gate(x_joint, x_bone, weight, bias) -> torch.Tensor:
 
 def check_normalized_adjacency(fn: Callable) -> None:
     """``fn(adj (J, J)) -> D^-1/2 A D^-1/2``, D the diagonal degree matrix (row sums of A)."""
-    from mdtf_lite.models.gcn import normalized_adjacency
-
     run_check("normalized_adjacency", fn, reference_normalized_adjacency, _graph_cases(), rtol=1e-6, atol=1e-8,
               forbid=[normalized_adjacency],
               mistakes={"row normalisation A / deg: divide by sqrt(deg_i deg_j) instead":
@@ -107,7 +103,6 @@ def check_fusion_gate(fn: Callable) -> None:
     def swapped(xj, xb, w, b):
         alpha = torch.softmax(torch.cat([xj, xb], -1) @ w.T + b, -1)
         return alpha[..., 1:] * xj + alpha[..., :1] * xb
-    from mdtf_lite.models.mdtf import FusionGate
 
     run_check("fusion_gate", fn, reference_fusion_gate, cases, rtol=1e-5, atol=1e-6, forbid=[FusionGate],
               mistakes={"the two gate weights are swapped: alpha_0 goes with x_joint, alpha_1 with x_bone": swapped},
@@ -175,8 +170,6 @@ def reference_gcn_layer(x, adj, u_weight, u_bias, v_weight, v_bias):
 
 def check_gcn_layer(fn: Callable) -> None:
     """``fn(x (B, J, C), adj (J, J), u_weight, u_bias, v_weight, v_bias) -> (B, J, C)``."""
-    from mdtf_lite.models.gcn import SkeletonGCN
-
     cases = {}
     for name, (b, c, adj, seed) in {
             "the normalised skeleton, C 4": (2, 4, reference_normalized_adjacency(adjacency()), 0),

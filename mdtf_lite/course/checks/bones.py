@@ -21,7 +21,7 @@ from typing import Callable
 import torch
 
 from mdtf_lite import bones as _bones
-from mdtf_lite.checks import run_check
+from mdtf_lite.course.checks import run_check
 from mdtf_lite.skeleton import rest_pose
 
 __all__ = ["check_bone_vectors", "check_to_spherical", "check_length_from_theta"]

@@ -33,7 +33,6 @@ __all__ = ["Motion", "ACTIONS", "LOCOMOTION", "smooth_noise", "keyframe_curves",
 
 DEG = np.pi / 180.0      # radians per degree
 GRAVITY = 9.81           # m / s^2
-D, G = DEG, GRAVITY      # the former names (they clash with the tensor glossary's D and G): go in phase 2
 
 
 @dataclass
@@ -163,31 +162,31 @@ def _gait(rng, n, fps, f0, style, run: bool = False, amp: float = 1.0) -> tuple[
     a = amp * style.get("stride", 1.0)
     knee_f, hip_f = (_KNEE_RUN, _HIP_RUN) if run else (_KNEE_WALK, _HIP_WALK)
     knee_mean, hip_mean = float(knee_f(np.linspace(0, 1, 64)).mean()), float(hip_f(np.linspace(0, 1, 64)).mean())
-    elbow0 = style.get("elbow_rest", 20 * D)
+    elbow0 = style.get("elbow_rest", 20 * DEG)
     dofs = {}
     for side, off in (("l", 0.0), ("r", 0.5)):
         u = ph + off
-        dofs[f"{side}_hip_flex"] = (hip_mean + a * (hip_f(u) - hip_mean)) * D
-        dofs[f"{side}_knee"] = (knee_mean + a * (knee_f(u) - knee_mean)) * D + style.get("gait_knee", 0.0)
-        dofs[f"{side}_hip_abd"] = 2 * D + a * _HIP_ABD_WALK(u) * D
-        dofs[f"{side}_hip_twist"] = a * 4 * D * np.cos(2 * np.pi * u)
+        dofs[f"{side}_hip_flex"] = (hip_mean + a * (hip_f(u) - hip_mean)) * DEG
+        dofs[f"{side}_knee"] = (knee_mean + a * (knee_f(u) - knee_mean)) * DEG + style.get("gait_knee", 0.0)
+        dofs[f"{side}_hip_abd"] = 2 * DEG + a * _HIP_ABD_WALK(u) * DEG
+        dofs[f"{side}_hip_twist"] = a * 4 * DEG * np.cos(2 * np.pi * u)
         swing = np.sin(2 * np.pi * (u + 0.5) + 0.3)          # the arm comes forward with the opposite leg
         arm = style.get("arm_swing", 1.0) * amp
         if run:
-            dofs[f"{side}_sh_flex"] = (-12 + 28 * arm * swing) * D
-            dofs[f"{side}_elbow"] = (rng.uniform(80, 100) + 12 * swing) * D
-            dofs[f"{side}_sh_abd"] = 12 * D
+            dofs[f"{side}_sh_flex"] = (-12 + 28 * arm * swing) * DEG
+            dofs[f"{side}_elbow"] = (rng.uniform(80, 100) + 12 * swing) * DEG
+            dofs[f"{side}_sh_abd"] = 12 * DEG
         else:
-            dofs[f"{side}_sh_flex"] = (-8 + 16 * arm * swing) * D
-            dofs[f"{side}_elbow"] = elbow0 + (12 + 13 * arm * (swing + 1)) * D
-            dofs[f"{side}_sh_abd"] = 8 * D
-    lean = (rng.uniform(5, 10) if run else rng.uniform(1, 5)) * D + style.get("lean", 0.0)
+            dofs[f"{side}_sh_flex"] = (-8 + 16 * arm * swing) * DEG
+            dofs[f"{side}_elbow"] = elbow0 + (12 + 13 * arm * (swing + 1)) * DEG
+            dofs[f"{side}_sh_abd"] = 8 * DEG
+    lean = (rng.uniform(5, 10) if run else rng.uniform(1, 5)) * DEG + style.get("lean", 0.0)
     c = np.cos(2 * np.pi * ph)
-    dofs["root_pitch"] = lean + a * 2 * D * np.sin(4 * np.pi * ph)        # pelvic tilt, twice per stride
-    dofs["root_roll"] = -a * 4 * D * np.sin(2 * np.pi * ph)               # obliquity: the swing side drops
-    dofs["root_yaw"] = -a * 4 * D * c                                      # the stance-side hip leads
-    dofs["thorax_twist"] = a * 7 * D * c                                   # shoulders counter-rotate
-    dofs["neck_yaw"] = -a * 3 * D * c                                      # the head keeps looking ahead
+    dofs["root_pitch"] = lean + a * 2 * DEG * np.sin(4 * np.pi * ph)        # pelvic tilt, twice per stride
+    dofs["root_roll"] = -a * 4 * DEG * np.sin(2 * np.pi * ph)               # obliquity: the swing side drops
+    dofs["root_yaw"] = -a * 4 * DEG * c                                      # the stance-side hip leads
+    dofs["thorax_twist"] = a * 7 * DEG * c                                   # shoulders counter-rotate
+    dofs["neck_yaw"] = -a * 3 * DEG * c                                      # the head keeps looking ahead
     return dofs, ph
 
 
@@ -230,31 +229,32 @@ def _standing(r, k, style=None):
     are folded (120-135 deg): carriages of people waiting or talking (Human3.6M's Waiting, Discussion).
     """
     style = style or {}
-    knee0, elbow0 = style.get("knee_rest", 6 * D), style.get("elbow_rest", 18 * D)
+    knee0, elbow0 = style.get("knee_rest", 6 * DEG), style.get("elbow_rest", 18 * DEG)
     side = r.uniform(-1, 1)                          # weight on the left (> 0) or the right leg
-    p = {"l_sh_abd": r.uniform(4, 14) * D, "r_sh_abd": r.uniform(4, 14) * D,
-         "l_sh_flex": r.uniform(-8, 15) * D, "r_sh_flex": r.uniform(-8, 15) * D,
-         "l_elbow": elbow0 + r.uniform(-5, 20) * D, "r_elbow": elbow0 + r.uniform(-5, 20) * D,
-         "neck_yaw": r.uniform(-30, 30) * D, "neck_flex": r.uniform(-5, 15) * D, "root_roll": 2 * side * D,
-         "l_hip_abd": (3 + 2 * side) * D, "r_hip_abd": (3 - 2 * side) * D,
-         "l_knee": knee0 + _pos(-side) * r.uniform(5, 15) * D + r.uniform(0, 4) * D,
-         "r_knee": knee0 + _pos(side) * r.uniform(5, 15) * D + r.uniform(0, 4) * D,
-         "l_hip_flex": r.uniform(0, 8) * D + _pos(-side) * 6 * D, "r_hip_flex": r.uniform(0, 8) * D + _pos(side) * 6 * D}
+    p = {"l_sh_abd": r.uniform(4, 14) * DEG, "r_sh_abd": r.uniform(4, 14) * DEG,
+         "l_sh_flex": r.uniform(-8, 15) * DEG, "r_sh_flex": r.uniform(-8, 15) * DEG,
+         "l_elbow": elbow0 + r.uniform(-5, 20) * DEG, "r_elbow": elbow0 + r.uniform(-5, 20) * DEG,
+         "neck_yaw": r.uniform(-30, 30) * DEG, "neck_flex": r.uniform(-5, 15) * DEG, "root_roll": 2 * side * DEG,
+         "l_hip_abd": (3 + 2 * side) * DEG, "r_hip_abd": (3 - 2 * side) * DEG,
+         "l_knee": knee0 + _pos(-side) * r.uniform(5, 15) * DEG + r.uniform(0, 4) * DEG,
+         "r_knee": knee0 + _pos(side) * r.uniform(5, 15) * DEG + r.uniform(0, 4) * DEG,
+         "l_hip_flex": r.uniform(0, 8) * DEG + _pos(-side) * 6 * DEG, "r_hip_flex": r.uniform(0, 8) * DEG + _pos(side) * 6 * DEG}
     carriage = r.random()
     if carriage < 0.2:      # hands clasped in front
-        p.update({"l_sh_flex": r.uniform(10, 25) * D, "r_sh_flex": r.uniform(10, 25) * D, "l_sh_abd": 8 * D,
-                  "r_sh_abd": 8 * D, "l_elbow": r.uniform(60, 90) * D, "r_elbow": r.uniform(60, 90) * D,
-                  "l_sh_twist": 25 * D, "r_sh_twist": 25 * D})
+        p.update({"l_sh_flex": r.uniform(10, 25) * DEG, "r_sh_flex": r.uniform(10, 25) * DEG, "l_sh_abd": 8 * DEG,
+                  "r_sh_abd": 8 * DEG, "l_elbow": r.uniform(60, 90) * DEG, "r_elbow": r.uniform(60, 90) * DEG,
+                  "l_sh_twist": 25 * DEG, "r_sh_twist": 25 * DEG})
     elif carriage < 0.3:    # hands on the hips
-        p.update({"l_sh_abd": r.uniform(30, 45) * D, "r_sh_abd": r.uniform(30, 45) * D, "l_sh_flex": -10 * D,
-                  "r_sh_flex": -10 * D, "l_elbow": r.uniform(90, 110) * D, "r_elbow": r.uniform(90, 110) * D})
+        p.update({"l_sh_abd": r.uniform(30, 45) * DEG, "r_sh_abd": r.uniform(30, 45) * DEG, "l_sh_flex": -10 * DEG,
+                  "r_sh_flex": -10 * DEG, "l_elbow": r.uniform(90, 110) * DEG, "r_elbow": r.uniform(90, 110) * DEG})
     elif carriage < 0.4:    # arms folded
-        p.update({"l_sh_flex": r.uniform(25, 40) * D, "r_sh_flex": r.uniform(25, 40) * D, "l_sh_abd": 15 * D,
-                  "r_sh_abd": 15 * D, "l_elbow": r.uniform(120, 135) * D, "r_elbow": r.uniform(120, 135) * D,
-                  "l_sh_twist": 45 * D, "r_sh_twist": 45 * D})
+        p.update({"l_sh_flex": r.uniform(25, 40) * DEG, "r_sh_flex": r.uniform(25, 40) * DEG, "l_sh_abd": 15 * DEG,
+                  "r_sh_abd": 15 * DEG, "l_elbow": r.uniform(120, 135) * DEG, "r_elbow": r.uniform(120, 135) * DEG,
+                  "l_sh_twist": 45 * DEG, "r_sh_twist": 45 * DEG})
     elif carriage < 0.5:    # one hand gesturing while talking
         s = "l" if r.random() < 0.5 else "r"
-        p.update({f"{s}_sh_flex": r.uniform(20, 50) * D, f"{s}_elbow": r.uniform(60, 100) * D, f"{s}_sh_abd": 15 * D})
+        p.update({f"{s}_sh_flex": r.uniform(20, 50) * DEG, f"{s}_elbow": r.uniform(60, 100) * DEG,
+                  f"{s}_sh_abd": 15 * DEG})
     return p
 
 
@@ -271,16 +271,17 @@ def sitting_down(n, fps, rng, style):
     def sample(r, k):
         if k % 2 == 0:
             return _standing(r, k, style)
-        return {"l_hip_flex": r.uniform(80, 100) * D, "r_hip_flex": r.uniform(80, 100) * D,
-                "l_knee": r.uniform(80, 110) * D, "r_knee": r.uniform(80, 110) * D,
-                "l_hip_abd": r.uniform(4, 14) * D, "r_hip_abd": r.uniform(4, 14) * D,
-                "lumbar_flex": r.uniform(-10, 15) * D, "l_sh_flex": r.uniform(20, 50) * D,
-                "r_sh_flex": r.uniform(20, 50) * D, "l_elbow": r.uniform(50, 90) * D, "r_elbow": r.uniform(50, 90) * D,
-                "neck_flex": r.uniform(-5, 25) * D, "neck_yaw": r.uniform(-40, 40) * D}
+        return {"l_hip_flex": r.uniform(80, 100) * DEG, "r_hip_flex": r.uniform(80, 100) * DEG,
+                "l_knee": r.uniform(80, 110) * DEG, "r_knee": r.uniform(80, 110) * DEG,
+                "l_hip_abd": r.uniform(4, 14) * DEG, "r_hip_abd": r.uniform(4, 14) * DEG,
+                "lumbar_flex": r.uniform(-10, 15) * DEG, "l_sh_flex": r.uniform(20, 50) * DEG,
+                "r_sh_flex": r.uniform(20, 50) * DEG, "l_elbow": r.uniform(50, 90) * DEG,
+                "r_elbow": r.uniform(50, 90) * DEG,
+                "neck_flex": r.uniform(-5, 25) * DEG, "neck_yaw": r.uniform(-40, 40) * DEG}
     dofs = keyframe_curves(rng, n, fps, sample, (1.0, 2.5), (1.0, 1.8), hold_odd=(2.5, 6.0))
     # lean forward while the hips pass from standing to sitting (balance over the feet)
     hip = (dofs["l_hip_flex"] + dofs["r_hip_flex"]) / 2
-    dofs["root_pitch"] = 30 * D * np.sin(np.clip(hip / (90 * D), 0, 1) * np.pi) ** 2
+    dofs["root_pitch"] = 30 * DEG * np.sin(np.clip(hip / (90 * DEG), 0, 1) * np.pi) ** 2
     return Motion(dofs)
 
 
@@ -289,14 +290,15 @@ def picking_up(n, fps, rng, style):
         if k % 2 == 0:
             return _standing(r, k, style)
         squat = r.random() < 0.4
-        return {"lumbar_flex": r.uniform(30, 60) * D * (0.5 if squat else 1), "thorax_flex": r.uniform(10, 30) * D,
-                "l_hip_flex": (r.uniform(80, 100) if squat else r.uniform(35, 60)) * D,
-                "r_hip_flex": (r.uniform(80, 100) if squat else r.uniform(35, 60)) * D,
-                "l_knee": (r.uniform(100, 125) if squat else r.uniform(10, 40)) * D,
-                "r_knee": (r.uniform(100, 125) if squat else r.uniform(10, 40)) * D,
-                "l_sh_flex": r.uniform(50, 95) * D, "r_sh_flex": r.uniform(30, 95) * D,
-                "l_elbow": r.uniform(5, 30) * D, "r_elbow": r.uniform(5, 40) * D, "neck_flex": r.uniform(0, 30) * D,
-                "lumbar_twist": r.uniform(-15, 15) * D}
+        return {"lumbar_flex": r.uniform(30, 60) * DEG * (0.5 if squat else 1), "thorax_flex": r.uniform(10, 30) * DEG,
+                "l_hip_flex": (r.uniform(80, 100) if squat else r.uniform(35, 60)) * DEG,
+                "r_hip_flex": (r.uniform(80, 100) if squat else r.uniform(35, 60)) * DEG,
+                "l_knee": (r.uniform(100, 125) if squat else r.uniform(10, 40)) * DEG,
+                "r_knee": (r.uniform(100, 125) if squat else r.uniform(10, 40)) * DEG,
+                "l_sh_flex": r.uniform(50, 95) * DEG, "r_sh_flex": r.uniform(30, 95) * DEG,
+                "l_elbow": r.uniform(5, 30) * DEG, "r_elbow": r.uniform(5, 40) * DEG,
+                "neck_flex": r.uniform(0, 30) * DEG,
+                "lumbar_twist": r.uniform(-15, 15) * DEG}
     return Motion(keyframe_curves(rng, n, fps, sample, (0.6, 1.5), (0.8, 1.5), hold_odd=(1.0, 3.0)))
 
 
@@ -304,12 +306,12 @@ def squatting(n, fps, rng, style):
     def sample(r, k):
         if k % 2 == 0:
             return _standing(r, k, style)
-        return {"l_hip_flex": r.uniform(95, 120) * D, "r_hip_flex": r.uniform(95, 120) * D,
-                "l_knee": r.uniform(110, 140) * D, "r_knee": r.uniform(110, 140) * D,
-                "l_hip_abd": r.uniform(10, 25) * D, "r_hip_abd": r.uniform(10, 25) * D,
-                "root_pitch": r.uniform(15, 35) * D, "lumbar_flex": r.uniform(0, 20) * D,
-                "l_sh_flex": r.uniform(50, 95) * D, "r_sh_flex": r.uniform(50, 95) * D,
-                "l_elbow": r.uniform(0, 40) * D, "r_elbow": r.uniform(0, 40) * D}
+        return {"l_hip_flex": r.uniform(95, 120) * DEG, "r_hip_flex": r.uniform(95, 120) * DEG,
+                "l_knee": r.uniform(110, 140) * DEG, "r_knee": r.uniform(110, 140) * DEG,
+                "l_hip_abd": r.uniform(10, 25) * DEG, "r_hip_abd": r.uniform(10, 25) * DEG,
+                "root_pitch": r.uniform(15, 35) * DEG, "lumbar_flex": r.uniform(0, 20) * DEG,
+                "l_sh_flex": r.uniform(50, 95) * DEG, "r_sh_flex": r.uniform(50, 95) * DEG,
+                "l_elbow": r.uniform(0, 40) * DEG, "r_elbow": r.uniform(0, 40) * DEG}
     return Motion(keyframe_curves(rng, n, fps, sample, (0.4, 1.2), (0.7, 1.3), hold_odd=(1.0, 3.0)))
 
 
@@ -322,10 +324,10 @@ def waving(n, fps, rng, style):
     dofs = keyframe_curves(rng, n, fps, _stand(style), (1, 3), (1, 2))
     for s in arms:
         wave = np.sin(2 * np.pi * f * t + rng.uniform(0, 6))
-        dofs[f"{s}_sh_abd"] = dofs[f"{s}_sh_abd"] * (1 - on) + on * (rng.uniform(110, 160) * D + 8 * D * wave)
-        dofs[f"{s}_sh_flex"] = on * rng.uniform(0, 30) * D
-        dofs[f"{s}_sh_twist"] = on * (rng.uniform(20, 50) * D + 20 * D * wave)
-        dofs[f"{s}_elbow"] = dofs[f"{s}_elbow"] * (1 - on) + on * (rng.uniform(30, 60) * D + 25 * D * wave)
+        dofs[f"{s}_sh_abd"] = dofs[f"{s}_sh_abd"] * (1 - on) + on * (rng.uniform(110, 160) * DEG + 8 * DEG * wave)
+        dofs[f"{s}_sh_flex"] = on * rng.uniform(0, 30) * DEG
+        dofs[f"{s}_sh_twist"] = on * (rng.uniform(20, 50) * DEG + 20 * DEG * wave)
+        dofs[f"{s}_elbow"] = dofs[f"{s}_elbow"] * (1 - on) + on * (rng.uniform(30, 60) * DEG + 25 * DEG * wave)
     dofs["neck_yaw"] = dofs["neck_yaw"] * (1 - on)
     return Motion(dofs)
 
@@ -340,7 +342,7 @@ def jumping(n, fps, rng, style):
     while t < n / fps:
         crouch, v0 = rng.uniform(0.35, 0.55), rng.uniform(1.8, 2.8)
         depth = rng.uniform(0.6, 1.0)
-        flight = 2 * v0 / G
+        flight = 2 * v0 / GRAVITY
         forward = rng.choice([0.0, rng.uniform(0.3, 1.2)])
         # crouch: bell over [t, t + crouch]; landing absorption: bell after touchdown
         c = np.sin(np.clip((tt - t) / crouch, 0, 1) * np.pi) ** 2 * depth
@@ -349,29 +351,29 @@ def jumping(n, fps, rng, style):
         bend = c + a
         in_air = (tt >= t + crouch) & (tt < land)
         s = tt - (t + crouch)
-        lift = np.where(in_air, v0 * s - 0.5 * G * s ** 2, lift)
+        lift = np.where(in_air, v0 * s - 0.5 * GRAVITY * s ** 2, lift)
         speed = np.where(in_air, forward / flight, speed)
-        dofs["l_hip_flex"] += bend * 80 * D
-        dofs["r_hip_flex"] += bend * 80 * D
-        dofs["l_knee"] += bend * 100 * D
-        dofs["r_knee"] += bend * 100 * D
-        dofs["root_pitch"] += bend * 30 * D
+        dofs["l_hip_flex"] += bend * 80 * DEG
+        dofs["r_hip_flex"] += bend * 80 * DEG
+        dofs["l_knee"] += bend * 100 * DEG
+        dofs["r_knee"] += bend * 100 * DEG
+        dofs["root_pitch"] += bend * 30 * DEG
         tuck = np.where(in_air, np.sin(np.clip(s / flight, 0, 1) * np.pi), 0) * rng.uniform(0, 0.6)
         for k in ("l_hip_flex", "r_hip_flex"):
-            dofs[k] += tuck * 60 * D
+            dofs[k] += tuck * 60 * DEG
         for k in ("l_knee", "r_knee"):
-            dofs[k] += tuck * 80 * D
+            dofs[k] += tuck * 80 * DEG
         # arms swing back in the crouch and up through take-off
         up = np.where(s < 0, 0.0, np.where(s < flight, np.sin(np.clip(s / flight, 0, 1) * np.pi / 2),
                                             np.exp(-np.clip(s - flight, 0, None) / 0.35)))
-        swing = -50 * D * c + 140 * D * up * rng.uniform(0.6, 1.0)
+        swing = -50 * DEG * c + 140 * DEG * up * rng.uniform(0.6, 1.0)
         dofs["l_sh_flex"] += swing
         dofs["r_sh_flex"] += swing
         t = land + 0.4 + rng.uniform(0.5, 2.0)
-    dofs["l_elbow"] += rng.uniform(15, 60) * D
-    dofs["r_elbow"] += rng.uniform(15, 60) * D
-    dofs["l_knee"] += 10 * D
-    dofs["r_knee"] += 10 * D
+    dofs["l_elbow"] += rng.uniform(15, 60) * DEG
+    dofs["r_elbow"] += rng.uniform(15, 60) * DEG
+    dofs["l_knee"] += 10 * DEG
+    dofs["r_knee"] += 10 * DEG
     return Motion(dofs, speed, lift=np.maximum(lift, 0), steer=True)
 
 
@@ -381,14 +383,14 @@ def reaching(n, fps, rng, style):
         if k % 2 == 1:
             side = r.choice(["l", "r"])
             height = r.uniform(-1, 1)  # -1: reach to the floor, +1: overhead
-            p[f"{side}_sh_flex"] = (95 + 70 * height) * D if height > -0.4 else r.uniform(60, 90) * D
-            p[f"{side}_sh_abd"] = r.uniform(0, 50) * D
-            p[f"{side}_elbow"] = r.uniform(0, 30) * D
-            p["lumbar_twist"] = (15 if side == "l" else -15) * D * r.uniform(0, 1.5)
+            p[f"{side}_sh_flex"] = (95 + 70 * height) * DEG if height > -0.4 else r.uniform(60, 90) * DEG
+            p[f"{side}_sh_abd"] = r.uniform(0, 50) * DEG
+            p[f"{side}_elbow"] = r.uniform(0, 30) * DEG
+            p["lumbar_twist"] = (15 if side == "l" else -15) * DEG * r.uniform(0, 1.5)
             if height < -0.4:
-                p["lumbar_flex"] = r.uniform(30, 60) * D
-                p["l_hip_flex"] = p["r_hip_flex"] = r.uniform(20, 50) * D
-                p["l_knee"] = p["r_knee"] = r.uniform(10, 50) * D
+                p["lumbar_flex"] = r.uniform(30, 60) * DEG
+                p["l_hip_flex"] = p["r_hip_flex"] = r.uniform(20, 50) * DEG
+                p["l_knee"] = p["r_knee"] = r.uniform(10, 50) * DEG
         return p
     return Motion(keyframe_curves(rng, n, fps, sample, (0.3, 1.5), (0.6, 1.2)))
 
@@ -402,16 +404,16 @@ def kicking(n, fps, rng, style):
     while t < n / fps:
         s = rng.choice(["l", "r"])
         o = "r" if s == "l" else "l"
-        dur, height = rng.uniform(0.5, 0.9), rng.uniform(50, 95) * D
+        dur, height = rng.uniform(0.5, 0.9), rng.uniform(50, 95) * DEG
         u = np.clip((tt - t) / dur, 0, 1)
         up = np.sin(u * np.pi) ** 2
         chamber = np.sin(np.clip(u * 2, 0, 1) * np.pi)      # knee bends early, extends at the hit
         dofs[f"{s}_hip_flex"] = dofs[f"{s}_hip_flex"] + height * up
-        dofs[f"{s}_knee"] = dofs[f"{s}_knee"] + 85 * D * chamber
-        dofs["root_pitch"] = dofs["root_pitch"] - 12 * D * up
-        dofs[f"{o}_knee"] = dofs[f"{o}_knee"] + 12 * D * up
-        dofs[f"{o}_sh_abd"] = dofs[f"{o}_sh_abd"] + 35 * D * up
-        dofs[f"{s}_sh_flex"] = dofs[f"{s}_sh_flex"] - 30 * D * up
+        dofs[f"{s}_knee"] = dofs[f"{s}_knee"] + 85 * DEG * chamber
+        dofs["root_pitch"] = dofs["root_pitch"] - 12 * DEG * up
+        dofs[f"{o}_knee"] = dofs[f"{o}_knee"] + 12 * DEG * up
+        dofs[f"{o}_sh_abd"] = dofs[f"{o}_sh_abd"] + 35 * DEG * up
+        dofs[f"{s}_sh_flex"] = dofs[f"{s}_sh_flex"] - 30 * DEG * up
         t += dur + rng.uniform(0.8, 2.5)
     return Motion(dofs)
 
@@ -421,35 +423,36 @@ def stretching(n, fps, rng, style):
         kind = r.integers(0, 4) if k % 2 else -1
         p = _standing(r, k, style)
         if kind == 0:  # arms overhead, side bend
-            p.update({"l_sh_abd": r.uniform(150, 175) * D, "r_sh_abd": r.uniform(150, 175) * D,
-                      "l_elbow": r.uniform(0, 25) * D, "r_elbow": r.uniform(0, 25) * D,
-                      "lumbar_side": r.uniform(-25, 25) * D, "thorax_side": r.uniform(-15, 15) * D})
+            p.update({"l_sh_abd": r.uniform(150, 175) * DEG, "r_sh_abd": r.uniform(150, 175) * DEG,
+                      "l_elbow": r.uniform(0, 25) * DEG, "r_elbow": r.uniform(0, 25) * DEG,
+                      "lumbar_side": r.uniform(-25, 25) * DEG, "thorax_side": r.uniform(-15, 15) * DEG})
         elif kind == 1:  # forward bend
-            p.update({"lumbar_flex": r.uniform(45, 70) * D, "thorax_flex": r.uniform(15, 35) * D,
-                      "l_hip_flex": r.uniform(50, 80) * D, "r_hip_flex": r.uniform(50, 80) * D,
-                      "l_sh_flex": r.uniform(70, 110) * D, "r_sh_flex": r.uniform(70, 110) * D, "neck_flex": 20 * D})
+            p.update({"lumbar_flex": r.uniform(45, 70) * DEG, "thorax_flex": r.uniform(15, 35) * DEG,
+                      "l_hip_flex": r.uniform(50, 80) * DEG, "r_hip_flex": r.uniform(50, 80) * DEG,
+                      "l_sh_flex": r.uniform(70, 110) * DEG, "r_sh_flex": r.uniform(70, 110) * DEG,
+                      "neck_flex": 20 * DEG})
         elif kind == 2:  # trunk twist with arms out
-            tw = r.uniform(-35, 35) * D
-            p.update({"lumbar_twist": tw, "thorax_twist": tw * 0.6, "l_sh_abd": r.uniform(70, 95) * D,
-                      "r_sh_abd": r.uniform(70, 95) * D})
+            tw = r.uniform(-35, 35) * DEG
+            p.update({"lumbar_twist": tw, "thorax_twist": tw * 0.6, "l_sh_abd": r.uniform(70, 95) * DEG,
+                      "r_sh_abd": r.uniform(70, 95) * DEG})
         elif kind == 3:  # lunge
             s = r.choice(["l", "r"])
             o = "r" if s == "l" else "l"
-            p.update({f"{s}_hip_flex": r.uniform(60, 85) * D, f"{s}_knee": r.uniform(70, 95) * D,
-                      f"{o}_hip_flex": -r.uniform(15, 25) * D, f"{o}_knee": r.uniform(30, 70) * D,
-                      "l_sh_abd": r.uniform(100, 170) * D, "r_sh_abd": r.uniform(100, 170) * D})
+            p.update({f"{s}_hip_flex": r.uniform(60, 85) * DEG, f"{s}_knee": r.uniform(70, 95) * DEG,
+                      f"{o}_hip_flex": -r.uniform(15, 25) * DEG, f"{o}_knee": r.uniform(30, 70) * DEG,
+                      "l_sh_abd": r.uniform(100, 170) * DEG, "r_sh_abd": r.uniform(100, 170) * DEG})
         return p
     return Motion(keyframe_curves(rng, n, fps, sample, (1.0, 2.5), (1.2, 2.2)))
 
 
 def boxing(n, fps, rng, style):
-    base = {"l_sh_flex": 45 * D, "r_sh_flex": 45 * D, "l_elbow": 120 * D, "r_elbow": 120 * D,
-            "l_sh_abd": 20 * D, "r_sh_abd": 20 * D, "l_hip_flex": 15 * D, "r_hip_flex": 10 * D,
-            "l_knee": 22 * D, "r_knee": 22 * D, "l_hip_abd": 8 * D, "r_hip_abd": 8 * D, "neck_flex": 10 * D}
+    base = {"l_sh_flex": 45 * DEG, "r_sh_flex": 45 * DEG, "l_elbow": 120 * DEG, "r_elbow": 120 * DEG,
+            "l_sh_abd": 20 * DEG, "r_sh_abd": 20 * DEG, "l_hip_flex": 15 * DEG, "r_hip_flex": 10 * DEG,
+            "l_knee": 22 * DEG, "r_knee": 22 * DEG, "l_hip_abd": 8 * DEG, "r_hip_abd": 8 * DEG, "neck_flex": 10 * DEG}
     tt = np.arange(n) / fps
-    dofs = {k: v + smooth_noise(rng, n, fps, 6 * D, 0.6) for k, v in base.items()}
-    dofs["lumbar_twist"] = smooth_noise(rng, n, fps, 5 * D, 0.5)
-    bob = np.sin(2 * np.pi * rng.uniform(1.2, 1.8) * tt) * 6 * D
+    dofs = {k: v + smooth_noise(rng, n, fps, 6 * DEG, 0.6) for k, v in base.items()}
+    dofs["lumbar_twist"] = smooth_noise(rng, n, fps, 5 * DEG, 0.5)
+    bob = np.sin(2 * np.pi * rng.uniform(1.2, 1.8) * tt) * 6 * DEG
     dofs["l_knee"] += bob
     dofs["r_knee"] += bob
     t = rng.uniform(0.3, 0.8)
@@ -457,9 +460,9 @@ def boxing(n, fps, rng, style):
         s = rng.choice(["l", "r"])
         u = np.clip((tt - t) / rng.uniform(0.25, 0.4), 0, 1)
         jab = np.sin(u * np.pi) ** 2
-        dofs[f"{s}_sh_flex"] += 45 * D * jab
-        dofs[f"{s}_elbow"] -= 110 * D * jab
-        dofs["lumbar_twist"] += (-18 if s == "l" else 18) * D * jab
+        dofs[f"{s}_sh_flex"] += 45 * DEG * jab
+        dofs[f"{s}_elbow"] -= 110 * DEG * jab
+        dofs["lumbar_twist"] += (-18 if s == "l" else 18) * DEG * jab
         t += rng.uniform(0.35, 1.1)
     return Motion(dofs)
 
@@ -470,10 +473,10 @@ def directions(n, fps, rng, style):
         p = _standing(r, k, style)
         if r.random() < 0.6:
             side = r.choice(["l", "r"])
-            p[f"{side}_sh_flex"] = r.uniform(60, 110) * D
-            p[f"{side}_sh_abd"] = r.uniform(0, 60) * D
-            p[f"{side}_elbow"] = r.uniform(0, 25) * D
-            p["neck_yaw"] = (1 if side == "l" else -1) * r.uniform(0, 50) * D
+            p[f"{side}_sh_flex"] = r.uniform(60, 110) * DEG
+            p[f"{side}_sh_abd"] = r.uniform(0, 60) * DEG
+            p[f"{side}_elbow"] = r.uniform(0, 25) * DEG
+            p["neck_yaw"] = (1 if side == "l" else -1) * r.uniform(0, 50) * DEG
         return p
     turn = keyframe_curves(rng, n, fps, lambda r, k: {"y": r.uniform(-0.6, 0.6) * (r.random() < 0.4)}, (1, 3), (0.8, 1.4))
     return Motion(keyframe_curves(rng, n, fps, sample, (0.8, 2.5), (0.7, 1.3)), yaw_rate=turn["y"])
@@ -483,22 +486,22 @@ def _seated(r, style, arms=True):
     """A seated key pose on a chair of ordinary height: hips ~80-100 deg, knees ~70-115 deg (feet tucked
     under to stretched out; Hemmerich et al., J. Orthop. Res. 24 (2006) 770-781, for the ranges of sitting),
     upright or slouched trunk, hands on the thighs or a table (elbows 60-110 deg) or a hand at the chin."""
-    p = {"l_hip_flex": r.uniform(78, 100) * D, "r_hip_flex": r.uniform(78, 100) * D,
-         "l_knee": r.uniform(70, 115) * D, "r_knee": r.uniform(70, 115) * D,
-         "l_hip_abd": r.uniform(3, 15) * D, "r_hip_abd": r.uniform(3, 15) * D,
-         "lumbar_flex": r.uniform(-12, 20) * D, "thorax_flex": r.uniform(-5, 15) * D,
-         "neck_flex": r.uniform(-5, 25) * D, "neck_yaw": r.uniform(-40, 40) * D}
+    p = {"l_hip_flex": r.uniform(78, 100) * DEG, "r_hip_flex": r.uniform(78, 100) * DEG,
+         "l_knee": r.uniform(70, 115) * DEG, "r_knee": r.uniform(70, 115) * DEG,
+         "l_hip_abd": r.uniform(3, 15) * DEG, "r_hip_abd": r.uniform(3, 15) * DEG,
+         "lumbar_flex": r.uniform(-12, 20) * DEG, "thorax_flex": r.uniform(-5, 15) * DEG,
+         "neck_flex": r.uniform(-5, 25) * DEG, "neck_yaw": r.uniform(-40, 40) * DEG}
     if arms:
         for s in ("l", "r"):
             if r.random() < 0.5:   # hand on the thigh
-                p.update({f"{s}_sh_flex": r.uniform(15, 35) * D, f"{s}_elbow": r.uniform(55, 85) * D,
-                          f"{s}_sh_abd": r.uniform(5, 15) * D})
+                p.update({f"{s}_sh_flex": r.uniform(15, 35) * DEG, f"{s}_elbow": r.uniform(55, 85) * DEG,
+                          f"{s}_sh_abd": r.uniform(5, 15) * DEG})
             else:                  # forearm on a table / armrest
-                p.update({f"{s}_sh_flex": r.uniform(30, 55) * D, f"{s}_elbow": r.uniform(80, 110) * D,
-                          f"{s}_sh_abd": r.uniform(10, 25) * D})
+                p.update({f"{s}_sh_flex": r.uniform(30, 55) * DEG, f"{s}_elbow": r.uniform(80, 110) * DEG,
+                          f"{s}_sh_abd": r.uniform(10, 25) * DEG})
         if r.random() < 0.2:       # chin on a hand
             s = "l" if r.random() < 0.5 else "r"
-            p.update({f"{s}_sh_flex": r.uniform(40, 60) * D, f"{s}_elbow": r.uniform(125, 140) * D})
+            p.update({f"{s}_sh_flex": r.uniform(40, 60) * DEG, f"{s}_elbow": r.uniform(125, 140) * DEG})
     return p
 
 
@@ -520,10 +523,10 @@ def _hand_to_mouth(rng, n, fps, base, sides, period=(2.5, 5.0)):
         u = np.clip((tt - t) / up, 0, 1) - np.clip((tt - t - up - hold) / up, 0, 1)
         w = u * u * (3 - 2 * u)
         e = base.get(f"{s}_elbow", np.zeros(n))
-        base[f"{s}_elbow"] = e + w * (rng.uniform(125, 142) * D - e)
-        base[f"{s}_sh_flex"] = base.get(f"{s}_sh_flex", np.zeros(n)) * (1 - w) + w * rng.uniform(25, 45) * D
-        base[f"{s}_sh_abd"] = base.get(f"{s}_sh_abd", np.zeros(n)) * (1 - w) + w * rng.uniform(15, 30) * D
-        base["neck_flex"] = base.get("neck_flex", np.zeros(n)) + w * 8 * D
+        base[f"{s}_elbow"] = e + w * (rng.uniform(125, 142) * DEG - e)
+        base[f"{s}_sh_flex"] = base.get(f"{s}_sh_flex", np.zeros(n)) * (1 - w) + w * rng.uniform(25, 45) * DEG
+        base[f"{s}_sh_abd"] = base.get(f"{s}_sh_abd", np.zeros(n)) * (1 - w) + w * rng.uniform(15, 30) * DEG
+        base["neck_flex"] = base.get("neck_flex", np.zeros(n)) + w * 8 * DEG
         t += 2 * up + hold + rng.uniform(*period)
     return base
 
@@ -545,9 +548,9 @@ def phoning(n, fps, rng, style):
 
     def sample(r, k):
         p = _seated(r, style) if seated else _standing(r, k, style)
-        p.update({f"{ear}_elbow": r.uniform(130, 145) * D, f"{ear}_sh_flex": r.uniform(20, 45) * D,
-                  f"{ear}_sh_abd": r.uniform(25, 50) * D, f"{ear}_sh_twist": r.uniform(10, 30) * D,
-                  "neck_side": (8 if ear == "r" else -8) * D * r.uniform(0.3, 1.0)})
+        p.update({f"{ear}_elbow": r.uniform(130, 145) * DEG, f"{ear}_sh_flex": r.uniform(20, 45) * DEG,
+                  f"{ear}_sh_abd": r.uniform(25, 50) * DEG, f"{ear}_sh_twist": r.uniform(10, 30) * DEG,
+                  "neck_side": (8 if ear == "r" else -8) * DEG * r.uniform(0.3, 1.0)})
         return p
     turn = keyframe_curves(rng, n, fps, lambda r, k: {"y": r.uniform(-0.8, 0.8) * (r.random() < 0.4)}, (1, 3), (0.8, 1.4))
     return Motion(keyframe_curves(rng, n, fps, sample, (1.0, 3.5), (0.8, 1.5)), yaw_rate=None if seated else turn["y"])

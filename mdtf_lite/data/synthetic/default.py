@@ -17,13 +17,13 @@ from pathlib import Path
 
 import numpy as np
 
-from mdtf_lite.data.actions import ACTIONS
+from mdtf_lite.data.synthetic.actions import ACTIONS
 from mdtf_lite.data.cameras import h36m_cameras
 from mdtf_lite.data.geometry import project, world_to_camera
 from mdtf_lite.data.layout import check_target, read_info, write_layout
-from mdtf_lite.data.noise import NoiseModel, detect
+from mdtf_lite.data.synthetic.noise import NoiseModel, detect
 from mdtf_lite.data.npz_io import load_npz
-from mdtf_lite.data.synth import FPS, TEST_SUBJECTS, TRAIN_SUBJECTS, generate_take, make_subject, take_rng
+from mdtf_lite.data.synthetic.synth import FPS, TEST_SUBJECTS, TRAIN_SUBJECTS, generate_take, make_subject, take_rng
 from mdtf_lite.paths import data_dir
 
 __all__ = ["GENERATOR_VERSION", "TAKES_PER_ACTION", "default_dataset_dir", "build_default_dataset",
@@ -95,6 +95,8 @@ def build_default_dataset(out: Path | str | None = None, seed: int = 0, verbose:
             "actions": list(actions), "takes_per_action": takes_per_action, "complete": (
                 set(subjects) == set(TRAIN_SUBJECTS + TEST_SUBJECTS) and set(actions) == set(ACTIONS)
                 and takes_per_action == TAKES_PER_ACTION and noise is None),
+            # frozen text (the dataset's bytes must not change with a module move; the generator is now
+            # mdtf_lite.data.synthetic.actions): change it only together with GENERATOR_VERSION
             "description": "procedural human motion (mdtf_lite.data.actions) seen by the 4 Human3.6M cameras"}
     write_layout(out, positions, {"gt": kp_gt, "detected": kp_det}, info)  # temp folder, renamed into place
     if verbose:

@@ -28,7 +28,7 @@ from pathlib import Path
 
 import numpy as np
 
-from mdtf_lite.data.body import rot_x, rot_y, rot_z
+from mdtf_lite.data.synthetic.body import rot_x, rot_y, rot_z
 from mdtf_lite.data.units import check_metres
 
 __all__ = ["BvhJoint", "Bvh", "read_bvh", "bvh_positions", "CMU_UNIT_TO_M", "CMU_TO_H36M", "bvh_to_h36m17",

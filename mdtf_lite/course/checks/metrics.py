@@ -17,9 +17,9 @@ import math
 
 import numpy as np
 
-from . import Case, run_check
-from ..eval import metrics as _metrics
-from ..eval.metrics import mpjpe, p_mpjpe
+from mdtf_lite.course.checks import Case, run_check
+from mdtf_lite.eval import metrics as _metrics
+from mdtf_lite.eval.metrics import mpjpe, mpjve, n_mpjpe, p_mpjpe
 
 __all__ = ["check_mpjpe", "check_p_mpjpe", "check_n_mpjpe", "check_mpjve"]
 
@@ -101,8 +101,6 @@ def check_n_mpjpe(fn) -> None:
 
     pred, target: float64 numpy arrays (N, T, 17, 3); the scale s = <pred, target> / <pred, pred> per pose.
     """
-    from ..eval.metrics import n_mpjpe
-
     run_check("n_mpjpe", lambda p, t: float(fn(p, t)), lambda p, t: float(n_mpjpe(p, t)), _sequence_cases(),
               rtol=1e-6, atol=1e-9, forbid=[n_mpjpe],
               mistakes={"no scale: this is plain MPJPE": lambda p, t: float(mpjpe(p, t))}, hint="One scale per pose (over its 17 joints and 3 coordinates), no rotation.")
@@ -113,7 +111,5 @@ def check_mpjve(fn) -> None:
 
     pred, target: float64 numpy arrays (N, T, 17, 3), frames on axis 1.
     """
-    from ..eval.metrics import mpjve
-
     run_check("mpjve", lambda p, t: float(fn(p, t)), lambda p, t: float(mpjve(p, t)), _sequence_cases(),
               rtol=1e-6, atol=1e-9, forbid=[mpjve], hint="velocity = x[:, 1:] - x[:, :-1]; then the mean Euclidean error.")

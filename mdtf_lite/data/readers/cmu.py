@@ -17,11 +17,11 @@ from pathlib import Path
 
 import numpy as np
 
-from mdtf_lite.data.bvh import bvh_to_h36m17
+from mdtf_lite.data.readers.bvh import bvh_to_h36m17
 from mdtf_lite.data.clips import ClipDataset, make_clips
-from mdtf_lite.data.default import views_of
+from mdtf_lite.data.synthetic.default import views_of
 from mdtf_lite.data.layout import Layout, read_info, write_layout
-from mdtf_lite.data.synth import ANKLE_HEIGHT, take_rng
+from mdtf_lite.data.synthetic.synth import ANKLE_HEIGHT, take_rng
 from mdtf_lite.data.videos import layout_videos
 from mdtf_lite.paths import data_dir, project_root
 

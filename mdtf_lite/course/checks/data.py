@@ -1,14 +1,18 @@
 """Exercise checkers for notebook 01 (data): cameras, normalisation, flips, 2.5D, clip windows.
 
 Each ``check_<name>(student_fn)`` runs the student's function on seeded inputs and compares it with the
-package's, printing per-case feedback (see :func:`mdtf_lite.checks.run_check`).
+package's, printing per-case feedback (see :func:`mdtf_lite.course.checks.run_check`).
 """
 
 from __future__ import annotations
 
 import numpy as np
 
-from mdtf_lite.checks import run_check
+from mdtf_lite.course.checks import run_check
+from mdtf_lite.data.cameras import h36m_camera
+from mdtf_lite.data.clips import window_starts
+from mdtf_lite.data.geometry import flip_poses, normalise_screen, project, world_to_camera
+from mdtf_lite.skeleton import BONES
 
 __all__ = ["check_world_to_camera", "check_project", "check_normalise_screen", "check_flip_poses",
            "check_window_starts", "check_bone_lengths"]
@@ -21,9 +25,6 @@ def _cases_points(n_cases: int = 3):
 
 def check_world_to_camera(student_fn) -> None:
     """``student_fn(points (..., 3) world m, camera) -> (..., 3)`` camera frame."""
-    from mdtf_lite.data.cameras import h36m_camera
-    from mdtf_lite.data.geometry import world_to_camera
-
     cases = [(p, h36m_camera(s, c)) for p, (s, c) in zip(_cases_points(), [("S1", 0), ("S9", 2), ("S11", 3)])]
     run_check("world_to_camera", student_fn, world_to_camera, cases, atol=1e-9,
               hint="X_cam = R^T (X - t) with R from the quaternion (camera -> world) and t in metres")
@@ -31,9 +32,6 @@ def check_world_to_camera(student_fn) -> None:
 
 def check_project(student_fn) -> None:
     """``student_fn(points_cam (..., 3), camera) -> (..., 2)`` pixels with the distortion model."""
-    from mdtf_lite.data.cameras import h36m_camera
-    from mdtf_lite.data.geometry import project, world_to_camera
-
     cases = []
     for p, (s, c) in zip(_cases_points(), [("S1", 0), ("S9", 2), ("S11", 3)]):
         cam = h36m_camera(s, c)
@@ -44,8 +42,6 @@ def check_project(student_fn) -> None:
 
 def check_normalise_screen(student_fn) -> None:
     """``student_fn(uv (..., 2) pixels, w, h) -> (..., 2)`` screen units."""
-    from mdtf_lite.data.geometry import normalise_screen
-
     rng = np.random.default_rng(1)
     cases = [(rng.uniform(0, 1000, (5, 17, 2)), 1000, 1002), (rng.uniform(0, 2048, (3, 17, 2)), 1920, 1080)]
     run_check("normalise_screen", student_fn, normalise_screen, cases, hint="uv / w * 2 - [1, h / w]")
@@ -53,8 +49,6 @@ def check_normalise_screen(student_fn) -> None:
 
 def check_flip_poses(student_fn) -> None:
     """``student_fn(poses (..., 17, C)) -> (..., 17, C)`` mirrored left/right."""
-    from mdtf_lite.data.geometry import flip_poses
-
     rng = np.random.default_rng(2)
     cases = [(rng.normal(size=(4, 17, 3)),), (rng.normal(size=(2, 9, 17, 3)),)]
     run_check("flip_poses", student_fn, flip_poses, cases,
@@ -63,8 +57,6 @@ def check_flip_poses(student_fn) -> None:
 
 def check_window_starts(student_fn) -> None:
     """``student_fn(length, frames, stride) -> list of start frames`` of the full windows."""
-    from mdtf_lite.data.clips import window_starts
-
     cases = [(100, 27, 9), (243, 243, 81), (500, 81, 81), (80, 81, 27)]
     run_check("window_starts", lambda *a: np.asarray(student_fn(*a), float),
               lambda *a: np.asarray(window_starts(*a), float), cases,
@@ -73,8 +65,6 @@ def check_window_starts(student_fn) -> None:
 
 def check_bone_lengths(student_fn) -> None:
     """``student_fn(poses (T, 17, 3)) -> (T, 16)`` length of each bone (parent, child) ordered by child."""
-    from mdtf_lite.skeleton import BONES
-
     def reference(p):
         return np.stack([np.linalg.norm(p[:, c] - p[:, a], axis=-1) for a, c in BONES], -1)
 

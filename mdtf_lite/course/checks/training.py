@@ -18,7 +18,7 @@ from typing import Callable
 import torch
 from torch import nn
 
-from mdtf_lite.checks import run_check
+from mdtf_lite.course.checks import run_check
 
 __all__ = ["check_train_lifter", "reference_train_lifter", "make_lifter"]
 

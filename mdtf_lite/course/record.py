@@ -1,7 +1,7 @@
 """Record a notebook's headline numbers so the series runner can put them in ``summary.json``.
 
 Notebooks call ``record("bam_test_accuracy", acc, headline=True)``; the runner
-(``mdtf_lite.series``) points ``MDTF_RECORD_FILE`` at a JSON file per notebook and reads it back
+(``mdtf_lite.course.series``) points ``MDTF_RECORD_FILE`` at a JSON file per notebook and reads it back
 after execution.  Nothing is parsed out of cell outputs.  Outside the runner the values are only
 printed, so the same notebook works in JupyterLab.
 """

@@ -21,7 +21,7 @@ from __future__ import annotations
 
 import torch
 
-from mdtf_lite.checks import Case, run_check
+from mdtf_lite.course.checks import Case, run_check
 from mdtf_lite.ssm.scans import chunked_scan, combine, sequential_scan
 
 __all__ = ["check_combine", "check_sequential_scan", "check_chunked_scan", "check_zoh", "reference_zoh"]

@@ -16,7 +16,7 @@ from pathlib import Path
 import numpy as np
 
 from mdtf_lite.data.cameras import CAMERA_SUBJECTS, NUM_CAMERAS
-from mdtf_lite.data.default import views_of
+from mdtf_lite.data.synthetic.default import views_of
 from mdtf_lite.data.layout import write_layout
 from mdtf_lite.data.npz_io import load_pickled
 from mdtf_lite.data.units import check_metres

@@ -1,6 +1,6 @@
 """Auto-checkers for the exercises: run a student's function on named, seeded cases, compare, diagnose.
 
-Each topic module (``mdtf_lite.checks.bones``, ``.scan``, ``.graph``, ``.metrics``, ...) defines
+Each topic module (``mdtf_lite.course.checks.bones``, ``.scan``, ``.graph``, ``.metrics``, ...) defines
 ``check_<exercise>(student_fn)`` functions built on :func:`run_check`.  A checker
 
 * runs every case (each has a name: "mirror image", "L = 1", "batch (4, 17, 3)", ...) and prints one line

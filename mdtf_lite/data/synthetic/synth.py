@@ -18,8 +18,10 @@ import zlib
 
 import numpy as np
 
-from mdtf_lite.data.actions import ACTIONS, LOCOMOTION, D, Motion, idle, keyframe_curves, smooth_noise, walking
-from mdtf_lite.data.body import DOF_NAMES, JOINT_LIMITS_DEG, forward_kinematics, limit_key, subject_bone_lengths
+from mdtf_lite.data.synthetic.actions import (ACTIONS, DEG, LOCOMOTION, Motion, _smoothstep, idle, keyframe_curves,
+                                              smooth_noise, walking)
+from mdtf_lite.data.synthetic.body import (DOF_NAMES, JOINT_LIMITS_DEG, forward_kinematics, limit_key,
+                                           subject_bone_lengths)
 
 __all__ = ["TRAIN_SUBJECTS", "TEST_SUBJECTS", "FPS", "ANKLE_HEIGHT", "Subject", "make_subject", "generate_take",
            "take_rng", "with_transitions"]
@@ -58,10 +60,10 @@ def make_subject(seed: int, name: str) -> Subject:
     style = {"tempo": float(rng.uniform(0.9, 1.1)), "arm_swing": float(rng.uniform(0.7, 1.3)),
              "leg_length": float(bones[2] + bones[3] + ANKLE_HEIGHT), "variation": float(rng.uniform(0.7, 1.3)),
              # personal style (radians / factors): resting knee and elbow flexion, step amplitude, posture
-             "knee_rest": float(rng.uniform(3, 12) * D), "elbow_rest": float(rng.uniform(10, 30) * D),
-             "stride": float(rng.uniform(0.9, 1.1)), "lean": float(rng.uniform(-2, 4) * D),
+             "knee_rest": float(rng.uniform(3, 12) * DEG), "elbow_rest": float(rng.uniform(10, 30) * DEG),
+             "stride": float(rng.uniform(0.9, 1.1)), "lean": float(rng.uniform(-2, 4) * DEG),
              # the between-subject SD of the gait knee curve is ~5 deg (Winter 2009's normative data)
-             "gait_knee": float(np.clip(rng.normal(0, 5), -5, 10) * D)}
+             "gait_knee": float(np.clip(rng.normal(0, 5), -5, 10) * DEG)}
     return Subject(name, bones, style)
 
 
@@ -69,7 +71,7 @@ def _clip_to_limits(dofs: dict) -> dict:
     out = {}
     for k, v in dofs.items():
         key = limit_key(k)
-        out[k] = v if key is None else np.clip(v, JOINT_LIMITS_DEG[key][0] * D, JOINT_LIMITS_DEG[key][1] * D)
+        out[k] = v if key is None else np.clip(v, JOINT_LIMITS_DEG[key][0] * DEG, JOINT_LIMITS_DEG[key][1] * DEG)
     return out
 
 
@@ -78,7 +80,7 @@ def _trajectory(rng, n: int, fps: float, motion, body_steps, start_xy, heading0)
     pinning, rotated by a heading that follows the action's yaw rate and steers back to the centre."""
     yaw_rate = np.zeros(n) if motion.yaw_rate is None else motion.yaw_rate
     if motion.speed is None and motion.yaw_rate is None:  # standing actions: the body turns a little
-        return np.broadcast_to(start_xy, (n, 2)).copy(), heading0 + smooth_noise(rng, n, fps, 10 * D, 0.1)
+        return np.broadcast_to(start_xy, (n, 2)).copy(), heading0 + smooth_noise(rng, n, fps, 10 * DEG, 0.1)
     xy = np.zeros((n, 2))
     heading = np.zeros(n)
     p, h = np.array(start_xy, float), float(heading0)
@@ -113,7 +115,7 @@ def generate_take(seed: int, subject: Subject, action: str, take: int, num_frame
     dofs = {k: np.asarray(v, float) * np.ones(n) for k, v in motion.dofs.items()}
     var = subject.style["variation"]
     for name in DOF_NAMES:  # smooth idiosyncratic variation on every joint (bigger on the free ones)
-        amp = (5.0 if name.startswith(("neck", "l_sh", "r_sh")) else 2.5) * D * var
+        amp = (5.0 if name.startswith(("neck", "l_sh", "r_sh")) else 2.5) * DEG * var
         dofs[name] = dofs.get(name, np.zeros(n)) + smooth_noise(rng, n, fps, amp, 0.5)
     dofs = _clip_to_limits(dofs)
     start = rng.uniform(-0.8, 0.8, size=2)
@@ -157,8 +159,6 @@ def with_transitions(rng, n: int, fps: float, motion: Motion, style: dict, locom
 
     Drawn from its own stream ``rng``, so the action's curves stay those of ``ACTIONS[action]``.
     """
-    from mdtf_lite.data.actions import _smoothstep
-
     t = np.arange(n) / fps
     rest = idle(n, fps, rng, style)
     rest.yaw_rate = smooth_noise(rng, n, fps, 0.08, 0.1)

@@ -14,10 +14,10 @@ from pathlib import Path
 import numpy as np
 
 from mdtf_lite.data.cameras import CAMERA_SUBJECTS
-from mdtf_lite.data.default import views_of
+from mdtf_lite.data.synthetic.default import views_of
 from mdtf_lite.data.layout import write_layout
 from mdtf_lite.data.units import check_metres
-from mdtf_lite.data.vp3d import TEST, TRAIN, _to_h36m17, check_sequence
+from mdtf_lite.data.readers.vp3d import TEST, TRAIN, _to_h36m17, check_sequence
 
 __all__ = ["read_h36m_cdf", "canonical_action", "convert_h36m_cdf"]
 
