@@ -6,10 +6,18 @@ Long ones are not run: ``make X`` must be a Makefile target; ``python -m M sub .
 module whose ``--help`` (of the subcommand) works; ``--config F k=v`` must load with those overrides;
 ``papermill NB out -p name ...`` must name a notebook that declares those parameters; ``bash script`` must
 exist.  A command of any other shape fails the test, so a new kind of command needs a rule here.
+
+The cheap ones are also executed (``RUN``: a few seconds each, in a temp working directory, with
+``MDTF_RUN_DIR`` in that directory and the data directory only read); every other command is listed in
+``NOT_RUN`` with the reason, and a command in neither list fails, so a new one has to be classified.
 """
 
+import csv
+import glob
+import os
 import re
 import shlex
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -140,3 +148,151 @@ def test_documented_command(where, cmd):
 def test_the_rules_catch_wrong_commands(cmd, words):
     with pytest.raises((AssertionError, pytest.fail.Exception, Exception), match=words):
         check_command("self-test", cmd)
+
+
+# ------------------------------------------------------------------------------- executed commands
+#: commands that are too long (or need hardware / files this machine lacks) to execute in a test: (regex, reason).
+NOT_RUN = [
+    (r"^make (run|test|ablation)$", "too long: runs the whole notebook series / the test suite / the ablation"),
+    (r"^make lab$", "too long: a JupyterLab server that runs until stopped (tests/test_lab.py starts one headless)"),
+    (r"mdtf_lite\.series run --params full", "too long: its preflight alone measures a training step (> 60 s on "
+                                             "2 cores), then the full recipe takes days on a CPU"),
+    (r"mdtf_lite\.series run", "too long: executes notebooks of the series (minutes)"),
+    (r"mdtf_lite\.train", "too long: trains a model (the configs and overrides are loaded above)"),
+    (r"^torchrun ", "too long and needs 4 GPUs: distributed training"),
+    (r"^papermill notebooks/\S+ out\.ipynb", "too long: executes the training notebook (its parameters are "
+                                             "checked above)"),
+    (r"mdtf_lite\.bench (scan|model|train)$", "too long: a benchmark of minutes (its --help is checked above)"),
+    (r"mdtf_lite\.bench\.scaling", "too long: times T up to 2048 (its --help is checked above)"),
+    (r"data_tools make-default$", "too long: builds the whole default dataset (the test suite's data step does)"),
+    (r"data_tools convert-vp3d$", "needs the VideoPose3D originals, which are not shipped"),
+]
+#: commands executed: (regex, check of the finished process and its temp working directory).
+RUN = {}
+
+
+def _runs(pattern):
+    def register(check):
+        RUN[pattern] = check
+        return check
+    return register
+
+
+@_runs(r"mdtf_lite\.series list$")
+def _check_series_list(res, cwd):
+    sets = sorted(p.stem for p in (ROOT / "params").glob("*.yaml"))
+    assert "parameter sets:" in res.stdout and all(s in res.stdout for s in sets), res.stdout[-800:]
+    assert "06_training.ipynb" in res.stdout
+
+
+@_runs(r"^papermill --help-notebook ")
+def _check_help_notebook(res, cwd):
+    from mdtf_lite.series import declared_parameters
+
+    nb = ROOT / re.search(r"--help-notebook (\S+)", res.args_text).group(1)
+    missing = [n for n in declared_parameters(nb) if f"{n}:" not in res.stdout]
+    assert not missing, f"papermill --help-notebook does not list {missing}:\n{res.stdout[-800:]}"
+
+
+@_runs(r"mdtf_lite\.bench data$")
+def _check_bench_data(res, cwd):
+    assert res.stdout.strip(), "the realism benchmark printed nothing"
+
+
+@_runs(r"mdtf_lite\.exercises grade ")
+def _check_grade(res, cwd):
+    out = cwd / re.search(r"--out (\S+)", res.args_text).group(1)
+    assert out.is_file(), f"grade wrote no {out.name}; stdout:\n{res.stdout[-800:]}"
+    rows = list(csv.DictReader(out.open()))
+    graded = {r["notebook"] for r in rows}
+    assert graded == {p.name for p in res.inputs}, f"{out.name} grades {graded}, expected {res.inputs}"
+    assert all(r["status"] for r in rows)
+
+
+@_runs(r"^bash scripts/gpu_check\.sh$")
+def _check_gpu_check(res, cwd):
+    assert res.returncode == 3 and "no NVIDIA GPU" in res.stderr, (res.returncode, res.stderr[-500:])
+
+
+def _classify(cmd):
+    """("run", check) or ("not run", reason) or (None, None) for a command no list names."""
+    for pattern, check in RUN.items():
+        if re.search(pattern, cmd):
+            return "run", check
+    for pattern, reason in NOT_RUN:
+        if re.search(pattern, cmd):
+            return "not run", reason
+    return None, None
+
+
+def _exercise_copies(pattern, where, cwd):
+    """Copy one exercise notebook (the one documenting the command, else e01) to match ``pattern`` in cwd."""
+    src = ROOT / where if where.startswith("notebooks/exercises/") else \
+        sorted((ROOT / "notebooks" / "exercises").glob("e01*.ipynb"))[0]
+    folder = cwd / Path(pattern).parent
+    folder.mkdir(parents=True, exist_ok=True)
+    shutil.copy(src, folder / src.name)
+    return [folder / src.name]
+
+
+def run_command(where, cmd, cwd, timeout=60):
+    """Execute ``cmd`` as documented (no shell) in ``cwd``; globs are expanded there, project paths made absolute."""
+    words = shlex.split(cmd.replace("\\", ""))
+    bin_dir = Path(sys.executable).parent
+    inputs = []
+    if re.search(r"mdtf_lite\.exercises grade ", cmd):
+        for w in words:
+            if w.endswith(".ipynb") and "*" in w:
+                inputs += _exercise_copies(w, where, cwd)
+    args = []
+    for i, w in enumerate(words):
+        if i == 0 and w.endswith(("python", "python3")):
+            w = sys.executable
+        elif i == 0 and w == "papermill":
+            w = str(bin_dir / "papermill")
+        elif "*" in w:
+            args += sorted(glob.glob(w, root_dir=cwd)) or [w]
+            continue
+        elif (ROOT / w).exists() and "/" in w:
+            w = str(ROOT / w)
+        args.append(w)
+    env = dict(os.environ, PYTHONPATH=os.pathsep.join([str(ROOT), os.environ.get("PYTHONPATH", "")]),
+               MDTF_RUN_DIR=str(cwd / "runs"), MDTF_DATA_DIR=os.environ.get("MDTF_DATA_DIR", str(ROOT / "data")))
+    try:
+        res = subprocess.run(args, capture_output=True, text=True, cwd=cwd, env=env, timeout=timeout)
+    except subprocess.TimeoutExpired:
+        pytest.fail(f"{where}: `{cmd}` did not finish in {timeout} s: move it to NOT_RUN with the reason")
+    res.args_text, res.inputs = cmd, inputs
+    return res
+
+
+_RAN: dict = {}
+
+
+def test_every_command_is_run_or_listed_as_not_run():
+    unclassified = [f"{w}: `{c}`" for w, c in COMMANDS if _classify(c)[0] is None]
+    assert not unclassified, "add these to RUN or NOT_RUN (with the reason):\n" + "\n".join(unclassified)
+    assert sum(_classify(c)[0] == "run" for _, c in COMMANDS) >= 4
+
+
+@pytest.mark.parametrize("where, cmd", [(w, c) for w, c in COMMANDS if _classify(c)[0] == "run"],
+                         ids=[f"{w}:{c[:60]}" for w, c in COMMANDS if _classify(c)[0] == "run"])
+def test_cheap_command_runs(where, cmd, tmp_path):
+    _, check = _classify(cmd)
+    if check is _check_gpu_check and shutil.which("nvidia-smi"):
+        pytest.skip("not run: an NVIDIA GPU is visible, so scripts/gpu_check.sh would build a CUDA venv (~10 min)")
+    if check is _check_bench_data and not (Path(os.environ.get("MDTF_DATA_DIR", ROOT / "data")) / "default").is_dir():
+        pytest.skip("not run: no default dataset (make data builds it)")
+    if cmd in _RAN:  # the same command documented in several notebooks runs once
+        pytest.skip(f"not run again: executed for {_RAN[cmd]}")
+    _RAN[cmd] = where
+    res = run_command(where, cmd, tmp_path)
+    if check is not _check_gpu_check:
+        assert res.returncode == 0, f"{where}: `{cmd}` exited {res.returncode}:\n{res.stderr[-1500:]}"
+    check(res, tmp_path)
+
+
+@pytest.mark.parametrize("cmd", ["python -m mdtf_lite.series list --bogus", "bash scripts/no_such_script.sh"])
+def test_a_failing_command_is_caught(cmd, tmp_path):
+    res = run_command("self-test", cmd, tmp_path)
+    assert res.returncode != 0
