@@ -187,7 +187,7 @@ def _check_series_list(res, cwd):
 
 @_runs(r"^papermill --help-notebook ")
 def _check_help_notebook(res, cwd):
-    from mdtf_lite.series import declared_parameters
+    from mdtf_lite.course.series import declared_parameters
 
     nb = ROOT / re.search(r"--help-notebook (\S+)", res.args_text).group(1)
     missing = [n for n in declared_parameters(nb) if f"{n}:" not in res.stdout]
