@@ -8,7 +8,7 @@ from mdtf_lite import bones as bn
 from mdtf_lite.course import checks
 from mdtf_lite.course.checks import CheckFailed, diagnose, require_passed, run_check
 from mdtf_lite.course.checks.bones import check_bone_vectors
-from mdtf_lite.course.checks.metrics import check_mpjpe, check_p_mpjpe
+from mdtf_lite.course.checks.metrics import check_mpjpe, check_p_mpjpe, p_mpjpe_with_reflections
 from mdtf_lite.course.checks.scan import check_sequential_scan
 from mdtf_lite.eval import mpjpe
 from mdtf_lite.ssm import scans
@@ -50,13 +50,7 @@ def test_failing_case_is_named_with_a_specific_hint(capsys):
 
 
 
-def _reflection_allowed(pred, target):
-    errs = []
-    for p, t in zip(pred, target):
-        a, b = p - p.mean(0), t - t.mean(0)
-        u, s, vt = np.linalg.svd(a.T @ b)
-        errs.append(np.linalg.norm(s.sum() / (a ** 2).sum() * a @ (u @ vt) + t.mean(0) - t, axis=-1).mean())
-    return float(np.mean(errs))
+_reflection_allowed = p_mpjpe_with_reflections   # the mistake the checker knows by name
 
 
 def test_p_mpjpe_checker_names_the_mirror_case():

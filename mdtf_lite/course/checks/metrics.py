@@ -55,16 +55,21 @@ def check_mpjpe(fn) -> None:
               hint="MPJPE is the Euclidean norm over the last axis (x, y, z), then the mean over joints and poses.")
 
 
+def p_mpjpe_with_reflections(pred, target) -> float:
+    """The classic P-MPJPE mistake: the Procrustes fit without the det(R) = +1 fix, so mirror images align.
+
+    pred, target (N, J, 3) -> mean error; rows are points, R = U V^T (no sign correction).
+    """
+    errs = []
+    for p, t in zip(pred, target):
+        a, b = p - p.mean(0), t - t.mean(0)
+        u, s, vt = np.linalg.svd(a.T @ b)
+        errs.append(np.linalg.norm(s.sum() / (a ** 2).sum() * a @ (u @ vt) + t.mean(0) - t, axis=-1).mean())
+    return float(np.mean(errs))
+
+
 def check_p_mpjpe(fn) -> None:
     """Check ``fn(pred, target) -> float`` (P-MPJPE, Protocol 2) against the package on four cases."""
-    def with_reflections(pred, target):
-        errs = []
-        for p, t in zip(pred, target):
-            a, b = p - p.mean(0), t - t.mean(0)
-            u, s, vt = np.linalg.svd(a.T @ b)
-            errs.append(np.linalg.norm(s.sum() / (a ** 2).sum() * a @ (u @ vt) + t.mean(0) - t, axis=-1).mean())
-        return float(np.mean(errs))
-
     def transposed_rotation(pred, target):
         errs = []
         for p, t in zip(pred, target):
@@ -79,7 +84,7 @@ def check_p_mpjpe(fn) -> None:
     run_check("p_mpjpe", lambda p, t: float(fn(p, t)), lambda p, t: float(p_mpjpe(p, t)), _cases(),
               rtol=1e-5, atol=1e-7, forbid=[_metrics.p_mpjpe],
               mistakes={"reflections allowed: fix the sign of the last singular direction when det < 0":
-                            with_reflections,
+                            p_mpjpe_with_reflections,
                         "rotation applied in the other convention: with poses as rows, aligned = s * P @ R with "
                         "R = U D V^T (or P @ (V D U^T)^T)": transposed_rotation,
                         "no alignment at all: this is plain MPJPE": lambda p, t: float(mpjpe(p, t))},
