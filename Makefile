@@ -33,9 +33,9 @@ test: data
 bench: setup
 	$(PY) -m mdtf_lite.bench all
 
-## ablation: the equal-budget ablation table (about 40 min on 2 cores), read by notebook 09
+## ablation: the equal-budget ablation table (two runs side by side, one core each: about 20 min), read by notebook 09
 ablation: data
-	MDTF_RUN_DIR=$(CURDIR)/runs/$(PARAMS) $(PY) -m mdtf_lite.train.ablation --config configs/ablation.yaml
+	MDTF_RUN_DIR=$(CURDIR)/runs/$(PARAMS) $(PY) -m mdtf_lite.train.ablation --config configs/ablation.yaml --jobs 2
 
 clean-runs:
 	rm -rf runs/

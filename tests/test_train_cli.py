@@ -34,6 +34,13 @@ def test_ablation_equal_budget(tmp_path, monkeypatch):
     assert {r["seed"] for r in saved["runs"]} == {0, 1}
     with pytest.raises(ValueError, match="unknown ablation variants"):
         run_ablation(path, ["nope"], progress=False)
+    with pytest.raises(ValueError, match="jobs must be a positive integer"):
+        run_ablation(path, ["no_bone"], progress=False, jobs=0)
+    # two runs side by side (one in a child process) give the numbers of the one-after-the-other table
+    side_by_side = run_ablation(path, ["no_bone", "posemamba"], progress=False, seeds=(0, 1), jobs=2)
+    for a, b in zip(rows, side_by_side):
+        assert a["variant"] == b["variant"] and a["p1_mm"] == pytest.approx(b["p1_mm"], rel=1e-5)
+    assert [r["jobs"] for r in json.loads((tmp_path / "ablation.json").read_text())["runs"]] == [2, 2, 2, 2]
     assert {"full", "no_bone", "no_gcn", "unidirectional", "attention", "mlp"} <= set(VARIANTS)
 
 

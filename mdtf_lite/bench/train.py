@@ -28,20 +28,24 @@ import time
 
 import torch
 
-from mdtf_lite.models import BoneAwareModule, build_model, get_config
+from mdtf_lite.models import build_model, get_config
+from mdtf_lite.models.factory import build_bam
 from mdtf_lite.ssm import available_backends
+from mdtf_lite.train.config import load_config
+from mdtf_lite.train.ensure import config_path
 from mdtf_lite.train.loop import make_optimizer
 from mdtf_lite.train.losses import pose_loss
 
 SHAPES = ((27, 16), (243, 2))          # (T, clips per batch)
-BAM_WIDTHS = (32, 16, 8)               # the BAM of configs/bam-default.yaml
+BAM_CONFIG = "bam-default"             # the frozen BAM stage 2 of `make run` attaches
 
 
 def build(arch: str, frames: int, backend: str) -> torch.nn.Module:
     """The model as the stage-2 loop trains it: ``mdtf`` gets a frozen BAM attached."""
     if arch == "mdtf":
         model = build_model(get_config("cpu", n_frames=frames, scan_backend=backend))
-        model.attach_bam(BoneAwareModule(widths=BAM_WIDTHS, scan_backend=backend))
+        bam = dict(load_config(config_path(BAM_CONFIG)).model, scan_backend=backend)
+        model.attach_bam(build_bam(bam))
         return model
     return build_model(get_config("cpu", arch=arch, n_frames=frames))
 

@@ -1,7 +1,7 @@
 """The ablation table with an equal training budget: full MDTF vs no bone stream vs no GCN vs unidirectional,
 plus the attention (MixSTE-like), PoseMamba-like and per-frame MLP baselines, each over several seeds.
 
-    python -m mdtf_lite.train.ablation --config configs/ablation.yaml                 # make ablation
+    python -m mdtf_lite.train.ablation --config configs/ablation.yaml --jobs 2        # make ablation
     python -m mdtf_lite.train.ablation --config configs/ablation.yaml --variants full no_gcn --seeds 0 1 2
 
 Every variant trains from the same config (same data, batch, lr, schedule, the same wall-clock
@@ -23,6 +23,7 @@ from .. import paths
 from ..models import count_parameters
 from .config import load_config
 from .ensure import ensure_checkpoint
+from .background import BackgroundFit
 from .loop import fit
 
 __all__ = ["VARIANTS", "DEFAULT_SEEDS", "run_ablation", "aggregate", "differences", "print_table", "main"]
@@ -41,8 +42,15 @@ DEFAULT_SEEDS = (0, 1)
 
 
 def run_ablation(config_path, variants=None, overrides=None, progress: bool = True,
-                 seeds=DEFAULT_SEEDS) -> list[dict]:
-    """Train every variant once per seed with the budget of ``config_path``; returns the aggregated rows."""
+                 seeds=DEFAULT_SEEDS, jobs: int = 1) -> list[dict]:
+    """Train every variant once per seed with the budget of ``config_path``; returns the aggregated rows.
+
+    ``jobs`` runs train side by side (one in this process, the rest in child processes), each with the
+    config's ``num_threads``: on 2 cores, ``jobs=2`` with ``num_threads: 1`` halves the wall-clock time and
+    gives every run one core, the setting notebook 06 trains MDTF and the MLP in.
+    """
+    if not (isinstance(jobs, int) and jobs >= 1):
+        raise ValueError(f"jobs must be a positive integer, got {jobs!r}")
     base = load_config(config_path, overrides)
     if base.stage != "mdtf":
         raise ValueError(f"{config_path}: the ablation compares stage-2 models; use a 'stage: mdtf' config")
@@ -54,17 +62,25 @@ def run_ablation(config_path, variants=None, overrides=None, progress: bool = Tr
         raise ValueError("give at least one seed")
     if base.bam_checkpoint:
         ensure_checkpoint(base.bam_checkpoint, progress=progress)
-    runs = []
+    todo = []
     for name in names:
         for seed in seeds:
             model_cfg = {**base.model, **VARIANTS[name]}
             cfg = base.replace(name=f"{base.name}-{name}-s{seed}", model=model_cfg, seed=int(seed))
-            t0 = time.perf_counter()
-            result = fit(cfg.replace(progress=progress, overwrite=True))   # a new table replaces the old runs
-            runs.append({"variant": name, "seed": int(seed), "params": count_parameters(result.model),
+            todo.append((name, int(seed), cfg.replace(progress=progress, overwrite=True)))  # a new table replaces old runs
+    runs = []
+    for start in range(0, len(todo), jobs):
+        # `jobs` runs side by side, each on its own cores (cfg.num_threads), like notebook 06's MDTF and MLP:
+        # the first in this process, the others in child processes; every one gets the same time_budget.
+        batch = todo[start:start + jobs]
+        t0 = time.perf_counter()
+        others = [BackgroundFit(cfg) for _, _, cfg in batch[1:]]
+        results = [fit(batch[0][2])] + [bg.result() for bg in others]
+        for (name, seed, _), result in zip(batch, results):
+            runs.append({"variant": name, "seed": seed, "params": count_parameters(result.model),
                          "p1_mm": result.last.get("val_p1_mm"), "p2_mm": result.last.get("val_p2_mm"),
                          "train_seconds": result.train_seconds, "seconds": time.perf_counter() - t0,
-                         "steps": sum(h.get("steps", 0) for h in result.history)})
+                         "steps": sum(h.get("steps", 0) for h in result.history), "jobs": len(batch)})
             print(f"[ablation] {name} seed {seed}: {runs[-1]}")
     rows = aggregate(runs)
     out = paths.run_dir() / "ablation.json"
@@ -128,12 +144,14 @@ def main(argv=None) -> int:
     parser.add_argument("--variants", nargs="+", default=None, help=f"subset of {list(VARIANTS)}")
     parser.add_argument("--quiet", action="store_true", help="no progress bars")
     parser.add_argument("--seeds", nargs="+", type=int, default=list(DEFAULT_SEEDS), help="seeds per variant")
+    parser.add_argument("--jobs", type=int, default=1,
+                        help="runs trained side by side, each with the config's num_threads (2 on 2 cores: half the time)")
     parser.add_argument("overrides", nargs="*", help="key=value overrides applied to every variant")
     args = parser.parse_args(argv)
     variants = [v for v in args.variants or () if "=" not in v] or None
     overrides = [v for v in args.variants or () if "=" in v] + list(args.overrides)  # --variants a b k=v
     try:
-        run_ablation(args.config, variants, overrides, progress=not args.quiet, seeds=args.seeds)
+        run_ablation(args.config, variants, overrides, progress=not args.quiet, seeds=args.seeds, jobs=args.jobs)
     except (ValueError, FileNotFoundError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
