@@ -11,6 +11,12 @@ Each ``--arm label=DATA_DIR[@CODE_DIR]`` trains and evaluates in its own subproc
 wrote it and is never rebuilt).  The training and evaluation code must be the same in every arm: only
 the data differs.  Prints one table; the numbers are measured on each run, nothing is asserted.
 Budget: one MLP run of ``--budget`` seconds per arm (1 thread), plus ~20 s of evaluation.
+
+MDTF: ``--config configs/default.yaml --budget 540`` first trains the arm's own BAM on the arm's data
+(``configs/bam-default.yaml``, its own 240 s budget), then MDTF with it frozen, as ``make run`` does.
+To train on an older dataset with the *current* code (the same code in every arm), give a scratch copy of
+it whose ``dataset.json`` has the current ``generator_version``: the readers only need the layout, and the
+version check would otherwise rebuild the folder with the current generator.
 """
 
 from __future__ import annotations
@@ -24,6 +30,14 @@ import sys
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
+
+
+def _bam_config(config: Path) -> str | None:
+    """The ``bam_checkpoint`` config name a stage-2 config attaches (None for a model without a BAM)."""
+    import yaml
+
+    cfg = yaml.safe_load(config.read_text()) or {}
+    return cfg.get("bam_checkpoint") if cfg.get("stage") == "mdtf" else None
 
 
 def _one(args) -> int:
@@ -42,10 +56,18 @@ def _one(args) -> int:
             epochs = -(-args.steps // 100)
             budget = ["time_budget=null", f"epochs={epochs}", "steps_per_epoch=100", f"val_every={epochs}",
                       f"checkpoint_every={epochs}"]
+        cwd = os.environ.get("TRANSFER_CODE_DIR", ROOT)
+        env = dict(os.environ, MDTF_RUN_DIR=str(Path(f"{out}-run").resolve()))   # the arm's own BAM lives here
+        bam = _bam_config(Path(cwd) / args.config)
+        if bam:  # a stage-2 config: its frozen BAM is trained on this arm's data first, with its own config
+            cmd = [sys.executable, "-m", "mdtf_lite.train", "--config", str(Path("configs") / f"{bam}.yaml"),
+                   f"seed={args.seed}", "progress=false", "--overwrite"]
+            print("+", " ".join(cmd), flush=True, file=sys.stderr)
+            subprocess.run(cmd, check=True, cwd=cwd, env=env, stdout=sys.stderr)
         cmd = [sys.executable, "-m", "mdtf_lite.train", "--config", args.config, *budget, f"seed={args.seed}",
                f"out_dir={out}", "progress=false", "--overwrite"]
         print("+", " ".join(cmd), flush=True, file=sys.stderr)
-        subprocess.run(cmd, check=True, cwd=os.environ.get("TRANSFER_CODE_DIR", ROOT), stdout=sys.stderr)
+        subprocess.run(cmd, check=True, cwd=cwd, env=env, stdout=sys.stderr)
     model, cfg = load_checkpoint(ckpt)
     model.eval()
     torch.set_num_threads(1)
@@ -97,7 +119,7 @@ def main(argv=None) -> int:
         res = subprocess.run(cmd, env=env, cwd=ROOT, check=True, stdout=subprocess.PIPE, text=True)
         rows[label] = json.loads(res.stdout.strip().splitlines()[-1])
     budget = f"{args.steps} optimiser steps" if args.steps else f"{args.budget:.0f} s of training"
-    print(f"\nper-frame MLP ({args.config}, seed {args.seed}), {budget} per arm; P1 / P2 in mm\n")
+    print(f"\n{args.config}, seed {args.seed}, {budget} per arm; P1 / P2 in mm\n")
     print("| data | test S9+S11 P1 | P2 | clips | CMU P1 | P2 | clips | CMU inputs |")
     print("|---|---|---|---|---|---|---|---|")
     for label, r in rows.items():
