@@ -99,24 +99,24 @@ def breakdown_table(default: dict, cmu: dict) -> str:
     """Knee and elbow medians (degrees) per default action (pooled over takes) and per CMU clip, and the
     medians of the generator's normative walking and running curves (``actions.KNEE_WALK`` ...).
 
-    The knee's 5th percentile (its straightest frames) tells a bent-knee style from a bent-knee offset: a
-    normal gait straightens the knee to a few degrees at heel strike and mid-stance in every cycle."""
+    The knee's lower quartile tells a bent-knee style from bent phases: a normal gait straightens the knee
+    to within ~10 degrees for a good part of every cycle (heel strike to terminal stance)."""
     groups: dict[str, list] = {}
     for key, w in default.items():
         groups.setdefault("default " + key.split("/")[1].split(" ")[0], []).append(w)
     for key, w in cmu.items():
         groups["CMU " + key] = [w]
-    lines = ["| sequences | frames | knee median | knee p5 (straightest) | elbow median |", "|---|---|---|---|---|"]
+    lines = ["| sequences | frames | knee median | knee p25 (lower quartile) | elbow median |", "|---|---|---|---|---|"]
     for name, ws in groups.items():
         ang = [joint_angles(w) for w in ws]
         knee = np.concatenate([x["knee"] for x in ang])
         elbow = np.median(np.concatenate([x["elbow"] for x in ang]))
-        lines.append(f"| {name} | {sum(len(w) for w in ws)} | {np.median(knee):.1f} | {np.percentile(knee, 5):.1f} "
+        lines.append(f"| {name} | {sum(len(w) for w in ws)} | {np.median(knee):.1f} | {np.percentile(knee, 25):.1f} "
                      f"| {elbow:.1f} |")
     u = np.linspace(0, 1, 1000, endpoint=False)
     for name, pts in (("walking", KNEE_WALK), ("running", KNEE_RUN)):
         curve = periodic_curve(pts)(u)
-        lines.append(f"| gait-lab norm, {name} knee curve | - | {np.median(curve):.1f} | {np.percentile(curve, 5):.1f} | - |")
+        lines.append(f"| gait-lab norm, {name} knee curve | - | {np.median(curve):.1f} | {np.percentile(curve, 25):.1f} | - |")
     return "\n".join(lines)
 
 
