@@ -36,11 +36,19 @@ clip = pose + 0.03 * np.sin(t / 4) * np.array([1.0, 0.0, 0.5])""",
     "skeleton_animation(clip, max_frames=20, title='swaying')",
     "side_by_side_figure(clip[..., :2] / (3 + clip[..., 2:]), clip, max_frames=10)",
     "go.Figure(layout=dict(title='deliberately empty'))",
-    # widgets: a viewer moved by code after display, a live loss plot filled after display, a progress bar
+    # widgets: two viewers (animated in the page) moved by code after display, a live loss plot filled after
+    # display, a progress bar
     """from mdtf_lite.viz import skeleton_viewer
-viewer = skeleton_viewer({"clip": clip})
+viewer = skeleton_viewer({"clip": clip}, max_frames=20)
 display(viewer.widget)""",
     "viewer.show_frame(30)",
+    """from mdtf_lite.data.synthetic.default import views_of
+from mdtf_lite.data.synthetic.synth import generate_take, make_subject
+from mdtf_lite.viz.data_views import CameraViewer
+world = generate_take(0, make_subject(0, "S1"), "Walking", 0, 40)
+cams = CameraViewer(world, views_of(world, "S1", np.random.default_rng(0))[0], "S1", max_frames=20)
+cams.show_frame(12)
+display(cams.widget)""",
     """from mdtf_lite.viz.train_plots import LiveLossPlot
 live = LiveLossPlot("demo")
 display(live.widget)""",
@@ -78,13 +86,14 @@ def test_exported_page_links_no_cdn_and_plotlyjs_once(exported_page):
     assert (Path(exported_page).parent / ASSETS / plotlyjs_name()).is_file()
     assert not re.findall(r"<script[^>]*src=[\"']?(?:https?:)?//", text), "a remote <script src> is linked"
     assert "application/vnd.jupyter.widget-state+json" not in text, "widget state shows nothing: not exported"
-    assert text.count("Plotly.newPlot(") >= 6
+    assert text.count("Plotly.newPlot(") >= 7
+    assert text.count("Plotly.addFrames(") == 4, "the two animations and the two viewers, each frames once"
 
 
 def test_skeletons_render_in_headless_chromium(exported_page):
     from mdtf_lite.course.browser import check_html
 
-    report = check_html(exported_page, runs_dir() / "browser_check")  # network blocked
+    report = check_html(exported_page, runs_dir() / "browser_check", play_s=2.5)  # network blocked
     figs = [f for f in report.figures if not f.in_widget]
     widget_figs = [f for f in report.figures if f.in_widget]
     assert len(figs) == 4, f"expected 4 figures on the page, got {len(figs)}: {report}"
@@ -98,20 +107,28 @@ def test_skeletons_render_in_headless_chromium(exported_page):
     assert skeletons[1].frames == 20 and skeletons[2].frames == 10
     assert empty.ink < 0.0002, f"an empty figure measured ink {empty.ink}: the measure cannot tell blank pages"
     assert any("looks blank" in p for p in report.problems()), "the empty figure must be flagged as blank"
-    # widgets: the viewer's and the live plot's current figures are drawn, offline
-    assert len(widget_figs) == 2, f"expected the viewer and the live loss plot, got {widget_figs}"
+    # widgets: the viewers' and the live plot's current figures are drawn, offline
+    assert len(widget_figs) == 3, f"expected the two viewers and the live loss plot, got {widget_figs}"
     for f in widget_figs:
         assert f.ink > 0.001, f"widget figure {f.index} looks blank (ink {f.ink:.4f}); see {f.screenshot}"
     assert report.widget_placeholders == 0
+    # the viewers play in the page, with no kernel: plotly's play button moves the frame and the drawn 3D
+    # coordinates change (the skeleton animations too); each slider starts where show_frame left it
+    viewer, cams = widget_figs[:2]
+    assert viewer.frames == 20 and viewer.slider == "30" and cams.slider == "12", widget_figs
+    for f in (viewer, cams, skeletons[1], skeletons[2]):
+        assert len(set(f.played)) >= 3 and f.poses_drawn >= 3, f"figure {f.index} did not animate: {f}"
+    assert viewer.played[0] != "0", "play continues from the frame shown (30), not from the start"
+    assert not report.problems() or all("looks blank" in p for p in report.problems()), report.problems()
     # maths: MathJax from assets/ typeset both formulas; no TeX left as source
     assert report.math_loaded, "MathJax did not load from assets/: pip install jupyter-server-mathjax (make setup)"
     assert report.math_typeset >= 2 and not report.math_raw, report
 
 
 def test_exported_widgets_show_their_current_state(exported_page):
+    # (the viewers' sliders on their show_frame frame: test_skeletons_render_in_headless_chromium)
     text = Path(exported_page).read_text()
     tags = re.findall(r"<(?:progress|input)[^>]*>", text)  # attribute order/quotes are nbconvert's
     assert any("progress" in t and re.search(r"""value=["']5(\.0)?["']""", t) for t in tags), f"finished bar? {tags}"
-    assert any('range' in t and re.search(r"""value=["']30["']""", t) for t in tags), \
-        f"the frame slider should show 30 after viewer.show_frame(30): {tags}"
+    assert text.count(" head: x=") == 20 + 1, "the viewer's read-out: in its figure and in each of its 20 frames"
     assert '"x":[1,2,3]' in text.replace(" ", ""), "the live loss plot's three epochs, not its empty start"

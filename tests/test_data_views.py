@@ -34,11 +34,24 @@ def test_four_views_and_rig(take):
 
 def test_camera_viewer_updates(take):
     world, _, det = take
-    v = CameraViewer(world, det, "S1")
-    v.show_frame(30)
+    v = CameraViewer(world, det, "S1", max_frames=25)
+    assert len(v.figure.frames) == len(v.frame_ids) <= 25
+    v.show_frame(31)
     v.set_camera(3)
-    np.testing.assert_allclose(np.asarray(v.figure.data[3].y, float), det[3][30, :, 1])
+    fig = v.figure
+    assert v.camera_picker.value == 3 and v.slider_frame == 31 and "31" in [f.name for f in fig.frames]
+    np.testing.assert_allclose(np.asarray(fig.data[3].y, float), det[3][31, :, 1], atol=1e-3)  # float32 pixels
+    np.testing.assert_allclose(np.asarray(fig.data[7].z, float), world[31, :, 2], atol=1e-6)
+    k = [f.name for f in fig.frames].index("31")
+    np.testing.assert_allclose(np.asarray(fig.frames[k].data[3].x, float), det[3][31, :, 0], atol=1e-3)
+    cam = v.cameras[3]
+    assert list(fig.layout.yaxis.range) == [cam.res_h, 0], "the 2D panel spans the picked camera's image"
+    assert len(fig.data) == 2 * 4 + 4 and all(list(f.traces) == list(range(8)) for f in fig.frames)
+    v.camera_picker.value = 1  # a reader picks a camera
+    assert v.camera == 1 and v.slider_frame == 31
     with pytest.raises(ValueError, match="out of range"):
         v.show_frame(60)
-    with pytest.raises(ValueError, match="camera must be"):
+    with pytest.raises(ValueError, match="camera"):
         v.set_camera(4)
+    with pytest.raises(ValueError, match="every camera view"):
+        CameraViewer(world, [d[:10] for d in det], "S1")

@@ -92,6 +92,12 @@ def test_frame_indices_caps_and_keeps_first():
     assert list(frame_indices(10, None)) == list(range(10))
     ids = frame_indices(1000, 64)
     assert ids[0] == 0 and len(ids) <= 64 and np.all(np.diff(ids) == np.diff(ids)[0])
+    through = frame_indices(1000, 64, include=333)
+    assert 333 in through and len(through) <= 64 and np.all(np.diff(through) == np.diff(ids)[0])
+    with pytest.raises(ValueError, match="out of range"):
+        frame_indices(10, 4, include=10)
+    with pytest.raises(ValueError, match="max_frames"):
+        frame_indices(10, 0)
 
 
 def test_overlay_title_reports_error_and_uses_two_palettes():
@@ -158,22 +164,76 @@ def test_setup_notebook_plotting_outside_kernel(monkeypatch):
 
 
 def test_viewer_updates_traces_and_readout():
-    pytest.importorskip("anywidget")
     from mdtf_lite.viz.widgets import skeleton_viewer
 
     seq = walking(12)
     viewer = skeleton_viewer({"pred": seq, "gt": seq + 0.02}, seq[..., :2])
     viewer.show_frame(9)
     kp_joints = viewer.figure.data[TRACES_PER_SKELETON - 1]
-    assert np.allclose(kp_joints.x, seq[9, :, 0])
+    assert np.allclose(kp_joints.x, seq[9, :, 0], atol=1e-6)
     pred_joints = viewer.figure.data[2 * TRACES_PER_SKELETON - 1]
-    assert np.allclose(np.c_[pred_joints.x, pred_joints.y, pred_joints.z], to_plot_coords(seq[9]))
+    assert np.allclose(np.c_[pred_joints.x, pred_joints.y, pred_joints.z], to_plot_coords(seq[9]), atol=1e-6)
     viewer.pick_joint(13)
-    assert len(viewer.figure.data[-1].x) == 12 and "l_wrist" in viewer.readout.value
+    assert len(viewer.figure.data[-1].x) == 12 and "l_wrist" in viewer.readout
+    assert viewer.figure.data[2 * TRACES_PER_SKELETON - 1].marker.size[13] > viewer.figure.data[7].marker.size[0]
+    assert viewer.joint_picker.value == 13, "the picker follows pick_joint"
     viewer.set_view("top")
     assert viewer.figure.layout.scene.camera.eye.z == VIEWS["top"]["eye"]["z"]
+    assert viewer.frame == 9 and viewer.slider_frame == 9, "a picker re-renders at the frame shown"
     with pytest.raises(ValueError, match="out of range"):
         viewer.show_frame(12)
+    with pytest.raises(ValueError, match="whole number"):
+        viewer.show_frame(2.5)
+    with pytest.raises(ValueError, match="joint"):
+        viewer.pick_joint(17)
+    with pytest.raises(ValueError, match="view"):
+        viewer.set_view("under")
+
+
+def test_viewer_frames_play_client_side_and_carry_the_readout():
+    from mdtf_lite.viz.widgets import skeleton_viewer
+
+    seq = walking(30)
+    viewer = skeleton_viewer({"pred": seq, "gt": seq + 0.02}, seq[..., :2], joint=16)
+    fig = viewer.figure
+    moving = list(range(3 * TRACES_PER_SKELETON))  # 2D panel + 2 skeletons; the trajectory stays
+    assert len(fig.frames) == 30 and all(list(f.traces) == moving for f in fig.frames)
+    k = 17
+    frame = fig.frames[k]
+    assert frame.name == "17"
+    gt_joints = frame.data[3 * TRACES_PER_SKELETON - 1]
+    assert np.allclose(np.c_[gt_joints.x, gt_joints.y, gt_joints.z], to_plot_coords(seq[17] + 0.02), atol=1e-6)
+    ref = np.array(bone_lines(to_plot_coords(seq[17]), "left")[2], dtype=float)  # None -> NaN: the gaps
+    assert np.allclose(frame.data[TRACES_PER_SKELETON].z, ref, equal_nan=True)
+    # the read-out annotation animates with the frames; the subplot titles are kept (empty updates)
+    texts = frame.layout.annotations
+    assert all(not a.text for a in texts[:-1]) and "r_wrist" in texts[-1].text and "frame 17" in texts[-1].text
+    assert len(fig.layout.annotations) == len(texts) and "frame 0" in fig.layout.annotations[-1].text
+    buttons = fig.layout.updatemenus[0].buttons
+    assert buttons[0].method == "animate" and buttons[0].args[1]["frame"]["redraw"] is True
+    assert viewer.output.outputs[0]["data"]["application/vnd.plotly.v1+json"] is viewer.figure_json
+
+
+def test_viewer_slider_follows_show_frame_and_caps_frames():
+    from mdtf_lite.viz.widgets import skeleton_viewer
+
+    seq = walking(200)
+    viewer = skeleton_viewer({"pred": seq}, max_frames=40)
+    ids = viewer.frame_ids
+    assert len(viewer.figure.frames) == len(ids) <= 40 and ids[0] == 0 and set(np.diff(ids)) == {5}
+    duration = viewer.figure.layout.updatemenus[0].buttons[0].args[1]["frame"]["duration"]
+    assert duration == 1000 * 5 / 25, "a subsampled clip keeps real time"
+    viewer.show_frame(151)  # not on the grid 0, 5, 10, ...: the grid moves to pass through it
+    fig = viewer.figure
+    assert viewer.frame == 151 and viewer.slider_frame == 151
+    assert fig.layout.sliders[0].steps[fig.layout.sliders[0].active].label == "151"
+    assert "151" in [f.name for f in fig.frames] and len(fig.frames) <= 40
+    joints = fig.data[TRACES_PER_SKELETON - 1]
+    assert np.allclose(np.c_[joints.x, joints.y, joints.z], to_plot_coords(seq[151]), atol=1e-6)
+    play = fig.layout.updatemenus[0].buttons[0].args[0]
+    assert play[0] == "151" and len(play) == len(fig.frames), "play starts at the frame shown, then loops once"
+    viewer.joint_picker.value = 3  # a reader picks a joint: re-rendered at the same frame
+    assert viewer.joint == 3 and viewer.slider_frame == 151
 
 
 def test_efficiency_figures():
@@ -196,18 +256,6 @@ def test_efficiency_figures():
     ab = ablation_figure([{"variant": "full", "params": 10, "p1_mm": 50.0, "p2_mm": 40.0},
                           {"variant": "no_gcn", "params": 8, "p1_mm": None, "p2_mm": None}])
     assert list(ab.data[0].x) == ["full", "no_gcn"] and ab.data[1].y[0] == 40.0
-
-
-def test_viewer_slider_follows_show_frame_without_drawing_twice():
-    pytest.importorskip("anywidget")
-    from mdtf_lite.viz.widgets import skeleton_viewer
-
-    seq = walking(200)
-    viewer = skeleton_viewer({"pred": seq})
-    viewer.show_frame(150)
-    assert viewer.slider.value == 150 and viewer.play.value == 150 and viewer.frame == 150
-    viewer.slider.value = 20  # a reader drags the slider
-    assert viewer.frame == 20
 
 
 def test_bone_widget_is_framed_on_the_body():
@@ -237,3 +285,72 @@ def test_setup_notebook_plotting_leaves_no_out_prompt(monkeypatch):
     name = viz_notebook.setup_notebook_plotting("plotly_mimetype")
     assert name == "plotly_mimetype" and hasattr(name, "_ipython_display_")
     assert viz_notebook.DEFAULT_RENDERER == "plotly_mimetype", "executed notebooks must not carry plotly.js"
+
+
+class _PointViewer:
+    """A toy AnimatedViewer: one 2D point moving along x = t (built in a function: ipywidgets is imported lazily)."""
+
+    @staticmethod
+    def make(num_frames, **kwargs):
+        from mdtf_lite.viz.animated import AnimatedViewer, typed_array
+
+        class PointViewer(AnimatedViewer):
+            def __init__(self):
+                super().__init__(num_frames, **kwargs)
+                self._render()
+
+            def _styled_figure(self):
+                return {"data": [{"type": "scatter", "x": [0.0], "y": [0.0], "mode": "markers"}],
+                        "layout": {"height": 300, "margin": {"t": 10, "b": 10}}}
+
+            def _moving_traces(self):
+                return [0]
+
+            def _coords(self, t):
+                return [{"x": typed_array([t]), "y": typed_array([0.0])}]
+
+        return PointViewer()
+
+
+def test_animated_viewer_frames_cap_slider_and_errors():
+    from mdtf_lite.viz.animated import decode_arrays, typed_array
+
+    v = _PointViewer.make(100, max_frames=30, fps=50)
+    assert len(v.figure.frames) == len(v.frame_ids) == 25, "every 4th frame: ceil(100 / 30) = 4"
+    assert v.figure.layout.height == 300 + 110 and v.figure.layout.margin.b == 10 + 110, "room for the controls"
+    assert not v.figure.layout.annotations, "no read-out unless the subclass gives one"
+    v.show_frame(42)
+    assert v.slider_frame == 42 and float(v.figure.data[0].x[0]) == 42.0
+    assert [f.name for f in v.figure.frames][:2] == ["2", "6"], "the grid passes through the frame shown"
+    assert v.figure.layout.updatemenus[0].buttons[0].args[1]["frame"]["duration"] == 1000 * 4 / 50
+    for bad in (100, -1, 3.5, True, "x"):
+        with pytest.raises(ValueError, match="frame"):
+            v.show_frame(bad)
+    assert v.frame == 42, "a refused frame changes nothing"
+    single = _PointViewer.make(1)
+    assert single.slider_frame is None and not single.figure.frames and not single.figure.layout.sliders
+    with pytest.raises(ValueError, match="max_frames"):
+        _PointViewer.make(10, max_frames=0)
+    with pytest.raises(ValueError, match="fps"):
+        _PointViewer.make(10, fps=0)
+    with pytest.raises(ValueError, match="at least one frame"):
+        _PointViewer.make(0)
+    a = np.array([0.5, np.nan, -2.0])
+    assert np.array_equal(decode_arrays({"k": [typed_array(a)]})["k"][0], a.astype("f4"), equal_nan=True)
+    with pytest.raises(ValueError, match="1-D"):
+        typed_array(np.zeros((2, 2)))
+
+
+def test_skeleton_coords_match_bone_lines():
+    from mdtf_lite.viz.animated import decode_arrays, skeleton_coords
+
+    p = walking(1)[0]
+    traces = decode_arrays(skeleton_coords(p))
+    assert len(traces) == TRACES_PER_SKELETON and all(set(t) == {"x", "y", "z"} for t in traces)
+    for side, tr in zip(SIDES, traces):
+        for axis, col in zip("xyz", bone_lines(p, side)):
+            assert np.allclose(tr[axis], np.array(col, dtype=float), equal_nan=True, atol=1e-6)
+    assert np.allclose(traces[-1]["z"], p[:, 2], atol=1e-6)
+    assert set(decode_arrays(skeleton_coords(p[:, :2]))[0]) == {"x", "y"}
+    with pytest.raises(ValueError, match="shape"):
+        skeleton_coords(p[:5])

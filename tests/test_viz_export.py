@@ -104,15 +104,31 @@ def test_slim_notebook_drops_widget_bundles_only(tmp_path):
     assert slim_notebook(path)[0] == slim_notebook(path)[1], "idempotent"
 
 
-def test_fallback_bundle_carries_the_current_figure():
-    pytest.importorskip("anywidget")
-    from mdtf_lite.viz.fallback import fallback_bundle
+def test_viewer_exports_its_frames_once_and_animated(tmp_path):
+    """A viewer's figure lives in its Output widget's saved state only; the page draws it with its frames."""
+    from ipywidgets.embed import dependency_state
+
     from mdtf_lite.viz.widgets import skeleton_viewer
 
     clip = rest_pose()[None] + np.linspace(0, 1, 40)[:, None, None] * np.array([1.0, 0.0, 0.0])
-    viewer = skeleton_viewer({"clip": clip})
+    viewer = skeleton_viewer({"clip": clip}, max_frames=20)
     viewer.show_frame(30)
-    data, meta = fallback_bundle(viewer.widget, lambda: viewer.figure)
-    assert WIDGET_MIME in data and meta
-    xs = [x for t in data[PLOTLY_MIME]["data"][:3] for x in (t.get("x") or []) if x is not None]
-    assert min(xs) > 0.5, "the static copy shows frame 30 (shifted right), not frame 0"
+    models = dependency_state(viewer.widget)  # the widget state a run saves (nbclient records the same)
+    nb = nbformat.v4.new_notebook()
+    nb.metadata["widgets"] = {WIDGET_STATE_MIME: {"state": models, "version_major": 2, "version_minor": 0}}
+    view = {"version_major": 2, "version_minor": 0, "model_id": viewer.widget.model_id}
+    nb.cells = [nbformat.v4.new_code_cell("viewer", outputs=[nbformat.v4.new_output(
+        "display_data", data={WIDGET_MIME: view, "text/plain": "VBox()"})])]
+    path = tmp_path / "viewer.ipynb"
+    nbformat.write(nb, path)
+    saved = path.read_text()
+    assert saved.count('"traces"') == 20, "the notebook holds the 20 frames once (in the Output's state)"
+    text = export_html(path).read_text()
+    assert text.count("Plotly.newPlot(") == 1 and text.count("Plotly.addFrames(") == 1
+    assert text.count('"traces":[') == 20, "the page holds the frames once"
+    assert "mdtf-w-figure" in text and re.search(r"<select disabled[^>]*><option>front</option>", text), "pickers"
+    assert not REMOTE_SCRIPT.search(text)
+    saved_fig = models[viewer.output.model_id]["state"]["outputs"][0]["data"][PLOTLY_MIME]
+    slider = saved_fig["layout"]["sliders"][0]
+    assert slider["steps"][slider["active"]]["label"] == "30", "saved at the frame show_frame drew"
+    # (playing the page, network off: tests/test_browser.py)

@@ -6,10 +6,12 @@ Selenium *with the network blocked*, waits for plotly to render and MathJax to t
 figure (widgets' included: exports draw them from their saved state), and reports per figure how much of
 it is *skeleton ink* (saturated pixels: the blue/red bones; axes, grid, text and the scene background
 are grey), plus JavaScript errors, attempted network requests, remote ``<script src>`` links, maths left
-as TeX source and widget outputs the export could not draw.
+as TeX source and widget outputs the export could not draw; optionally it presses each animated figure's
+play button and records the frames and poses drawn (no kernel behind the page).
 
     python -m mdtf_lite.viz.browser runs/ci/*.html             # screenshots in runs/browser_check/
     python -m mdtf_lite.viz.browser page.html --out somewhere/
+    python -m mdtf_lite.viz.browser page.html --play 3         # also play each animation 3 s: does it move?
 
 Needs Debian's ``chromium`` and ``chromium-driver`` (``/usr/bin/chromium``, ``/usr/bin/chromedriver``;
 override with ``MDTF_CHROMIUM`` / ``MDTF_CHROMEDRIVER``) and the ``selenium`` and ``pillow`` packages.
@@ -62,7 +64,11 @@ window.addEventListener('error', e => {
   // resource load failures are plain Events (reported as network entries); script errors are ErrorEvents
   if (e instanceof ErrorEvent) window.__mdtfErrors.push(String(e.message) + ' @ ' + e.filename + ':' + e.lineno);
 }, true);
-window.addEventListener('unhandledrejection', e => window.__mdtfErrors.push('unhandled rejection: ' + e.reason));
+window.addEventListener('unhandledrejection', e => {
+  // pausing a playing animation rejects its plotly.animate promise with nothing: not a page error
+  if (window.__mdtfPausing && e.reason === undefined) { e.preventDefault(); return; }
+  window.__mdtfErrors.push('unhandled rejection: ' + e.reason);
+});
 """
 
 _FIGURES_JS = """
@@ -71,10 +77,24 @@ return Array.from(document.querySelectorAll('.plotly-graph-div')).map(el => {
   const fl = el._fullLayout;
   const wants3d = !!(fl && fl._has && fl._has('gl3d'));
   const is3d = !!el.querySelector('.gl-container canvas');
+  const sl = fl && fl.sliders && fl.sliders.length ? fl.sliders[0] : null;
   return {ready: !!fl && (is3d || !wants3d), is3d: is3d || wants3d, in_widget: !!el.closest('.mdtf-w-figure'),
           canvases: el.querySelectorAll('canvas').length, width: r.width, height: r.height,
-          frames: (el._transitionData && el._transitionData._frames) ? el._transitionData._frames.length : 0};
+          frames: (el._transitionData && el._transitionData._frames) ? el._transitionData._frames.length : 0,
+          slider: sl && sl.steps[sl.active] ? String(sl.steps[sl.active].label) : null};
 });
+"""
+
+#: the drawn state of figure ``arguments[0]``: the frame plotly shows and its first 3D trace's coordinates
+_PLAY_STATE_JS = """
+const el = document.querySelectorAll('.plotly-graph-div')[arguments[0]];
+const fl = el._fullLayout, data = el._fullData || [];
+const tr = data.find(t => t.type === 'scatter3d') || data[0];
+const col = v => v ? Array.from(v).map(x => (x === null || Number.isNaN(x)) ? null : Math.round(x * 1e5) / 1e5) : [];
+const sl = fl && fl.sliders && fl.sliders.length ? fl.sliders[0] : null;
+return {frame: fl && fl._currentFrame != null ? String(fl._currentFrame) : null,
+        slider: sl && sl.steps[sl.active] ? String(sl.steps[sl.active].label) : null,
+        coords: tr ? JSON.stringify([col(tr.x), col(tr.y), col(tr.z)]) : ''};
 """
 
 
@@ -88,6 +108,9 @@ class FigureReport:
     ink: float  # fraction of the figure's pixels that are saturated colour (skeleton bones/joints)
     screenshot: str
     in_widget: bool = False  # drawn from a widget's saved state / static copy (mdtf_lite.viz.export)
+    slider: str | None = None  # the frame label plotly's slider shows on load (animated figures)
+    played: list[str] = field(default_factory=list)  # frames shown while playing (check_html(play_s=...))
+    poses_drawn: int = 0  # distinct coordinates of the first 3D trace seen while playing
 
 
 @dataclass
@@ -104,6 +127,8 @@ class PageReport:
     page_screenshot: str = ""
     seconds: float = 0.0
 
+    played_s: float = 0.0  # seconds each animated figure was played (0: not played)
+
     def problems(self, min_ink: float = 0.001) -> list[str]:
         """Human-readable reasons this page is broken (empty list: it renders)."""
         out = [f"JavaScript error: {e}" for e in self.js_errors]
@@ -118,6 +143,9 @@ class PageReport:
             if f.ink < min_ink:
                 out.append(f"figure {f.index} ({'3D' if f.is3d else '2D'}) looks blank: ink {f.ink:.4f} < {min_ink} "
                            f"(see {f.screenshot})")
+            if self.played_s and f.frames > 1 and (len(set(f.played)) < 2 or f.poses_drawn < 2):
+                out.append(f"figure {f.index} has {f.frames} frames but did not animate when played "
+                           f"(frames shown {f.played}, {f.poses_drawn} distinct poses drawn)")
         return out
 
 
@@ -160,12 +188,15 @@ def _driver(browser: str, chromedriver: str, profile: str):
 
 
 def check_html(html: str | Path, out_dir: str | Path, *, timeout_s: float = 90.0, max_figures: int = 24,
-               min_ink: float = 0.001, settle_s: float = 5.0, block_network: bool = True) -> PageReport:
+               min_ink: float = 0.001, settle_s: float = 5.0, block_network: bool = True,
+               play_s: float = 0.0) -> PageReport:
     """Open ``html`` in headless Chromium, wait for plotly, screenshot each figure into ``out_dir``.
 
     Waits until every ``.plotly-graph-div`` has been plotted (3D ones with their WebGL canvas) and each
     figure shows at least ``min_ink`` skeleton ink (giving a blank-looking figure ``settle_s`` more
-    seconds), or ``timeout_s`` passes; then reports.
+    seconds), or ``timeout_s`` passes; then reports.  With ``play_s`` > 0, each animated figure's play
+    button (plotly's own) is clicked and the frame shown and the first 3D trace's drawn coordinates are
+    sampled for ``play_s`` seconds (``FigureReport.played``, ``poses_drawn``; the page has no kernel).
     Raises FileNotFoundError for a missing page and RuntimeError when Chromium is not installed.
     """
     html = Path(html).resolve()
@@ -211,7 +242,13 @@ def check_html(html: str | Path, out_dir: str | Path, *, timeout_s: float = 90.0
                 ink = ink_fraction(png)
             shot.write_bytes(png)
             report.figures.append(FigureReport(i, bool(info["is3d"]), int(info["frames"]), info["width"],
-                                               info["height"], ink, str(shot), bool(info.get("in_widget"))))
+                                               info["height"], ink, str(shot), bool(info.get("in_widget")),
+                                               info.get("slider")))
+        if play_s > 0:
+            report.played_s = float(play_s)
+            for f, el in zip(report.figures, elements):
+                if f.frames > 1:
+                    _play(driver, el, f, play_s)
         math = driver.execute_script(_MATH_JS) or {}
         while math.get("loaded") and not math.get("done") and time.time() < deadline:
             time.sleep(0.5)
@@ -238,26 +275,51 @@ def check_html(html: str | Path, out_dir: str | Path, *, timeout_s: float = 90.0
     return report
 
 
+def _play(driver, element, fig: FigureReport, seconds: float, every_s: float = 0.2) -> None:
+    """Click the figure's play button, sample what it draws for ``seconds``, then click pause."""
+    buttons = element.find_elements("css selector", ".updatemenu-button")
+    if not buttons:
+        return
+    driver.execute_script("arguments[0].scrollIntoView({block: 'center'})", element)
+    buttons[0].click()
+    poses, end = set(), time.time() + seconds
+    while time.time() < end:
+        state = driver.execute_script(_PLAY_STATE_JS, fig.index) or {}
+        if state.get("frame") is not None and (not fig.played or fig.played[-1] != state["frame"]):
+            fig.played.append(state["frame"])
+        poses.add(state.get("coords", ""))
+        time.sleep(every_s)
+    fig.poses_drawn = len(poses - {""})
+    if len(buttons) > 1:
+        driver.execute_script("window.__mdtfPausing = true")
+        buttons[1].click()
+        time.sleep(0.5)
+        driver.execute_script("window.__mdtfPausing = false")
+
+
 def main(argv=None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0],
                                  formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("html", nargs="+", help="exported notebook pages (.html)")
     ap.add_argument("--out", default=None, help="screenshot folder (default: runs/browser_check)")
     ap.add_argument("--min-ink", type=float, default=0.001)
+    ap.add_argument("--play", type=float, default=0.0, metavar="SECONDS",
+                    help="also press play on every animated figure and check that it moves")
     args = ap.parse_args(argv)
     out = Path(args.out) if args.out else runs_dir() / "browser_check"
     status = 0
     reports = []
     for page in args.html:
-        rep = check_html(page, out, min_ink=args.min_ink)
+        rep = check_html(page, out, min_ink=args.min_ink, play_s=args.play)
         reports.append(asdict(rep))
         problems = rep.problems(args.min_ink)
         print(f"{Path(page).name}: {len(rep.figures)} figures ({sum(f.is3d for f in rep.figures)} 3D, "
               f"{sum(f.in_widget for f in rep.figures)} from widgets), {rep.math_typeset} formulas typeset, "
               f"network blocked, {rep.seconds:.1f} s -> {'OK' if not problems else 'BROKEN'}")
         for f in rep.figures:
+            played = f" played {len(set(f.played))} frames, {f.poses_drawn} poses" if f.played else ""
             print(f"   fig {f.index:2d} {'3D' if f.is3d else '2D'}{' widget' if f.in_widget else ''} "
-                  f"frames={f.frames:3d} ink={f.ink:.4f} {f.screenshot}")
+                  f"frames={f.frames:3d} ink={f.ink:.4f}{played} {f.screenshot}")
         for p in problems:
             print(f"   ! {p}")
         status |= bool(problems)

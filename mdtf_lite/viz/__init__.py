@@ -6,9 +6,12 @@
     skeleton_animation(poses)          3D animation: play/pause + frame slider, fixed axes, capped frames
     overlay_figure(pred, gt)           prediction over ground truth, MPJPE in the title
     side_by_side_figure(kp2d, poses)   2D input beside the 3D skeleton(s), animated together
-    skeleton_viewer(poses, kp2d)       FigureWidget + frame slider/play + view and joint pickers (+ static copy)
+    skeleton_viewer(poses, kp2d)       clip viewer: plays in the browser (plotly frames), view and joint pickers
 
-Topic views live beside these (``data_views``, ``bone_views``) and are imported from their modules.
+The viewers (``skeleton_viewer`` here, ``data_views.CameraViewer``) share ``animated.AnimatedViewer``: a
+plain figure with capped plotly frames in an ``ipywidgets.Output``, so play runs client-side, in exported
+HTML too; pickers and ``show_frame(t)`` re-render from Python.  Topic views live beside these
+(``data_views``, ``bone_views``) and are imported from their modules.
 """
 
 from mdtf_lite.viz.notebook import setup_notebook_plotting

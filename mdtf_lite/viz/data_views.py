@@ -1,7 +1,8 @@
 """Figures and a viewer for notebook 01 (data): the four camera views, the capture rig, statistics,
 and an interactive 3D + 2D viewer with a camera selector.
 
-Pure functions return ``go.Figure``; :class:`CameraViewer` wraps a ``go.FigureWidget`` with ipywidgets.
+Pure functions return ``go.Figure``; :class:`CameraViewer` is an :class:`~mdtf_lite.viz.animated.AnimatedViewer`
+(a figure with frames that plays in the browser, and a camera picker).
 World poses are Human3.6M world coordinates (metres, Z up); they are drawn with the skeleton traces of
 :mod:`mdtf_lite.viz.skeleton` after the proper rotation ``world_as_camera`` ((X, Y, Z) -> (X, -Z, Y)),
 whose upright plot map gives back (X, Y, Z).
@@ -11,11 +12,14 @@ Shapes: a world pose (17, 3) or sequence (T, 17, 3); 2D keypoints (T, 17, 2|3) p
 
 from __future__ import annotations
 
+import copy
+
 import numpy as np
 import plotly.graph_objects as go
 
-from mdtf_lite.viz.fallback import FallbackVBox
-from mdtf_lite.viz.skeleton import TRACES_PER_SKELETON, bone_lines, skeleton_2d_traces, skeleton_traces, SIDES
+from mdtf_lite.viz.animated import AnimatedViewer, as_index, skeleton_coords
+from mdtf_lite.viz.fallback import figure_json
+from mdtf_lite.viz.skeleton import TRACES_PER_SKELETON, skeleton_2d_traces, skeleton_traces, to_plot_coords
 from mdtf_lite.data.cameras import h36m_cameras
 from mdtf_lite.data.geometry import project, world_to_camera
 
@@ -84,24 +88,33 @@ def histogram_figure(samples: dict, title: str = "", unit: str = "", bins: int =
     return fig
 
 
-class CameraViewer:
-    """3D world skeleton (with the camera rig) beside the 2D view of a selectable camera.
+class CameraViewer(AnimatedViewer):
+    """3D world skeleton (with the camera rig) beside the 2D view of a selectable camera; plays in the browser.
 
-    Controls: play / frame slider and a camera dropdown.  ``views`` is a list of 4 arrays (T, 17, 2|3)
-    pixels (e.g. GT or detections), ``world`` (T, 17, 3) metres.  Headless runs call ``show_frame`` /
-    ``set_camera`` directly and check ``figure``.
+    An :class:`~mdtf_lite.viz.animated.AnimatedViewer`: plotly's play/pause and frame slider run
+    client-side (JupyterLab and exported HTML); the camera picker re-renders from Python.  ``views`` is a
+    list of 4 arrays (T, 17, 2|3) pixels (e.g. GT or detections), ``world`` (T, 17, 3) metres.  At most
+    ``max_frames`` frames are embedded (evenly subsampled, real time kept; about 2.4 kB per frame).
+    Headless runs call ``show_frame`` / ``set_camera`` directly and check ``figure`` (traces: 2D bones per
+    side and joints, the same in 3D, then the 4 camera markers) and ``slider_frame``.
     """
 
-    def __init__(self, world, views, subject: str = "S1", fps: float = 25.0, height: int = 520):
+    def __init__(self, world, views, subject: str = "S1", fps: float = 25.0, height: int = 520,
+                 max_frames: int | None = 150):
         import ipywidgets as W
         from plotly.subplots import make_subplots
 
         self.world = np.asarray(world, float)
+        if self.world.ndim != 3 or self.world.shape[1:] != (17, 3) or not np.isfinite(self.world).all():
+            raise ValueError(f"world must be finite (T, 17, 3) metres, got shape {self.world.shape}")
         self.views = [np.asarray(v, float)[..., :2] for v in views]
-        if any(v.shape[0] != len(self.world) for v in self.views):
-            raise ValueError("every camera view must have as many frames as the world poses")
+        if any(v.shape != (len(self.world), 17, 2) for v in self.views):
+            raise ValueError(f"every camera view must be (T, 17, 2|3) with T = {len(self.world)} (the world "
+                             f"poses' frames), got {[v.shape for v in self.views]}")
+        super().__init__(len(self.world), fps=fps, max_frames=max_frames)
         self.cameras = h36m_cameras(subject)
-        self.num_frames, self.camera, self.frame = len(self.world), 0, 0
+        self.camera = 0
+        self._plot = to_plot_coords(world_as_camera(self.world))  # (T, 17, 3): the 3D traces' coordinates
         fig = make_subplots(rows=1, cols=2, specs=[[{"type": "xy"}, {"type": "scene"}]],
                             subplot_titles=["2D (pixels)", "3D (world, metres)"], column_widths=[0.45, 0.55])
         for t in skeleton_2d_traces(self.views[0][0], "2D", legend=False):
@@ -118,58 +131,32 @@ class CameraViewer:
                                  "yaxis": {"range": [c[1] - half, c[1] + half]},
                                  "zaxis": {"range": [0, max(2.0, float(hi[2]) + 0.2)]}, "aspectmode": "manual",
                                  "aspectratio": {"x": 1, "y": 1, "z": max(2.0, float(hi[2]) + 0.2) / (2 * half)}})
-        self.figure = go.FigureWidget(fig)
-        self._set_2d_axes()
-        self.slider = W.IntSlider(value=0, min=0, max=self.num_frames - 1, description="frame",
-                                  layout=W.Layout(width="55%"))
-        self.play = W.Play(value=0, min=0, max=self.num_frames - 1, interval=int(1000 / fps), description="play")
-        W.jslink((self.play, "value"), (self.slider, "value"))
+        self._base = figure_json(fig)
         self.camera_picker = W.Dropdown(options=[(f"camera {c.index} ({c.id})", c.index) for c in self.cameras],
                                         value=0, description="camera")
-        self.slider.observe(lambda ch: self.show_frame(ch["new"]) if int(ch["new"]) != self.frame else None,
-                            names="value")
-        self.camera_picker.observe(lambda ch: self.set_camera(ch["new"]), names="value")
-        self.widget = FallbackVBox([W.HBox([self.play, self.slider, self.camera_picker]), self.figure],
-                                   figure=lambda: self.figure)
-
-    def _set_2d_axes(self) -> None:
-        cam = self.cameras[self.camera]
-        self.figure.update_xaxes(range=[0, cam.res_w], row=1, col=1)
-        self.figure.update_yaxes(range=[cam.res_h, 0], row=1, col=1)
-
-    def show_frame(self, t: int) -> None:
-        """Draw frame ``t`` (0 <= t < T) in both panels."""
-        t = int(t)
-        if not 0 <= t < self.num_frames:
-            raise ValueError(f"frame {t} out of range 0..{self.num_frames - 1}")
-        self.frame = t
-        if self.slider.value != t:  # called from code: the slider (and Play) follow
-            self.slider.value = t
-            self.play.value = t
-        kp = self.views[self.camera][t]
-        p3 = world_as_camera(self.world[t])
-        p3 = np.stack([p3[:, 0], p3[:, 2], -p3[:, 1]], -1)  # the plot coordinates the 3D traces use
-        with self.figure.batch_update():
-            for i, side in enumerate(SIDES):
-                x, y = bone_lines(kp, side)
-                self.figure.data[i].x, self.figure.data[i].y = x, y
-                x, y, z = bone_lines(p3, side)
-                tr = self.figure.data[TRACES_PER_SKELETON + i]
-                tr.x, tr.y, tr.z = x, y, z
-            self.figure.data[len(SIDES)].x, self.figure.data[len(SIDES)].y = kp[:, 0], kp[:, 1]
-            j = self.figure.data[TRACES_PER_SKELETON + len(SIDES)]
-            j.x, j.y, j.z = p3[:, 0], p3[:, 1], p3[:, 2]
+        self.camera_picker.observe(lambda ch: ch["new"] != self.camera and self.set_camera(ch["new"]), names="value")
+        self.widget = W.VBox([self.camera_picker, self.output])
+        self._render()
 
     def set_camera(self, index: int) -> None:
-        """Show the 2D view of camera ``index`` (0..3)."""
-        if not 0 <= int(index) < len(self.views):
-            raise ValueError(f"camera must be 0..{len(self.views) - 1}, got {index}")
-        self.camera = int(index)
-        self._set_2d_axes()
-        self.show_frame(self.frame)
+        """Show the 2D view of camera ``index`` (0..3) (re-renders)."""
+        self.camera = as_index(index, len(self.views), "camera")
+        self.camera_picker.value = self.camera
+        self._render()
 
-    def _ipython_display_(self, **kwargs):
-        self.widget._ipython_display_()
+    # ---------------------------------------------------------------------------------- AnimatedViewer hooks
+    def _styled_figure(self) -> dict:
+        fig = copy.deepcopy(self._base)
+        cam = self.cameras[self.camera]
+        fig["layout"]["xaxis"]["range"] = [0, cam.res_w]
+        fig["layout"]["yaxis"]["range"] = [cam.res_h, 0]  # image rows grow downwards
+        return fig
+
+    def _moving_traces(self) -> list[int]:
+        return list(range(2 * TRACES_PER_SKELETON))
+
+    def _coords(self, t: int) -> list[dict]:
+        return skeleton_coords(self.views[self.camera][t]) + skeleton_coords(self._plot[t])
 
 
 def realism_figure(default_stats: dict, cmu_stats: dict, labels=("default", "CMU"), bins: int = 45) -> go.Figure:

@@ -13,7 +13,9 @@ What a page needs, and where it comes from (nothing is fetched from the network)
   the export still works and maths shows as LaTeX source (a warning says so).
 * **widgets**: no widget manager.  Each widget output is drawn from what the notebook saved: the
   widget tree's state (controls shown disabled, HTML read-outs, progress bars) with plotly figures from the
-  static copy that :mod:`mdtf_lite.viz.fallback` keeps current, or from the widget's saved figure state.
+  static copy that :mod:`mdtf_lite.viz.fallback` keeps current, or from the widget's saved figure state;
+  an ``Output`` widget's saved figures are drawn with their frames, so the viewers of
+  :mod:`mdtf_lite.viz.animated` play in the page (frames stored once: in that state only).
 
 :func:`slim_notebook` drops what an executed notebook does not need to be read: the JavaScript bundles
 that anywidget-based widgets (``go.FigureWidget``) store in the saved widget state (5 MB each).
@@ -131,7 +133,7 @@ def widget_html(model_id: str, models: dict, figure: dict | None = None, _depth:
         if entry is None or depth > 20:
             return ""
         st = entry.get("state", {})
-        name = st.get("_model_name", "")
+        name = st.get("_model_name") or entry.get("model_name", "")  # JupyterLab saves defaults outside "state"
         esc = htmllib.escape
         desc = esc(str(st.get("description", "") or ""))
         label = f"<span class='mdtf-w-desc'>{desc}</span> " if desc else ""
@@ -163,12 +165,23 @@ def widget_html(model_id: str, models: dict, figure: dict | None = None, _depth:
             return f"<span>{'&#9745;' if st.get('value') else '&#9744;'} {desc}</span>"
         if name == "ButtonModel":
             return f"<button disabled>{desc}</button>"
-        if name == "OutputModel":
-            parts = []
+        if name == "OutputModel":  # its saved outputs: figures (an AnimatedViewer's, with frames) and text
+            parts, text = [], []
+
+            def flush():
+                if text:
+                    parts.append(f"<pre class='mdtf-w-output'>{''.join(text)}</pre>")
+                    text.clear()
             for out in st.get("outputs", []):
-                text = out.get("text") or out.get("data", {}).get("text/plain", "")
-                parts.append(esc("".join(text) if isinstance(text, list) else str(text)))
-            return f"<pre class='mdtf-w-output'>{''.join(parts)}</pre>"
+                data = out.get("data", {})
+                if PLOTLY_MIME in data:
+                    flush()
+                    parts.append(f"<div class='mdtf-w-figure'>{plotly_div(data[PLOTLY_MIME])}</div>")
+                    continue
+                raw = out.get("text") or data.get("text/plain", "")
+                text.append(esc("".join(raw) if isinstance(raw, list) else str(raw)))
+            flush()
+            return "".join(parts) or "<pre class='mdtf-w-output'></pre>"
         return f"<i class='mdtf-w-unknown'>[{esc(name or 'widget')}: needs a live kernel]</i>"
 
     return render(model_id, _depth)

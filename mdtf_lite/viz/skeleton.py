@@ -36,6 +36,7 @@ __all__ = [
 SIDES = ("left", "right", "center")
 JOINT_SIZE = 6.0
 CONTROLS_MARGIN = 110  # px below an animated plot for the play/pause buttons and the frame slider
+MAX_SLIDER_LABELS = 40  # frame sliders with more steps hide their step labels (they would overprint)
 TRACES_PER_SKELETON = len(SIDES) + 1  # three bone traces + one joint-marker trace
 
 #: colours per side for the first, second, third ... skeleton of a figure, plus line dash and opacity.
@@ -99,18 +100,21 @@ def _as_named(poses, dims: tuple[int, ...], default_name: str) -> dict[str, np.n
     return out
 
 
-def frame_indices(num_frames: int, max_frames: int | None) -> np.ndarray:
-    """Evenly spaced frame indices, at most ``max_frames`` of them (always including frame 0).
+def frame_indices(num_frames: int, max_frames: int | None, include: int = 0) -> np.ndarray:
+    """Evenly spaced frame indices, at most ``max_frames`` of them, on the grid through frame ``include``.
 
     Animations embed every frame in the figure JSON, so long clips are subsampled to keep exported
-    HTML small.  Returns int array (F,), F = min(num_frames, max_frames).
+    HTML small: every s-th frame, s = ceil(num_frames / max_frames), starting at ``include % s`` (so
+    frame ``include``, 0 by default, is always one of them).  Returns int array (F,), F <= max_frames.
     """
+    if max_frames is not None and max_frames < 1:
+        raise ValueError(f"max_frames must be >= 1 (or None for every frame), got {max_frames}")
+    if not 0 <= include < num_frames:
+        raise ValueError(f"frame {include} is out of range 0..{num_frames - 1}")
     if max_frames is None or num_frames <= max_frames:
         return np.arange(num_frames)
-    if max_frames < 1:
-        raise ValueError(f"max_frames must be >= 1, got {max_frames}")
     step = int(np.ceil(num_frames / max_frames))
-    return np.arange(0, num_frames, step)
+    return np.arange(include % step, num_frames, step)
 
 
 # ------------------------------------------------------------------------------------ geometry
@@ -279,25 +283,36 @@ def skeleton_2d_figure(keypoints, *, frame: int = 0, title: str | None = None,
     return fig
 
 
-def _animation_controls(frame_ids: np.ndarray, duration_ms: int, redraw: bool = True) -> dict:
-    """Play/pause buttons and a frame slider whose steps name the original frame numbers."""
-    def args(names, d):
-        return [names, {"frame": {"duration": d, "redraw": redraw}, "mode": "immediate",
-                        "transition": {"duration": 0}, "fromcurrent": True}]
+def _animation_controls(frame_ids: np.ndarray, duration_ms: int, redraw: bool = True, active: int = 0) -> dict:
+    """Play/pause buttons and a frame slider whose steps name the original frame numbers.
+
+    ``active``: the slider step shown first (the figure's data must show that frame).  Play continues from
+    the frame on screen; from a later ``active`` step it plays to the end, then from the start up to it
+    (plotly starts a first play at the head of the frame list, whatever the slider shows).
+    """
+    names = [str(int(t)) for t in frame_ids]
+    if not 0 <= active < len(names):
+        raise ValueError(f"active slider step {active} out of range 0..{len(names) - 1}")
+
+    def args(frames, d):
+        return [frames, {"frame": {"duration": d, "redraw": redraw}, "mode": "immediate",
+                         "transition": {"duration": 0}, "fromcurrent": True}]
+    play = args(names[active:] + names[:active] if active else None, duration_ms)
     return {
         "updatemenus": [{
             "type": "buttons", "direction": "left", "showactive": False, "x": 0.0, "y": -0.06,
             "xanchor": "left", "yanchor": "top", "pad": {"r": 10, "t": 0},
             "buttons": [
-                {"label": "\u25b6 play", "method": "animate", "args": args(None, duration_ms)},
+                {"label": "\u25b6 play", "method": "animate", "args": play},
                 {"label": "\u275a\u275a pause", "method": "animate", "args": args([None], 0)},
             ],
         }],
         "sliders": [{
-            "active": 0, "x": 0.2, "len": 0.78, "y": -0.06, "yanchor": "top",
-            "currentvalue": {"prefix": "frame "}, "pad": {"t": 10},
-            "steps": [{"label": str(int(t)), "method": "animate", "args": args([str(int(t))], 0)}
-                      for t in frame_ids],
+            "active": int(active), "x": 0.2, "len": 0.78, "y": -0.06, "yanchor": "top",
+            "currentvalue": {"prefix": "frame ", "font": {"color": "#444"}}, "pad": {"t": 10},
+            # plotly labels every step: past MAX_SLIDER_LABELS they overprint, so only the current value shows
+            **({"font": {"color": "rgba(0,0,0,0)"}} if len(names) > MAX_SLIDER_LABELS else {}),
+            "steps": [{"label": n, "method": "animate", "args": args([n], 0)} for n in names],
         }],
     }
 
