@@ -55,3 +55,31 @@ def test_temporally_smoothed_wraps_a_model_and_refuses_bad_sigma():
             TemporallySmoothed(FlatPose(), sigma=bad)
         with pytest.raises(ValueError, match="sigma"):
             gaussian_smooth(x, bad)
+
+
+def test_evaluate_model_reports_the_velocity_error_in_mm():
+    from mdtf_lite.eval import evaluate_model, mpjve
+
+    class DS:
+        inputs = torch.randn(3, 5, 17, 3)
+        targets = torch.randn(3, 5, 17, 3) * 0.1
+        meta = {"action": np.array(["Walking"] * 3)}
+        target = "camera"
+
+    ds = DS()
+    ds.targets[..., 0, :] = 0
+    r = evaluate_model(FlatPose(), ds, flip=False)
+    flat = FlatPose()(ds.inputs).double()
+    flat = flat - flat[..., :1, :]
+    assert math.isclose(r["mpjve_mm"], 1000 * mpjve(flat.numpy(), ds.targets.double().numpy()), rel_tol=1e-6)
+
+
+def test_bam_config_checks_the_shared_mamba_knobs():
+    from mdtf_lite.models.config import BAMConfig
+
+    with pytest.raises(ValueError, match="dt_min=1.0, dt_max=0.1"):
+        BAMConfig(dt_min=1.0, dt_max=0.1)
+    with pytest.raises(ValueError, match="d_state=0 must be a positive int"):
+        BAMConfig(d_state=0)
+    with pytest.raises(ValueError, match="variant='nope'"):
+        BAMConfig(variant="nope")

@@ -21,7 +21,7 @@ def test_tiny_breakdown_by_part():
     assert m.spatial_pos.numel() == 1_088 and m.temporal_pos.numel() == 15_552
     assert [n(b) for b in m.spatial_blocks] == [54_148] * 8
     assert [n(b) for b in m.temporal_blocks] == [37_184] * 8
-    assert n(m.bone_spatial) == n(m.bone_temporal) == 37_184
+    assert n(m.bone_layer.spatial) == n(m.bone_layer.temporal) == 37_184
     assert n(m.fusion) == 258 and n(m.head) == 195
 
 

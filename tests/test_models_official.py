@@ -136,7 +136,7 @@ def test_official_bam_names_convert_load_and_round_trip():
 
 def test_layer_norm_eps_matches_the_official_code():
     m = build_model(get_config("tiny", **SMALL))
-    assert m.spatial_norm.eps == m.temporal_norm.eps == m.bone_spatial_norm.eps == 1e-6
+    assert m.spatial_norm.eps == m.temporal_norm.eps == m.bone_layer.spatial_norm.eps == 1e-6
     assert m.spatial_blocks[0].norm1.eps == m.temporal_blocks[1].norm2.eps == 1e-6
     assert m.head_norm.eps == 1e-5
     assert m.spatial_blocks[0].mixer.fwd.pre_conv[0].eps == 1e-5

@@ -42,7 +42,7 @@ def evaluate_model(model: torch.nn.Module, ds, flip: bool = True, batch_size: in
         ds: a ``ClipDataset`` (``inputs``, ``targets`` (N, T, 17, 3), ``meta['action']``, ``target``).
         flip: flip test-time augmentation.
         exclude_takes: drop the MotionBERT protocol's three S9 takes (by ``meta['video']``).
-    Returns: dict with ``p1_mm``, ``p2_mm``, ``per_action_p1``/``p2``, ``per_joint_p1`` (17,), ``frames``,
+    Returns: dict with ``p1_mm``, ``p2_mm``, ``mpjve_mm`` (velocity error, mm per frame), ``per_action_p1``/``p2``, ``per_joint_p1`` (17,), ``frames``,
         ``per_clip_p1``/``p2`` (N,) numpy, ``errors`` (``pose_errors_mm`` output), ``pred`` (N, T, 17, 3).
     """
     n = len(ds.inputs)
@@ -58,6 +58,8 @@ def evaluate_model(model: torch.nn.Module, ds, flip: bool = True, batch_size: in
     valid = valid & keep[:, None]
     result = summarise_errors(errors, meta["action"], valid)
     weights = valid.sum(1).clip(min=1)
+    pairs = valid[:, 1:] & valid[:, :-1]          # velocity: both frames of a pair count
+    result["mpjve_mm"] = float(errors["vel"][pairs].mean()) if pairs.any() else float("nan")
     result.update({"per_clip_p1": (errors["p1"] * valid).sum(1) / weights,
                    "per_clip_p2": (errors["p2"] * valid).sum(1) / weights,
                    "errors": errors, "pred": pred.numpy(), "valid": valid})

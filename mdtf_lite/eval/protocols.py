@@ -21,7 +21,7 @@ import torch
 
 from ..data.geometry import flip_poses  # negate x, swap left/right (one definition, in the data layer)
 from ..skeleton import FLIP_PERMUTATION
-from .metrics import mpjpe, n_mpjpe, p_mpjpe
+from .metrics import mpjpe, mpjve, n_mpjpe, p_mpjpe
 
 __all__ = ["flip_tta", "predict", "action_group", "per_action_mean",
            "MOTIONBERT_EXCLUDED_TAKES", "is_excluded_take", "pose_errors_mm", "summarise_errors"]
@@ -113,7 +113,8 @@ def pose_errors_mm(pred, target, mm_per_unit) -> dict:
         pred, target: (N, T, J, 3) root-relative, in the dataset's units.
         mm_per_unit: scalar or (N,) or (N, T): millimetres per unit (1000 for metres; the per-frame
             ``2.5d_factor * w / 2`` for normalised 2.5D poses).
-    Returns: dict of float64 numpy arrays: ``p1``, ``p2``, ``n_p1`` (N, T) and ``joint`` (N, T, J).
+    Returns: dict of float64 numpy arrays: ``p1``, ``p2``, ``n_p1`` (N, T), ``joint`` (N, T, J) and ``vel``
+        (N, T - 1), the velocity error MPJVE in mm per frame between frames t and t + 1.
     """
     pred = torch.as_tensor(pred, dtype=torch.float64)
     target = torch.as_tensor(target, dtype=torch.float64)
@@ -123,8 +124,10 @@ def pose_errors_mm(pred, target, mm_per_unit) -> dict:
     pred, target = pred - pred[..., :1, :], target - target[..., :1, :]  # root zeroed, as every protocol does
     pred, target = pred * scale, target * scale
     joint = mpjpe(pred, target, reduction="joint")
+    vel = (mpjve(pred, target, reduction="pose").numpy() if pred.shape[-3] >= 2
+           else np.zeros(pred.shape[:-3] + (0,)))
     return {"p1": joint.mean(-1).numpy(), "p2": p_mpjpe(pred, target, reduction="pose").numpy(),
-            "n_p1": n_mpjpe(pred, target, reduction="pose").numpy(), "joint": joint.numpy()}
+            "n_p1": n_mpjpe(pred, target, reduction="pose").numpy(), "joint": joint.numpy(), "vel": vel}
 
 
 def summarise_errors(errors: Mapping[str, np.ndarray], actions, valid=None) -> dict:

@@ -40,6 +40,22 @@ BAM_VARIANTS = ("classes", "continuous")
 BONE_TOKEN_LAYOUTS = ("child", "official")
 
 
+def _mamba_knob_problems(cfg, ints: tuple[str, ...]) -> list[str]:
+    """What is wrong with the Mamba knobs that ``ModelConfig`` and ``BAMConfig`` share (and ``ints``)."""
+    problems = []
+    for key in (*ints, "d_state", "d_conv"):
+        value = getattr(cfg, key)
+        if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+            problems.append(f"{key}={value!r} must be a positive int")
+    if not 0.0 <= cfg.drop_path < 1.0:
+        problems.append(f"drop_path={cfg.drop_path!r} must be in [0, 1)")
+    if not 0 < cfg.dt_min <= cfg.dt_max:
+        problems.append(f"dt_min={cfg.dt_min!r}, dt_max={cfg.dt_max!r} must satisfy 0 < dt_min <= dt_max")
+    if cfg.mlp_ratio <= 0:
+        problems.append(f"mlp_ratio={cfg.mlp_ratio!r} must be positive")
+    return problems
+
+
 @dataclass(frozen=True)
 class ModelConfig:
     """Every knob of the stage-2 model.  Build with :func:`build_model`.
@@ -89,16 +105,7 @@ class ModelConfig:
         problems = []
         if self.arch not in ARCHS:
             problems.append(f"arch={self.arch!r} is not one of {ARCHS}")
-        for key in ("dim", "depth", "n_frames", "d_state", "d_conv", "num_heads"):
-            value = getattr(self, key)
-            if isinstance(value, bool) or not isinstance(value, int) or value < 1:
-                problems.append(f"{key}={value!r} must be a positive int")
-        if not 0.0 <= self.drop_path < 1.0:
-            problems.append(f"drop_path={self.drop_path!r} must be in [0, 1)")
-        if not 0 < self.dt_min <= self.dt_max:
-            problems.append(f"dt_min={self.dt_min!r}, dt_max={self.dt_max!r} must satisfy 0 < dt_min <= dt_max")
-        if self.mlp_ratio <= 0:
-            problems.append(f"mlp_ratio={self.mlp_ratio!r} must be positive")
+        problems += _mamba_knob_problems(self, ("dim", "depth", "n_frames", "num_heads"))
         if self.spatial_mixer not in SPATIAL_MIXERS:
             problems.append(f"spatial_mixer={self.spatial_mixer!r} is not one of {SPATIAL_MIXERS}")
         if self.gcn_directions not in ("both", "forward"):
@@ -147,8 +154,11 @@ class BAMConfig:
     variant: str = "classes"
 
     def __post_init__(self):
+        problems = _mamba_knob_problems(self, ("num_bins", "in_channels"))
         if self.variant not in BAM_VARIANTS:
-            raise ValueError(f"BAM model.variant={self.variant!r} must be one of {BAM_VARIANTS}")
+            problems.append(f"variant={self.variant!r} must be one of {BAM_VARIANTS}")
+        if problems:
+            raise ValueError("invalid BAM model config: " + "; ".join(problems))
         object.__setattr__(self, "widths", tuple(int(w) for w in self.widths))
 
     def module_kwargs(self) -> dict:

@@ -169,22 +169,6 @@ class MDTF(nn.Module):
     def temporal_blocks(self) -> list[nn.Module]:
         return [layer.temporal for layer in self.layers]
 
-    @property
-    def bone_spatial(self) -> nn.Module:
-        return self.bone_layer.spatial
-
-    @property
-    def bone_temporal(self) -> nn.Module:
-        return self.bone_layer.temporal
-
-    @property
-    def bone_spatial_norm(self) -> nn.Module:
-        return self.bone_layer.spatial_norm
-
-    @property
-    def bone_temporal_norm(self) -> nn.Module:
-        return self.bone_layer.temporal_norm
-
     # ------------------------------------------------------------------------------- bone tokens
     def attach_bam(self, bam: nn.Module) -> "MDTF":
         """Attach a trained Bone Aware Module, frozen: its parameters stop requiring grad and it stays in eval."""
