@@ -47,9 +47,14 @@ def _forward_backward(x, use_cpp):
     return y, grads
 
 
-@pytest.mark.parametrize("D, L", [(32, 17), (16, 27), (12, 9)])   # 12: not a compiled width (generic loop)
-def test_forward_and_every_gradient_match_the_float64_reference(D, L):
-    x = _inputs(D=D, L=L)
+@pytest.mark.parametrize("D, L, N", [(32, 17, 16), (16, 27, 16), (32, 9, 5), (12, 9, 16)])
+@pytest.mark.parametrize("keep_decay", [True, False])
+def test_forward_and_every_gradient_match_the_float64_reference(D, L, N, keep_decay, monkeypatch):
+    """Blocked 8-wide loops (D 32, 16; N 5 takes the odd-state tail), the generic loop (D 12: not a compiled
+    width), and both backward paths: the decay kept by the training forward, or recomputed (over the cap)."""
+    if not keep_decay:
+        monkeypatch.setattr(cpp_kernel, "KEEP_DECAY_MAX_BYTES", 0)
+    x = _inputs(D=D, L=L, N=N)
     y1, g1 = _forward_backward(x, use_cpp=True)
     y0, g0 = _forward_backward(x, use_cpp=False)
     assert (y1 - y0).abs().max() <= 1e-5 * y0.abs().max()
