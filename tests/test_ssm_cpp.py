@@ -48,12 +48,9 @@ def _forward_backward(x, use_cpp):
 
 
 @pytest.mark.parametrize("D, L, N", [(32, 17, 16), (16, 27, 16), (32, 9, 5), (12, 9, 16)])
-@pytest.mark.parametrize("keep_decay", [True, False])
-def test_forward_and_every_gradient_match_the_float64_reference(D, L, N, keep_decay, monkeypatch):
-    """Blocked 8-wide loops (D 32, 16; N 5 takes the odd-state tail), the generic loop (D 12: not a compiled
-    width), and both backward paths: the decay kept by the training forward, or recomputed (over the cap)."""
-    if not keep_decay:
-        monkeypatch.setattr(cpp_kernel, "KEEP_DECAY_MAX_BYTES", 0)
+def test_forward_and_every_gradient_match_the_float64_reference(D, L, N):
+    """The blocked 8-wide loops (D 32, 16; N 5 takes their odd-state tail) and the generic loop (D 12: not
+    a compiled width)."""
     x = _inputs(D=D, L=L, N=N)
     y1, g1 = _forward_backward(x, use_cpp=True)
     y0, g0 = _forward_backward(x, use_cpp=False)

@@ -98,25 +98,18 @@ def build_error() -> str | None:
     return _STATE.get("error")
 
 
-#: the largest decay tensor exp(dt A) (S, L, N, D floats) a training forward keeps for its backward, in bytes;
-#: above it the backward recomputes the decay instead (the model's shapes keep 2-20 MB per scan).
-KEEP_DECAY_MAX_BYTES = 256 * 2 ** 20
-
-
 class _FusedScanCL(torch.autograd.Function):
     @staticmethod
     def forward(ctx, u, delta, A, B, C, D, z, delta_bias):
-        keep = any(ctx.needs_input_grad) and u.numel() * A.shape[1] * 4 <= KEEP_DECAY_MAX_BYTES
-        y, last, decay = _STATE["module"].forward(u, delta, A, B, C, D, z, delta_bias, keep)
-        ctx.save_for_backward(u, delta, A, B, C, D, z, delta_bias, decay)
+        y, last = _STATE["module"].forward(u, delta, A, B, C, D, z, delta_bias)
+        ctx.save_for_backward(u, delta, A, B, C, D, z, delta_bias)
         return y, last
 
     @staticmethod
     def backward(ctx, gy, glast):
         if glast is not None and bool(glast.abs().sum() > 0):
             raise NotImplementedError("the cpp scan does not back-propagate through the last state")
-        *inputs, decay = ctx.saved_tensors
-        grads = _STATE["module"].backward(*inputs, gy.contiguous(), decay)
+        grads = _STATE["module"].backward(*ctx.saved_tensors, gy.contiguous())
         return tuple(grads)
 
 
