@@ -210,11 +210,11 @@ static inline __m256 exp8(__m256 x) {
 // The state loop of one step with the channels in blocks of 8 on the outside and the N states inside:
 // dt, dt u and the output sum of a block stay in registers for all N states (the plain loops above
 // reload and store them once per state).  W = D, a multiple of 8.  kept: also write a_t and h_t.
+// hprev and h may be the same buffer (the forward updates its state in place), so neither is restrict.
 template <int64_t W, bool kept>
 static inline void state_steps8(int64_t N, const float* __restrict dt, const float* __restrict at,
                                 const float* __restrict dtu, const float* __restrict br, const float* __restrict cr,
-                                const float* __restrict hprev, float* __restrict h, float* __restrict a_out,
-                                float* __restrict acc) {
+                                const float* hprev, float* h, float* __restrict a_out, float* __restrict acc) {
   for (int64_t j = 0; j < W; j += 8) {
     const __m256 dtv = _mm256_loadu_ps(dt + j), dtuv = _mm256_loadu_ps(dtu + j);
     __m256 acc0 = _mm256_loadu_ps(acc + j), acc1 = _mm256_setzero_ps();
