@@ -12,11 +12,13 @@ is R = R_parent @ C @ M @ C^-1 and the joint at the **end** of the bone is its p
 R @ (direction * length).  The root sits at ``position`` + its translation channels; its rotation is
 C_root @ M_root @ C_root^-1 with C_root from ``orientation`` in the root's ``axis`` order.
 
-H36M-17 from bone ends (``ASF_TO_H36M``): the same joints as the MotionBuilder BVH map of ``bvh.py`` (which
-cgspeed converted from these files), so that an ASF/AMC take and its BVH conversion agree: Thorax = end of
-``lowerneck`` (BVH ``Neck1``), Neck/Nose = end of ``upperneck``, Head = end of ``head``; pelvis = midpoint of
-the hips.  The BVH conversions drop the ``thorax`` bone, so their upper body sits one thorax length
-(about 0.12 m) lower than here (``tests/test_data_asf_amc.py``).
+H36M-17 from bone ends (``ASF_TO_H36M``, as in ``shared/mocap/real/README.md``): hips, knees, ankles = ends of
+``*hipjoint``, ``*femur``, ``*tibia``; Spine = ``lowerback``; Thorax = ``thorax`` (where the clavicles start,
+as H36M's shoulders hang off its Thorax: pelvis-thorax 0.46-0.54 m for HDM05, H36M about 0.49 m); Neck/Nose =
+``upperneck``; Head = ``head``; shoulders, elbows, wrists = ``*clavicle``, ``*humerus``, ``*radius``; pelvis =
+midpoint of the hips.  The cgspeed BVH conversions of the same takes drop the ``thorax`` bone, so their neck,
+head and arms sit one thorax length (about 0.12 m for CMU 01) lower than here, and their Thorax (``Neck1``) is
+the end of ``lowerneck`` shifted down the same way (``tests/test_data_asf_amc.py`` pins both).
 
 Text: files are decoded as UTF-8, or as Latin-1 when that fails (HDM05's AMC headers hold a Latin-1 path).
 Malformed files raise ``ValueError`` naming the file and the line: ``:units`` or its ``length`` missing, a
@@ -45,7 +47,7 @@ _ROT = {"x": rot_x, "y": rot_y, "z": rot_z}
 
 #: H36M joint -> ASF bone whose END is that joint (CMU and HDM05 bone names).
 ASF_TO_H36M = {1: "rhipjoint", 2: "rfemur", 3: "rtibia", 4: "lhipjoint", 5: "lfemur", 6: "ltibia",
-               7: "lowerback", 8: "lowerneck", 9: "upperneck", 10: "head", 11: "lclavicle", 12: "lhumerus",
+               7: "lowerback", 8: "thorax", 9: "upperneck", 10: "head", 11: "lclavicle", 12: "lhumerus",
                13: "lradius", 14: "rclavicle", 15: "rhumerus", 16: "rradius"}
 
 
