@@ -15,7 +15,8 @@ from mdtf_lite.data.readers.cmu import shared_cmu_dir
 CMU = shared_cmu_dir()
 REAL = CMU.parent / "real"
 needs_cmu = pytest.mark.skipif(not (CMU / "cmu_asf_amc").is_dir(),
-                               reason=f"CMU ASF/AMC files not found at {CMU} (set MDTF_SHARED_DIR to the shared folder)")
+                               reason=f"CMU ASF/AMC files not found at {CMU} (set MDTF_SHARED_DIR to the shared "
+                                      "folder)")
 needs_hdm05 = pytest.mark.skipif(not (REAL / "hdm05_asf_amc").is_dir(),
                                  reason=f"HDM05 files not found at {REAL} (set MDTF_SHARED_DIR to the shared folder)")
 
@@ -195,7 +196,8 @@ def test_bad_asf_names_file_and_line(tmp_path, old, new, pattern):
     (AMC.replace("a 0 0 0\nb 0", "a 0 0\nb 0"), r"t\.amc, line 6: bone 'a' has 2 values, expected 3"),
     (AMC.replace("b 90", "b x9"), r"t\.amc, line 11: bone 'b': 'x9' is not a number"),
     (AMC.replace("\n2\n", "\n3\n"), r"t\.amc, line 8: frame 3 follows frame 1"),
-    (AMC.replace("a 0 0 0\nb 0", "a 0 0 0\nc 0"), r"t\.amc, line 4: frame 1 lists bones \['root', 'a', 'c'\].*without dof in the ASF: \['c'\]"),
+    (AMC.replace("a 0 0 0\nb 0", "a 0 0 0\nc 0"),
+     r"t\.amc, line 4: frame 1 lists bones \['root', 'a', 'c'\].*without dof in the ASF: \['c'\]"),
     (":DEGREES\n", r"t\.amc: no motion frames"),
 ])
 def test_bad_amc_names_file_and_line(tmp_path, amc, pattern):

@@ -254,7 +254,8 @@ def read_asf(path) -> Asf:
         chain, cur = [], name
         while cur != "root" and cur not in depth:
             if cur in chain:
-                raise _error(path, parent[cur][1], f"the hierarchy has a cycle ({' -> '.join(chain[chain.index(cur):] + [cur])})",
+                loop = " -> ".join(chain[chain.index(cur):] + [cur])
+                raise _error(path, parent[cur][1], f"the hierarchy has a cycle ({loop})",
                              "every bone must hang off 'root' through a chain of parents")
             chain.append(cur)
             cur = parent[cur][0]
