@@ -99,21 +99,21 @@ def test_a_truncated_file_is_named(copy):
 
 
 def test_a_missing_key_or_inconsistent_offsets_are_named(copy):
-    arrays = load_npz(copy / "cmu.npz")
-    save_npz(copy / "cmu.npz", {k: v for k, v in arrays.items() if k != "joints_dq"}, compress=True)
-    with pytest.raises(ValueError, match=r"cmu\.npz lacks the key\(s\) \['joints_dq'\]"):
-        load_mocap("cmu", folder=copy)
+    arrays = load_npz(copy / "hdm05.npz")
+    save_npz(copy / "hdm05.npz", {k: v for k, v in arrays.items() if k != "joints_dq"}, compress=True)
+    with pytest.raises(ValueError, match=r"hdm05\.npz lacks the key\(s\) \['joints_dq'\]"):
+        load_mocap("hdm05", folder=copy)
     bad = dict(arrays, clip_start=arrays["clip_start"][::-1].copy())
-    save_npz(copy / "cmu.npz", bad, compress=True)
-    with pytest.raises(ValueError, match=r"cmu\.npz: clip_start .* does not cut"):
-        load_mocap("cmu", folder=copy)
-    save_npz(copy / "cmu.npz", dict(arrays, joints_dq=arrays["joints_dq"].astype(np.float32)), compress=True)
-    with pytest.raises(ValueError, match=r"cmu\.npz: pelvis_dq .* expected int32"):
-        load_mocap("cmu", folder=copy)
-    save_npz(copy / "cmu.npz", dict(arrays, split=np.where(arrays["split"] == "test", "val", arrays["split"])),
+    save_npz(copy / "hdm05.npz", bad, compress=True)
+    with pytest.raises(ValueError, match=r"hdm05\.npz: clip_start .* does not cut"):
+        load_mocap("hdm05", folder=copy)
+    save_npz(copy / "hdm05.npz", dict(arrays, joints_dq=arrays["joints_dq"].astype(np.float32)), compress=True)
+    with pytest.raises(ValueError, match=r"hdm05\.npz: pelvis_dq .* expected int32"):
+        load_mocap("hdm05", folder=copy)
+    save_npz(copy / "hdm05.npz", dict(arrays, split=np.where(arrays["split"] == "test", "val", arrays["split"])),
              compress=True)
-    with pytest.raises(ValueError, match=r"cmu\.npz: split values \['train', 'val'\]"):
-        load_mocap("cmu", folder=copy)
+    with pytest.raises(ValueError, match=r"hdm05\.npz: split values \['train', 'val'\]"):
+        load_mocap("hdm05", folder=copy)
 
 
 def test_a_renamed_or_missing_database_is_refused(copy):
