@@ -4,6 +4,7 @@ from pathlib import Path
 
 import pytest
 
+from mdtf_lite.models.config import BAMConfig, get_config
 from mdtf_lite.train import ConfigError, TrainConfig, apply_overrides, load_config
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -45,7 +46,7 @@ def test_overrides_parse_yaml_and_reach_into_sections(tmp_path):
     path = tmp_path / "x.yaml"
     path.write_text("epochs: 1\nmodel: {preset: cpu}\n")
     cfg = load_config(path, ["epochs=3", "model.dim=16", "lr=1e-3", "data.max_clips=null", "flip_test=false"])
-    assert cfg.name == "x" and cfg.epochs == 3 and cfg.model == {"preset": "cpu", "dim": 16}
+    assert cfg.name == "x" and cfg.epochs == 3 and cfg.model == get_config("cpu", dim=16)
     assert cfg.lr == 1e-3 and cfg.data == {"max_clips": None} and cfg.flip_test is False
     with pytest.raises(ConfigError, match="key=value"):
         apply_overrides({}, ["epochs"])
