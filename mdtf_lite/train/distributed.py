@@ -23,10 +23,12 @@ __all__ = ["Ranks", "training_process", "pick_device"]
 
 @dataclass(frozen=True)
 class Ranks:
-    """This process's place in the run: ``rank`` of ``world`` processes (rank 0 saves and reports)."""
+    """This process's place in the run: ``rank`` of ``world`` processes (rank 0 saves and reports), and the
+    device its collectives run on (nccl reduces CUDA tensors only)."""
 
     rank: int = 0
     world: int = 1
+    device: torch.device = torch.device("cpu")
 
     def mean(self, value: torch.Tensor) -> torch.Tensor:
         """The mean of ``value`` over the ranks."""
@@ -40,7 +42,7 @@ class Ranks:
         """True on every rank when ``flag`` is True on any rank (so all ranks stop at the same step)."""
         if self.world == 1:
             return flag
-        value = torch.tensor(float(flag))
+        value = torch.tensor(float(flag), device=self.device)
         dist.all_reduce(value, op=dist.ReduceOp.MAX)
         return bool(value > 0)
 
@@ -92,8 +94,9 @@ def training_process(num_threads: int | None, device: str | None):
         dist.init_process_group(backend="nccl" if torch.cuda.is_available() else "gloo")
         created = True
     try:
-        ranks = Ranks(dist.get_rank(), dist.get_world_size()) if world > 1 else Ranks()
-        yield ranks, pick_device(device, ranks.world)
+        rank, world = (dist.get_rank(), dist.get_world_size()) if world > 1 else (0, 1)
+        chosen = pick_device(device, world)
+        yield Ranks(rank, world, chosen), chosen
     finally:
         torch.set_num_threads(threads_before)
         if flushed:
