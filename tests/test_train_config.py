@@ -86,3 +86,13 @@ def test_model_section_errors_name_the_stage():
         TrainConfig(stage="bam", model=get_config("cpu"))
     with pytest.raises(ConfigError, match="'ablations' records"):
         TrainConfig(model={"preset": "cpu", "ablations": ["no_gcn"]})
+
+
+def test_ablation_variants_of_a_resolved_config_are_the_yaml_variants():
+    """The ablation table varies the parsed base model; it trains the models the YAML form names."""
+    from mdtf_lite.models.config import config_from_dict, vary
+    from mdtf_lite.train.ablation import VARIANTS
+
+    base = load_config(ROOT / "configs" / "ablation.yaml").model
+    for name, switches in VARIANTS.items():
+        assert vary(base, **switches) == config_from_dict({"preset": "cpu", **switches}), name

@@ -66,7 +66,8 @@ def run_ablation(config_path, variants=None, overrides=None, progress: bool = Tr
     todo = []
     for name in names:
         for seed in seeds:
-            cfg = base.replace(name=f"{base.name}-{name}-s{seed}", model=vary(base.model, **VARIANTS[name]), seed=int(seed))
+            model = vary(base.model, **VARIANTS[name])
+            cfg = base.replace(name=f"{base.name}-{name}-s{seed}", model=model, seed=int(seed))
             todo.append((name, int(seed), cfg.replace(progress=progress, overwrite=True)))  # a new table replaces old runs
     runs = []
     for start in range(0, len(todo), jobs):

@@ -174,7 +174,8 @@ def fit(cfg: TrainConfig, resume: bool = False, train_set=None, val_set=None,
         elif resume:
             _say(run, f"--resume: no checkpoint at {folder} yet, starting from scratch")
         if global_batch % ranks.world:
-            _say(run, f"note: batch_size {global_batch} is not divisible by {ranks.world} ranks; ranks get unequal shares")
+            _say(run, f"note: batch_size {global_batch} is not divisible by {ranks.world} ranks; "
+                      "ranks get unequal shares")
         run.net = ranks.wrap(model, device)
         run_epochs(run, val_set, callbacks)
     model.cpu().eval()
@@ -256,7 +257,8 @@ def train_step(run: Run, epoch: int, step: int, perm: torch.Tensor, lr: float) -
     loss, terms = run.stage.loss(run.model, run.net(xb), yb, cfg)
     global_loss = float(ranks.mean(loss.detach()))    # the step's one host sync: the divergence check
     if not math.isfinite(global_loss):
-        kept = f"the last good checkpoint is kept at {run.saved_at}" if run.saved_at else "no checkpoint was written yet"
+        kept = (f"the last good checkpoint is kept at {run.saved_at}" if run.saved_at
+                else "no checkpoint was written yet")
         raise TrainingDiverged(f"{cfg.name}: the loss became {global_loss} at epoch {epoch + 1}, step {step + 1}; "
                                f"{kept}. Lower lr (this step's was {lr:.3g}), set grad_clip, or check the data for "
                                "extreme values")
