@@ -98,6 +98,14 @@ def test_empty_or_bad_data_is_refused(tmp_path):
     empty.inputs, empty.targets = empty.inputs[:0], empty.targets[:0]
     with pytest.raises(ValueError, match="empty"):
         fit(tiny_config(tmp_path, val_every=0), train_set=empty)
+    # checked once, at fit, for the model built: clips longer than its temporal embedding, in either split
+    with pytest.raises(ValueError, match="the training split's inputs has T = 12 frames.*n_frames = 9"):
+        fit(tiny_config(tmp_path, val_every=0), train_set=clip_set(4, frames=12))
+    loud = clip_set(4)
+    loud.inputs[..., 2] = 2.0
+    with pytest.raises(ValueError, match="the validation split's inputs has confidence 2"):
+        fit(tiny_config(tmp_path), train_set=clip_set(4), val_set=loud)
+    assert not (tmp_path / "ckpt-mdtf").exists()
 
 
 def test_stage2_with_bone_stream_needs_and_uses_a_frozen_bam(tmp_path):
