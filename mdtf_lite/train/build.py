@@ -49,8 +49,12 @@ def load_checkpoint(path) -> tuple[torch.nn.Module, TrainConfig]:
 def load_weights(model: torch.nn.Module, state: dict, where) -> None:
     """``model.load_state_dict(state)`` after checking that every name and shape fits.
 
-    Raises ``CheckpointError`` naming the checkpoint ``where`` and the first mismatches.
+    Raises ``CheckpointError`` naming the checkpoint ``where`` and the first mismatches.  Weight names of
+    older versions are renamed by the model class's own ``upgrade_state_dict`` (MDTF has one; the config
+    side of an old checkpoint is ``checkpoint.upgrade_config``'s).
     """
+    if hasattr(model, "upgrade_state_dict"):
+        state = model.upgrade_state_dict(state)
     own = model.state_dict()
     missing = sorted(set(own) - set(state))
     unexpected = sorted(set(state) - set(own))
