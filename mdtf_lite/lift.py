@@ -425,8 +425,8 @@ def coco_document(xy, score=None, width: float = 1000, height: float = 1002, fps
 
 # -------------------------------------------------------------------------------------- lifting
 def model_window(model, cfg=None) -> int:
-    """The clip length T a model was trained on: ``model.cfg.n_frames`` (or that of ``cfg.model_config``)."""
-    for source in (getattr(model, "cfg", None), getattr(cfg, "model_config", None)):
+    """The clip length T a model was trained on: ``model.cfg.n_frames`` (or that of ``cfg.model``)."""
+    for source in (getattr(model, "cfg", None), getattr(cfg, "model", None)):
         n = getattr(source, "n_frames", None)
         if n:
             return int(n)

@@ -11,7 +11,7 @@ from mdtf_lite.train import TrainConfig, fit
 from mdtf_lite.train.__main__ import main as train_main
 from mdtf_lite.train.checkpoint import CheckpointError, read_checkpoint, save_checkpoint
 from mdtf_lite.train.config import ConfigError
-from mdtf_lite.train.loop import checkpoint_dir
+from mdtf_lite.train.run_folder import checkpoint_dir
 
 from train_helpers import clip_set, tiny_config
 

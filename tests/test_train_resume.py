@@ -6,10 +6,10 @@ import pytest
 import torch
 from safetensors.torch import load_file
 
-from mdtf_lite.train import CheckpointError, TrainingDiverged, fit, load_checkpoint
-from mdtf_lite.train import loop as loop_module
+from mdtf_lite.train import CheckpointError, TrainingDiverged, fit, learning_rate, load_checkpoint
+from mdtf_lite.train import stages as stages_module
 
-from train_helpers import clip_set, tiny_config
+from train_helpers import TINY_MDTF, clip_set, tiny_config
 
 
 def weights(folder):
@@ -68,19 +68,22 @@ def test_corrupted_checkpoint_is_refused(tmp_path):
 
 
 def test_nan_loss_stops_clearly_and_keeps_last_good_checkpoint(tmp_path, monkeypatch):
-    cfg = tiny_config(tmp_path, epochs=3, val_every=0)
+    cfg = tiny_config(tmp_path, epochs=3, val_every=0, schedule="cosine", warmup_steps=3)
     calls = {"n": 0}
-    real = loop_module.pose_loss
+    real = stages_module.pose_loss
 
     def poisoned(pred, target, weights=None):
         calls["n"] += 1
         loss, terms = real(pred, target, weights)
         return (loss * float("nan") if calls["n"] > 2 else loss), terms  # NaN in epoch 2
 
-    monkeypatch.setattr(loop_module, "pose_loss", poisoned)
+    monkeypatch.setattr(stages_module, "pose_loss", poisoned)
     with pytest.raises(TrainingDiverged, match=r"NaN|nan") as info:
         fit(cfg, train_set=clip_set(8))
     assert "epoch 2, step 1" in str(info.value) and "last good checkpoint" in str(info.value)
+    # the rate the diverging step was handed (global step 2 of 6, still warming up), not the epoch's
+    lr = learning_rate(cfg, 1, 2, 6)
+    assert f"this step's was {lr:.3g}" in str(info.value) and lr != cfg.lr
     model, _ = load_checkpoint(tmp_path / "ckpt-mdtf")
     assert json.loads((tmp_path / "ckpt-mdtf" / "config.json").read_text())["epoch"] == 1
     assert all(torch.isfinite(p).all() for p in model.parameters())
@@ -95,11 +98,19 @@ def test_empty_or_bad_data_is_refused(tmp_path):
     empty.inputs, empty.targets = empty.inputs[:0], empty.targets[:0]
     with pytest.raises(ValueError, match="empty"):
         fit(tiny_config(tmp_path, val_every=0), train_set=empty)
+    # checked once, at fit, for the model built: clips longer than its temporal embedding, in either split
+    with pytest.raises(ValueError, match="the training split's inputs has T = 12 frames.*n_frames = 9"):
+        fit(tiny_config(tmp_path, val_every=0), train_set=clip_set(4, frames=12))
+    loud = clip_set(4)
+    loud.inputs[..., 2] = 2.0
+    with pytest.raises(ValueError, match="the validation split's inputs has confidence 2"):
+        fit(tiny_config(tmp_path), train_set=clip_set(4), val_set=loud)
+    assert not (tmp_path / "ckpt-mdtf").exists()
 
 
 def test_stage2_with_bone_stream_needs_and_uses_a_frozen_bam(tmp_path):
     bam = fit(tiny_config(tmp_path, "bam", epochs=1, val_every=0), train_set=clip_set(8))
-    model_cfg = {**tiny_config(tmp_path).model, "ablation": None}
+    model_cfg = {**TINY_MDTF, "ablation": None}
     with pytest.raises(ValueError, match="bam_checkpoint"):
         fit(tiny_config(tmp_path, model=model_cfg, val_every=0), train_set=clip_set(8))
     res = fit(tiny_config(tmp_path, model=model_cfg, epochs=1, val_every=0, bam_checkpoint=str(bam.checkpoint)),

@@ -44,7 +44,7 @@ def build(arch: str, frames: int, backend: str) -> torch.nn.Module:
     """The model as the stage-2 loop trains it: ``mdtf`` gets a frozen BAM attached."""
     if arch == "mdtf":
         model = build_model(get_config("cpu", n_frames=frames, scan_backend=backend))
-        bam = dict(load_config(config_path(BAM_CONFIG)).model, scan_backend=backend)
+        bam = load_config(config_path(BAM_CONFIG)).model.replace(scan_backend=backend)
         model.attach_bam(build_bam(bam))
         return model
     return build_model(get_config("cpu", arch=arch, n_frames=frames))

@@ -237,7 +237,7 @@ def preflight_full(force: bool = False, config: str = "full", probe: bool = True
     if not gpu_available():
         problems.append("no CUDA GPU (torch.cuda.is_available() is False): the official recipe takes days on a CPU")
     out(f"preflight for --params full (configs/{config}.yaml: {cfg.epochs} epochs, batch {cfg.batch_size}, "
-        f"T = {cfg.data.get('frames')}, model {cfg.model})")
+        f"T = {cfg.data.get('frames')}, model {cfg.model.name})")
     if probe:
         try:
             est = estimate_training(cfg, data_dir)

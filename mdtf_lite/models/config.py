@@ -21,8 +21,14 @@ Architectures (``arch``): ``mdtf``; ``posemamba`` (PoseMamba-like: plain spatial
 bone stream); ``mixste`` (MixSTE-like: spatial and temporal self-attention, no bone stream); ``mlp``
 (per-frame MLP lifter, hidden width 512, 2 residual blocks: the simple learned baseline).
 
-YAML / dict form (what ``configs/*.yaml`` hold under ``model:``): ``{"preset": "tiny", "ablation":
-"no_gcn", "drop_path": 0.0, ...}`` -- a preset, optional ablation names, then field overrides.
+Two dict forms, each read by one function:
+
+    YAML form       what ``configs/*.yaml`` hold under ``model:``: ``{"preset": "tiny", "ablation": "no_gcn",
+                    "drop_path": 0.0, ...}`` -- a preset, optional ablation / arch switches, then field
+                    overrides -> :func:`config_from_dict` (through :func:`as_model_config`).
+    resolved form   ``cfg.to_dict()``: every field, nothing left to apply (what checkpoints store)
+                    -> :meth:`ModelConfig.from_dict`.  ``BAMConfig`` has no presets, so its YAML form is
+                    its resolved form: :func:`bam_config_from_dict` reads both.
 """
 
 from __future__ import annotations
@@ -32,8 +38,8 @@ from dataclasses import dataclass, field
 
 from mdtf_lite.models.blocks import SPATIAL_MIXERS
 
-__all__ = ["BAMConfig", "BAM_VARIANTS", "bam_config_from_dict", "ModelConfig", "PRESETS", "ABLATIONS", "ARCHS", "BONE_TOKEN_LAYOUTS", "get_config", "config_from_dict",
-           "as_model_config"]
+__all__ = ["BAMConfig", "BAM_VARIANTS", "bam_config_from_dict", "ModelConfig", "PRESETS", "ABLATIONS", "ARCHS",
+           "BONE_TOKEN_LAYOUTS", "get_config", "config_from_dict", "as_model_config", "vary"]
 
 ARCHS = ("mdtf", "posemamba", "mixste", "mlp")
 BAM_VARIANTS = ("classes", "continuous")
@@ -102,6 +108,7 @@ class ModelConfig:
     ablations: tuple[str, ...] = field(default=())
 
     def __post_init__(self):
+        object.__setattr__(self, "ablations", tuple(self.ablations))   # a JSON list reads back as the tuple
         problems = []
         if self.arch not in ARCHS:
             problems.append(f"arch={self.arch!r} is not one of {ARCHS}")
@@ -124,9 +131,20 @@ class ModelConfig:
         return dataclasses.replace(self, **overrides)
 
     def to_dict(self) -> dict:
+        """The resolved form: every field (JSON-ready); :meth:`from_dict` reads it back unchanged."""
         d = dataclasses.asdict(self)
         d["ablations"] = list(self.ablations)
         return d
+
+    @classmethod
+    def from_dict(cls, d: dict) -> "ModelConfig":
+        """The resolved form (``to_dict()``, a checkpoint's) -> ModelConfig; nothing is applied on top.
+
+        Unknown keys raise ``ValueError``; the YAML form (``preset``, ``ablation``) belongs to
+        :func:`config_from_dict`.
+        """
+        _check_keys(d)
+        return cls(**d)
 
 
 @dataclass(frozen=True)
@@ -160,6 +178,19 @@ class BAMConfig:
         if problems:
             raise ValueError("invalid BAM model config: " + "; ".join(problems))
         object.__setattr__(self, "widths", tuple(int(w) for w in self.widths))
+
+    def replace(self, **overrides) -> "BAMConfig":
+        """A copy with some fields changed (unknown names raise ``ValueError``)."""
+        unknown = sorted(set(overrides) - {f.name for f in dataclasses.fields(BAMConfig)})
+        if unknown:
+            raise ValueError(f"unknown BAM config keys {unknown}")
+        return dataclasses.replace(self, **overrides)
+
+    def to_dict(self) -> dict:
+        """Every field, JSON-ready; :func:`bam_config_from_dict` reads it back unchanged."""
+        d = dataclasses.asdict(self)
+        d["widths"] = list(self.widths)
+        return d
 
     def module_kwargs(self) -> dict:
         """The ``BoneAwareModule`` / ``ContinuousBAM`` keyword arguments (everything but ``variant``)."""
@@ -240,25 +271,39 @@ def get_config(preset: str = "tiny", ablation=None, arch: str | None = None, **o
 
 
 def config_from_dict(d: dict) -> ModelConfig:
-    """``{"preset": ..., "ablation": ..., "arch": ..., **fields}`` -> ModelConfig (YAML form)."""
+    """The YAML form ``{"preset": ..., "ablation": ..., "arch": ..., **fields}`` -> ModelConfig.
+
+    With a preset: :func:`get_config`.  Without one the fields start from ``ModelConfig``'s defaults and
+    the ``ablation`` / ``arch`` switches are applied on top (:func:`vary`).
+    """
     d = dict(d)
     preset = d.pop("preset", None)
-    ablation = d.pop("ablation", d.pop("ablations", None))
+    ablation = d.pop("ablation", None)
+    if "ablations" in d:
+        raise ValueError("'ablations' records the switches a resolved config was built with; to switch "
+                         "ablations on, write ablation: <name> or ablation: [<name>, ...]")
+    if preset is not None:
+        return get_config(preset, ablation=ablation, **d)
     arch = d.pop("arch", None)
-    if preset is None:
-        _check_keys(d)
-        cfg = ModelConfig(**d)
-        if ablation:
-            names = [ablation] if isinstance(ablation, str) else list(ablation)
-            for a in names:
-                if a not in ABLATIONS:
-                    raise ValueError(f"unknown ablation {a!r}; choose from {sorted(ABLATIONS)}")
-                cfg = cfg.replace(**ABLATIONS[a])
-            cfg = cfg.replace(ablations=tuple(names))
-        if arch is not None:
-            cfg = cfg.replace(arch=arch, **_BASELINE_ARCH.get(arch, {}))
-        return cfg
-    return get_config(preset, ablation=ablation, arch=arch, **d)
+    _check_keys(d)
+    return vary(ModelConfig(**d), ablation=ablation, arch=arch)
+
+
+def vary(cfg: ModelConfig, ablation=None, arch: str | None = None) -> ModelConfig:
+    """``cfg`` with ablation switches (a name in ``ABLATIONS`` or a list) and a baseline ``arch`` applied.
+
+    What the ablation table trains: ``vary(base, ablation="no_gcn")``, ``vary(base, arch="mlp")``.
+    """
+    names = [ablation] if isinstance(ablation, str) else list(ablation or ())
+    for a in names:
+        if a not in ABLATIONS:
+            raise ValueError(f"unknown ablation {a!r}; choose from {sorted(ABLATIONS)}")
+        cfg = cfg.replace(name=f"{cfg.name}+{a}", ablations=(*cfg.ablations, a), **ABLATIONS[a])
+    if arch is not None and arch != cfg.arch:
+        if arch not in ARCHS:
+            raise ValueError(f"arch={arch!r} is not one of {ARCHS}")
+        cfg = cfg.replace(name=f"{arch}-{cfg.name}", arch=arch, **_BASELINE_ARCH.get(arch, {}))
+    return cfg
 
 
 def as_model_config(cfg) -> ModelConfig:

@@ -8,22 +8,25 @@
     result = fit(load_config("configs/ci.yaml"))              # stage 2 (bam_checkpoint: bam-ci)
     model, cfg = load_checkpoint(ensure_checkpoint("ci"))     # a trained model, weights-only
 
-Modules: config.py (TrainConfig, YAML + overrides), stages.py (Stage: BAMStage, MDTFStage -- build, loss,
-validate, describe), loop.py (fit = _prepare + run_epochs over train_epoch), losses.py, checkpoint.py
-(safetensors + JSON, atomic), build.py (model from config / checkpoint), ensure.py, ablation.py.
+Modules: config.py (TrainConfig: frozen, YAML + overrides, the model section parsed once), loop.py (fit,
+run_epochs, train_epoch, train_step, save, restore), stages.py (BAMStage, MDTFStage: build, loss,
+validate), losses.py, data.py (the splits, converted and checked once), distributed.py (threads, device,
+DDP ranks), run_folder.py (where checkpoints go, the checks before writing), checkpoint.py (safetensors +
+JSON, atomic), build.py (a model from a checkpoint), ensure.py, ablation.py, background.py.
 """
 
-from .build import load_checkpoint, resolve_checkpoint_path
+from .background import BackgroundFit
+from .build import load_checkpoint
 from .checkpoint import CheckpointError, read_checkpoint
 from .config import ConfigError, TrainConfig, apply_overrides, load_config
+from .data import load_split
 from .ensure import config_path, configs_dir, ensure_checkpoint
-from .background import BackgroundFit
-from .loop import FitResult, TrainingDiverged, checkpoint_dir, fit, learning_rate, load_split, validate
+from .loop import FitResult, TrainingDiverged, fit, learning_rate, run_epochs, train_epoch
 from .losses import pose_loss
-from .stages import BAMStage, MDTFStage, Stage, build_stage_model, get_stage
+from .run_folder import checkpoint_dir, resolve_checkpoint_path
+from .stages import BAMStage, MDTFStage, Stage, get_stage
 
-__all__ = ["TrainConfig", "ConfigError", "load_config", "apply_overrides", "fit", "FitResult",
-           "TrainingDiverged", "CheckpointError", "checkpoint_dir", "load_checkpoint", "read_checkpoint",
-           "build_stage_model", "resolve_checkpoint_path", "ensure_checkpoint", "configs_dir", "config_path",
-           "load_split", "validate", "pose_loss", "BackgroundFit", "learning_rate", "Stage", "BAMStage", "MDTFStage",
-           "get_stage"]
+__all__ = ["TrainConfig", "ConfigError", "load_config", "apply_overrides", "fit", "FitResult", "run_epochs",
+           "train_epoch", "TrainingDiverged", "CheckpointError", "checkpoint_dir", "load_checkpoint",
+           "read_checkpoint", "resolve_checkpoint_path", "ensure_checkpoint", "configs_dir", "config_path",
+           "load_split", "pose_loss", "BackgroundFit", "learning_rate", "Stage", "BAMStage", "MDTFStage", "get_stage"]

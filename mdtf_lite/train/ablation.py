@@ -21,6 +21,7 @@ import time
 
 from .. import paths
 from ..models import count_parameters
+from ..models.config import vary
 from .config import load_config
 from .ensure import ensure_checkpoint
 from .background import BackgroundFit
@@ -65,8 +66,8 @@ def run_ablation(config_path, variants=None, overrides=None, progress: bool = Tr
     todo = []
     for name in names:
         for seed in seeds:
-            model_cfg = {**base.model, **VARIANTS[name]}
-            cfg = base.replace(name=f"{base.name}-{name}-s{seed}", model=model_cfg, seed=int(seed))
+            model = vary(base.model, **VARIANTS[name])
+            cfg = base.replace(name=f"{base.name}-{name}-s{seed}", model=model, seed=int(seed))
             todo.append((name, int(seed), cfg.replace(progress=progress, overwrite=True)))  # a new table replaces old runs
     runs = []
     for start in range(0, len(todo), jobs):

@@ -24,7 +24,7 @@ __all__ = ["BackgroundFit"]
 
 def _child(cfg_dict: dict, out) -> None:
     try:
-        run = fit(TrainConfig(**cfg_dict))
+        run = fit(TrainConfig.from_dict(cfg_dict))
         out.put({"ok": True, "checkpoint": str(run.checkpoint) if run.checkpoint else None, "history": run.history})
     except BaseException as exc:  # report every failure to the parent, which raises it
         out.put({"ok": False, "error": f"{type(exc).__name__}: {exc}"})

@@ -1,41 +1,30 @@
-"""Rebuild a trained network from a checkpoint (its JSON description + safetensors weights).
+"""Rebuild a trained network from a checkpoint: its resolved config + safetensors weights.
 
     model, cfg = load_checkpoint(path)                 # weights-only: safetensors, never pickle
 
-(Building a fresh network for a run is the stage's job: ``train/stages.py``, ``build_stage_model``.)
+(Building a fresh network for a run is the stage's job: ``train/stages.py``.)
 """
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import torch
 
-from .. import paths
-from ..models.config import ModelConfig
+from ..models.config import BAMConfig, bam_config_from_dict
 from ..models.factory import build_bam, build_model
 from .checkpoint import CheckpointError, read_checkpoint
-from .config import TrainConfig
+from .config import ConfigError, TrainConfig
 
-__all__ = ["model_from_description", "load_checkpoint", "resolve_checkpoint_path"]
-
-def resolve_checkpoint_path(ref) -> Path:
-    """A checkpoint reference -> folder: an existing path, else a name under ``<run_dir>/checkpoints``."""
-    path = Path(ref).expanduser()
-    if path.exists() or path.is_absolute():
-        return path
-    return paths.run_dir() / "checkpoints" / str(ref)
+__all__ = ["network", "load_checkpoint", "load_weights"]
 
 
-def model_from_description(description: dict) -> torch.nn.Module:
-    """Rebuild an untrained network with the architecture recorded in a checkpoint."""
-    if description.get("stage") == "bam":
-        return build_bam(description["bam"])
-    d = dict(description["model"])
-    d["ablations"] = tuple(d.get("ablations", ()))
-    model = build_model(ModelConfig(**d))
-    if description.get("bam") is not None:
-        model.attach_bam(build_bam(description["bam"]))
+def network(cfg: TrainConfig, bam: BAMConfig | None = None) -> torch.nn.Module:
+    """The untrained network of ``cfg``: the BAM (stage 1), or the stage-2 model with a BAM of config
+    ``bam`` attached (frozen) when given."""
+    if cfg.stage == "bam":
+        return build_bam(cfg.model)
+    model = build_model(cfg.model)
+    if bam is not None:
+        model.attach_bam(build_bam(bam))
     return model
 
 
@@ -48,16 +37,23 @@ def load_checkpoint(path) -> tuple[torch.nn.Module, TrainConfig]:
     ckpt = read_checkpoint(path, with_state=False)
     meta = ckpt["config"]
     try:
-        cfg = TrainConfig(**meta["train_config"])
-        model = model_from_description(meta["model"])
-    except (KeyError, TypeError, ValueError) as exc:
+        cfg = TrainConfig.from_dict(meta["train_config"])
+        bam = bam_config_from_dict(meta["bam"]) if meta.get("bam") is not None else None
+        model = network(cfg, bam)
+    except (KeyError, TypeError, ValueError, ConfigError) as exc:
         raise CheckpointError(f"checkpoint {ckpt['dir']} has an unreadable config.json ({exc})") from exc
-    missing, unexpected = _load_weights(model, ckpt["model_state"], ckpt["dir"])
+    load_weights(model, ckpt["model_state"], ckpt["dir"])
     return model.eval(), cfg
 
 
-def _load_weights(model: torch.nn.Module, state: dict, where) -> tuple[list, list]:
-    if hasattr(model, "upgrade_state_dict"):          # checkpoints written before the layers were named
+def load_weights(model: torch.nn.Module, state: dict, where) -> None:
+    """``model.load_state_dict(state)`` after checking that every name and shape fits.
+
+    Raises ``CheckpointError`` naming the checkpoint ``where`` and the first mismatches.  Weight names of
+    older versions are renamed by the model class's own ``upgrade_state_dict`` (MDTF has one; the config
+    side of an old checkpoint is ``checkpoint.upgrade_config``'s).
+    """
+    if hasattr(model, "upgrade_state_dict"):
         state = model.upgrade_state_dict(state)
     own = model.state_dict()
     missing = sorted(set(own) - set(state))
@@ -68,4 +64,3 @@ def _load_weights(model: torch.nn.Module, state: dict, where) -> tuple[list, lis
             f"weights in {where} do not fit the model described by its config: missing {missing[:5]}, "
             f"unexpected {unexpected[:5]}, shape mismatches {sorted(bad_shapes)[:5]}")
     model.load_state_dict(state, strict=True)
-    return missing, unexpected

@@ -5,14 +5,16 @@ A checkpoint is a folder:
     model.safetensors   the weights (``state_dict``; a stage-2 model includes its frozen BAM under ``bam.``)
     state.safetensors   optimiser moments and step counts, torch RNG state, the shuffling generator's state
     state.json          optimiser hyper-parameters per group, scheduler state, epoch, loss/metric history
-    config.json         the TrainConfig, the model description (to rebuild it) and the latest metrics
+    config.json         the resolved TrainConfig (``train_config``: it rebuilds the network), the config of the
+                        frozen BAM a stage-2 model carries (``bam``), the epoch and the latest metrics
     manifest.json       SHA-256 of each file above (written last; checked on load)
 
 Saving writes a sibling temporary folder, then swaps it in with two renames, so an interruption at any
 moment leaves either the previous checkpoint or the new one -- never half of one (a leftover
 ``<name>.old`` from a crash between the renames is picked up by :func:`resolve_checkpoint_dir`).
 Loading never unpickles: a corrupted or tampered file fails its hash or the safetensors parser and
-raises ``CheckpointError`` naming the file.
+raises ``CheckpointError`` naming the file.  Checkpoints of format 1 (the config as written plus a separate
+model description) are read through :func:`upgrade_config`, the one conversion of older checkpoints.
 """
 
 from __future__ import annotations
@@ -27,12 +29,14 @@ import torch
 from safetensors import SafetensorError
 from safetensors.torch import load_file, save_file
 from .._atomic import FolderRefused, foreign_names, fresh_sibling, swap_in
+from ..models.config import bam_config_from_dict
 
 __all__ = ["CheckpointError", "save_checkpoint", "read_checkpoint", "resolve_checkpoint_dir", "checkpoint_status",
-           "optimizer_to_flat", "optimizer_from_flat", "FILES", "OWN_NAMES"]
+           "optimizer_to_flat", "optimizer_from_flat", "upgrade_config", "FILES", "OWN_NAMES", "FORMAT_VERSION"]
 
 FILES = ("model.safetensors", "state.safetensors", "state.json", "config.json")
-FORMAT_VERSION = 1
+#: 2: config.json holds the resolved TrainConfig once (``train_config``) and the attached BAM's config (``bam``)
+FORMAT_VERSION = 2
 
 
 class CheckpointError(ValueError):
@@ -200,7 +204,33 @@ def read_checkpoint(folder, with_state: bool = True) -> dict:
                 file = "model.safetensors" if group == "model_state" else "state.safetensors"
                 raise CheckpointError(f"{folder / file}: tensor {name!r} holds NaN/Inf values; a model with them "
                                       "gives NaN poses. Use an earlier checkpoint or retrain (lower lr / set grad_clip)")
-    if out["config"].get("format_version") != FORMAT_VERSION:
-        raise CheckpointError(f"checkpoint {folder} has format version {out['config'].get('format_version')}, "
-                              f"this mdtf_lite reads version {FORMAT_VERSION}")
+    out["config"] = upgrade_config(out["config"], folder)
     return out
+
+
+def upgrade_config(config: dict, folder="checkpoint") -> dict:
+    """A checkpoint's config.json in the current format: the one conversion of older checkpoints.
+
+    Format 1 stored the TrainConfig as written (its ``model`` in the YAML form, e.g. ``{preset: cpu}``) next
+    to a description holding the resolved model; the two could disagree (a preset changed since), and the
+    description is what the weights fit.  The upgrade keeps the resolved one: ``train_config.model`` becomes
+    the description's model (stage 1: the BAM's fields, completed with their defaults), and the stage-2
+    BAM's config moves to ``bam``.  Raises ``CheckpointError`` for an unknown format.
+    """
+    version = config.get("format_version")
+    if version == FORMAT_VERSION:
+        return config
+    if version != 1:
+        raise CheckpointError(f"checkpoint {folder} has format version {version!r}; this mdtf_lite reads versions 1 "
+                              f"and {FORMAT_VERSION}: retrain it with this version")
+    try:
+        described = config["model"]
+        stage = described.get("stage", "mdtf")
+        bam = bam_config_from_dict(described["bam"]).to_dict() if described.get("bam") is not None else None
+        model = bam if stage == "bam" else described["model"]
+        return {"train_config": {**config["train_config"], "stage": stage, "model": model},
+                "bam": None if stage == "bam" else bam, "epoch": config.get("epoch", 0),
+                "metrics": config.get("metrics", {}), "format_version": FORMAT_VERSION}
+    except (KeyError, TypeError, ValueError, AttributeError) as exc:
+        raise CheckpointError(f"checkpoint {folder} has a format-1 config.json without a readable model description "
+                              f"({type(exc).__name__}: {exc}); retrain it with this version") from None

@@ -2,10 +2,15 @@
 
     cfg = load_config("configs/ci.yaml", overrides=["epochs=3", "model.dim=16"])
     cfg = TrainConfig(stage="bam", name="bam-demo", epochs=2)          # or directly in Python
+    cfg.model                                                         # a ModelConfig (stage 2) / BAMConfig (stage 1)
+    TrainConfig.from_dict(cfg.to_dict()) == cfg                       # what a checkpoint stores and reads back
 
-A typo (``epoch: 3``) or a wrong type (``lr: fast``) raises ``ConfigError`` naming the key and what is
-expected, before any data is loaded or any weight is built.  ``model`` and ``data`` are dicts passed to
-``mdtf_lite.models`` / ``mdtf_lite.data.load_clips``; their keys are validated by those functions.
+A ``TrainConfig`` is frozen and validated when it is made: a typo (``epoch: 3``) or a wrong type
+(``lr: fast``) raises ``ConfigError`` naming the key and what is expected, before any data is loaded or
+any weight is built.  The ``model`` section is parsed there, once, into the stage's typed config (its
+YAML form: ``{preset: cpu, ablation: no_gcn, dim: 32}``); everything downstream -- the stage, the
+checkpoint, ``load_checkpoint`` -- uses that one resolved object.  ``data`` is a dict passed to
+``mdtf_lite.data.load_clips``, which validates its keys.
 
 Stage 1 (``stage: bam``) trains the Bone Aware Module with cross-entropy on theta classes.
 Stage 2 (``stage: mdtf``) trains MDTF (or a baseline) with L = MPJPE + 0.5 N-MPJPE + 20 velocity error,
@@ -36,17 +41,17 @@ class ConfigError(ValueError):
     """A training config with an unknown key, a wrong type or an impossible value."""
 
 
-@dataclass
+@dataclass(frozen=True)
 class TrainConfig:
-    """Everything that defines a training run (saved inside every checkpoint).
+    """Everything that defines a training run (saved, resolved, inside every checkpoint).
 
     Attributes:
         name: run name; checkpoints go to ``<run_dir>/checkpoints/<name>`` unless ``out_dir`` is set.
         stage: "bam" (stage 1) or "mdtf" (stage 2).
-        model: the YAML form of the model, as written (saved in checkpoints; parsed once into
-            ``model_config``: ``BAMConfig | ModelConfig``).  Stage 1: BoneAwareModule kwargs (``widths``, ``num_bins``, ``d_state``, ...) plus optional
-            ``variant: classes|continuous``; stage 2: the YAML form of ``mdtf_lite.models.build_model``
-            (``{preset: cpu, ablation: no_gcn, dim: 32, ...}``).
+        model: the network, parsed once when the config is made: a ``BAMConfig`` (stage 1) or a
+            ``ModelConfig`` (stage 2).  Given as a dict, it is the YAML form: stage 1 the BoneAwareModule
+            fields (``widths``, ``num_bins``, ``d_state``, ..., ``variant: classes|continuous``); stage 2
+            ``{preset: cpu, ablation: no_gcn, dim: 32, ...}`` (``models.config.config_from_dict``).
         data: keyword arguments of ``mdtf_lite.data.load_clips`` (``source``, ``frames``, ``keypoints``,
             ``target``, ``max_clips``, ...); ``split`` is set by the loop.
         val_data: overrides of ``data`` for the validation split (e.g. ``{max_clips: 64}``).
@@ -79,7 +84,7 @@ class TrainConfig:
 
     name: str = "run"
     stage: str = "mdtf"
-    model: dict = field(default_factory=dict)
+    model: typing.Union[ModelConfig, BAMConfig, dict, None] = None
     data: dict = field(default_factory=dict)
     val_data: dict = field(default_factory=dict)
     epochs: int = 1
@@ -107,6 +112,9 @@ class TrainConfig:
     overwrite: bool = False
 
     def __post_init__(self):
+        for key in ("data", "val_data", "loss_weights"):     # own copies: the caller's dicts stay theirs
+            if isinstance(getattr(self, key), dict):
+                object.__setattr__(self, key, dict(getattr(self, key)))
         _check_types(self)
         problems = []
         if self.stage not in STAGES:
@@ -141,30 +149,52 @@ class TrainConfig:
                             "or surrounding spaces): it becomes <run_dir>/checkpoints/<name>")
         if problems:
             raise ConfigError("invalid training config: " + "; ".join(problems))
-        try:   # the one dict -> typed model config step, before any data or weight
-            parsed = bam_config_from_dict(self.model) if self.stage == "bam" else as_model_config(dict(self.model))
-        except (TypeError, ValueError) as exc:
-            raise ConfigError(f"invalid model section for stage {self.stage!r}: {exc}") from None
-        self.__dict__["_model_config"] = parsed
-
-    @property
-    def model_config(self) -> BAMConfig | ModelConfig:
-        """``model`` parsed once: a ``BAMConfig`` (stage "bam") or a ``ModelConfig`` (stage "mdtf")."""
-        return self.__dict__["_model_config"]
+        object.__setattr__(self, "model", _parse_model(self.stage, self.model))
 
     def to_dict(self) -> dict:
-        return dataclasses.asdict(self)
+        """The resolved config as plain JSON-ready data (the model section resolved: every field)."""
+        d = {f.name: getattr(self, f.name) for f in dataclasses.fields(self)}
+        d.update(model=self.model.to_dict(), data=dict(self.data), val_data=dict(self.val_data),
+                 loss_weights=dict(self.loss_weights))
+        return d
+
+    @classmethod
+    def from_dict(cls, d: dict) -> "TrainConfig":
+        """The inverse of :meth:`to_dict` (a checkpoint's config): the model section is read as resolved,
+        nothing applied on top (the YAML form goes through ``TrainConfig(**d)`` / :func:`load_config`)."""
+        _check_known(d)
+        d = dict(d)
+        try:
+            model = d.get("model") or {}
+            d["model"] = bam_config_from_dict(model) if d.get("stage") == "bam" else ModelConfig.from_dict(model)
+        except (TypeError, ValueError) as exc:
+            raise ConfigError(f"invalid resolved model section for stage {d.get('stage')!r}: {exc}") from None
+        return cls(**d)
 
     def replace(self, **changes) -> "TrainConfig":
-        """A validated copy with some fields changed."""
-        d = self.to_dict()
+        """A validated copy with some fields changed (``model`` may be a typed config or its YAML form)."""
         _check_known(changes)
-        d.update(changes)
-        return TrainConfig(**d)
+        return dataclasses.replace(self, **changes)
 
     def math_fields(self) -> dict:
         """The fields that determine the trained weights (compared when resuming)."""
         return {k: v for k, v in self.to_dict().items() if k not in RESUME_MAY_CHANGE}
+
+
+def _parse_model(stage: str, model) -> BAMConfig | ModelConfig:
+    """The ``model`` field -> the stage's typed config: the one place a model section is parsed."""
+    want = BAMConfig if stage == "bam" else ModelConfig
+    if isinstance(model, (BAMConfig, ModelConfig)):
+        if not isinstance(model, want):
+            raise ConfigError(f"stage {stage!r} trains a {want.__name__}, got a {type(model).__name__} as model")
+        return model
+    if model is not None and not isinstance(model, dict):
+        raise ConfigError(f"model must be a mapping (the YAML model: section) or a {want.__name__}, "
+                          f"got {type(model).__name__}")
+    try:
+        return bam_config_from_dict(model or {}) if stage == "bam" else as_model_config(dict(model or {}))
+    except (TypeError, ValueError) as exc:
+        raise ConfigError(f"invalid model section for stage {stage!r}: {exc}") from None
 
 
 def _check_known(d: dict) -> None:
@@ -195,21 +225,23 @@ def _check_types(cfg: TrainConfig) -> None:
     hints = typing.get_type_hints(TrainConfig)
     wrong = []
     for f in dataclasses.fields(cfg):
+        if f.name == "model":                 # checked by _parse_model
+            continue
         value, hint = getattr(cfg, f.name), hints[f.name]
         wants_float = hint is float or (typing.get_origin(hint) is typing.Union and float in typing.get_args(hint))
         if wants_float and isinstance(value, str):
             try:  # YAML 1.1 reads "5e-4" (no dot) as a string: accept it as the number it spells
                 value = float(value)
-                setattr(cfg, f.name, value)
+                object.__setattr__(cfg, f.name, value)
             except ValueError:
                 pass
         if not _type_ok(value, hint):
             wrong.append(f"{f.name}={value!r} should be {getattr(hint, '__name__', str(hint))} "
                          f"(got {type(value).__name__})")
         elif wants_float and isinstance(value, int):
-            setattr(cfg, f.name, float(value))
-    for key in ("model", "data", "val_data", "loss_weights"):
-        if any(not isinstance(k, str) for k in getattr(cfg, key)):
+            object.__setattr__(cfg, f.name, float(value))
+    for key in ("data", "val_data", "loss_weights"):
+        if isinstance(getattr(cfg, key), dict) and any(not isinstance(k, str) for k in getattr(cfg, key)):
             wrong.append(f"{key} keys must be strings")
     if wrong:
         raise ConfigError("wrong type in training config: " + "; ".join(wrong))

@@ -12,10 +12,10 @@ from __future__ import annotations
 from pathlib import Path
 
 from .. import paths
-from .build import resolve_checkpoint_path
 from .checkpoint import CheckpointError, read_checkpoint
 from .config import TrainConfig, load_config
 from .loop import fit
+from .run_folder import checkpoint_dir
 
 __all__ = ["ensure_checkpoint", "configs_dir", "config_path"]
 
@@ -58,7 +58,7 @@ def ensure_checkpoint(name: str = "ci", overrides=None, progress: bool = False, 
     Returns: the checkpoint folder (load it with :func:`mdtf_lite.train.load_checkpoint`).
     """
     cfg: TrainConfig = load_config(config_path(name), overrides)
-    folder = resolve_checkpoint_path(cfg.out_dir) if cfg.out_dir else paths.run_dir() / "checkpoints" / cfg.name
+    folder = checkpoint_dir(cfg)
     epoch = _saved_epoch(folder, cfg.epochs)
     # a finished checkpoint is reused as it is (notebook 06 may have trained it on the real files)
     if not retrain and epoch is not None and epoch >= cfg.epochs:
@@ -68,6 +68,6 @@ def ensure_checkpoint(name: str = "ci", overrides=None, progress: bool = False, 
 
     resume = not retrain and epoch is not None  # an interrupted run continues where it stopped
     print(f"ensure_checkpoint: {'resuming' if resume else 'training'} {name!r} in {folder}")
-    # retrain / a corrupted checkpoint under this name: replace it (only its own files; see _preflight)
+    # retrain / a corrupted checkpoint under this name: replace it (only its own files; see run_folder.preflight)
     result = fit(cfg.replace(progress=progress, overwrite=cfg.overwrite or not resume), resume=resume)
     return result.checkpoint

@@ -16,13 +16,16 @@ OFFICIAL_WEIGHTS = {"mpjpe": 1.0, "n_mpjpe": 0.5, "velocity": 20.0}
 
 
 def pose_loss(pred: torch.Tensor, target: torch.Tensor, weights: dict | None = None) -> tuple[torch.Tensor, dict]:
-    """Stage-2 loss.  pred, target (B, T, 17, 3) root-relative.  Returns (scalar loss, {term: float}).
+    """Stage-2 loss.  pred, target (B, T, 17, 3) root-relative.
 
-    The velocity term needs T >= 2; with T = 1 it is skipped (single-frame models).
+    Returns ``(scalar loss, {term: detached 0-d tensor})``.  The terms stay tensors (on the loss's device):
+    turning them into Python floats here would wait for the device at every step; the loop sums them as
+    tensors and converts once, when it writes the epoch's record.  The velocity term needs T >= 2; with
+    T = 1 it is skipped (single-frame models).
     """
     w = {**OFFICIAL_WEIGHTS, **(weights or {})}
     terms = {"mpjpe": mpjpe(pred, target), "n_mpjpe": n_mpjpe(pred, target)}
     if pred.shape[1] >= 2:
         terms["velocity"] = mpjve(pred, target)
     total = sum(w[k] * v for k, v in terms.items())
-    return total, {k: float(v.detach()) for k, v in terms.items()}
+    return total, {k: v.detach() for k, v in terms.items()}
