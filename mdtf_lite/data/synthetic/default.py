@@ -29,6 +29,7 @@ from mdtf_lite.data.synthetic.actions import ACTIONS
 from mdtf_lite.data.cameras import h36m_cameras
 from mdtf_lite.data.geometry import project, world_to_camera
 from mdtf_lite.data.layout import check_target, read_info, write_layout
+from mdtf_lite.data.mocap import MOCAP_FPS, load_mocap
 from mdtf_lite.data.people import action_name, assign_cameras, fit_in_view, subject_name
 from mdtf_lite.data.synthetic.noise import NoiseModel, detect
 from mdtf_lite.data.npz_io import load_npz
@@ -75,8 +76,6 @@ def real_people(seed: int = 0, subjects=None, noise: NoiseModel | None = None) -
     subject -> {database, person, licence, split, camera_subject}, "clips": "<subject>/<clip>" -> its
     database, person, licence, frames, floor shift, actions and dropped frames}``.
     """
-    from mdtf_lite.data.mocap import MOCAP_FPS, load_mocap  # lazy: the mocap readers import this module
-
     if MOCAP_FPS != FPS:
         raise ValueError(f"the shipped mocap is at {MOCAP_FPS} fps but the default dataset at {FPS}: convert it again")
     clips = [c for c in load_mocap() if subjects is None or subject_name(c.database, c.person) in subjects]
