@@ -85,8 +85,9 @@ def in_image(world: np.ndarray, camera_subject: str) -> np.ndarray:
     ok = np.ones(len(world), bool)
     for cam in h36m_cameras(camera_subject):
         x_cam = world_to_camera(world, cam)
-        uv = project(x_cam, cam)
-        ok &= np.all((x_cam[..., 2] > 0.1) & (uv[..., 0] >= 0) & (uv[..., 0] < cam.res_w)
+        front = x_cam[..., 2] > 0.1
+        uv = project(np.where(front[..., None], x_cam, [0.0, 0.0, 1.0]), cam)   # behind: projected as the centre
+        ok &= np.all(front & (uv[..., 0] >= 0) & (uv[..., 0] < cam.res_w)
                      & (uv[..., 1] >= 0) & (uv[..., 1] < cam.res_h), axis=-1)
     return ok
 
