@@ -6,6 +6,7 @@
     python -m data_tools convert-motionbert --src data/motionbert/h36m_sh_conf_cam_source_final.pkl --trust-pickle
     python -m data_tools convert-3dhp --src data/mpi_inf_3dhp [--out data/mpi3dhp] --trust-pickle
     python -m data_tools convert-bvh FILES... [--out data/cmu] [--seed 0]
+    python -m data_tools convert-mocap SRC... --out DIR [--max-speed 15] [--min-seconds 0.4] [--test-people cmu:01,hdm05:dg]
 
 The originals of VideoPose3D / MotionBERT / 3DHP hold Python pickles, which can execute code when
 loaded: the converters refuse them unless you pass --trust-pickle, and write a pickle-free copy that
@@ -49,6 +50,15 @@ def main(argv=None) -> int:
     p.add_argument("files", nargs="+", type=Path)
     p.add_argument("--out", type=Path, default=None, help="folder (default: data/cmu)")
     p.add_argument("--seed", type=int, default=0, help="seed of the simulated detector noise")
+    p = sub.add_parser("convert-mocap", help="CMU / HDM05 mocap (BVH, ASF/AMC) -> DIR/<database>.npz at 50 fps "
+                       "(H36M-17 world, per person, glitches trimmed, licence beside)")
+    p.add_argument("srcs", nargs="+", type=Path, help=".bvh / .amc files or folders (searched recursively)")
+    p.add_argument("--out", type=Path, required=True,
+                   help="folder for <database>.npz/.json + licence (the shipped arrays: mdtf_lite/data/mocap)")
+    p.add_argument("--max-speed", type=float, default=None, help="m/s: a faster joint is a glitch (default 15)")
+    p.add_argument("--min-seconds", type=float, default=None, help="drop cleaned pieces shorter than this (0.4)")
+    p.add_argument("--test-people", default="cmu:01,hdm05:dg",
+                   help="database:person pairs of the test split, comma separated; everyone else trains")
     args = ap.parse_args(argv)
     t0 = time.perf_counter()
     try:
@@ -79,6 +89,15 @@ def main(argv=None) -> int:
             from mdtf_lite.data.readers.cmu import convert_bvh_files
 
             out = convert_bvh_files(args.files, args.out or _data("cmu"), seed=args.seed)
+        elif args.cmd == "convert-mocap":
+            from mdtf_lite.data.mocap.convert import MAX_SPEED, MIN_SECONDS, convert_mocap
+
+            test = {tuple(item.split(":", 1)) for item in args.test_people.split(",") if item}
+            if any(len(t) != 2 for t in test):
+                raise ValueError(f"--test-people {args.test_people!r}: expected database:person pairs, e.g. cmu:01,hdm05:dg")
+            convert_mocap(args.srcs, args.out, max_speed=MAX_SPEED if args.max_speed is None else args.max_speed,
+                          min_seconds=MIN_SECONDS if args.min_seconds is None else args.min_seconds, test_people=frozenset(test))
+            out = args.out
     except (ValueError, FileNotFoundError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2

@@ -34,7 +34,7 @@ from mdtf_lite.data.units import check_metres
 __all__ = ["BvhJoint", "Bvh", "read_bvh", "bvh_positions", "CMU_UNIT_TO_M", "CMU_TO_H36M", "bvh_to_h36m17",
            "skeleton_style"]
 
-CMU_UNIT_TO_M = 0.056444  # (1 / 0.45) * 2.54 / 100: CMU length units to metres
+CMU_UNIT_TO_M = 0.0254 / 0.45  # = 0.0564444...: one CMU length unit (``:units length 0.45``) is 1/0.45 inch
 
 #: H36M joint -> source joint name per CMU skeleton style ("<Joint>/End" = that joint's End Site).
 CMU_TO_H36M = {
