@@ -38,6 +38,7 @@ HDM05_CLASSES = (("depositFloor", "Deposit"), ("elbowToKnee", "ElbowToKnee"), ("
                  ("rotateArms", "RotateArms"), ("sneak", "Sneak"), ("squat", "Squat"), ("throw", "Throw"))
 MIN_RUN = 25            # frames: shorter runs of in-image frames are dropped (0.5 s at 50 fps)
 SHIFTS_M = np.arange(-1.0, 1.01, 0.25)   # floor shifts (x and y, metres) tried when a clip leaves an image
+SEARCH_STEP = 5         # frames: the shift search looks at every 5th frame, the chosen shift is checked on all
 
 
 def subject_name(database: str, person: str) -> str:
@@ -52,7 +53,8 @@ def subject_name(database: str, person: str) -> str:
 def motion_class(database: str, person: str, clip: str) -> str:
     """One CamelCase word for the clip's motion ("Walk", "Hop"); "Motion" when the clip is not in the tables."""
     if database == "cmu":
-        return CMU_CLASSES.get(clip) or CMU_CLASSES.get(person) or "Motion"
+        take = re.sub(r"_part\d+$", "", clip)   # a clip split at a glitch keeps its take's class
+        return CMU_CLASSES.get(take) or CMU_CLASSES.get(person) or "Motion"
     stem = re.sub(r"^HDM_[^_]+_", "", clip)
     return next((name for prefix, name in HDM05_CLASSES if stem.startswith(prefix)), "Motion")
 
@@ -102,22 +104,25 @@ def fit_in_view(world: np.ndarray, camera_subject: str, min_run: int = MIN_RUN):
     """Place a clip so that all four cameras see the whole body, as far as a floor shift can.
 
     Returns ``(shifted world (T, 17, 3), shift (2,) metres, runs)``: ``runs`` lists the [start, stop) frame
-    ranges (each >= ``min_run`` frames) in which every joint is inside every image; the frames outside
+    ranges (each >= ``min_run`` frames, or the whole of a shorter clip) in which every joint is inside every image; the frames outside
     them are to be dropped.  The shift (on the grid ``SHIFTS_M`` in x and y, smallest first among
     equals) is tried only when the unshifted clip leaves an image somewhere; it keeps the most frames.
     """
     world = np.asarray(world, np.float64)
+    min_run = min(min_run, len(world))   # a clip shorter than min_run is kept whole if it is in view
     ok = in_image(world, camera_subject)
     shift = np.zeros(2)
     if not ok.all():
         grid = sorted(((x, y) for x in SHIFTS_M for y in SHIFTS_M), key=lambda s: (s[0] ** 2 + s[1] ** 2, s))
-        best = int(ok.sum())
+        few = world[::SEARCH_STEP]                      # the search looks at every SEARCH_STEP-th frame
+        best = int(ok[::SEARCH_STEP].sum())
         for x, y in grid:
-            moved = world + np.array([x, y, 0.0])
-            cand = in_image(moved, camera_subject)
-            if cand.sum() > best:
-                best, ok, shift = int(cand.sum()), cand, np.array([x, y])
-                if ok.all():
+            found = int(in_image(few + np.array([x, y, 0.0]), camera_subject).sum())
+            if found > best:
+                best, shift = found, np.array([x, y])
+                if best == len(few):
                     break
-        world = world + np.array([shift[0], shift[1], 0.0])
+        if shift.any():
+            world = world + np.array([shift[0], shift[1], 0.0])
+            ok = in_image(world, camera_subject)
     return world, shift, _runs(ok, min_run)

@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import contextlib
 import fcntl
+import hashlib
 import json
 import time
 from pathlib import Path
@@ -29,7 +30,7 @@ from mdtf_lite.data.synthetic.actions import ACTIONS
 from mdtf_lite.data.cameras import h36m_cameras
 from mdtf_lite.data.geometry import project, world_to_camera
 from mdtf_lite.data.layout import check_target, read_info, write_layout
-from mdtf_lite.data.mocap import MOCAP_FPS, load_mocap
+from mdtf_lite.data.mocap import DATABASES, MOCAP_FPS, load_mocap, mocap_dir
 from mdtf_lite.data.people import action_name, assign_cameras, fit_in_view, subject_name
 from mdtf_lite.data.synthetic.noise import NoiseModel, detect
 from mdtf_lite.data.npz_io import load_npz
@@ -66,6 +67,15 @@ def views_of(world: np.ndarray, subject: str, rng: np.random.Generator | None = 
         gt.append(np.concatenate([uv, np.ones(uv.shape[:-1] + (1,))], -1))
         det.append(None if rng is None else detect(uv, x_cam[:, 0, 2], rng, noise))
     return gt, det
+
+
+def mocap_digest() -> str:
+    """sha256 of the shipped mocap arrays (``mdtf_lite/data/mocap/<database>.npz``): a dataset built from other
+    arrays is rebuilt by ``ensure_default_dataset`` (about 10 ms for 4 MB)."""
+    h = hashlib.sha256()
+    for db in DATABASES:
+        h.update((mocap_dir() / f"{db}.npz").read_bytes())
+    return h.hexdigest()
 
 
 def real_people(seed: int = 0, subjects=None, noise: NoiseModel | None = None) -> dict:
@@ -162,7 +172,7 @@ def build_default_dataset(out: Path | str | None = None, seed: int = 0, verbose:
                        "test": [s for s in TEST_SUBJECTS if s in procedural]
                        + sorted(s for s, sp in real_split.items() if sp == "test")},
             "groups": {"procedural": list(procedural), "real": sorted(real_split)},
-            "camera_subjects": real["camera_subjects"] if real else {},
+            "camera_subjects": real["camera_subjects"] if real else {}, "mocap_digest": mocap_digest() if real else None,
             "real_people": real["people"] if real else {}, "real_clips": real["clips"] if real else {},
             "actions": list(actions), "takes_per_action": takes_per_action, "complete": (
                 subjects is None and set(actions) == set(ACTIONS)
@@ -199,7 +209,7 @@ def _is_current(out: Path, seed: int) -> bool:
         return False
     files = ["positions_3d.npz", "keypoints_2d_gt.npz", "keypoints_2d_detected.npz"]
     return (info.get("seed") == seed and info.get("generator_version") == GENERATOR_VERSION and info.get("complete")
-            and all((out / f).is_file() for f in files))
+            and info.get("mocap_digest") == mocap_digest() and all((out / f).is_file() for f in files))
 
 
 @contextlib.contextmanager
@@ -214,7 +224,8 @@ def _lock(path: Path):
 
 
 def ensure_default_dataset(out: Path | str | None = None, seed: int = 0, verbose: bool = False) -> Path:
-    """The default dataset's folder, built first if missing or made with another seed/version (~20 s)."""
+    """The default dataset's folder, built first if missing or made with another seed, generator version or
+    shipped mocap (~20 s)."""
     out = Path(out) if out is not None else default_dataset_dir()
     if _is_current(out, seed):
         return out
