@@ -129,3 +129,15 @@ def test_other_mocap_arrays_make_the_dataset_stale(monkeypatch):
     assert default._is_current(folder, 0) and read_layout(folder, kinds=()).info["mocap_digest"] == default.mocap_digest()
     monkeypatch.setattr(default, "mocap_digest", lambda: "other arrays")
     assert not default._is_current(folder, 0)
+
+
+def test_by_group_resummarises_a_mixed_evaluation():
+    from mdtf_lite.data import load_clips
+    from mdtf_lite.eval import by_group
+
+    mixed = load_clips("default", split="test", subjects=["S9", "CMU01"], frames=27, max_clips=64)
+    per = by_group(evaluate_model(_Zero(), mixed, flip=False), mixed)
+    assert list(per) == ["procedural", "real"]
+    for group, subject in (("procedural", "S9"), ("real", "CMU01")):
+        alone = mixed.subset(np.flatnonzero(mixed.meta["subject"] == subject))
+        assert per[group]["p1_mm"] == pytest.approx(evaluate_model(_Zero(), alone, flip=False)["p1_mm"])

@@ -3,6 +3,7 @@
     groups = load_groups("test", frames=27, max_clips=512)           # {"procedural": ds, "real": ds}
     scores = evaluate_groups(model, groups)                            # {"procedural": result, "real": result}
     print(groups_table({"MDTF": scores, "MLP": evaluate_groups(mlp, groups)}))
+    by_group(evaluate_model(model, mixed_clips), mixed_clips)         # one mixed set, re-summarised per group
 
 Each group is scored on its own (per action, then over its actions, as ``evaluate_model``): a mean over
 both would weigh the groups by their clip counts and hide the gap between procedural and real motion.
@@ -10,11 +11,14 @@ both would weigh the groups by their clip counts and hide the gap between proced
 
 from __future__ import annotations
 
+import numpy as np
+
 from mdtf_lite.data.sources import load_clips, subject_groups
 
 from .evaluate import evaluate_model
+from .protocols import summarise_errors
 
-__all__ = ["load_groups", "evaluate_groups", "groups_table"]
+__all__ = ["load_groups", "evaluate_groups", "by_group", "groups_table"]
 
 
 def load_groups(split: str = "test", subjects=None, **load_kwargs) -> dict:
@@ -38,6 +42,21 @@ def load_groups(split: str = "test", subjects=None, **load_kwargs) -> dict:
 def evaluate_groups(model, groups: dict, **kwargs) -> dict:
     """``evaluate_model(model, ds, **kwargs)`` for each group's dataset: ``{group: result}``."""
     return {g: evaluate_model(model, ds, **kwargs) for g, ds in groups.items()}
+
+
+def by_group(result: dict, ds, split: str = "test") -> dict:
+    """An ``evaluate_model`` result on a dataset that mixes groups, summarised per subject group (no new
+    predictions): ``{group: summarise_errors output ("p1_mm", "p2_mm", "per_action_p1", ...)}``; groups
+    without a clip in ``ds`` are left out.  ``ds.source`` names the dataset (``data.subject_groups``)."""
+    subjects = np.asarray(ds.meta["subject"])
+    actions = np.asarray(ds.meta["action"])
+    out = {}
+    for g, members in subject_groups(ds.source or "default", split).items():
+        sel = np.ones(len(subjects), bool) if members is None else np.isin(subjects, members)
+        if sel.any():
+            errors = {k: v[sel] for k, v in result["errors"].items()}
+            out[g] = summarise_errors(errors, actions[sel], result["valid"][sel])
+    return out
 
 
 def groups_table(scores: dict) -> str:
