@@ -9,8 +9,8 @@ Every variant trains from the same config (same data, batch, lr, schedule, the s
 change.  Each row is the mean over ``--seeds`` with the spread (half the range, max - min over 2);
 :func:`differences` says which variants differ from ``full`` by more than the two spreads together,
 i.e. which differences this budget can resolve at all.  Besides the loop's validation P1/P2 (the whole
-test split), every trained model is scored per subject group of the test split (``eval.evaluate_groups``:
-the default dataset's procedural test subjects and real test people apart), columns ``P1 <group>``.
+test split), every trained model's validation clips are scored per subject group (``eval.by_group``: the
+default dataset's procedural test subjects and real test people apart), columns ``P1 <group>``.
 The table is printed and written to ``<run_dir>/ablation.json``.
 """
 
@@ -22,12 +22,12 @@ import sys
 import time
 
 from .. import paths
-from ..eval import evaluate_groups, load_groups
+from ..eval import by_group, evaluate_model
 from ..models import count_parameters
 from .config import load_config
 from .ensure import ensure_checkpoint
 from .background import BackgroundFit
-from .loop import fit
+from .loop import fit, load_split
 
 __all__ = ["VARIANTS", "DEFAULT_SEEDS", "run_ablation", "group_scores", "aggregate", "differences", "print_table",
            "main"]
@@ -72,7 +72,7 @@ def run_ablation(config_path, variants=None, overrides=None, progress: bool = Tr
             model_cfg = {**base.model, **VARIANTS[name]}
             cfg = base.replace(name=f"{base.name}-{name}-s{seed}", model=model_cfg, seed=int(seed))
             todo.append((name, int(seed), cfg.replace(progress=progress, overwrite=True)))  # a new table replaces old runs
-    groups = load_groups("test", **{**base.data, **base.val_data})   # scored apart: procedural / real test people
+    val_set = load_split(base, "test")   # the loop's validation clips, scored again per group (procedural / real)
     runs = []
     for start in range(0, len(todo), jobs):
         # `jobs` runs side by side, each on its own cores (cfg.num_threads), like notebook 06's MDTF and MLP:
@@ -86,7 +86,7 @@ def run_ablation(config_path, variants=None, overrides=None, progress: bool = Tr
                          "p1_mm": result.last.get("val_p1_mm"), "p2_mm": result.last.get("val_p2_mm"),
                          "train_seconds": result.train_seconds, "seconds": time.perf_counter() - t0,
                          "steps": sum(h.get("steps", 0) for h in result.history), "jobs": len(batch),
-                         **group_scores(result.model, groups, base.flip_test)})
+                         **group_scores(result.model, val_set, base.flip_test)})
             print(f"[ablation] {name} seed {seed}: {runs[-1]}")
     rows = aggregate(runs)
     out = paths.run_dir() / "ablation.json"
@@ -98,10 +98,10 @@ def run_ablation(config_path, variants=None, overrides=None, progress: bool = Tr
     return rows
 
 
-def group_scores(model, groups: dict, flip: bool = True) -> dict:
-    """``{"p1_<group>_mm": .., "p2_<group>_mm": ..}`` of ``model`` on each test group (``eval.load_groups``)."""
+def group_scores(model, ds, flip: bool = True) -> dict:
+    """``{"p1_<group>_mm": .., "p2_<group>_mm": ..}`` of ``model`` on ``ds`` per subject group (``eval.by_group``)."""
     out = {}
-    for g, r in evaluate_groups(model, groups, flip=flip).items():
+    for g, r in by_group(evaluate_model(model, ds, flip=flip), ds).items():
         out[f"p1_{g}_mm"], out[f"p2_{g}_mm"] = r["p1_mm"], r["p2_mm"]
     return out
 
