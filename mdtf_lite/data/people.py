@@ -104,8 +104,8 @@ def fit_in_view(world: np.ndarray, camera_subject: str, min_run: int = MIN_RUN):
     """Place a clip so that all four cameras see the whole body, as far as a floor shift can.
 
     Returns ``(shifted world (T, 17, 3), shift (2,) metres, runs)``: ``runs`` lists the [start, stop) frame
-    ranges (each >= ``min_run`` frames, or the whole of a shorter clip) in which every joint is inside every image; the frames outside
-    them are to be dropped.  The shift (on the grid ``SHIFTS_M`` in x and y, smallest first among
+    ranges (each >= ``min_run`` frames, or the whole of a shorter clip) in which every joint is inside every
+    image; the frames outside them are to be dropped.  The shift (on the grid ``SHIFTS_M`` in x and y, smallest first among
     equals) is tried only when the unshifted clip leaves an image somewhere; it keeps the most frames.
     """
     world = np.asarray(world, np.float64)

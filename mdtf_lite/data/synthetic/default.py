@@ -172,7 +172,8 @@ def build_default_dataset(out: Path | str | None = None, seed: int = 0, verbose:
                        "test": [s for s in TEST_SUBJECTS if s in procedural]
                        + sorted(s for s, sp in real_split.items() if sp == "test")},
             "groups": {"procedural": list(procedural), "real": sorted(real_split)},
-            "camera_subjects": real["camera_subjects"] if real else {}, "mocap_digest": mocap_digest() if real else None,
+            "camera_subjects": real["camera_subjects"] if real else {},
+            "mocap_digest": mocap_digest() if real else None,
             "real_people": real["people"] if real else {}, "real_clips": real["clips"] if real else {},
             "actions": list(actions), "takes_per_action": takes_per_action, "complete": (
                 subjects is None and set(actions) == set(ACTIONS)
