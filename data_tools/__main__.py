@@ -6,7 +6,8 @@
     python -m data_tools convert-motionbert --src data/motionbert/h36m_sh_conf_cam_source_final.pkl --trust-pickle
     python -m data_tools convert-3dhp --src data/mpi_inf_3dhp [--out data/mpi3dhp] --trust-pickle
     python -m data_tools convert-bvh FILES... [--out data/cmu] [--seed 0]
-    python -m data_tools convert-mocap SRC... --out DIR [--max-speed 15] [--min-seconds 0.4] [--test-people cmu:01,hdm05:dg]
+    python -m data_tools convert-mocap SRC... --out DIR [--max-speed 15] [--min-seconds 0.4]
+                                       [--test-people cmu:01,hdm05:dg]
 
 The originals of VideoPose3D / MotionBERT / 3DHP hold Python pickles, which can execute code when
 loaded: the converters refuse them unless you pass --trust-pickle, and write a pickle-free copy that
@@ -94,9 +95,11 @@ def main(argv=None) -> int:
 
             test = {tuple(item.split(":", 1)) for item in args.test_people.split(",") if item}
             if any(len(t) != 2 for t in test):
-                raise ValueError(f"--test-people {args.test_people!r}: expected database:person pairs, e.g. cmu:01,hdm05:dg")
+                raise ValueError(f"--test-people {args.test_people!r}: expected database:person pairs, "
+                                 "e.g. cmu:01,hdm05:dg")
             convert_mocap(args.srcs, args.out, max_speed=MAX_SPEED if args.max_speed is None else args.max_speed,
-                          min_seconds=MIN_SECONDS if args.min_seconds is None else args.min_seconds, test_people=frozenset(test))
+                          min_seconds=MIN_SECONDS if args.min_seconds is None else args.min_seconds,
+                          test_people=frozenset(test))
             out = args.out
     except (ValueError, FileNotFoundError) as exc:
         print(f"error: {exc}", file=sys.stderr)

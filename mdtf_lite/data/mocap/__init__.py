@@ -2,7 +2,8 @@
 
     load_mocap(databases=("cmu", "hdm05"), split=None) -> list[MocapClip]     # sorted, deterministic
     clip.positions  float32 (T, 17, 3) metres, H36M world (Z up, centred on the mean pelvis xy, lowest
-                    ankle on the floor: ``readers.cmu.to_h36m_world``), MOCAP_FPS = 50 frames per second
+                    ankle on the floor: ``readers.cmu.to_h36m_world``, stored to 0.1 mm), MOCAP_FPS = 50
+                    frames per second
 
 The arrays (``cmu.npz``, ``hdm05.npz``, format in ``store.py``) were made from the raw files of
 ``shared/mocap/real`` by ``python -m data_tools convert-mocap`` (``convert.py``: glitches trimmed, bone

@@ -151,8 +151,8 @@ def clean_segments(x: np.ndarray, fps: float, max_speed: float = MAX_SPEED,
     """
     speed = np.linalg.norm(np.diff(x, axis=0), axis=-1) * fps          # (T - 1, 17)
     cuts = np.flatnonzero(speed.max(axis=1) > max_speed) + 1
-    glitches = [{"frame": int(t), "joint": int(np.argmax(speed[t - 1])), "speed_m_s": round(float(speed[t - 1].max()), 2)}
-                for t in cuts]
+    glitches = [{"frame": int(t), "joint": int(np.argmax(speed[t - 1])),
+                 "speed_m_s": round(float(speed[t - 1].max()), 2)} for t in cuts]
     bounds = [0] + cuts.tolist() + [len(x)]
     keep = [(a, b) for a, b in zip(bounds[:-1], bounds[1:]) if (b - a) / fps >= min_seconds]
     return keep, glitches

@@ -12,7 +12,8 @@ each clip, so that deflate packs 64 k frames of 17 joints into about 4 MB:
     fps, quantum_m  float64 (1,)  50, 1e-4
     format  int64 (1,)            ``FORMAT``
 
-Decoding is exact in integers; the positions read back lie within one QUANTUM_M (pelvis: QUANTUM_M / 2) of what was written.
+Decoding is exact in integers; the positions read back lie within one QUANTUM_M (pelvis: QUANTUM_M / 2) of
+what was written.
 """
 
 from __future__ import annotations
@@ -60,8 +61,10 @@ def write_database(path, database: str, licence: str, clips: list[dict], fps: fl
         raise ValueError(f"{path}: a joint lies more than 3.2 m from the pelvis or moves more than 3.2 m in one frame "
                          "(not a human body): check the source clip and the glitch threshold")
     arrays = {
-        "pelvis_dq": pelvis_d.astype(np.int32), "joints_dq": np.ascontiguousarray(rel_d.astype(np.int16).transpose(1, 2, 0)),
-        "clip_start": starts, "clip": np.array([c["clip"] for c in clips]), "person": np.array([c["person"] for c in clips]),
+        "pelvis_dq": pelvis_d.astype(np.int32),
+        "joints_dq": np.ascontiguousarray(rel_d.astype(np.int16).transpose(1, 2, 0)),
+        "clip_start": starts, "clip": np.array([c["clip"] for c in clips]),
+        "person": np.array([c["person"] for c in clips]),
         "split": np.array([c["split"] for c in clips]), "database": np.array(database), "licence": np.array(licence),
         "fps": np.array(float(fps)), "quantum_m": np.array(QUANTUM_M), "format": np.array(FORMAT, dtype=np.int64),
     }

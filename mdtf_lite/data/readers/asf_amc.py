@@ -254,7 +254,8 @@ def read_asf(path) -> Asf:
         chain, cur = [], name
         while cur != "root" and cur not in depth:
             if cur in chain:
-                raise _error(path, parent[cur][1], f"the hierarchy has a cycle ({' -> '.join(chain[chain.index(cur):] + [cur])})",
+                loop = " -> ".join(chain[chain.index(cur):] + [cur])
+                raise _error(path, parent[cur][1], f"the hierarchy has a cycle ({loop})",
                              "every bone must hang off 'root' through a chain of parents")
             chain.append(cur)
             cur = parent[cur][0]
@@ -326,11 +327,14 @@ def read_amc(path, asf: Asf) -> Amc:
         raise _error(path, n, f"frame {numbers[k]} has {counts[k]} bone lines, expected {per} (missing "
                      f"{missing or 'none'}, unexpected or repeated {extra or 'none'})"
                      + ("; the file looks truncated" if last else ""),
-                     _AMC_FIX if not last else "the file is truncated: download or export it again, or cut the "
-                     "last frame off")
+                     _AMC_FIX if not last else "download or export it again, or cut the last frame off")
     body = [r for k in range(T) for r in rows[bounds[k] + 1:bounds[k + 1]]]
     names = [r[1][0] for r in body]
     first = names[:per]
+    unknown = [b for b in first if b not in dofs]
+    if unknown or len(set(first)) != per:
+        raise _error(path, rows[0][0], f"frame {numbers[0]} lists bones {first}; expected each of {sorted(dofs)} once "
+                     f"(unknown or without dof in the ASF: {unknown})", _AMC_FIX)
     if names != first * T:  # the same bones in the same order in every frame? (fast path below relies on it)
         order = {b: i for i, b in enumerate(first)}
         for i, (n, parts) in enumerate(body):
@@ -341,10 +345,6 @@ def read_amc(path, asf: Asf) -> Amc:
                 raise _error(path, n, f"frame {numbers[k]}: bone line {parts[0]!r} where {first[i % per]!r} was "
                              f"expected (missing {missing or 'none'}); every frame must list the same bones",
                              _AMC_FIX)
-    unknown = [b for b in first if b not in dofs]
-    if unknown or len(set(first)) != per:
-        raise _error(path, body[0][0], f"frame {numbers[0]} lists bones {first}; expected each of {sorted(dofs)} once "
-                     f"(unknown or without dof in the ASF: {unknown})", _AMC_FIX)
     values: dict[str, np.ndarray] = {}
     for j, bone in enumerate(first):
         mine = body[j::per]
