@@ -83,7 +83,7 @@ def test_load_clips_contract(test_set):
     assert i == 7 and torch.equal(x, ds.inputs[7]) and torch.equal(y, ds.targets[7])
     for key in ("subject", "action", "camera", "start", "video"):
         assert len(ds.meta[key]) == len(ds)
-    assert set(ds.meta["subject"]) == {"S9", "S11"} and set(ds.meta["camera"]) == {0, 1, 2, 3}
+    assert set(ds.meta["subject"]) == {"S9", "S11", "CMU01", "HDMdg"} and set(ds.meta["camera"]) == {0, 1, 2, 3}
     assert torch.all(ds.targets[:, :, 0] == 0)
     assert torch.isfinite(ds.inputs).all() and torch.isfinite(ds.targets).all()
     # normalised inputs sit in the image ([-1, 1] in x); targets are metres (a body is < 2.5 m across)

@@ -29,6 +29,8 @@ def test_ablation_equal_budget(tmp_path, monkeypatch):
     rows = run_ablation(path, ["no_bone", "posemamba"], progress=False, seeds=(0, 1))
     assert [r["variant"] for r in rows] == ["no_bone", "posemamba"]
     assert all(r["p1_mm"] > 0 and r["steps"] == 1 and r["seeds"] == 2 and r["p1_spread"] >= 0 for r in rows)
+    # scored per test group too: val_data keeps S9 only, so the procedural group alone (the same clips)
+    assert all(r["p1_procedural_mm"] == pytest.approx(r["p1_mm"], rel=1e-4) and "p1_real_mm" not in r for r in rows)
     saved = json.loads((tmp_path / "ablation.json").read_text())
     assert len(saved["rows"]) == 2 and len(saved["runs"]) == 4
     assert {r["seed"] for r in saved["runs"]} == {0, 1}

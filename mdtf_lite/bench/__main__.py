@@ -4,7 +4,7 @@
     python -m mdtf_lite.bench train   # training/inference frames/s: MDTF vs attention vs MLP, same process
     python -m mdtf_lite.bench model   # MDTF inference speed, MAC rate, temporal scaling vs attention
     python -m mdtf_lite.bench scaling # time and memory of temporal Mamba vs attention as T grows
-    python -m mdtf_lite.bench data    # default generator's motion statistics vs real CMU clips
+    python -m mdtf_lite.bench data    # default generator's motion statistics vs the real training people's mocap
     python -m mdtf_lite.bench gpu     # CUDA machines only: GPU scan backends vs the oracle, a short training
     python -m mdtf_lite.bench all     # all of the above but gpu, one after the other
 

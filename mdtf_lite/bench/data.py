@@ -1,21 +1,24 @@
-"""Realism benchmark: the default generator's motion statistics vs real CMU motion capture.
+"""Realism benchmark: the default generator's motion statistics vs the real TRAINING people's motion capture.
 
     python -m mdtf_lite.bench data [--subjects S9 S11] [--seed 0]
 
-Prints
+The real side is the shipped mocap of the training people (``mdtf_lite.data.mocap``, split "train": CMU 02
+03 05 06, HDM05 bd bk), never the test people (CMU 01, HDM05 dg) nor the CMU clips of ``../shared/mocap/cmu``
+(subject 131's styled walks among them): whatever is tuned on this benchmark must not see a test person.
+It prints
 
-1. the medians side by side (``realism_table``): knee, elbow, hip, shoulder and spine angles
-   (``motion_stats.joint_angles``), foot sliding at ground contact, and the median frequency of the
-   joint-speed spectra (``motion_stats.speed_spectrum``), with the issue's bars (knee and elbow medians
-   within 8 degrees of CMU's, foot sliding at contact <= 0.08 m/s) marked met or not;
-2. the knee and elbow medians per default action and per CMU clip (where a gap comes from), beside the
-   medians of the normative gait curves the generator's walk and jog are built from;
-3. for each statistic the 5th / 50th / 95th percentiles over all default test takes and over the CMU
-   BVH clips of the shared folder, with the 1-D Wasserstein distance between the two; then the same for
-   like-for-like pairs (default Walking vs CMU walks 131_01/131_02, default Jumping vs CMU forward
-   jumps 01_01 and hops 131_03).
+1. the medians side by side (``realism_table``), first default Walking against the training people's
+   ordinary walks (CMU 02_01, 02_02, 05_01: motion class "Walk"), then every default test take against every
+   training clip: knee, elbow, hip, shoulder and spine angles (``motion_stats.joint_angles``), foot sliding
+   at ground contact, and the median frequency of the joint-speed spectra (``motion_stats.speed_spectrum``),
+   with the issue's bars (knee and elbow medians within 8 degrees, foot sliding at contact <= 0.08 m/s)
+   marked met or not;
+2. the knee and elbow medians per default action and per real motion class (where a gap comes from),
+   beside the medians of the normative gait curves the generator's walk and jog are built from;
+3. for each statistic the 5th / 50th / 95th percentiles over all default test takes and over the real
+   training clips, with the 1-D Wasserstein distance between the two; then the same for like-for-like
+   pairs (default Walking vs the walks, default Jumping vs the jumps and hops: CMU 02_04, HDM05 "Hop").
 
-The CMU clips are a held-out check: nothing in the generator is fitted to them.
 All figures are measured on each run; nothing is asserted.
 """
 
@@ -27,7 +30,8 @@ import time
 import numpy as np
 
 from mdtf_lite.data.layout import read_layout
-from mdtf_lite.data.readers.cmu import cmu_bvh_files, load_cmu_bvh
+from mdtf_lite.data.mocap import load_mocap
+from mdtf_lite.data.people import action_name, subject_name
 from mdtf_lite.data.synthetic.actions import KNEE_RUN, KNEE_WALK, periodic_curve
 from mdtf_lite.data.synthetic.default import ensure_default_dataset
 from mdtf_lite.data.synthetic.motion_stats import (SPECTRUM_JOINTS, foot_skate, joint_angles, median_frequency,
@@ -46,6 +50,21 @@ def table(stats_a: dict, stats_b: dict, label_a: str, label_b: str) -> str:
     for k in stats_a:
         lines.append(_row(k, stats_a[k], stats_b[k]))
     return "\n".join(lines)
+
+
+#: motion classes (``data.people.motion_class``) of the like-for-like pairs: default action -> real classes
+PAIRS = {"Walking": ("Walk",), "Jumping": ("Jump", "Hop")}
+
+
+def real_training_clips(classes=None) -> dict[str, np.ndarray]:
+    """The real training people's clips, ``{"CMU02/Walk 02_01": (T, 17, 3) float64 world metres}``; ``classes``
+    keeps only those motion classes (the first word of the action, ``data.people.action_name``)."""
+    out = {}
+    for c in load_mocap(split="train"):
+        action = action_name(c.database, c.person, c.clip)
+        if classes is None or action.split(" ")[0] in classes:
+            out[f"{subject_name(c.database, c.person)}/{action}"] = np.asarray(c.positions, np.float64)
+    return out
 
 
 #: the issue's bars: |median gap| of these angles (degrees) and foot sliding at contact (m/s)
@@ -85,7 +104,7 @@ def realism_rows(a: dict, b: dict) -> list[dict]:
     return rows
 
 
-def realism_table(rows: list[dict], label_a: str = "default", label_b: str = "CMU") -> str:
+def realism_table(rows: list[dict], label_a: str = "default", label_b: str = "real") -> str:
     """The rows of ``realism_rows`` as a markdown table (medians side by side)."""
     lines = [f"| quantity (median) | {label_a} | {label_b} | {label_a} - {label_b} | bar | met |", "|---|---|---|---|---|---|"]
     for r in rows:
@@ -95,17 +114,18 @@ def realism_table(rows: list[dict], label_a: str = "default", label_b: str = "CM
     return "\n".join(lines)
 
 
-def breakdown_table(default: dict, cmu: dict) -> str:
-    """Knee and elbow medians (degrees) per default action (pooled over takes) and per CMU clip, and the
-    medians of the generator's normative walking and running curves (``actions.KNEE_WALK`` ...).
+def breakdown_table(default: dict, real: dict) -> str:
+    """Knee and elbow medians (degrees) per default action (pooled over takes) and per real motion class
+    (``"<subject>/<class> <clip>"`` keys, pooled over clips and people), and the medians of the generator's
+    normative walking and running curves (``actions.KNEE_WALK`` ...).
 
     The knee's lower quartile tells a bent-knee style from bent phases: a normal gait straightens the knee
     to within ~10 degrees for a good part of every cycle (heel strike to terminal stance)."""
     groups: dict[str, list] = {}
     for key, w in default.items():
         groups.setdefault("default " + key.split("/")[1].split(" ")[0], []).append(w)
-    for key, w in cmu.items():
-        groups["CMU " + key] = [w]
+    for key, w in real.items():
+        groups.setdefault("real " + key.split("/")[1].split(" ")[0], []).append(w)
     lines = ["| sequences | frames | knee median | knee p25 (lower quartile) | elbow median |", "|---|---|---|---|---|"]
     for name, ws in groups.items():
         ang = [joint_angles(w) for w in ws]
@@ -130,30 +150,32 @@ def main(argv=None) -> int:
     t0 = time.perf_counter()
     lay = read_layout(ensure_default_dataset(seed=args.seed), kinds=(), subjects=set(args.subjects))
     default = {f"{s}/{a}": x.astype(np.float64) for s, acts in lay.positions_3d.items() for a, x in acts.items()}
-    try:
-        files = cmu_bvh_files()
-    except FileNotFoundError as exc:
-        print(f"CMU clips unavailable, nothing to compare: {exc}")
-        return 1
-    cmu = {f.stem: load_cmu_bvh(f) for f in files}
-    n_def = sum(len(x) for x in default.values())
-    n_cmu = sum(len(x) for x in cmu.values())
-    print(f"default: {len(default)} takes of {args.subjects}, {n_def} frames; CMU: {len(cmu)} clips "
-          f"({', '.join(cmu)}), {n_cmu} frames; 50 fps (loaded in {time.perf_counter() - t0:.1f} s)\n")
-    rows = realism_rows(realism_stats(list(default.values())), realism_stats(list(cmu.values())))
-    print("Medians side by side (the issue's bars; CMU is the held-out check, nothing is fitted to it)\n")
-    print(realism_table(rows))
+    real = real_training_clips()
+    people = sorted({k.split("/")[0] for k in real})
+    print(f"default: {len(default)} takes of {args.subjects}, {sum(len(x) for x in default.values())} frames; real "
+          f"training people {', '.join(people)}: {len(real)} clips, {sum(len(x) for x in real.values())} frames; "
+          f"50 fps (loaded in {time.perf_counter() - t0:.1f} s)\n")
+    pairs = {}
+    for name, classes in PAIRS.items():
+        a = [x for k, x in default.items() if k.split("/")[1].split(" ")[0] == name]
+        b = {k: x for k, x in real.items() if k.split("/")[1].split(" ")[0] in classes}
+        pairs[name] = (a, b)
+    walks_a, walks_b = pairs["Walking"]
+    if walks_a and walks_b:
+        print(f"Medians side by side: default Walking vs the training people's walks "
+              f"({', '.join(k.split(' ')[-1] for k in walks_b)})\n")
+        print(realism_table(realism_rows(realism_stats(walks_a), realism_stats(list(walks_b.values()))),
+                            "default", "real walks"))
+    print("\nMedians side by side: every default test take vs every real training clip\n")
+    print(realism_table(realism_rows(realism_stats(list(default.values())), realism_stats(list(real.values())))))
     print("\nWhere the knee and elbow medians come from\n")
-    print(breakdown_table(default, cmu))
+    print(breakdown_table(default, real))
     print("\nAll takes (percentiles p5/p50/p95; W1 = 1-D Wasserstein distance, in the statistic's unit)\n")
-    print(table(summarise(list(default.values())), summarise(list(cmu.values())), "default", "CMU"))
-    pairs = {"Walking": (["Walking"], ["131_01", "131_02"]), "Jumping": (["Jumping"], ["01_01", "131_03"])}
-    for name, (acts, takes) in pairs.items():
-        a = [x for k, x in default.items() if k.split("/")[1].split(" ")[0] in acts]
-        b = [cmu[t] for t in takes if t in cmu]
+    print(table(summarise(list(default.values())), summarise(list(real.values())), "default", "real"))
+    for name, (a, b) in pairs.items():
         if a and b:
-            print(f"\n{name}: default {name} takes vs CMU {', '.join(t for t in takes if t in cmu)}\n")
-            print(table(summarise(a), summarise(b), "default", "CMU"))
+            print(f"\n{name}: default {name} takes vs real {', '.join(b)}\n")
+            print(table(summarise(a), summarise(list(b.values())), "default", "real"))
     print(f"\n(measured in {time.perf_counter() - t0:.1f} s)")
     return 0
 

@@ -21,13 +21,13 @@ from mdtf_lite.data.synthetic.default import build_default_dataset, ensure_defau
 from mdtf_lite.data.geometry import (FLIP_PERMUTATION, camera_to_world, flip_poses, normalise_screen, pose_25d, project,
                                      root_relative, unnormalise_screen, world_to_camera)
 from mdtf_lite.data.npz_io import PickleRefused
-from mdtf_lite.data.sources import load_clips
+from mdtf_lite.data.sources import load_clips, subject_groups
 
 __all__ = [
     "ensure_default_dataset", "build_default_dataset", "load_clips", "ClipDataset", "Video", "make_clips",
     "flip_poses", "flip_inputs", "flip_targets", "FLIP_PERMUTATION", "Camera", "h36m_camera", "h36m_cameras",
     "world_to_camera", "camera_to_world", "project", "normalise_screen", "unnormalise_screen", "root_relative",
-    "pose_25d", "PickleRefused", "cmu_clips",
+    "pose_25d", "PickleRefused", "cmu_clips", "subject_groups",
 ]
 
 

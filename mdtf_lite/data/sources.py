@@ -26,7 +26,7 @@ from mdtf_lite.data.readers.mpi3dhp import mpi3dhp_videos
 from mdtf_lite.data.videos import layout_videos
 from mdtf_lite.paths import data_dir
 
-__all__ = ["load_clips", "layout_videos", "source_dir", "SOURCE_FOLDERS"]
+__all__ = ["load_clips", "layout_videos", "source_dir", "subject_groups", "SOURCE_FOLDERS"]
 
 SOURCE_FOLDERS = {"default": "default", "h36m": "h36m_vp3d", "cmu": "cmu", "motionbert": "motionbert_h36m",
                   "3dhp": "mpi3dhp"}
@@ -65,6 +65,21 @@ def _vp3d_folder(source) -> Path:
     if source == "cmu":
         return ensure_cmu_dataset()
     return source_dir(source)
+
+
+def subject_groups(source="default", split: str = "test") -> dict[str, list[str] | None]:
+    """The split's subjects by group: ``{"procedural": ["S9", "S11"], "real": ["CMU01", "HDMdg"]}`` for the
+    default dataset (its ``dataset.json`` ``groups``; empty groups left out); ``{"all": subjects}`` for a
+    dataset without groups, ``{"all": None}`` (the split as ``load_clips`` reads it) for MotionBERT / 3DHP."""
+    if _folder_kind(source) != "vp3d":
+        return {"all": None}
+    info = read_info(_vp3d_folder(source))
+    members = list(info["splits"].get(split, []))
+    groups = info.get("groups")
+    if not groups:
+        return {"all": members}
+    out = {g: [s for s in members if s in set(subs)] for g, subs in groups.items()}
+    return {g: subs for g, subs in out.items() if subs}
 
 
 def load_clips(source="default", split: str = "train", frames: int = 27, stride: int | None = None,

@@ -8,8 +8,10 @@ Every variant trains from the same config (same data, batch, lr, schedule, the s
 ``time_budget``, the same frozen BAM for the variants with a bone stream) -- only ``model`` and the seed
 change.  Each row is the mean over ``--seeds`` with the spread (half the range, max - min over 2);
 :func:`differences` says which variants differ from ``full`` by more than the two spreads together,
-i.e. which differences this budget can resolve at all.  The table is printed and written to
-``<run_dir>/ablation.json``.
+i.e. which differences this budget can resolve at all.  Besides the loop's validation P1/P2 (the whole
+test split), every trained model's validation clips are scored per subject group (``eval.by_group``: the
+default dataset's procedural test subjects and real test people apart), columns ``P1 <group>``.
+The table is printed and written to ``<run_dir>/ablation.json``.
 """
 
 from __future__ import annotations
@@ -20,14 +22,16 @@ import sys
 import time
 
 from .. import paths
+from ..eval import by_group, evaluate_model
 from ..models import count_parameters
 from ..models.config import vary
 from .config import load_config
 from .ensure import ensure_checkpoint
 from .background import BackgroundFit
-from .loop import fit
+from .loop import fit, load_split
 
-__all__ = ["VARIANTS", "DEFAULT_SEEDS", "run_ablation", "aggregate", "differences", "print_table", "main"]
+__all__ = ["VARIANTS", "DEFAULT_SEEDS", "run_ablation", "group_scores", "aggregate", "differences", "print_table",
+           "main"]
 
 #: variant name -> changes to the config's ``model`` section.
 VARIANTS: dict[str, dict] = {
@@ -69,6 +73,7 @@ def run_ablation(config_path, variants=None, overrides=None, progress: bool = Tr
             model = vary(base.model, **VARIANTS[name])
             cfg = base.replace(name=f"{base.name}-{name}-s{seed}", model=model, seed=int(seed))
             todo.append((name, int(seed), cfg.replace(progress=progress, overwrite=True)))  # a new table replaces old runs
+    val_set = load_split(base, "test")   # the loop's validation clips, scored again per group (procedural / real)
     runs = []
     for start in range(0, len(todo), jobs):
         # `jobs` runs side by side, each on its own cores (cfg.num_threads), like notebook 06's MDTF and MLP:
@@ -81,7 +86,8 @@ def run_ablation(config_path, variants=None, overrides=None, progress: bool = Tr
             runs.append({"variant": name, "seed": seed, "params": count_parameters(result.model),
                          "p1_mm": result.last.get("val_p1_mm"), "p2_mm": result.last.get("val_p2_mm"),
                          "train_seconds": result.train_seconds, "seconds": time.perf_counter() - t0,
-                         "steps": sum(h.get("steps", 0) for h in result.history), "jobs": len(batch)})
+                         "steps": sum(h.get("steps", 0) for h in result.history), "jobs": len(batch),
+                         **group_scores(result.model, val_set, base.flip_test)})
             print(f"[ablation] {name} seed {seed}: {runs[-1]}")
     rows = aggregate(runs)
     out = paths.run_dir() / "ablation.json"
@@ -93,14 +99,29 @@ def run_ablation(config_path, variants=None, overrides=None, progress: bool = Tr
     return rows
 
 
+def group_scores(model, ds, flip: bool = True) -> dict:
+    """``{"p1_<group>_mm": .., "p2_<group>_mm": ..}`` of ``model`` on ``ds`` per subject group (``eval.by_group``)."""
+    out = {}
+    for g, r in by_group(evaluate_model(model, ds, flip=flip), ds).items():
+        out[f"p1_{g}_mm"], out[f"p2_{g}_mm"] = r["p1_mm"], r["p2_mm"]
+    return out
+
+
+def _score_keys(runs: list[dict]) -> list[str]:
+    """"p1_mm", "p2_mm", then the per-group keys "p1_<group>_mm", "p2_<group>_mm" in the runs' order."""
+    keys = [k for r in runs for k in r if k.startswith(("p1_", "p2_")) and k.endswith("_mm")]
+    return list(dict.fromkeys(["p1_mm", "p2_mm", *keys]))
+
+
 def aggregate(runs: list[dict]) -> list[dict]:
-    """Per variant: mean P1/P2 over seeds, the spread (max - min) / 2, mean seconds and steps."""
+    """Per variant: mean P1/P2 (overall and per test group) over seeds, the spread (max - min) / 2, mean seconds
+    and steps."""
     rows = []
     for name in dict.fromkeys(r["variant"] for r in runs):
         rs = [r for r in runs if r["variant"] == name]
         row = {"variant": name, "params": rs[0]["params"], "seeds": len(rs)}
-        for key in ("p1_mm", "p2_mm"):
-            vals = [r[key] for r in rs if r[key] is not None]
+        for key in _score_keys(rs):
+            vals = [r[key] for r in rs if r.get(key) is not None]
             row[key] = sum(vals) / len(vals) if vals else None
             row[key.replace("_mm", "_spread")] = (max(vals) - min(vals)) / 2 if vals else None
         for key in ("train_seconds", "steps"):
@@ -128,14 +149,18 @@ def differences(rows: list[dict], reference: str = "full") -> list[str]:
 
 
 def print_table(rows: list[dict]) -> None:
-    print(f"{'variant':16s} {'params':>9s} {'P1 mm':>14s} {'P2 mm':>14s} {'steps':>7s} {'seconds':>8s}")
+    """P1/P2 (the loop's validation), P1 per test group, steps and seconds per variant."""
+    groups = [k for k in _score_keys(rows) if k.startswith("p1_") and k != "p1_mm"]
+    heads = "".join(f" {'P1 ' + k[3:-3]:>14s}" for k in groups)
+    print(f"{'variant':16s} {'params':>9s} {'P1 mm':>14s} {'P2 mm':>14s}{heads} {'steps':>7s} {'seconds':>8s}")
     for r in rows:
         def cell(key):
             if r.get(key) is None:
                 return f"{'-':>14s}"
             spread = r.get(key.replace("_mm", "_spread"))
             return f"{r[key]:8.1f} ± {spread:4.1f}" if spread is not None else f"{r[key]:14.1f}"
-        print(f"{r['variant']:16s} {r['params']:9d} {cell('p1_mm')} {cell('p2_mm')} {r.get('steps', 0):7.0f} "
+        cells = "".join(f" {cell(k)}" for k in groups)
+        print(f"{r['variant']:16s} {r['params']:9d} {cell('p1_mm')} {cell('p2_mm')}{cells} {r.get('steps', 0):7.0f} "
               f"{r.get('seconds', 0):8.0f}")
 
 
