@@ -28,7 +28,8 @@ from ..models.config import vary
 from .config import load_config
 from .ensure import ensure_checkpoint
 from .background import BackgroundFit
-from .loop import fit, load_split
+from .data import load_split
+from .loop import fit
 
 __all__ = ["VARIANTS", "DEFAULT_SEEDS", "run_ablation", "group_scores", "aggregate", "differences", "print_table",
            "main"]
