@@ -21,7 +21,7 @@ def test_make_lab_runs_the_lab_command():
     from mdtf_lite.course.lab import FRONT_NOTEBOOK, lab_command
 
     makefile = (Path(__file__).parents[1] / "Makefile").read_text()
-    assert "\nlab: " in makefile and "-m mdtf_lite.lab" in makefile
+    assert "\nlab: " in makefile and "-m mdtf_lite lab" in makefile
     cmd = lab_command()
     assert cmd[1:3] == ["-m", "jupyterlab"] and FRONT_NOTEBOOK in cmd
     assert (Path(__file__).parents[1] / FRONT_NOTEBOOK).is_file()

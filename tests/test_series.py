@@ -34,7 +34,7 @@ def project(tmp_path):
 
 def _run(project, *args):
     nbs, params, runs = project
-    cmd = [sys.executable, "-m", "mdtf_lite.course.series", "run", "--notebooks-dir", str(nbs), "--params-dir", str(params),
+    cmd = [sys.executable, "-m", "mdtf_lite", "series", "run", "--notebooks-dir", str(nbs), "--params-dir", str(params),
            "--runs-dir", str(runs), "--no-html", *args]
     return subprocess.run(cmd, capture_output=True, text=True, timeout=600)
 
