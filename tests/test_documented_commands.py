@@ -215,7 +215,15 @@ def _check_help_notebook(res, cwd):
 
 @_runs(r"mdtf_lite[. ]bench data$")
 def _check_bench_data(res, cwd):
-    assert res.stdout.strip(), "the realism benchmark printed nothing"
+    """The medians table: knee, elbow and foot sliding, each a plausible number on both sides, gap = difference."""
+    rows = {m.group(1): [float(v) for v in m.groups()[1:]] for m in re.finditer(
+        r"^\| (knee angle|elbow angle|foot sliding at contact) \(\S+\) \| (\S+) \| (\S+) \| (\S+) \|", res.stdout, flags=re.M)}
+    assert set(rows) == {"knee angle", "elbow angle", "foot sliding at contact"}, \
+        f"the realism benchmark printed no medians table:\n{res.stdout[-1500:]}"
+    for name, (default, cmu, gap) in rows.items():
+        high = 180.0 if name.endswith("angle") else 5.0  # degrees; m/s
+        assert 0 <= default <= high and 0 <= cmu <= high, f"{name}: default {default}, CMU {cmu}"
+        assert abs(gap - (default - cmu)) <= 0.011, f"{name}: gap {gap} is not {default} - {cmu}"
 
 
 @_runs(r"mdtf_lite exercises grade ")
