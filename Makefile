@@ -4,7 +4,7 @@ PY     := $(VENV)/bin/python
 PARAMS ?= default
 LAB_ARGS ?=
 
-.PHONY: setup data run lab lab-check test bench ablation clean-runs
+.PHONY: setup data run lab lab-check test test-fast bench ablation clean-runs
 
 ## setup: the venv (pip/setuptools output goes to runs/setup.log; one line per step here)
 setup:
@@ -29,6 +29,10 @@ lab-check: setup
 ## test: set up, then unit tests + every notebook under nbval + notebook hygiene checks
 test: data
 	$(PY) -m pytest
+
+## test-fast: the development tier, pytest -m "not slow" (about a minute: no notebooks, training runs, browser)
+test-fast: data
+	$(PY) -m pytest -m "not slow"
 
 bench: setup
 	$(PY) -m mdtf_lite bench all
