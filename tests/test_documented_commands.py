@@ -152,6 +152,7 @@ def test_commands_were_found():
 
 
 @pytest.mark.parametrize("where, cmd", COMMANDS, ids=[f"{w}:{c[:60]}" for w, c in COMMANDS])
+@pytest.mark.slow
 def test_documented_command(where, cmd):
     check_command(where, cmd)
 
@@ -304,6 +305,7 @@ def test_every_command_is_run_or_listed_as_not_run():
 
 @pytest.mark.parametrize("where, cmd", [(w, c) for w, c in COMMANDS if _classify(c)[0] == "run"],
                          ids=[f"{w}:{c[:60]}" for w, c in COMMANDS if _classify(c)[0] == "run"])
+@pytest.mark.slow
 def test_cheap_command_runs(where, cmd, tmp_path):
     _, check = _classify(cmd)
     if check is _check_gpu_check and shutil.which("nvidia-smi"):

@@ -84,6 +84,7 @@ def student_dir(tmp_path_factory):
 
 
 @pytest.mark.parametrize("path", INSTRUCTOR, ids=lambda p: p.stem)
+@pytest.mark.slow
 def test_student_version_executes_with_stubs_raising(path, student_dir):
     from nbclient import NotebookClient
 
@@ -123,6 +124,7 @@ def _mutated(path, old, new, out):
     return out
 
 
+@pytest.mark.slow
 def test_grade_scores_reference_full_and_mutations_lower_naming_the_case(tmp_path):
     """The grade CLI: reference 100 %; a negated answer and a solution that imports the package score less."""
     import csv

@@ -6,6 +6,7 @@ import pytest
 pytest.importorskip("jupyterlab", reason="pip install jupyterlab (the notebooks extra) for make lab")
 
 
+@pytest.mark.slow
 def test_lab_opens_notebook_00_and_its_kernel_runs_a_cell(tmp_path):
     from mdtf_lite.course.lab import WIDGET_EXTENSIONS, check_lab
 

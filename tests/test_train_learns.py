@@ -28,6 +28,7 @@ def _needs(backend):
 
 
 @pytest.mark.parametrize("backend", CPU_BACKENDS)
+@pytest.mark.slow
 def test_mdtf_overfits_one_batch(backend):
     _needs(backend)
     torch.manual_seed(0)
@@ -53,6 +54,7 @@ def test_mdtf_overfits_one_batch(backend):
 
 
 @pytest.mark.parametrize("backend", CPU_BACKENDS)
+@pytest.mark.slow
 def test_bam_overfits_one_batch(backend):
     _needs(backend)
     torch.manual_seed(0)
