@@ -42,13 +42,16 @@ SUBCOMMANDS = {
 
 
 def _parser() -> argparse.ArgumentParser:
-    ap = argparse.ArgumentParser(prog="python -m mdtf_lite", description=__doc__.split("\n\n")[0],
-                                 formatter_class=argparse.RawDescriptionHelpFormatter,
-                                 epilog="\n".join(f"  {k:10s} {v[2]}" for k, v in SUBCOMMANDS.items()))
-    ap.add_argument("command", choices=sorted(SUBCOMMANDS), metavar="command",
-                    help="one of: " + ", ".join(SUBCOMMANDS))
-    ap.add_argument("args", nargs=argparse.REMAINDER,
-                    help="the command's own arguments (see python -m mdtf_lite <command> -h)")
+    ap = argparse.ArgumentParser(
+        prog="python -m mdtf_lite",
+        description=__doc__.split("\n\n")[0],
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+        epilog="\n".join(f"  {k:10s} {v[2]}" for k, v in SUBCOMMANDS.items()),
+    )
+    ap.add_argument("command", choices=sorted(SUBCOMMANDS), metavar="command", help="one of: " + ", ".join(SUBCOMMANDS))
+    ap.add_argument(
+        "args", nargs=argparse.REMAINDER, help="the command's own arguments (see python -m mdtf_lite <command> -h)"
+    )
     return ap
 
 
@@ -62,8 +65,8 @@ def main(argv=None) -> int:
     entry = getattr(importlib.import_module(module), function)
     try:
         result = entry(argv[1:])
-    except SystemExit as exc:               # argparse's --help / usage errors inside the subcommand
-        if isinstance(exc.code, str):       # sys.exit("message"): show it, as the interpreter would
+    except SystemExit as exc:  # argparse's --help / usage errors inside the subcommand
+        if isinstance(exc.code, str):  # sys.exit("message"): show it, as the interpreter would
             print(exc.code, file=sys.stderr)
             return 1
         return int(exc.code or 0)

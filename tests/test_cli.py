@@ -76,7 +76,9 @@ def test_no_alias_modules(alias):
 
 def test_course_modules_run_only_through_the_front_door():
     """The course tools are subcommands (``python -m mdtf_lite series ...``), not ``python -m`` modules of their own."""
-    scripts = [p.relative_to(ROOT).as_posix() for p in [ROOT / "mdtf_lite" / "cli.py",
-                                                        *(ROOT / "mdtf_lite" / "course").rglob("*.py")]
-               if '__name__ == "__main__"' in p.read_text()]
+    scripts = [
+        p.relative_to(ROOT).as_posix()
+        for p in [ROOT / "mdtf_lite" / "cli.py", *(ROOT / "mdtf_lite" / "course").rglob("*.py")]
+        if '__name__ == "__main__"' in p.read_text()
+    ]
     assert not scripts, f"run these through `python -m mdtf_lite <command>` only: {scripts}"
