@@ -135,6 +135,7 @@ def one_thread():
     torch.set_num_threads(before)
 
 
+@pytest.mark.slow
 def test_a_tiny_bam_learns_a_learnable_rule(one_thread):
     """The label is a function of the input (theta bin from a fake depth channel): loss must drop a lot."""
     torch.manual_seed(5)

@@ -77,6 +77,7 @@ def exported_page(tmp_path_factory):
     return export_html(path)
 
 
+@pytest.mark.slow
 def test_exported_page_links_no_cdn_and_plotlyjs_once(exported_page):
     from mdtf_lite.viz.export import ASSETS, plotlyjs_name
 
@@ -90,6 +91,7 @@ def test_exported_page_links_no_cdn_and_plotlyjs_once(exported_page):
     assert text.count("Plotly.addFrames(") == 4, "the two animations and the two viewers, each frames once"
 
 
+@pytest.mark.slow
 def test_skeletons_render_in_headless_chromium(exported_page):
     from mdtf_lite.course.browser import check_html
 
@@ -125,6 +127,7 @@ def test_skeletons_render_in_headless_chromium(exported_page):
     assert report.math_typeset >= 2 and not report.math_raw, report
 
 
+@pytest.mark.slow
 def test_exported_widgets_show_their_current_state(exported_page):
     # (the viewers' sliders on their show_frame frame: test_skeletons_render_in_headless_chromium)
     text = Path(exported_page).read_text()

@@ -31,6 +31,7 @@ def test_convert_refuses_pickles_without_flag(tmp_path, capsys):
 
 
 @pytest.mark.skipif(not (shared_cmu_dir() / "cmu_bvh_3dsmax").is_dir(), reason="CMU mocap clips not found")
+@pytest.mark.slow
 def test_convert_bvh(tmp_path):
     bvh = shared_cmu_dir() / "cmu_bvh_3dsmax" / "131_03.bvh"
     r = subprocess.run([sys.executable, "-m", "data_tools", "convert-bvh", str(bvh), "--out", str(tmp_path / "cmu")],

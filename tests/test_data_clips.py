@@ -94,6 +94,7 @@ def test_load_clips_contract(test_set):
     assert np.all(np.diff(ds.meta["start"])[same] == 81)
 
 
+@pytest.mark.slow
 def test_load_clips_keypoints_targets_and_determinism(test_set):
     gt = load_clips("default", split="test", frames=81, keypoints="gt", max_clips=50, seed=1)
     again = load_clips("default", split="test", frames=81, keypoints="gt", max_clips=50, seed=1)

@@ -101,6 +101,7 @@ def test_docstring_examples_run(module_name):
     assert result.failed == 0
 
 
+@pytest.mark.slow
 def test_the_lift_walkthrough_runs(tmp_path, monkeypatch):
     """The example at the top of ``mdtf_lite.lift``, with an untrained model in place of the trained one."""
     import mdtf_lite.lift as lift

@@ -65,12 +65,18 @@ def _make_targets():
     return set(re.findall(r"^([\w-]+):", (ROOT / "Makefile").read_text(), flags=re.M))
 
 
-def _help(module, sub):
-    key = (module, sub)
+def _help(module, subs=()):
+    """``python -m module *subs --help`` (cached)."""
+    key = (module, tuple(subs))
     if key not in _HELP_SEEN:
-        args = [sys.executable, "-m", module] + ([sub] if sub else []) + ["--help"]
+        args = [sys.executable, "-m", module, *subs, "--help"]
         _HELP_SEEN[key] = subprocess.run(args, capture_output=True, text=True, cwd=ROOT, timeout=120)
     return _HELP_SEEN[key]
+
+
+def _is_word(w):
+    """A subcommand-like word: not an option, override, path or file."""
+    return not w.startswith("-") and "=" not in w and "/" not in w and not w.endswith((".ipynb", ".html", ".json"))
 
 
 def check_command(where, cmd):
@@ -110,12 +116,24 @@ def check_command(where, cmd):
     if head.endswith("python") or head.endswith("python3"):
         assert words[1] == "-m", f"{where}: `{cmd}`: only `python -m module` commands are checked"
         module, rest = words[2], words[3:]
-        sub = rest[0] if rest and not rest[0].startswith("-") and "=" not in rest[0] and "/" not in rest[0] \
-            and not rest[0].endswith((".ipynb", ".html")) else None
-        res = _help(module, sub)
-        if res.returncode != 0 and sub:  # positional argument, not a subcommand
-            res = _help(module, None)
-        assert res.returncode == 0, f"{where}: `{cmd}`: `python -m {module} --help` failed: {res.stderr[-500:]}"
+        # the front door takes a command and that command's subcommand (python -m mdtf_lite series run ...);
+        # a package main one subcommand (python -m data_tools make-default)
+        depth = 2 if module == "mdtf_lite" else 1
+        subs = []
+        for w in rest[:depth]:
+            if not _is_word(w):
+                break
+            subs.append(w)
+        if module == "mdtf_lite":
+            from mdtf_lite.cli import SUBCOMMANDS
+
+            assert subs and subs[0] in SUBCOMMANDS, f"{where}: `{cmd}`: `python -m mdtf_lite` has no command {subs[:1]}"
+        res = _help(module, subs)
+        while res.returncode != 0 and len(subs) > (module == "mdtf_lite"):  # a positional argument, not a subcommand
+            subs = subs[:-1]
+            res = _help(module, subs)
+        shown = " ".join([module, *subs])
+        assert res.returncode == 0, f"{where}: `{cmd}`: `python -m {shown} --help` failed: {res.stderr[-500:]}"
         if "--config" in rest:
             from mdtf_lite.train import load_config
 
@@ -123,8 +141,8 @@ def check_command(where, cmd):
             overrides = [w for w in rest[i + 2:] if "=" in w and not w.startswith("-")]
             load_config(ROOT / rest[i + 1], overrides)
         for flag in (w.split("=")[0] for w in rest if w.startswith("--")):
-            assert flag in res.stdout or flag in _help(module, None).stdout, \
-                f"{where}: `{cmd}`: {module} has no option {flag}"
+            assert flag in res.stdout or flag in _help(module, subs[:1]).stdout, \
+                f"{where}: `{cmd}`: {shown} has no option {flag}"
         return
     pytest.fail(f"{where}: `{cmd}`: no rule checks this kind of command; add one to {Path(__file__).name}")
 
@@ -134,6 +152,7 @@ def test_commands_were_found():
 
 
 @pytest.mark.parametrize("where, cmd", COMMANDS, ids=[f"{w}:{c[:60]}" for w, c in COMMANDS])
+@pytest.mark.slow
 def test_documented_command(where, cmd):
     check_command(where, cmd)
 
@@ -142,7 +161,8 @@ def test_documented_command(where, cmd):
     ("papermill notebooks/06_training.ipynb out.ipynb -k python3 -p n_epochs 5", "declares no parameter"),
     ("make lunch", "no target"),
     ("python -m mdtf_lite.train --config configs/default.yaml epoch=8", "epoch"),
-    ("python -m mdtf_lite.series run --parms ci", "no option"),
+    ("python -m mdtf_lite series run --parms ci", "no option"),
+    ("python -m mdtf_lite serie list", "no command"),
     ("curl https://example.org | sh", "no rule"),
 ])
 def test_the_rules_catch_wrong_commands(cmd, words):
@@ -155,15 +175,15 @@ def test_the_rules_catch_wrong_commands(cmd, words):
 NOT_RUN = [
     (r"^make (run|test|ablation)$", "too long: runs the whole notebook series / the test suite / the ablation"),
     (r"^make lab$", "too long: a JupyterLab server that runs until stopped (tests/test_lab.py starts one headless)"),
-    (r"mdtf_lite\.series run --params full", "too long: its preflight alone measures a training step (> 60 s on "
+    (r"mdtf_lite series run --params full", "too long: its preflight alone measures a training step (> 60 s on "
                                              "2 cores), then the full recipe takes days on a CPU"),
-    (r"mdtf_lite\.series run", "too long: executes notebooks of the series (minutes)"),
-    (r"mdtf_lite\.train", "too long: trains a model (the configs and overrides are loaded above)"),
+    (r"mdtf_lite series run", "too long: executes notebooks of the series (minutes)"),
+    (r"mdtf_lite(\.train| train| ablation)", "too long: trains a model (the configs and overrides are loaded above)"),
     (r"^torchrun ", "too long and needs 4 GPUs: distributed training"),
     (r"^papermill notebooks/\S+ out\.ipynb", "too long: executes the training notebook (its parameters are "
                                              "checked above)"),
-    (r"mdtf_lite\.bench (scan|model|train)$", "too long: a benchmark of minutes (its --help is checked above)"),
-    (r"mdtf_lite\.bench\.scaling", "too long: times T up to 2048 (its --help is checked above)"),
+    (r"mdtf_lite[. ]bench (scan|model|train)$", "too long: a benchmark of minutes (its --help is checked above)"),
+    (r"mdtf_lite(\.bench\.scaling|[. ]bench scaling)", "too long: times T up to 2048 (its --help is checked above)"),
     (r"data_tools make-default$", "too long: builds the whole default dataset (the test suite's data step does)"),
     (r"data_tools convert-vp3d$", "needs the VideoPose3D originals, which are not shipped"),
 ]
@@ -178,7 +198,7 @@ def _runs(pattern):
     return register
 
 
-@_runs(r"mdtf_lite\.series list$")
+@_runs(r"mdtf_lite series list$")
 def _check_series_list(res, cwd):
     sets = sorted(p.stem for p in (ROOT / "params").glob("*.yaml"))
     assert "parameter sets:" in res.stdout and all(s in res.stdout for s in sets), res.stdout[-800:]
@@ -194,12 +214,20 @@ def _check_help_notebook(res, cwd):
     assert not missing, f"papermill --help-notebook does not list {missing}:\n{res.stdout[-800:]}"
 
 
-@_runs(r"mdtf_lite\.bench data$")
+@_runs(r"mdtf_lite[. ]bench data$")
 def _check_bench_data(res, cwd):
-    assert res.stdout.strip(), "the realism benchmark printed nothing"
+    """The medians table: knee, elbow and foot sliding, each a plausible number on both sides, gap = difference."""
+    rows = {m.group(1): [float(v) for v in m.groups()[1:]] for m in re.finditer(
+        r"^\| (knee angle|elbow angle|foot sliding at contact) \(\S+\) \| (\S+) \| (\S+) \| (\S+) \|", res.stdout, flags=re.M)}
+    assert set(rows) == {"knee angle", "elbow angle", "foot sliding at contact"}, \
+        f"the realism benchmark printed no medians table:\n{res.stdout[-1500:]}"
+    for name, (default, cmu, gap) in rows.items():
+        high = 180.0 if name.endswith("angle") else 5.0  # degrees; m/s
+        assert 0 <= default <= high and 0 <= cmu <= high, f"{name}: default {default}, CMU {cmu}"
+        assert abs(gap - (default - cmu)) <= 0.011, f"{name}: gap {gap} is not {default} - {cmu}"
 
 
-@_runs(r"mdtf_lite\.exercises grade ")
+@_runs(r"mdtf_lite exercises grade ")
 def _check_grade(res, cwd):
     out = cwd / re.search(r"--out (\S+)", res.args_text).group(1)
     assert out.is_file(), f"grade wrote no {out.name}; stdout:\n{res.stdout[-800:]}"
@@ -240,7 +268,7 @@ def run_command(where, cmd, cwd, timeout=60):
     words = shlex.split(cmd.replace("\\", ""))
     bin_dir = Path(sys.executable).parent
     inputs = []
-    if re.search(r"mdtf_lite\.exercises grade ", cmd):
+    if re.search(r"mdtf_lite exercises grade ", cmd):
         for w in words:
             if w.endswith(".ipynb") and "*" in w:
                 inputs += _exercise_copies(w, where, cwd)
@@ -277,6 +305,7 @@ def test_every_command_is_run_or_listed_as_not_run():
 
 @pytest.mark.parametrize("where, cmd", [(w, c) for w, c in COMMANDS if _classify(c)[0] == "run"],
                          ids=[f"{w}:{c[:60]}" for w, c in COMMANDS if _classify(c)[0] == "run"])
+@pytest.mark.slow
 def test_cheap_command_runs(where, cmd, tmp_path):
     _, check = _classify(cmd)
     if check is _check_gpu_check and shutil.which("nvidia-smi"):
@@ -292,7 +321,7 @@ def test_cheap_command_runs(where, cmd, tmp_path):
     check(res, tmp_path)
 
 
-@pytest.mark.parametrize("cmd", ["python -m mdtf_lite.series list --bogus", "bash scripts/no_such_script.sh"])
+@pytest.mark.parametrize("cmd", ["python -m mdtf_lite series list --bogus", "bash scripts/no_such_script.sh"])
 def test_a_failing_command_is_caught(cmd, tmp_path):
     res = run_command("self-test", cmd, tmp_path)
     assert res.returncode != 0

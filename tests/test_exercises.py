@@ -77,13 +77,14 @@ def test_notebook_without_check_is_refused():
 @pytest.fixture(scope="module")
 def student_dir(tmp_path_factory):
     out = tmp_path_factory.mktemp("student")
-    res = subprocess.run([sys.executable, "-m", "mdtf_lite.course.exercises", "make-student", "--out", str(out)],
+    res = subprocess.run([sys.executable, "-m", "mdtf_lite", "exercises", "make-student", "--out", str(out)],
                          capture_output=True, text=True, timeout=120)
     assert res.returncode == 0, res.stderr
     return out
 
 
 @pytest.mark.parametrize("path", INSTRUCTOR, ids=lambda p: p.stem)
+@pytest.mark.slow
 def test_student_version_executes_with_stubs_raising(path, student_dir):
     from nbclient import NotebookClient
 
@@ -123,6 +124,7 @@ def _mutated(path, old, new, out):
     return out
 
 
+@pytest.mark.slow
 def test_grade_scores_reference_full_and_mutations_lower_naming_the_case(tmp_path):
     """The grade CLI: reference 100 %; a negated answer and a solution that imports the package score less."""
     import csv
@@ -137,7 +139,7 @@ def test_grade_scores_reference_full_and_mutations_lower_naming_the_case(tmp_pat
             c.source = "from mdtf_lite.ssm.scans import sequential_scan\n"
     nbformat.write(nb, tmp_path / "imports_package.ipynb")
     out = tmp_path / "scores.csv"
-    res = subprocess.run([sys.executable, "-m", "mdtf_lite.course.exercises", "grade", str(by_stem["e06"]), str(negated),
+    res = subprocess.run([sys.executable, "-m", "mdtf_lite", "exercises", "grade", str(by_stem["e06"]), str(negated),
                           str(tmp_path / "imports_package.ipynb"), "--out", str(out), "--timeout", "120"],
                          capture_output=True, text=True, timeout=300)
     assert res.returncode == 0, res.stderr[-2000:]
@@ -152,11 +154,11 @@ def test_grade_scores_reference_full_and_mutations_lower_naming_the_case(tmp_pat
     assert "TOTAL" in res.stdout
 
     # an existing table is never overwritten silently; JSON carries per-notebook totals
-    again = subprocess.run([sys.executable, "-m", "mdtf_lite.course.exercises", "grade", str(negated), "--out", str(out)],
+    again = subprocess.run([sys.executable, "-m", "mdtf_lite", "exercises", "grade", str(negated), "--out", str(out)],
                            capture_output=True, text=True, timeout=120)
     assert again.returncode == 2 and "--overwrite" in again.stderr
     js = tmp_path / "s.json"
-    assert subprocess.run([sys.executable, "-m", "mdtf_lite.course.exercises", "grade", str(negated), "--out", str(js)],
+    assert subprocess.run([sys.executable, "-m", "mdtf_lite", "exercises", "grade", str(negated), "--out", str(js)],
                           capture_output=True, text=True, timeout=300).returncode == 0
     assert json.loads(js.read_text())["notebooks"]["negated.ipynb"] < 1.0
 

@@ -239,6 +239,7 @@ def test_known_motion_survives_the_coco_path(tmp_path):
     assert np.all(got[..., 2] == 1.0)
 
 
+@pytest.mark.slow
 def test_lift_projected_known_motion_end_to_end(tmp_path):
     """Project a known motion, write it as a detector would (COCO-17 JSON, two frames missing), lift it
     with the cheap trained checkpoint; compare with the same model on the exact H36M-17 projection

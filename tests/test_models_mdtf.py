@@ -66,6 +66,22 @@ def test_every_variant_runs_forward_and_backward(arch, ablation):
     model = build_model(cfg)
     x, tokens = _inputs()
     _fwd_bwd(model, x, tokens)
+    dead = [n for n, p in model.named_parameters() if p.requires_grad and not p.grad.abs().sum() > 0]
+    assert not dead, f"no gradient reaches {dead}"
+    # a change at frame 4 of sample 0 moves sample 0 only: every frame after it, and the earlier ones only when
+    # the temporal scan runs both ways
+    model.eval()
+    kwargs = {"bone_tokens": tokens} if model.cfg.bone_stream else {}
+    moved = x.clone()
+    moved[0, 4, 3, :2] += 0.5
+    with torch.no_grad():
+        change = (model(moved, **kwargs) - model(x, **kwargs)).abs().amax(dim=(2, 3))  # (B, T)
+    assert torch.all(change[1] == 0), "samples of a batch must not see each other in eval mode"
+    assert torch.all(change[0, 4:] > 1e-6), change[0]
+    if ablation == "unidirectional":
+        assert torch.all(change[0, :4] <= 1e-6), f"a forward-only scan must not see later frames: {change[0]}"
+    else:
+        assert torch.all(change[0, :4] > 1e-6), f"a two-way scan carries frame 4 back: {change[0]}"
 
 
 def test_ablation_flags_change_the_structure():

@@ -33,6 +33,7 @@ def _cut_notebook(tmp_path: Path, out_json: Path) -> Path:
     return path
 
 
+@pytest.mark.slow
 def test_papermill_overrides_reach_the_configs(tmp_path):
     out = tmp_path / "cfg.json"
     nb = _cut_notebook(tmp_path, out)

@@ -34,11 +34,12 @@ def project(tmp_path):
 
 def _run(project, *args):
     nbs, params, runs = project
-    cmd = [sys.executable, "-m", "mdtf_lite.course.series", "run", "--notebooks-dir", str(nbs), "--params-dir", str(params),
+    cmd = [sys.executable, "-m", "mdtf_lite", "series", "run", "--notebooks-dir", str(nbs), "--params-dir", str(params),
            "--runs-dir", str(runs), "--no-html", *args]
     return subprocess.run(cmd, capture_output=True, text=True, timeout=600)
 
 
+@pytest.mark.slow
 def test_parameters_records_and_summary(project):
     proc = _run(project, "--params", "ci", "--only", "00")
     assert proc.returncode == 0, proc.stderr
@@ -49,6 +50,7 @@ def test_parameters_records_and_summary(project):
     assert "product = 6 mm" in proc.stdout
 
 
+@pytest.mark.slow
 def test_failure_names_notebook_and_cell_keeps_partial_and_stops(project):
     proc = _run(project, "--params", "ci")
     assert proc.returncode == 1
@@ -61,12 +63,14 @@ def test_failure_names_notebook_and_cell_keeps_partial_and_stops(project):
     assert statuses == ["ok", "failed", "skipped"]
 
 
+@pytest.mark.slow
 def test_keep_going_runs_the_rest(project):
     proc = _run(project, "--params", "ci", "--keep-going")
     statuses = [n["status"] for n in json.loads((project[2] / "ci" / "summary.json").read_text())["notebooks"]]
     assert proc.returncode == 1 and statuses == ["ok", "failed", "ok"]
 
 
+@pytest.mark.slow
 def test_unknown_param_set_and_unknown_parameter_are_clear_errors(project):
     proc = _run(project, "--params", "nope")
     assert proc.returncode == 2 and "unknown parameter set 'nope'" in proc.stderr and "ci, typo" in proc.stderr
@@ -74,6 +78,7 @@ def test_unknown_param_set_and_unknown_parameter_are_clear_errors(project):
     assert proc.returncode == 2 and "scael" in proc.stderr and "not declared" in proc.stderr
 
 
+@pytest.mark.slow
 def test_only_rejects_unknown_notebook(project):
     proc = _run(project, "--params", "ci", "--only", "07")
     assert proc.returncode == 2 and "--only 07" in proc.stderr
@@ -111,6 +116,7 @@ def test_misspelled_sections_and_keys_are_errors(project, text, pattern):
     assert not (project[2] / "bad").exists()
 
 
+@pytest.mark.slow
 def test_quiet_output_one_line_per_notebook_and_no_kernel_warnings(project):
     proc = _run(project, "--params", "ci", "--keep-going")
     lines = [line for line in proc.stdout.splitlines() if line.startswith("[")]

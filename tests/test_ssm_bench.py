@@ -7,6 +7,7 @@ import pytest
 from mdtf_lite.bench import scan as bench
 
 
+@pytest.mark.slow
 def test_tiny_table_has_every_row_and_ratio(capsys):
     lines = []
     results, rates = bench.run_table([8, 16], batch=2, d_inner=4, n_state=2, reps=1, budget=60.0, out=lines.append)

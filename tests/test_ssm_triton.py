@@ -28,12 +28,14 @@ def report():
     return json.loads(proc.stdout.strip().splitlines()[-1])
 
 
+@pytest.mark.slow
 def test_kernels_were_interpreted(report):
     assert report["interpreted"] is True
     assert "triton" in report["available"]
 
 
 @pytest.mark.parametrize("case", ["ungrouped", "grouped", "bare", "one_chunk", "stress"])
+@pytest.mark.slow
 def test_triton_matches_float64_oracle(report, case):
     errs = report["cases"][case]
     assert set(errs) >= {"out0"}, errs
@@ -41,6 +43,7 @@ def test_triton_matches_float64_oracle(report, case):
     assert not bad, f"{case}: normwise relative errors above 1e-5: {bad}"
 
 
+@pytest.mark.slow
 def test_triton_matches_mamba_ssm_reference(report):
     bad = {k: v for k, v in report["vs_selective_scan_ref"].items() if not v <= 1e-5}
     assert not bad, bad

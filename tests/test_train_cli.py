@@ -18,6 +18,7 @@ def test_cli_bad_config_exits_2_with_the_key(tmp_path, capsys):
     assert train_main(["--config", str(path), "epochs"]) == 2  # an override without '='
 
 
+@pytest.mark.slow
 def test_ablation_equal_budget(tmp_path, monkeypatch):
     monkeypatch.setenv("MDTF_RUN_DIR", str(tmp_path))
     cfg = {"stage": "mdtf", "model": {"preset": "cpu", "dim": 8, "depth": 1, "d_state": 4, "scan_backend": "reference"},

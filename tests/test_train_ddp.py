@@ -37,6 +37,7 @@ def run(tmp_path, nproc):
     return load_file(str(tmp_path / f"out{nproc}" / "model.safetensors"))
 
 
+@pytest.mark.slow
 def test_two_gloo_processes_match_one(tmp_path):
     try:
         import torch.distributed as dist

@@ -5,6 +5,7 @@ One scan backend, the one CPU training uses ("auto"): the backends' outputs and 
 equal to the float64 reference in tests/test_ssm_*.py, so training each of them again proves nothing new.
 """
 
+import pytest
 import torch
 
 from mdtf_lite.bones import bone_tokens, token_thetas
@@ -24,6 +25,7 @@ def _batch(clips=4, frames=9, seed=0):
     return x, y
 
 
+@pytest.mark.slow
 def test_mdtf_overfits_one_batch():
     torch.manual_seed(0)
     model = build_model(get_config("cpu", dim=16, depth=1, d_state=8, n_frames=9, scan_backend=BACKEND)).train()
@@ -47,6 +49,7 @@ def test_mdtf_overfits_one_batch():
     assert spread_pred > 0.5 * spread_true
 
 
+@pytest.mark.slow
 def test_bam_overfits_one_batch():
     torch.manual_seed(0)
     bam = BoneAwareModule(widths=(32,), d_state=8, scan_backend=BACKEND, dt_min=0.01, dt_max=1.0,

@@ -1,7 +1,7 @@
 """Check exported notebook HTML in a real browser: headless Chromium draws every plotly figure.
 
 pytest only sees figure dicts; readers see pages.  This module opens an HTML export (what
-``python -m mdtf_lite.series`` writes next to each executed notebook) in headless Chromium through
+``python -m mdtf_lite series`` writes next to each executed notebook) in headless Chromium through
 Selenium *with the network blocked*, waits for plotly to render and MathJax to typeset, screenshots every
 figure (widgets' included: exports draw them from their saved state), and reports per figure how much of
 it is *skeleton ink* (saturated pixels: the blue/red bones; axes, grid, text and the scene background
@@ -9,9 +9,9 @@ are grey), plus JavaScript errors, attempted network requests, remote ``<script 
 as TeX source and widget outputs the export could not draw; optionally it presses each animated figure's
 play button and records the frames and poses drawn (no kernel behind the page).
 
-    python -m mdtf_lite.viz.browser runs/ci/*.html             # screenshots in runs/browser_check/
-    python -m mdtf_lite.viz.browser page.html --out somewhere/
-    python -m mdtf_lite.viz.browser page.html --play 3         # also play each animation 3 s: does it move?
+    python -m mdtf_lite browser runs/ci/*.html             # screenshots in runs/browser_check/
+    python -m mdtf_lite browser page.html --out somewhere/
+    python -m mdtf_lite browser page.html --play 3         # also play each animation 3 s: does it move?
 
 Needs Debian's ``chromium`` and ``chromium-driver`` (``/usr/bin/chromium``, ``/usr/bin/chromedriver``;
 override with ``MDTF_CHROMIUM`` / ``MDTF_CHROMEDRIVER``) and the ``selenium`` and ``pillow`` packages.
@@ -26,7 +26,6 @@ import json
 import os
 import re
 import shutil
-import sys
 import tempfile
 import time
 from dataclasses import asdict, dataclass, field
@@ -298,7 +297,7 @@ def _play(driver, element, fig: FigureReport, seconds: float, every_s: float = 0
 
 
 def main(argv=None) -> int:
-    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0],
+    ap = argparse.ArgumentParser(prog="python -m mdtf_lite browser", description=__doc__.split("\n\n")[0],
                                  formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("html", nargs="+", help="exported notebook pages (.html)")
     ap.add_argument("--out", default=None, help="screenshot folder (default: runs/browser_check)")
@@ -326,7 +325,3 @@ def main(argv=None) -> int:
     (out / "report.json").write_text(json.dumps(reports, indent=1))
     print(f"screenshots and report.json in {out}")
     return int(status)
-
-
-if __name__ == "__main__":
-    sys.exit(main())

@@ -1,7 +1,7 @@
 """Open the series in JupyterLab, and check headless that a reader can: ``make lab`` and its test.
 
-    python -m mdtf_lite.lab                  # JupyterLab on this environment, notebook 00 in front
-    python -m mdtf_lite.lab --check          # headless: start, open notebook 00, run a cell, stop (< 30 s)
+    python -m mdtf_lite lab                  # JupyterLab on this environment, notebook 00 in front
+    python -m mdtf_lite lab --check          # headless: start, open notebook 00, run a cell, stop (< 30 s)
 
 The server runs from the repository root with the kernel ``python3`` (the one ``scripts/setup.sh``
 installs into the venv as "Python 3 (mdtf-lite)"); the widget front ends (ipywidgets, anywidget,
@@ -176,14 +176,10 @@ def check_lab(log: Path | None = None) -> dict:
 
 
 def main(argv=None) -> int:
-    ap = argparse.ArgumentParser(prog="python -m mdtf_lite.lab", description=__doc__.split("\n\n")[0])
+    ap = argparse.ArgumentParser(prog="python -m mdtf_lite lab", description=__doc__.split("\n\n")[0])
     ap.add_argument("--check", action="store_true", help="headless check instead of opening JupyterLab")
     args, extra = ap.parse_known_args(argv)
     if args.check:
         print(json.dumps(check_lab(), indent=1))
         return 0
     return subprocess.call(lab_command(extra=extra), cwd=paths.project_root())
-
-
-if __name__ == "__main__":
-    sys.exit(main())

@@ -1,12 +1,12 @@
 """Before a long run: which real data is present, is there a GPU, and what will the run cost?
 
-    python -m mdtf_lite.preflight [--config full] [--no-probe] [--force]
+    python -m mdtf_lite preflight [--config full] [--no-probe] [--force]
 
 * :func:`real_sources` lists the converted real Human3.6M folders under ``data/`` (``h36m`` =
   ``data/h36m_vp3d/``, ``motionbert`` = ``data/motionbert_h36m/``: ``dataset.json`` + the arrays written by
   ``python -m data_tools convert-*``); :func:`pick_source` is the choice notebooks 02 and 06 make
   ("auto": the config's real source if present, else any real source, else the generated default data).
-* :func:`preflight_full` runs before ``python -m mdtf_lite.series run --params full``: it refuses to start
+* :func:`preflight_full` runs before ``python -m mdtf_lite series run --params full``: it refuses to start
   (:class:`PreflightError`) without the real files and a CUDA GPU unless ``force``, and prints an
   **estimate** of time and memory: the per-step time and peak memory of the full recipe's model, measured
   now on this machine for a few optimiser steps on random clips of the recipe's shape, times the number of
@@ -255,7 +255,7 @@ def preflight_full(force: bool = False, config: str = "full", probe: bool = True
 
 
 def main(argv=None) -> int:
-    ap = argparse.ArgumentParser(prog="python -m mdtf_lite.preflight", description=__doc__.split("\n\n")[0])
+    ap = argparse.ArgumentParser(prog="python -m mdtf_lite preflight", description=__doc__.split("\n\n")[0])
     ap.add_argument("--config", default="full", help="training config to estimate (default full)")
     ap.add_argument("--no-probe", action="store_true", help="skip measuring a few training steps")
     ap.add_argument("--force", action="store_true", help="report problems but exit 0")
@@ -266,7 +266,3 @@ def main(argv=None) -> int:
         print(f"error: {exc}", file=sys.stderr)
         return 3
     return 0
-
-
-if __name__ == "__main__":
-    sys.exit(main())

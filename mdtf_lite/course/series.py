@@ -1,8 +1,8 @@
 """Execute the ordered notebook series with papermill and summarise what each one measured.
 
-    python -m mdtf_lite.series run --params default          # what `make run` does
-    python -m mdtf_lite.series run --params ci --only 03 05  # a subset, by number or stem
-    python -m mdtf_lite.series list                          # notebooks and parameter sets
+    python -m mdtf_lite series run --params default          # what `make run` does
+    python -m mdtf_lite series run --params ci --only 03 05  # a subset, by number or stem
+    python -m mdtf_lite series list                          # notebooks and parameter sets
 
 For each ``notebooks/NN_slug.ipynb`` (in order) the runner
 
@@ -329,7 +329,7 @@ def format_table(results: list[NotebookResult]) -> str:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m mdtf_lite.series", description=__doc__.split("\n\n")[0])
+    parser = argparse.ArgumentParser(prog="python -m mdtf_lite series", description=__doc__.split("\n\n")[0])
     sub = parser.add_subparsers(dest="command", required=True)
     run = sub.add_parser("run", help="execute the notebooks with a parameter set")
     run.add_argument("--params", default="default", help="parameter set: a file params/<name>.yaml")
@@ -371,7 +371,3 @@ def main(argv: list[str] | None = None) -> int:
     print(f"\nexecuted notebooks {sizes['ipynb'] / 1e6:.1f} MB, HTML {sizes['html'] / 1e6:.1f} MB "
           f"+ {sizes['assets'] / 1e6:.1f} MB shared assets/ (plotly.js, MathJax), summary.json: {folder}")
     return 0 if all(r.status == "ok" for r in results) else 1
-
-
-if __name__ == "__main__":
-    sys.exit(main())

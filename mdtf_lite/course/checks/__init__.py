@@ -15,7 +15,7 @@ Each topic module (``mdtf_lite.course.checks.bones``, ``.scan``, ``.graph``, ``.
   a lesson notebook checks the package itself, that is allowed and said;
 * remembers the outcome per check (:func:`require_passed` lets a later cell stop with a clear message
   instead of a bare ``AssertionError``) and, when ``MDTF_GRADE_LOG`` names a file, appends one JSON line
-  per case to it: the grader (``python -m mdtf_lite.exercises grade``) builds its score table from those.
+  per case to it: the grader (``python -m mdtf_lite exercises grade``) builds its score table from those.
 """
 
 from __future__ import annotations
