@@ -69,8 +69,9 @@ else
     "${pip[@]}" install -q --no-deps --no-build-isolation "$MAMBA_SSM_SPEC"
 fi
 
-# 4. the fused C++ CPU kernels (the "cpp" scan backend): compiled once here (about a minute with gcc),
-#    cached outside the checkout; if they cannot be built the package falls back to its numba/PyTorch scans.
+# 4. the fused C++ CPU kernels (the "cpp" scan backend): compiled here, once (about 20 s with gcc), into this
+#    checkout's build/mdtf_cpp/ (or $MDTF_EXTENSIONS_DIR); importing the package only loads that library, never
+#    compiles.  If they cannot be built the package falls back to its numba/PyTorch scans with one warning.
 if "$VENV/bin/python" -m mdtf_lite.ssm.cpp_kernel >"$VENV/cpp-kernel-build.log" 2>&1; then
   echo "setup: fused C++ scan kernels built"
 else
