@@ -55,8 +55,8 @@ def test_scan_backward_is_bit_identical_across_thread_counts_and_calls(S, L, D, 
 
 def test_conv_backward_is_bit_identical_across_thread_counts_and_calls(restore_threads):
     g = torch.Generator().manual_seed(1)
-    x, w, b, gu = torch.randn(432, 17, 64, generator=g), torch.randn(64, 4, generator=g), torch.randn(64, generator=g), \
-        torch.randn(432, 17, 64, generator=g)
+    x, gu = torch.randn(432, 17, 64, generator=g), torch.randn(432, 17, 64, generator=g)
+    w, b = torch.randn(64, 4, generator=g), torch.randn(64, generator=g)
     grads = _per_thread_count(lambda: torch.ops.mdtf_lite.conv_silu_bwd(x, w, b, gu))
     for n in THREADS[1:]:
         assert all(torch.equal(a, c) for a, c in zip(grads[1], grads[n])), f"1 vs {n} threads"

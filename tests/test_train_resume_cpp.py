@@ -30,7 +30,8 @@ def test_resume_on_cpp_with_4_threads_is_bit_identical(tmp_path):
         other = fit(_cpp_config(tmp_path / "c", epochs=3, seed=4, val_every=0), train_set=data)
     finally:
         torch.set_num_threads(before)
-    a, b = load_file(str(full.checkpoint / "model.safetensors")), load_file(str(resumed.checkpoint / "model.safetensors"))
+    a = load_file(str(full.checkpoint / "model.safetensors"))
+    b = load_file(str(resumed.checkpoint / "model.safetensors"))
     assert a.keys() == b.keys()
     assert all(torch.equal(a[k], b[k]) for k in a), "resumed weights differ from the uninterrupted run"
     assert [h["train_loss"] for h in full.history] == [h["train_loss"] for h in resumed.history]

@@ -68,8 +68,8 @@ def load() -> bool:
         _STATE["ok"] = True
         return True
     _STATE["ok"] = False
-    _STATE["error"] = (f"the fused C++ scan kernels are {problem}; build them with `python -m mdtf_lite.ssm.cpp_kernel` "
-                       "(or `make setup`)")
+    _STATE["error"] = (f"the fused C++ scan kernels are {problem}; build them with "
+                       "`python -m mdtf_lite.ssm.cpp_kernel` (or `make setup`)")
     warnings.warn(f"mdtf_lite: {_STATE['error']}. Using the numba/PyTorch CPU scans meanwhile.", RuntimeWarning,
                   stacklevel=2)
     return False

@@ -76,8 +76,8 @@ def build_problem() -> str | None:
     if not (folder / MANIFEST).is_file() or not lib.is_file():
         others = [p.name for p in extensions_root().glob(f"{library_name()}-*") if p != folder]
         if others:
-            return (f"stale: {extensions_root()} holds builds of another source or torch version ({', '.join(others)}), "
-                    f"none of the current one")
+            return (f"stale: {extensions_root()} holds builds of another source or torch version "
+                    f"({', '.join(others)}), none of the current one")
         return f"not built (no {folder})"
     try:
         recorded = json.loads((folder / MANIFEST).read_text())

@@ -390,8 +390,8 @@ void dispatch_width(int64_t D, const F& body, int64_t i0, int64_t i1) {
 }
 
 // y (S, L, D) and the last state (S, N, D)
-std::tuple<at::Tensor, at::Tensor> forward(at::Tensor u, at::Tensor delta, at::Tensor A, at::Tensor B,
-                                   at::Tensor C, at::Tensor Dskip, at::Tensor z, at::Tensor bias) {
+std::tuple<at::Tensor, at::Tensor> forward(at::Tensor u, at::Tensor delta, at::Tensor A, at::Tensor B, at::Tensor C,
+                                           at::Tensor Dskip, at::Tensor z, at::Tensor bias) {
   check_inputs(u, delta, A, B, C, Dskip, z, bias);
   const int64_t S = u.size(0), L = u.size(1), D = u.size(2), N = A.size(1);
   auto At = A.t().contiguous();                        // (N, D): a row per state, channels contiguous
@@ -434,9 +434,8 @@ std::tuple<at::Tensor, at::Tensor> forward(at::Tensor u, at::Tensor delta, at::T
 }
 
 // Gradients of sum(y * gy) w.r.t. every input: du, ddelta, dA (D, N), dB, dC, dDskip, dz, dbias.
-std::vector<at::Tensor> backward(at::Tensor u, at::Tensor delta, at::Tensor A, at::Tensor B,
-                                    at::Tensor C, at::Tensor Dskip, at::Tensor z, at::Tensor bias,
-                                    at::Tensor gy) {
+std::vector<at::Tensor> backward(at::Tensor u, at::Tensor delta, at::Tensor A, at::Tensor B, at::Tensor C,
+                                 at::Tensor Dskip, at::Tensor z, at::Tensor bias, at::Tensor gy) {
   check_inputs(u, delta, A, B, C, Dskip, z, bias);
   const int64_t S = u.size(0), L = u.size(1), D = u.size(2), N = A.size(1);
   check_slk(gy, "fused scan", "grad_y", S, L, D);
@@ -472,50 +471,50 @@ std::vector<at::Tensor> backward(at::Tensor u, at::Tensor delta, at::Tensor A, a
     float* Ab = Abuf.data();                           // Ab[L] = 0: no step after the last one
     float *g = gbuf.data(), *gp = gpb.data(), *sB = sBb.data(), *ddt = ddtb.data(), *dtu = dtub.data();
     for (int64_t c = c0; c < c1; ++c) {
-    float* dA_loc = partp + c * pstride;               // this chunk's sums, in sequence order
-    float* dD_loc = dA_loc + ND;
-    float* db_loc = dD_loc + D;
-    for (int64_t s = c * kChunk; s < std::min(S, (c + 1) * kChunk); ++s) {
-      // 1. recompute dt, a, h and the pre-gate output p of this sequence
-      for (int64_t t = 0; t < L; ++t) {
-        const float* br = Bv.row(s, t);
-        const float* cr = Cv.row(s, t);
-        float* dtt = DT.data() + t * D;
-        float* pt = P.data() + t * D;
-        step_prologue(D, dv.row(s, t), bia, uv.row(s, t), dsk, dtt, dtu, pt);
+      float* dA_loc = partp + c * pstride;               // this chunk's sums, in sequence order
+      float* dD_loc = dA_loc + ND;
+      float* db_loc = dD_loc + D;
+      for (int64_t s = c * kChunk; s < std::min(S, (c + 1) * kChunk); ++s) {
+        // 1. recompute dt, a, h and the pre-gate output p of this sequence
+        for (int64_t t = 0; t < L; ++t) {
+          const float* br = Bv.row(s, t);
+          const float* cr = Cv.row(s, t);
+          float* dtt = DT.data() + t * D;
+          float* pt = P.data() + t * D;
+          step_prologue(D, dv.row(s, t), bia, uv.row(s, t), dsk, dtt, dtu, pt);
 #ifdef MDTF_HAVE_AVX2
-        if constexpr (W > 0 && W % 8 == 0) {
-          state_steps8<W, true>(N, dtt, at, dtu, br, cr, H + (t - 1) * ND, H + t * ND, Ab + t * ND, pt);
-        } else
+          if constexpr (W > 0 && W % 8 == 0) {
+            state_steps8<W, true>(N, dtt, at, dtu, br, cr, H + (t - 1) * ND, H + t * ND, Ab + t * ND, pt);
+          } else
 #endif
-        for (int64_t n = 0; n < N; ++n)
-          state_step_kept(D, dtt, at + n * D, dtu, br[n], cr[n], H + (t - 1) * ND + n * D, H + t * ND + n * D,
-                          Ab + t * ND + n * D, pt);
-      }
-      // 2. reverse recurrence, t = L-1 .. 0
-      std::fill(gbuf.begin(), gbuf.end(), 0.0f);
-      for (int64_t t = L - 1; t >= 0; --t) {
-        const float* ur = uv.row(s, t);
-        const float* br = Bv.row(s, t);
-        const float* cr = Cv.row(s, t);
-        const float* dtt = DT.data() + t * D;
-        float* dut = dup + (s * L + t) * D;
-        gate_backward(D, gv.row(s, t), zv.row(s, t), P.data() + t * D, ur, dsk, dtt, gp, dzp + (s * L + t) * D,
-                      dD_loc, dut, dtu, sB, ddt);
+          for (int64_t n = 0; n < N; ++n)
+            state_step_kept(D, dtt, at + n * D, dtu, br[n], cr[n], H + (t - 1) * ND + n * D, H + t * ND + n * D,
+                            Ab + t * ND + n * D, pt);
+        }
+        // 2. reverse recurrence, t = L-1 .. 0
+        std::fill(gbuf.begin(), gbuf.end(), 0.0f);
+        for (int64_t t = L - 1; t >= 0; --t) {
+          const float* ur = uv.row(s, t);
+          const float* br = Bv.row(s, t);
+          const float* cr = Cv.row(s, t);
+          const float* dtt = DT.data() + t * D;
+          float* dut = dup + (s * L + t) * D;
+          gate_backward(D, gv.row(s, t), zv.row(s, t), P.data() + t * D, ur, dsk, dtt, gp, dzp + (s * L + t) * D,
+                        dD_loc, dut, dtu, sB, ddt);
 #ifdef MDTF_HAVE_AVX2
-        if constexpr (W > 0 && W % 8 == 0) {
-          state_steps8_backward<W>(N, Ab + (t + 1) * ND, Ab + t * ND, H + t * ND, H + (t - 1) * ND, at, dtt, dtu, gp,
-                                   br, cr, g, sB, ddt, dA_loc, dcv.data(), dbv.data(), dCp + (s * L + t) * N,
-                                   dBp + (s * L + t) * N);
-        } else
+          if constexpr (W > 0 && W % 8 == 0) {
+            state_steps8_backward<W>(N, Ab + (t + 1) * ND, Ab + t * ND, H + t * ND, H + (t - 1) * ND, at, dtt, dtu, gp,
+                                     br, cr, g, sB, ddt, dA_loc, dcv.data(), dbv.data(), dCp + (s * L + t) * N,
+                                     dBp + (s * L + t) * N);
+          } else
 #endif
-        for (int64_t n = 0; n < N; ++n)
-          state_step_backward(D, Ab + (t + 1) * ND + n * D, Ab + t * ND + n * D, H + t * ND + n * D,
-                              H + (t - 1) * ND + n * D, at + n * D, dtt, dtu, gp, br[n], cr[n], g + n * D, sB, ddt,
-                              dA_loc + n * D, dCp + (s * L + t) * N + n, dBp + (s * L + t) * N + n);
-        delta_backward(D, sB, dtt, ur, ddt, dv.row(s, t), bia, dut, ddp + (s * L + t) * D, db_loc);
+          for (int64_t n = 0; n < N; ++n)
+            state_step_backward(D, Ab + (t + 1) * ND + n * D, Ab + t * ND + n * D, H + t * ND + n * D,
+                                H + (t - 1) * ND + n * D, at + n * D, dtt, dtu, gp, br[n], cr[n], g + n * D, sB, ddt,
+                                dA_loc + n * D, dCp + (s * L + t) * N + n, dBp + (s * L + t) * N + n);
+          delta_backward(D, sB, dtt, ur, ddt, dv.row(s, t), bia, dut, ddp + (s * L + t) * D, db_loc);
+        }
       }
-    }
     }
   };
   at::parallel_for(0, n_chunks, 1, [&](int64_t c0, int64_t c1) { dispatch_width(width, body, c0, c1); });
@@ -627,20 +626,20 @@ std::vector<at::Tensor> conv_silu_backward(at::Tensor x, at::Tensor w, at::Tenso
     std::vector<float> pre(D), gp(D);
     std::vector<const float*> rows(L);
     for (int64_t c = c0; c < c1; ++c) {
-    float* gw_loc = partp + c * pstride;               // this chunk's sums, in sequence order
-    float* gb_loc = gw_loc + K * D;
-    for (int64_t s = c * kChunk; s < std::min(S, (c + 1) * kChunk); ++s) {
-      for (int64_t t = 0; t < L; ++t) rows[t] = xv.row(s, t);
-      for (int64_t t = 0; t < L; ++t) {
-        conv_row(D, K, t, wtp, bp, rows.data(), pre.data());
-        silu_backward_row(D, pre.data(), gv.row(s, t), gp.data(), gb_loc);
-        for (int64_t k = 0; k < K; ++k) {
-          const int64_t src = t - K + 1 + k;
-          if (src < 0) continue;
-          conv_backward_tap(D, gp.data(), rows[src], wtp + k * D, gw_loc + k * D, gxp + (s * L + src) * D);
+      float* gw_loc = partp + c * pstride;               // this chunk's sums, in sequence order
+      float* gb_loc = gw_loc + K * D;
+      for (int64_t s = c * kChunk; s < std::min(S, (c + 1) * kChunk); ++s) {
+        for (int64_t t = 0; t < L; ++t) rows[t] = xv.row(s, t);
+        for (int64_t t = 0; t < L; ++t) {
+          conv_row(D, K, t, wtp, bp, rows.data(), pre.data());
+          silu_backward_row(D, pre.data(), gv.row(s, t), gp.data(), gb_loc);
+          for (int64_t k = 0; k < K; ++k) {
+            const int64_t src = t - K + 1 + k;
+            if (src < 0) continue;
+            conv_backward_tap(D, gp.data(), rows[src], wtp + k * D, gw_loc + k * D, gxp + (s * L + src) * D);
+          }
         }
       }
-    }
     }
   };
   at::parallel_for(0, n_chunks, 1, [&](int64_t c0, int64_t c1) { dispatch_width(width, body, c0, c1); });
