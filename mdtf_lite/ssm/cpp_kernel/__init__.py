@@ -145,7 +145,7 @@ def causal_conv_silu(x: torch.Tensor, weight: torch.Tensor, bias: torch.Tensor) 
 
     Equal to ``F.silu(mdtf_lite.models.mamba.causal_depthwise_conv(x, weight, bias))``.
     """
-    if not load():
+    if not _STATE.get("ok") and not load():   # a dict lookup once loaded: torch.compile traces it freely
         raise RuntimeError(f"the cpp kernels are unavailable: {build_error()}")
     w = weight.reshape(weight.shape[0], weight.shape[-1])
     y = torch.ops.mdtf_lite.conv_silu_fwd(_last_dim_contiguous(x.float()), w.float().contiguous(),
@@ -159,7 +159,7 @@ def scan_channels_last(u, delta, A, B, C, D, z, delta_bias, return_last_state: b
     ``delta_softplus`` is always on (as in every Mamba block); ``D``, ``z`` and ``delta_bias`` are required.
     The last state h_L carries no gradient.
     """
-    if not load():
+    if not _STATE.get("ok") and not load():
         raise RuntimeError(f"the cpp scan backend is unavailable: {build_error()}")
     args = [_last_dim_contiguous(t.float()) for t in (u, delta, A, B, C, D, z, delta_bias)]
     y, last = torch.ops.mdtf_lite.scan_fwd(*args)
