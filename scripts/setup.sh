@@ -17,10 +17,24 @@ TORCH_INDEX="${TORCH_INDEX:-}"
 MAMBA_SSM_SPEC="${MAMBA_SSM_SPEC:-mamba-ssm==2.3.2.post1}"
 MDTF_CUDA="${MDTF_CUDA:-0}"
 
+# The fused C++ CPU kernels (the "cpp" scan backend): compiled once (about 20 s with gcc) into this checkout's
+# build/mdtf_cpp/ (or $MDTF_EXTENSIONS_DIR), and again whenever scan_cpu.cpp or torch changed, also when the
+# venv is up to date; importing the package only loads that library, never compiles.  If they cannot be
+# built the package falls back to its numba/PyTorch scans with one warning.
+build_kernels() {
+  if "$VENV/bin/python" -m mdtf_lite.ssm.cpp_kernel >"$VENV/cpp-kernel-build.log" 2>&1; then
+    echo "setup: fused C++ scan kernels: $(tail -n 1 "$VENV/cpp-kernel-build.log")"
+  else
+    echo "setup: WARNING the fused C++ scan kernels did not build (see $VENV/cpp-kernel-build.log);" \
+         "training falls back to the slower numba scan"
+  fi
+}
+
 stamp="$VENV/.mdtf-installed"
 want="$(cat pyproject.toml scripts/setup.sh | sha256sum | cut -c1-16) $TORCH_SPEC cuda=$MDTF_CUDA"
 if [ -f "$stamp" ] && [ "$(cat "$stamp")" = "$want" ]; then
   echo "setup: $VENV is up to date"
+  build_kernels
   exit 0
 fi
 
@@ -69,14 +83,7 @@ else
     "${pip[@]}" install -q --no-deps --no-build-isolation "$MAMBA_SSM_SPEC"
 fi
 
-# 4. the fused C++ CPU kernels (the "cpp" scan backend): compiled once here (about a minute with gcc),
-#    cached outside the checkout; if they cannot be built the package falls back to its numba/PyTorch scans.
-if "$VENV/bin/python" -m mdtf_lite.ssm.cpp_kernel >"$VENV/cpp-kernel-build.log" 2>&1; then
-  echo "setup: fused C++ scan kernels built"
-else
-  echo "setup: WARNING the fused C++ scan kernels did not build (see $VENV/cpp-kernel-build.log);" \
-       "training falls back to the slower numba scan"
-fi
+build_kernels   # 4. the fused C++ kernels (above)
 
 # the kernel notebooks and `make lab` use: "python3", shown as "Python 3 (mdtf-lite)"
 quiet "$VENV/bin/python" -m ipykernel install --sys-prefix --name python3 --display-name "Python 3 (mdtf-lite)"

@@ -107,3 +107,18 @@ def test_mamba_block_gives_the_same_function_on_cpp_and_reference():
     assert torch.allclose(y, y_ref, atol=1e-5)
     for a, b in zip(g, g_ref):
         assert torch.allclose(a, b, atol=1e-4, rtol=1e-4)
+
+
+@pytest.mark.parametrize("requires_grad", [False, True])
+def test_the_operators_pass_opcheck(requires_grad):
+    """torch.library.opcheck: schema, fake-tensor shapes (torch.compile traces through them), autograd
+    registration, and the same results under AOT dispatch, for the scan (strided B, C, z) and the conv."""
+    x = _inputs(S=3, L=5, D=8, N=4)
+    args = _views(x, lambda t: t.detach().float().requires_grad_(requires_grad))
+    torch.library.opcheck(torch.ops.mdtf_lite.scan_fwd.default, args)
+    g = torch.Generator().manual_seed(1)
+    conv = [torch.randn(3, 5, 8, generator=g), torch.randn(8, 4, generator=g), torch.randn(8, generator=g)]
+    torch.library.opcheck(torch.ops.mdtf_lite.conv_silu_fwd.default, [t.requires_grad_(requires_grad) for t in conv])
+    gy = torch.randn(3, 5, 8, generator=g)
+    torch.library.opcheck(torch.ops.mdtf_lite.scan_bwd.default, [a.detach() for a in args] + [gy])
+    torch.library.opcheck(torch.ops.mdtf_lite.conv_silu_bwd.default, [t.detach() for t in conv] + [gy])

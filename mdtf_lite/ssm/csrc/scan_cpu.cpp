@@ -16,6 +16,11 @@
 // Sequences are independent: at::parallel_for spreads them over torch's intra-op threads, so
 // torch.set_num_threads controls this kernel like every other op.
 //
+// Deterministic at any thread count: the gradients summed over sequences (dA, dD, ddelta_bias; the
+// conv's dw, db) are accumulated per fixed chunk of kChunk sequences into that chunk's own partial
+// buffer, and the partials are added in chunk order at the end.  The chunks do not depend on the
+// number of threads, so 1 or 8 threads, and repeated calls, give bit-identical gradients.
+//
 // The backward recomputes a and h of one sequence into a per-thread buffer (2 L N D floats),
 // then runs the reverse recurrence
 //   g[t, n, d] = C[t, n] * gp[t, d] + a[t+1, n, d] * g[t+1, n, d]
@@ -30,8 +35,9 @@
 // thread): forward + backward 3.3 -> 2.6-2.9 ns per (sequence, step, channel, state) element; a training
 // step of the cpu preset (batch 8, T 27) ~6 % faster.
 
-#include <torch/extension.h>
+#include <ATen/ATen.h>
 #include <ATen/Parallel.h>
+#include <torch/library.h>
 
 #if defined(__SSE__) || defined(__x86_64__)
 #include <immintrin.h>
@@ -40,7 +46,8 @@
 #include <cmath>
 #include <cstdint>
 #include <cstring>
-#include <mutex>
+#include <tuple>
+#include <type_traits>
 #include <vector>
 
 namespace {
@@ -58,12 +65,16 @@ struct FlushDenormals {
 
 // exp(x) for float, accurate to about 2 ulp on [-87, 88] (Cephes' expf: Cody-Waite reduction by
 // ln 2, degree-5 polynomial), written without branches or calls so that loops over it vectorise.
-// Inputs below -87 return exp(-87) ~ 1.6e-38 (the recurrence multiplies a state by it: zero for
-// every practical purpose); above 88 return exp(88).
+// Inputs below -87 (and -inf) return exp(-87) ~ 1.6e-38 (the recurrence multiplies a state by it: zero
+// for every practical purpose); above 88 (and +inf) return exp(88); NaN returns NaN.  Every step is
+// defined behaviour: the exponent n is made finite before it is converted to an integer (NaN -> 0; the
+// NaN travels through the polynomial instead), and 2^n is built with an unsigned shift.
 static inline float fast_exp(float x) {
+  const bool nan = x != x;
   x = x < -87.0f ? -87.0f : x;            // comparisons, not fmin/fmax: they vectorise and keep NaN
   x = x > 88.0f ? 88.0f : x;
-  const float n = std::nearbyint(x * 1.44269504088896341f);
+  float n = std::nearbyint(x * 1.44269504088896341f);
+  n = nan ? 0.0f : n;                      // finite, in [-126, 127]
   float r = x - n * 0.693359375f;
   r = r - n * -2.12194440e-4f;
   float p = 1.9875691500e-4f;
@@ -73,8 +84,12 @@ static inline float fast_exp(float x) {
   p = p * r + 1.6666665459e-1f;
   p = p * r + 5.0000001201e-1f;
   p = p * r * r + r + 1.0f;
-  const int32_t bits = __builtin_bit_cast(int32_t, p) + (static_cast<int32_t>(n) << 23);   // p * 2^n
-  return __builtin_bit_cast(float, bits);
+  uint32_t bits;
+  std::memcpy(&bits, &p, sizeof bits);
+  bits += static_cast<uint32_t>(static_cast<int32_t>(n)) << 23;     // p * 2^n (mod 2^32: defined)
+  float out;
+  std::memcpy(&out, &bits, sizeof out);
+  return out;
 }
 
 static inline float sigmoid(float x) { return 1.0f / (1.0f + fast_exp(-x)); }
@@ -298,63 +313,91 @@ static inline void state_steps8_backward(int64_t N, const float* __restrict anex
 struct View {  // a (S, L, K) float tensor with a contiguous last dimension
   const float* p;
   int64_t ss, sl;
-  explicit View(const torch::Tensor& t) : p(t.data_ptr<float>()), ss(t.stride(0)), sl(t.stride(1)) {}
+  explicit View(const at::Tensor& t) : p(t.data_ptr<float>()), ss(t.stride(0)), sl(t.stride(1)) {}
   const float* row(int64_t s, int64_t t) const { return p + s * ss + t * sl; }
 };
 
-void check_slk(const torch::Tensor& t, const char* name, int64_t S, int64_t L, int64_t K) {
-  TORCH_CHECK(t.dim() == 3 && t.size(0) == S && t.size(1) == L && t.size(2) == K, "fused scan: ", name,
+// every input: float32, on the CPU (the kernels read raw float pointers)
+void check_float_cpu(const at::Tensor& t, const char* op, const char* name) {
+  TORCH_CHECK(t.device().is_cpu(), op, ": ", name, " must be a CPU tensor, got one on ", t.device(),
+              "; move it with .cpu() or pick a scan backend for that device");
+  TORCH_CHECK(t.scalar_type() == at::kFloat, op, ": ", name, " must be float32, got ", t.scalar_type(),
+              "; convert it with .float()");
+}
+
+// an (S, L, K) tensor: any strides, but a contiguous last dimension
+void check_slk(const at::Tensor& t, const char* op, const char* name, int64_t S, int64_t L, int64_t K) {
+  TORCH_CHECK(t.dim() == 3 && t.size(0) == S && t.size(1) == L && t.size(2) == K, op, ": ", name,
               " must have shape (", S, ", ", L, ", ", K, "), got ", t.sizes());
-  TORCH_CHECK(t.scalar_type() == torch::kFloat32 && t.device().is_cpu(), "fused scan: ", name,
-              " must be a float32 CPU tensor");
-  TORCH_CHECK(K == 1 || t.stride(2) == 1, "fused scan: ", name, " needs a contiguous last dimension");
+  check_float_cpu(t, op, name);
+  TORCH_CHECK(K <= 1 || t.stride(2) == 1, op, ": ", name, " needs a contiguous last dimension (stride 1), got strides ",
+              t.strides(), "; pass .contiguous()");
 }
 
-void check_vec(const torch::Tensor& t, const char* name, int64_t D) {
-  TORCH_CHECK(t.dim() == 1 && t.size(0) == D && t.scalar_type() == torch::kFloat32 && t.device().is_cpu(),
-              "fused scan: ", name, " must be a float32 CPU tensor of shape (", D, ")");
+// a (D,) vector or a (D, K) matrix (made contiguous here: they are small)
+void check_params(const at::Tensor& t, const char* op, const char* name, int64_t D, int64_t cols) {
+  const bool ok = cols < 0 ? (t.dim() == 1 && t.size(0) == D) : (t.dim() == 2 && t.size(0) == D);
+  TORCH_CHECK(ok, op, ": ", name, " must have shape (", D, cols < 0 ? ")" : ", K)", ", got ", t.sizes());
+  check_float_cpu(t, op, name);
 }
 
-void check_inputs(const torch::Tensor& u, const torch::Tensor& delta, const torch::Tensor& A, const torch::Tensor& B,
-                  const torch::Tensor& C, const torch::Tensor& Dskip, const torch::Tensor& z,
-                  const torch::Tensor& bias) {
-  TORCH_CHECK(u.dim() == 3, "fused scan: u must be (S, L, D), got ", u.sizes());
+void check_inputs(const at::Tensor& u, const at::Tensor& delta, const at::Tensor& A, const at::Tensor& B,
+                  const at::Tensor& C, const at::Tensor& Dskip, const at::Tensor& z, const at::Tensor& bias) {
+  const char* op = "fused scan";
+  TORCH_CHECK(u.dim() == 3, op, ": u must be (S, L, D), got ", u.sizes());
   const int64_t S = u.size(0), L = u.size(1), D = u.size(2);
-  TORCH_CHECK(A.dim() == 2 && A.size(0) == D && A.scalar_type() == torch::kFloat32, "fused scan: A must be (", D,
-              ", N) float32, got ", A.sizes());
+  check_params(A, op, "A", D, 0);
   const int64_t N = A.size(1);
-  check_slk(u, "u", S, L, D);
-  check_slk(delta, "delta", S, L, D);
-  check_slk(B, "B", S, L, N);
-  check_slk(C, "C", S, L, N);
-  check_slk(z, "z", S, L, D);
-  check_vec(Dskip, "D", D);
-  check_vec(bias, "delta_bias", D);
+  check_slk(u, op, "u", S, L, D);
+  check_slk(delta, op, "delta", S, L, D);
+  check_slk(B, op, "B", S, L, N);
+  check_slk(C, op, "C", S, L, N);
+  check_slk(z, op, "z", S, L, D);
+  check_params(Dskip, op, "D", D, -1);
+  check_params(bias, op, "delta_bias", D, -1);
 }
 
-// Runs body<W>(s0, s1) with the channel count W as a compile-time constant for the widths the
-// models use (constant trip counts: the SIMD loops carry no remainder code), body<0> otherwise.
+// Sequences per chunk of the gradients summed over sequences: each chunk sums its sequences in order
+// into its own partial buffer, and the partials are added in chunk order.  A constant, so the result
+// does not depend on how at::parallel_for splits the chunks over threads.
+constexpr int64_t kChunk = 4;
+
+// dst[i] = sum over chunks c = 0, 1, ... of part[c * stride + i], in that order (deterministic)
+void sum_partials(const float* part, int64_t n_chunks, int64_t stride, int64_t len, float* dst) {
+  for (int64_t i = 0; i < len; ++i) dst[i] = 0.0f;
+  for (int64_t c = 0; c < n_chunks; ++c) {
+    const float* row = part + c * stride;
+    for (int64_t i = 0; i < len; ++i) dst[i] += row[i];
+  }
+}
+
+// Runs body(width, i0, i1) with the channel count as a compile-time constant (std::integral_constant)
+// for the widths the models use (constant trip counts: the SIMD loops carry no remainder code), 0
+// otherwise.  A generic lambda reads it back as decltype(width)::value (C++17; no templated lambdas).
+template <int64_t W>
+using Width = std::integral_constant<int64_t, W>;
+
 template <class F>
-void dispatch_width(int64_t D, F& body, int64_t s0, int64_t s1) {
+void dispatch_width(int64_t D, const F& body, int64_t i0, int64_t i1) {
   switch (D) {
-    case 8: body.template operator()<8>(s0, s1); break;
-    case 16: body.template operator()<16>(s0, s1); break;
-    case 32: body.template operator()<32>(s0, s1); break;
-    case 64: body.template operator()<64>(s0, s1); break;
-    case 128: body.template operator()<128>(s0, s1); break;
-    default: body.template operator()<0>(s0, s1);
+    case 8: body(Width<8>{}, i0, i1); break;
+    case 16: body(Width<16>{}, i0, i1); break;
+    case 32: body(Width<32>{}, i0, i1); break;
+    case 64: body(Width<64>{}, i0, i1); break;
+    case 128: body(Width<128>{}, i0, i1); break;
+    default: body(Width<0>{}, i0, i1);
   }
 }
 
 // y (S, L, D) and the last state (S, N, D)
-std::vector<torch::Tensor> forward(torch::Tensor u, torch::Tensor delta, torch::Tensor A, torch::Tensor B,
-                                   torch::Tensor C, torch::Tensor Dskip, torch::Tensor z, torch::Tensor bias) {
+std::tuple<at::Tensor, at::Tensor> forward(at::Tensor u, at::Tensor delta, at::Tensor A, at::Tensor B, at::Tensor C,
+                                           at::Tensor Dskip, at::Tensor z, at::Tensor bias) {
   check_inputs(u, delta, A, B, C, Dskip, z, bias);
   const int64_t S = u.size(0), L = u.size(1), D = u.size(2), N = A.size(1);
   auto At = A.t().contiguous();                        // (N, D): a row per state, channels contiguous
   auto Dc = Dskip.contiguous(), bc = bias.contiguous();
-  auto y = torch::empty({S, L, D}, u.options());
-  auto last = torch::empty({S, N, D}, u.options());
+  auto y = at::empty({S, L, D}, u.options());
+  auto last = at::empty({S, N, D}, u.options());
   const View uv(u), dv(delta), Bv(B), Cv(C), zv(z);
   const float* at = At.data_ptr<float>();
   const float* dsk = Dc.data_ptr<float>();
@@ -363,7 +406,8 @@ std::vector<torch::Tensor> forward(torch::Tensor u, torch::Tensor delta, torch::
   float* lp = last.data_ptr<float>();
 
   const int64_t width = D;
-  auto body = [&]<int64_t W>(int64_t s0, int64_t s1) {
+  auto body = [&](auto width_c, int64_t s0, int64_t s1) {
+    constexpr int64_t W = decltype(width_c)::value;
     FlushDenormals ftz;
     const int64_t D = W ? W : width;
     std::vector<float> hbuf(N * D), dtbuf(D), dtubuf(D), accbuf(D);
@@ -390,28 +434,31 @@ std::vector<torch::Tensor> forward(torch::Tensor u, torch::Tensor delta, torch::
 }
 
 // Gradients of sum(y * gy) w.r.t. every input: du, ddelta, dA (D, N), dB, dC, dDskip, dz, dbias.
-std::vector<torch::Tensor> backward(torch::Tensor u, torch::Tensor delta, torch::Tensor A, torch::Tensor B,
-                                    torch::Tensor C, torch::Tensor Dskip, torch::Tensor z, torch::Tensor bias,
-                                    torch::Tensor gy) {
+std::vector<at::Tensor> backward(at::Tensor u, at::Tensor delta, at::Tensor A, at::Tensor B, at::Tensor C,
+                                 at::Tensor Dskip, at::Tensor z, at::Tensor bias, at::Tensor gy) {
   check_inputs(u, delta, A, B, C, Dskip, z, bias);
   const int64_t S = u.size(0), L = u.size(1), D = u.size(2), N = A.size(1);
-  check_slk(gy, "grad_y", S, L, D);
+  check_slk(gy, "fused scan", "grad_y", S, L, D);
   auto At = A.t().contiguous();
   auto Dc = Dskip.contiguous(), bc = bias.contiguous();
   auto opts = u.options();
-  auto du = torch::empty({S, L, D}, opts), ddelta = torch::empty({S, L, D}, opts), dz = torch::empty({S, L, D}, opts);
-  auto dB = torch::empty({S, L, N}, opts), dC = torch::empty({S, L, N}, opts);
-  auto dAt = torch::zeros({N, D}, opts), dD = torch::zeros({D}, opts), dbias = torch::zeros({D}, opts);
+  auto du = at::empty({S, L, D}, opts), ddelta = at::empty({S, L, D}, opts), dz = at::empty({S, L, D}, opts);
+  auto dB = at::empty({S, L, N}, opts), dC = at::empty({S, L, N}, opts);
+  auto dAt = at::empty({N, D}, opts), dD = at::empty({D}, opts), dbias = at::empty({D}, opts);
+  // per chunk of kChunk sequences: [dA (N, D) | dD (D) | dbias (D)], summed in chunk order at the end
+  const int64_t n_chunks = (S + kChunk - 1) / kChunk, pstride = N * D + 2 * D;
+  auto partial = at::zeros({n_chunks, pstride}, opts);
+  float* partp = partial.data_ptr<float>();
   const View uv(u), dv(delta), Bv(B), Cv(C), zv(z), gv(gy);
   const float* at = At.data_ptr<float>();
   const float* dsk = Dc.data_ptr<float>();
   const float* bia = bc.data_ptr<float>();
   float *dup = du.data_ptr<float>(), *ddp = ddelta.data_ptr<float>(), *dzp = dz.data_ptr<float>();
   float *dBp = dB.data_ptr<float>(), *dCp = dC.data_ptr<float>();
-  std::mutex mu;
 
   const int64_t width = D;
-  auto body = [&]<int64_t W>(int64_t s0, int64_t s1) {
+  auto body = [&](auto width_c, int64_t c0, int64_t c1) {   // chunks c0 .. c1-1
+    constexpr int64_t W = decltype(width_c)::value;
     FlushDenormals ftz;
     const int64_t D = W ? W : width;
     const int64_t ND = N * D;
@@ -419,63 +466,61 @@ std::vector<torch::Tensor> backward(torch::Tensor u, torch::Tensor delta, torch:
     // dt and the pre-gate output p per step, the reverse state g, and per-step sums
     std::vector<float> Hbuf((L + 1) * ND, 0.0f), Abuf((L + 1) * ND, 0.0f), DT(L * D), P(L * D);
     std::vector<float> gbuf(ND), gpb(D), sBb(D), ddtb(D), dtub(D);
-    std::vector<float> dA_loc(ND, 0.0f), dD_loc(D, 0.0f), db_loc(D, 0.0f);
     std::vector<float> dcv(N * 8), dbv(N * 8);   // per-lane partial sums of dC, dB (blocked path)
     float* H = Hbuf.data() + ND;                       // H[-1] = 0: the state before the first step
     float* Ab = Abuf.data();                           // Ab[L] = 0: no step after the last one
     float *g = gbuf.data(), *gp = gpb.data(), *sB = sBb.data(), *ddt = ddtb.data(), *dtu = dtub.data();
-    for (int64_t s = s0; s < s1; ++s) {
-      // 1. recompute dt, a, h and the pre-gate output p of this sequence
-      for (int64_t t = 0; t < L; ++t) {
-        const float* br = Bv.row(s, t);
-        const float* cr = Cv.row(s, t);
-        float* dtt = DT.data() + t * D;
-        float* pt = P.data() + t * D;
-        step_prologue(D, dv.row(s, t), bia, uv.row(s, t), dsk, dtt, dtu, pt);
+    for (int64_t c = c0; c < c1; ++c) {
+      float* dA_loc = partp + c * pstride;               // this chunk's sums, in sequence order
+      float* dD_loc = dA_loc + ND;
+      float* db_loc = dD_loc + D;
+      for (int64_t s = c * kChunk; s < std::min(S, (c + 1) * kChunk); ++s) {
+        // 1. recompute dt, a, h and the pre-gate output p of this sequence
+        for (int64_t t = 0; t < L; ++t) {
+          const float* br = Bv.row(s, t);
+          const float* cr = Cv.row(s, t);
+          float* dtt = DT.data() + t * D;
+          float* pt = P.data() + t * D;
+          step_prologue(D, dv.row(s, t), bia, uv.row(s, t), dsk, dtt, dtu, pt);
 #ifdef MDTF_HAVE_AVX2
-        if constexpr (W > 0 && W % 8 == 0) {
-          state_steps8<W, true>(N, dtt, at, dtu, br, cr, H + (t - 1) * ND, H + t * ND, Ab + t * ND, pt);
-        } else
+          if constexpr (W > 0 && W % 8 == 0) {
+            state_steps8<W, true>(N, dtt, at, dtu, br, cr, H + (t - 1) * ND, H + t * ND, Ab + t * ND, pt);
+          } else
 #endif
-        for (int64_t n = 0; n < N; ++n)
-          state_step_kept(D, dtt, at + n * D, dtu, br[n], cr[n], H + (t - 1) * ND + n * D, H + t * ND + n * D,
-                          Ab + t * ND + n * D, pt);
-      }
-      // 2. reverse recurrence, t = L-1 .. 0
-      std::fill(gbuf.begin(), gbuf.end(), 0.0f);
-      for (int64_t t = L - 1; t >= 0; --t) {
-        const float* ur = uv.row(s, t);
-        const float* br = Bv.row(s, t);
-        const float* cr = Cv.row(s, t);
-        const float* dtt = DT.data() + t * D;
-        float* dut = dup + (s * L + t) * D;
-        gate_backward(D, gv.row(s, t), zv.row(s, t), P.data() + t * D, ur, dsk, dtt, gp, dzp + (s * L + t) * D,
-                      dD_loc.data(), dut, dtu, sB, ddt);
+          for (int64_t n = 0; n < N; ++n)
+            state_step_kept(D, dtt, at + n * D, dtu, br[n], cr[n], H + (t - 1) * ND + n * D, H + t * ND + n * D,
+                            Ab + t * ND + n * D, pt);
+        }
+        // 2. reverse recurrence, t = L-1 .. 0
+        std::fill(gbuf.begin(), gbuf.end(), 0.0f);
+        for (int64_t t = L - 1; t >= 0; --t) {
+          const float* ur = uv.row(s, t);
+          const float* br = Bv.row(s, t);
+          const float* cr = Cv.row(s, t);
+          const float* dtt = DT.data() + t * D;
+          float* dut = dup + (s * L + t) * D;
+          gate_backward(D, gv.row(s, t), zv.row(s, t), P.data() + t * D, ur, dsk, dtt, gp, dzp + (s * L + t) * D,
+                        dD_loc, dut, dtu, sB, ddt);
 #ifdef MDTF_HAVE_AVX2
-        if constexpr (W > 0 && W % 8 == 0) {
-          state_steps8_backward<W>(N, Ab + (t + 1) * ND, Ab + t * ND, H + t * ND, H + (t - 1) * ND, at, dtt, dtu, gp,
-                                   br, cr, g, sB, ddt, dA_loc.data(), dcv.data(), dbv.data(), dCp + (s * L + t) * N,
-                                   dBp + (s * L + t) * N);
-        } else
+          if constexpr (W > 0 && W % 8 == 0) {
+            state_steps8_backward<W>(N, Ab + (t + 1) * ND, Ab + t * ND, H + t * ND, H + (t - 1) * ND, at, dtt, dtu, gp,
+                                     br, cr, g, sB, ddt, dA_loc, dcv.data(), dbv.data(), dCp + (s * L + t) * N,
+                                     dBp + (s * L + t) * N);
+          } else
 #endif
-        for (int64_t n = 0; n < N; ++n)
-          state_step_backward(D, Ab + (t + 1) * ND + n * D, Ab + t * ND + n * D, H + t * ND + n * D,
-                              H + (t - 1) * ND + n * D, at + n * D, dtt, dtu, gp, br[n], cr[n], g + n * D, sB, ddt,
-                              dA_loc.data() + n * D, dCp + (s * L + t) * N + n, dBp + (s * L + t) * N + n);
-        delta_backward(D, sB, dtt, ur, ddt, dv.row(s, t), bia, dut, ddp + (s * L + t) * D, db_loc.data());
+          for (int64_t n = 0; n < N; ++n)
+            state_step_backward(D, Ab + (t + 1) * ND + n * D, Ab + t * ND + n * D, H + t * ND + n * D,
+                                H + (t - 1) * ND + n * D, at + n * D, dtt, dtu, gp, br[n], cr[n], g + n * D, sB, ddt,
+                                dA_loc + n * D, dCp + (s * L + t) * N + n, dBp + (s * L + t) * N + n);
+          delta_backward(D, sB, dtt, ur, ddt, dv.row(s, t), bia, dut, ddp + (s * L + t) * D, db_loc);
+        }
       }
-    }
-    std::lock_guard<std::mutex> lock(mu);
-    float* dAp = dAt.data_ptr<float>();
-    float* dDp = dD.data_ptr<float>();
-    float* dbp = dbias.data_ptr<float>();
-    for (int64_t i = 0; i < ND; ++i) dAp[i] += dA_loc[i];
-    for (int64_t d = 0; d < D; ++d) {
-      dDp[d] += dD_loc[d];
-      dbp[d] += db_loc[d];
     }
   };
-  at::parallel_for(0, S, 1, [&](int64_t s0, int64_t s1) { dispatch_width(width, body, s0, s1); });
+  at::parallel_for(0, n_chunks, 1, [&](int64_t c0, int64_t c1) { dispatch_width(width, body, c0, c1); });
+  sum_partials(partp, n_chunks, pstride, N * D, dAt.data_ptr<float>());
+  sum_partials(partp + N * D, n_chunks, pstride, D, dD.data_ptr<float>());
+  sum_partials(partp + N * D + D, n_chunks, pstride, D, dbias.data_ptr<float>());
   return {du, ddelta, dAt.t().contiguous(), dB, dC, dD, dz, dbias};
 }
 
@@ -520,27 +565,27 @@ static inline void conv_backward_tap(int64_t D, const float* __restrict gp, cons
   }
 }
 
-void check_conv(const torch::Tensor& x, const torch::Tensor& w, const torch::Tensor& b) {
+void check_conv(const at::Tensor& x, const at::Tensor& w, const at::Tensor& b) {
   TORCH_CHECK(x.dim() == 3, "fused conv: x must be (S, L, D), got ", x.sizes());
   const int64_t D = x.size(2);
-  check_slk(x, "x", x.size(0), x.size(1), D);
-  TORCH_CHECK(w.dim() == 2 && w.size(0) == D && w.scalar_type() == torch::kFloat32, "fused conv: weight must be (",
-              D, ", K) float32, got ", w.sizes());
-  check_vec(b, "conv bias", D);
+  check_slk(x, "fused conv", "x", x.size(0), x.size(1), D);
+  check_params(w, "fused conv", "weight", D, 0);
+  check_params(b, "fused conv", "bias", D, -1);
 }
 
-torch::Tensor conv_silu_forward(torch::Tensor x, torch::Tensor w, torch::Tensor b) {
+at::Tensor conv_silu_forward(at::Tensor x, at::Tensor w, at::Tensor b) {
   check_conv(x, w, b);
   const int64_t S = x.size(0), L = x.size(1), D = x.size(2), K = w.size(1);
   auto wt = w.t().contiguous();                         // (K, D)
   auto bc = b.contiguous();
-  auto u = torch::empty({S, L, D}, x.options());
+  auto u = at::empty({S, L, D}, x.options());
   const View xv(x);
   const float* wtp = wt.data_ptr<float>();
   const float* bp = bc.data_ptr<float>();
   float* up = u.data_ptr<float>();
   const int64_t width = D;
-  auto body = [&]<int64_t W>(int64_t s0, int64_t s1) {
+  auto body = [&](auto width_c, int64_t s0, int64_t s1) {
+    constexpr int64_t W = decltype(width_c)::value;
     FlushDenormals ftz;
     const int64_t D = W ? W : width;
     std::vector<float> pre(D);
@@ -557,52 +602,68 @@ torch::Tensor conv_silu_forward(torch::Tensor x, torch::Tensor w, torch::Tensor 
   return u;
 }
 
-std::vector<torch::Tensor> conv_silu_backward(torch::Tensor x, torch::Tensor w, torch::Tensor b, torch::Tensor gu) {
+std::vector<at::Tensor> conv_silu_backward(at::Tensor x, at::Tensor w, at::Tensor b, at::Tensor gu) {
   check_conv(x, w, b);
   const int64_t S = x.size(0), L = x.size(1), D = x.size(2), K = w.size(1);
-  check_slk(gu, "grad_u", S, L, D);
+  check_slk(gu, "fused conv", "grad_u", S, L, D);
   auto wt = w.t().contiguous();
   auto bc = b.contiguous();
-  auto gx = torch::zeros({S, L, D}, x.options());
-  auto gwt = torch::zeros({K, D}, x.options()), gb = torch::zeros({D}, x.options());
+  auto gx = at::zeros({S, L, D}, x.options());
+  auto gwt = at::empty({K, D}, x.options()), gb = at::empty({D}, x.options());
+  // per chunk of kChunk sequences: [dw (K, D) | db (D)], summed in chunk order at the end
+  const int64_t n_chunks = (S + kChunk - 1) / kChunk, pstride = K * D + D;
+  auto partial = at::zeros({n_chunks, pstride}, x.options());
+  float* partp = partial.data_ptr<float>();
   const View xv(x), gv(gu);
   const float* wtp = wt.data_ptr<float>();
   const float* bp = bc.data_ptr<float>();
   float* gxp = gx.data_ptr<float>();
-  std::mutex mu;
   const int64_t width = D;
-  auto body = [&]<int64_t W>(int64_t s0, int64_t s1) {
+  auto body = [&](auto width_c, int64_t c0, int64_t c1) {   // chunks c0 .. c1-1
+    constexpr int64_t W = decltype(width_c)::value;
     FlushDenormals ftz;
     const int64_t D = W ? W : width;
-    std::vector<float> pre(D), gp(D), gw_loc(K * D, 0.0f), gb_loc(D, 0.0f);
+    std::vector<float> pre(D), gp(D);
     std::vector<const float*> rows(L);
-    for (int64_t s = s0; s < s1; ++s) {
-      for (int64_t t = 0; t < L; ++t) rows[t] = xv.row(s, t);
-      for (int64_t t = 0; t < L; ++t) {
-        conv_row(D, K, t, wtp, bp, rows.data(), pre.data());
-        silu_backward_row(D, pre.data(), gv.row(s, t), gp.data(), gb_loc.data());
-        for (int64_t k = 0; k < K; ++k) {
-          const int64_t src = t - K + 1 + k;
-          if (src < 0) continue;
-          conv_backward_tap(D, gp.data(), rows[src], wtp + k * D, gw_loc.data() + k * D, gxp + (s * L + src) * D);
+    for (int64_t c = c0; c < c1; ++c) {
+      float* gw_loc = partp + c * pstride;               // this chunk's sums, in sequence order
+      float* gb_loc = gw_loc + K * D;
+      for (int64_t s = c * kChunk; s < std::min(S, (c + 1) * kChunk); ++s) {
+        for (int64_t t = 0; t < L; ++t) rows[t] = xv.row(s, t);
+        for (int64_t t = 0; t < L; ++t) {
+          conv_row(D, K, t, wtp, bp, rows.data(), pre.data());
+          silu_backward_row(D, pre.data(), gv.row(s, t), gp.data(), gb_loc);
+          for (int64_t k = 0; k < K; ++k) {
+            const int64_t src = t - K + 1 + k;
+            if (src < 0) continue;
+            conv_backward_tap(D, gp.data(), rows[src], wtp + k * D, gw_loc + k * D, gxp + (s * L + src) * D);
+          }
         }
       }
     }
-    std::lock_guard<std::mutex> lock(mu);
-    float* gwp = gwt.data_ptr<float>();
-    float* gbp = gb.data_ptr<float>();
-    for (int64_t i = 0; i < K * D; ++i) gwp[i] += gw_loc[i];
-    for (int64_t d = 0; d < D; ++d) gbp[d] += gb_loc[d];
   };
-  at::parallel_for(0, S, 1, [&](int64_t s0, int64_t s1) { dispatch_width(width, body, s0, s1); });
+  at::parallel_for(0, n_chunks, 1, [&](int64_t c0, int64_t c1) { dispatch_width(width, body, c0, c1); });
+  sum_partials(partp, n_chunks, pstride, K * D, gwt.data_ptr<float>());
+  sum_partials(partp + K * D, n_chunks, pstride, D, gb.data_ptr<float>());
   return {gx, gwt.t().contiguous(), gb};
 }
 
 }  // namespace
 
-PYBIND11_MODULE(TORCH_EXTENSION_NAME, m) {
-  m.def("forward", &forward, "fused channels-last selective scan, forward: (y (S, L, D), h_last (S, N, D))");
-  m.def("backward", &backward, "fused channels-last selective scan, backward: gradients of every input");
-  m.def("conv_silu_forward", &conv_silu_forward, "causal depthwise conv + SiLU, channels-last: u (S, L, D)");
-  m.def("conv_silu_backward", &conv_silu_backward, "causal depthwise conv + SiLU, backward: (dx, dw (D, K), db)");
+// The operators, registered with the dispatcher (torch.ops.mdtf_lite.*): the library is loaded with
+// torch.ops.load_library, and Python (cpp_kernel/__init__.py) adds their fake-tensor shapes and autograd.
+TORCH_LIBRARY(mdtf_lite, m) {
+  m.def("scan_fwd(Tensor u, Tensor delta, Tensor A, Tensor B, Tensor C, Tensor Dskip, Tensor z, "
+        "Tensor delta_bias) -> (Tensor, Tensor)");
+  m.def("scan_bwd(Tensor u, Tensor delta, Tensor A, Tensor B, Tensor C, Tensor Dskip, Tensor z, "
+        "Tensor delta_bias, Tensor grad_y) -> Tensor[]");
+  m.def("conv_silu_fwd(Tensor x, Tensor weight, Tensor bias) -> Tensor");
+  m.def("conv_silu_bwd(Tensor x, Tensor weight, Tensor bias, Tensor grad_u) -> Tensor[]");
+}
+
+TORCH_LIBRARY_IMPL(mdtf_lite, CPU, m) {
+  m.impl("scan_fwd", &forward);
+  m.impl("scan_bwd", &backward);
+  m.impl("conv_silu_fwd", &conv_silu_forward);
+  m.impl("conv_silu_bwd", &conv_silu_backward);
 }
