@@ -8,7 +8,7 @@ from safetensors.torch import load_file
 from mdtf_lite.ssm import cpp_kernel
 from mdtf_lite.train import fit
 
-from train_helpers import clip_set, tiny_config
+from train_helpers import TINY_MDTF, clip_set, tiny_config
 
 pytestmark = pytest.mark.skipif(not cpp_kernel.available(),
                                 reason=f"the C++ kernels are not built here: {cpp_kernel.build_error()}")
@@ -16,7 +16,7 @@ pytestmark = pytest.mark.skipif(not cpp_kernel.available(),
 
 def _cpp_config(folder, **changes):
     """The tiny MDTF of train_helpers on the ``cpp`` scan with 4 threads."""
-    model = {**tiny_config(folder).model, "scan_backend": "cpp"}
+    model = {**TINY_MDTF, "scan_backend": "cpp"}
     return tiny_config(folder, "mdtf", model=model, **{"num_threads": 4, "val_every": 2, **changes})
 
 
