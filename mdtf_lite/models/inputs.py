@@ -60,8 +60,8 @@ def check_pose_input(x, n_frames: int | None, name: str = "x", dtype: torch.dtyp
     Linear; ``model_dtype(model)``); ``None`` skips the check.  Normalised x, y must lie within
     +-``MAX_ABS_COORD`` and the confidence in [0, 1].
 
-    ``n_frames``: the longest clip the model takes (None: any).  Refuses T > n_frames: the temporal position embedding is a learned table with one row per
-    frame position of the training window, and stretching it (interpolation) silently changes what
+    ``n_frames``: the longest clip the model takes (None: any).  Refuses T > n_frames: the temporal
+    position embedding is a learned table with one row per frame position of the training window, and stretching it (interpolation) silently changes what
     each row means -- the model would see motion at a different apparent frame rate.  Longer clips
     are cut into windows of ``n_frames`` (or the model is rebuilt with a larger ``n_frames`` and
     trained).  Shorter clips use the first T rows, as MotionBERT does.

@@ -12,8 +12,8 @@
 
 Each stream and each refinement step is a ``SpatioTemporalLayer`` (``models/layers.py``): the joint
 layer and the STRM layers share the model's ``spatial_norm`` / ``temporal_norm`` (passed to them in
-``forward``), the bone layer owns its two.  LayerNorm eps as in the official code: 1e-6 for block, layer and bone-stream norms, 1e-5 for
-the head norm (and the LN before each GCN).
+``forward``), the bone layer owns its two.  LayerNorm eps as in the official code: 1e-6 for block,
+layer and bone-stream norms, 1e-5 for the head norm (and the LN before each GCN).
 
 Bone-token layout (``cfg.bone_token_layout``): tokens are always *given* in this package's layout (row j
 describes the bone ending in joint j, root row zero: ``mdtf_lite.bones.bone_tokens``).  "child" feeds

@@ -56,8 +56,8 @@ BACKENDS = ("auto", "reference", "cpp", "cpu", "torch", "triton", "mamba_ssm")
 CPU_PREFERENCE = ("cpp", "cpu", "torch", "reference")
 
 __all__ = ["selective_scan", "selective_scan_channels_last", "mamba_kernels", "MambaKernels", "available_backends",
-           "resolve_backend", "BACKENDS", "CPU_PREFERENCE", "SCAN_CORES", "selective_scan_reference", "selective_scan_cpu",
-           "validate_scan_inputs"]
+           "resolve_backend", "BACKENDS", "CPU_PREFERENCE", "SCAN_CORES", "selective_scan_reference",
+           "selective_scan_cpu", "validate_scan_inputs"]
 
 
 @functools.cache
@@ -203,15 +203,17 @@ class MambaKernels:
     scan: Callable
 
 
-def _scan_through_transpose(core: Callable) -> Callable:
-    """A (B, D, L) scan core as a channels-last ``MambaKernels.scan`` (one transpose each way)."""
-    def scan(u, delta, A, B, C, D, z, delta_bias):
-        y = core(u.transpose(1, 2), delta.transpose(1, 2), A, B.transpose(1, 2).contiguous(),
-                 C.transpose(1, 2).contiguous(), D=D, z=z.transpose(1, 2), delta_bias=delta_bias,
-                 delta_softplus=True, return_last_state=False)
-        return y.transpose(1, 2)
+@dataclass(frozen=True)
+class _ThroughTranspose:
+    """A (B, D, L) scan core as a channels-last ``MambaKernels.scan`` (one transpose each way; picklable)."""
 
-    return scan
+    core: Callable
+
+    def __call__(self, u, delta, A, B, C, D, z, delta_bias):
+        y = self.core(u.transpose(1, 2), delta.transpose(1, 2), A, B.transpose(1, 2).contiguous(),
+                      C.transpose(1, 2).contiguous(), D=D, z=z.transpose(1, 2), delta_bias=delta_bias,
+                      delta_softplus=True, return_last_state=False)
+        return y.transpose(1, 2)
 
 
 @functools.cache
@@ -227,7 +229,7 @@ def mamba_kernels(backend: str, device_type: str) -> MambaKernels:
     name = resolve_backend(backend, device_type)
     if name == "cpp":
         return MambaKernels(name, cpp_kernel.causal_conv_silu, cpp_kernel.scan_channels_last)
-    return MambaKernels(name, causal_conv_silu, _scan_through_transpose(SCAN_CORES[name]))
+    return MambaKernels(name, causal_conv_silu, _ThroughTranspose(SCAN_CORES[name]))
 
 
 def selective_scan_channels_last(u, delta, A, B, C, D, z, delta_bias, backend: str = "auto"):
