@@ -85,6 +85,17 @@ def _mamba_ssm_usable(device_type: str) -> tuple[bool, str]:
 
 
 @functools.cache
+def _cpu_backend_usable(name: str) -> bool:
+    """Whether a CPU backend of ``CPU_PREFERENCE`` runs here (asked in preference order: ``auto`` stops at
+    the first, so a built C++ kernel spares the numba import)."""
+    if name == "cpp":
+        return cpp_kernel.available()
+    if name == "cpu":
+        return numba_available()
+    return True
+
+
+@functools.cache
 def available_backends(device_type: str = "cpu") -> tuple[str, ...]:
     """Backends that can run tensors on ``device_type`` ("cpu" or "cuda") on this machine.
 
@@ -96,10 +107,7 @@ def available_backends(device_type: str = "cpu") -> tuple[str, ...]:
     """
     names = ["reference", "torch"]
     if device_type == "cpu":
-        if numba_available():
-            names.append("cpu")
-        if cpp_kernel.available():
-            names.append("cpp")
+        names += [name for name in ("cpu", "cpp") if _cpu_backend_usable(name)]
     if _triton_usable(device_type)[0]:
         names.append("triton")
     if _mamba_ssm_usable(device_type)[0]:
@@ -117,7 +125,7 @@ def resolve_backend(backend: str, device_type: str) -> str:
                 if name in available_backends("cuda"):
                     return name
             return "torch"
-        return next(name for name in CPU_PREFERENCE if name in available_backends("cpu"))
+        return next(name for name in CPU_PREFERENCE if _cpu_backend_usable(name))
     if backend in ("cpp", "cpu") and device_type != "cpu":
         raise RuntimeError(f"selective-scan backend {backend!r} runs CPU tensors only; use 'auto' or 'triton' on "
                            f"{device_type}")
