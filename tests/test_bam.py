@@ -11,6 +11,7 @@ from mdtf_lite.eval.bam_metrics import (angle_error_deg, bam_metrics, confusion_
                                         metrics_from_confusion)
 from mdtf_lite.models.bam import (BAM_WIDTHS, BoneAwareModule, ContinuousBAM, bam_loss, sincos_loss,
                                   sincos_to_theta, stage1_targets)
+from mdtf_lite.models.inputs import check_model_input
 
 
 def _inputs(*shape):
@@ -73,22 +74,23 @@ def test_spatial_mixing_is_over_joints_and_temporal_over_frames():
 def test_backends_agree():
     torch.manual_seed(2)
     bam = BoneAwareModule(widths=(8, 8), scan_backend="reference").eval()
+    other = BoneAwareModule(widths=(8, 8), scan_backend="cpu").eval()
+    other.load_state_dict(bam.state_dict())
     x = _inputs(2, 3, 17, 3)
-    ref = bam(x)
-    for module in bam.modules():
-        if hasattr(module, "scan_backend"):
-            module.scan_backend = "cpu"
-    assert torch.allclose(bam(x), ref, atol=1e-5)
+    assert torch.allclose(other(x), bam(x), atol=1e-5)
 
 
-def test_bad_input_is_refused_clearly():
+def test_bad_input_is_refused_clearly_at_the_boundary():
     bam = BoneAwareModule(widths=(8,))
     with pytest.raises(ValueError, match="17"):
-        bam(torch.randn(1, 2, 16, 3))
+        check_model_input(bam, torch.randn(1, 2, 16, 3))
     with pytest.raises(ValueError, match="NaN"):
-        bam(torch.full((1, 2, 17, 3), float("nan")))
+        check_model_input(bam, torch.full((1, 2, 17, 3), float("nan")))
+    check_model_input(bam, _inputs(1, 300, 17, 3))           # no position embedding: any T
     with pytest.raises(ValueError, match="widths"):
         BoneAwareModule(widths=())
+    with pytest.raises(ValueError, match="channels"):
+        bam(torch.zeros(1, 2, 17, 2))
 
 
 def test_bam_loss_excludes_the_root_and_matches_cross_entropy():

@@ -68,6 +68,7 @@ def test_evaluate_model_reports_the_velocity_error_in_mm():
 
     ds = DS()
     ds.targets[..., 0, :] = 0
+    ds.inputs[..., 2] = torch.rand(3, 5, 17)           # a confidence in [0, 1]: predict validates its inputs
     r = evaluate_model(FlatPose(), ds, flip=False)
     flat = FlatPose()(ds.inputs).double()
     flat = flat - flat[..., :1, :]

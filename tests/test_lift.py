@@ -159,6 +159,7 @@ class FrameWiseModel(torch.nn.Module):
 def test_sliding_windows_cover_every_frame_exactly(length, window, stride):
     rng = np.random.default_rng(length)
     x = rng.normal(size=(length, 17, 3)).astype(np.float32)
+    x[..., 2] = rng.uniform(size=(length, 17))         # a confidence in [0, 1]: predict validates its inputs
     model = FrameWiseModel(window)
     out = lift_sequence(model, x, window, stride=stride, batch_size=4)
     expected = FrameWiseModel(length)(torch.from_numpy(x)[None])[0].numpy()

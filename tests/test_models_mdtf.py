@@ -7,6 +7,7 @@ import torch
 
 from mdtf_lite.models import build_model, count_parameters, get_config, macs_per_frame
 from mdtf_lite.models.config import ABLATIONS, ModelConfig, config_from_dict
+from mdtf_lite.models.inputs import check_model_input
 from mdtf_lite.models.mdtf import MDTF, FusionGate
 
 
@@ -19,8 +20,9 @@ def test_tiny_breakdown_by_part():
     m = build_model("tiny")
     n = lambda mod: sum(p.numel() for p in mod.parameters())  # noqa: E731
     assert m.spatial_pos.numel() == 1_088 and m.temporal_pos.numel() == 15_552
-    assert [n(b) for b in m.spatial_blocks] == [54_148] * 8
-    assert [n(b) for b in m.temporal_blocks] == [37_184] * 8
+    layers = [m.joint_layer, *m.strm.layers]
+    assert [n(layer.spatial) for layer in layers] == [54_148] * 8
+    assert [n(layer.temporal) for layer in layers] == [37_184] * 8
     assert n(m.bone_layer.spatial) == n(m.bone_layer.temporal) == 37_184
     assert n(m.fusion) == 258 and n(m.head) == 195
 
@@ -96,36 +98,52 @@ def test_fusion_gate_starts_50_50():
     gate = FusionGate(8)
     a, b = torch.randn(4, 8), torch.randn(4, 8)
     assert torch.allclose(gate(a, b), (a + b) / 2)
-    assert torch.allclose(gate.last_alpha, torch.full((4, 2), 0.5))
+    assert torch.allclose(gate.weights(a, b), torch.full((4, 2), 0.5))
+    assert not any(isinstance(v, torch.Tensor) for v in vars(gate).values())   # forward keeps no state
     with torch.no_grad():
         gate.proj.bias.copy_(torch.tensor([10.0, -10.0]))
     assert torch.allclose(gate(a, b), a, atol=1e-4)
+    assert torch.allclose(gate.weights(a, b)[..., 0], torch.ones(4), atol=1e-4)
 
 
-def test_bad_inputs_raise_before_compute():
+def test_bad_inputs_are_refused_at_the_boundary():
     model = build_model("cpu")
     x, tokens = _inputs(1, 9)
     with pytest.raises(ValueError, match="add the batch axis"):
-        model(x[0], bone_tokens=tokens)
+        check_model_input(model, x[0])
     with pytest.raises(ValueError, match="16 joints"):
-        model(x[:, :, :16], bone_tokens=tokens)
+        check_model_input(model, x[:, :, :16])
     with pytest.raises(ValueError, match="confidence"):
-        model(x[..., :2], bone_tokens=tokens)
+        check_model_input(model, x[..., :2])
     bad = x.clone()
     bad[0, 3, 5, 1] = float("nan")
     with pytest.raises(ValueError, match=r"NaN/Inf \(first at index \(0, 3, 5, 1\)"):
-        model(bad, bone_tokens=tokens)
-    long = torch.zeros(1, 28, 17, 3)
+        check_model_input(model, bad)
     with pytest.raises(ValueError, match="n_frames = 27"):
-        model(long, bone_tokens=torch.zeros_like(long))
+        check_model_input(model, torch.zeros(1, 28, 17, 3))
+    with pytest.raises(ValueError, match="floating point"):
+        check_model_input(model, x.long())
+    check_model_input(model, x)
+    check_model_input(build_model(get_config("cpu", arch="mlp")), torch.zeros(1, 99, 17, 3))   # any T
+
+
+def test_the_forward_itself_does_not_scan_its_input():
+    """No per-step validation (a NaN scan is a host sync): a NaN input gives NaN, the boundary refuses it."""
+    model = build_model(get_config("cpu", ablation="no_bone")).eval()
+    x, _ = _inputs(1, 9)
+    x[0, 3, 5, 1] = float("nan")
+    assert torch.isnan(model(x)).any()
+
+
+def test_bone_token_errors_are_raised_by_the_forward():
+    model = build_model("cpu")
+    x, tokens = _inputs(1, 9)
     with pytest.raises(ValueError, match="needs bone tokens"):
         model(x)
     with pytest.raises(ValueError, match="bone_tokens has shape"):
         model(x, bone_tokens=tokens[:, :, :, :2])
     with pytest.raises(ValueError, match="no bone stream"):
         build_model(get_config("cpu", ablation="no_bone"))(x, bone_tokens=tokens)
-    with pytest.raises(ValueError, match="floating point"):
-        model(x.long(), bone_tokens=tokens)
 
 
 def test_config_errors_and_dict_form():
@@ -203,11 +221,24 @@ def test_real_bam_attaches_and_feeds_the_bone_stream():
 
 # ------------------------------------------------------ issue 12, case 12: dtype, magnitude, confidence
 @pytest.mark.parametrize("dtype", [torch.float16, torch.float64, torch.bfloat16])
-def test_other_float_dtypes_get_a_clear_error(dtype):
+def test_other_float_dtypes_get_a_clear_error_with_a_fix_that_works(dtype):
     model = build_model({"preset": "cpu", "dim": 8, "depth": 1, "n_frames": 9, "ablation": "no_bone"}).eval()
     x, _ = _inputs()
-    with pytest.raises(ValueError, match=f"dtype {dtype}.*x.float"):
-        model(x.to(dtype))
+    with pytest.raises(ValueError, match=rf"dtype {dtype} but the model's parameters are torch.float32.*"
+                                         r"x = x.to\(torch.float32\)"):
+        check_model_input(model, x.to(dtype))
+    check_model_input(model, x.to(dtype).to(torch.float32))      # the advised fix passes
+
+
+def test_a_float64_model_is_checked_against_its_own_dtype():
+    model = build_model({"preset": "cpu", "dim": 8, "depth": 1, "n_frames": 9, "ablation": "no_bone",
+                         "scan_backend": "reference"}).double().eval()
+    x, _ = _inputs()
+    with pytest.raises(ValueError, match=r"x = x.to\(torch.float64\)"):
+        check_model_input(model, x)
+    check_model_input(model, x.double())
+    y = model(x.double())
+    assert y.dtype == torch.float64 and torch.isfinite(y).all()
 
 
 @pytest.mark.parametrize("channel,value,pattern", [(0, 1e20, "coordinate 1e\\+20.*not pixels"),
@@ -219,6 +250,7 @@ def test_values_that_would_give_silent_nan_or_garbage_are_refused(channel, value
     x, _ = _inputs()
     x[1, 3, 5, channel] = value
     with pytest.raises(ValueError, match=pattern):
-        model(x)
+        check_model_input(model, x)
     x[1, 3, 5, channel] = 0.5
+    check_model_input(model, x)
     assert torch.isfinite(model(x)).all()

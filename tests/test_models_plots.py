@@ -3,7 +3,7 @@
 import numpy as np
 import torch
 
-from mdtf_lite.models.mamba import BiMamba
+from mdtf_lite.models.mamba import Mamba
 from mdtf_lite.viz.model_plots import (adjacency_figure, conv_window, edges_missed_by_conv, influence_figure,
                                     joint_influence, receptive_field_figure, skeletal_neighbours)
 
@@ -19,7 +19,7 @@ def test_conv_windows_and_missed_edges():
 
 def test_joint_influence_zero_pattern_of_a_causal_mixer():
     torch.manual_seed(0)
-    uni = BiMamba(8, bidirectional=False, scan_backend="reference")
+    uni = Mamba(8, bidirectional=False, scan_backend="reference")
     m = joint_influence(uni, torch.randn(1, 17, 8))
     assert m.shape == (17, 17)
     assert np.all(np.triu(m, 1) == 0) and np.all(m[np.tril_indices(17)] > 0)

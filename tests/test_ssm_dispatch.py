@@ -101,3 +101,50 @@ class _null:
 
     def __exit__(self, *exc):
         return False
+
+
+def test_availability_is_probed_once_per_process(monkeypatch):
+    """After the first answer, neither the compiler, numba nor find_spec is asked again."""
+    import importlib.util
+
+    import mdtf_lite.ssm as ssm
+
+    have = ssm.available_backends("cpu")
+    ssm.resolve_backend("auto", "cuda")                      # probes the CUDA side once too
+
+    def no_probe(*args, **kwargs):
+        raise AssertionError("availability probed again")
+
+    monkeypatch.setattr(ssm.cpp_kernel, "build", no_probe)
+    monkeypatch.setattr(ssm, "numba_available", no_probe)
+    monkeypatch.setattr(importlib.util, "find_spec", no_probe)
+    assert ssm.available_backends("cpu") == have
+    assert ssm.resolve_backend("auto", "cpu") == next(name for name in CPU_PREFERENCE if name in have)
+    ssm.resolve_backend("auto", "cuda")
+    x = make_inputs()
+    selective_scan(*_args(x), D=x["D"], z=x["z"], delta_bias=x["delta_bias"], delta_softplus=True)
+
+
+@pytest.mark.parametrize("backend", ["reference", "torch", "cpu", "cpp"])
+def test_mamba_kernels_are_resolved_once_and_agree(backend):
+    """The channels-last pair a mixer holds: one object per (backend, device), the reference's numbers."""
+    from mdtf_lite.ssm import mamba_kernels
+    from mdtf_lite.ssm.conv import causal_conv_silu
+
+    if backend not in available_backends("cpu"):
+        pytest.skip(f"{backend} is not available here")
+    kernels = mamba_kernels(backend, "cpu")
+    assert kernels is mamba_kernels(backend, "cpu") and kernels.backend == backend
+    g = torch.Generator().manual_seed(3)
+    s, length, d, n = 4, 9, 8, 5
+    u, delta, z = (torch.randn(s, length, d, generator=g) for _ in range(3))
+    B, C = torch.randn(s, length, n, generator=g), torch.randn(s, length, n, generator=g)
+    A, Dskip, bias = -torch.rand(d, n, generator=g) - 0.5, torch.randn(d, generator=g), torch.randn(d, generator=g)
+    want = selective_scan_reference(u.transpose(1, 2), delta.transpose(1, 2), A, B.transpose(1, 2),
+                                    C.transpose(1, 2), D=Dskip, z=z.transpose(1, 2), delta_bias=bias,
+                                    delta_softplus=True).transpose(1, 2)
+    assert torch.allclose(kernels.scan(u, delta, A, B, C, Dskip, z, bias), want, rtol=1e-4, atol=1e-5)
+    w, b = torch.randn(d, 1, 4, generator=g), torch.randn(d, generator=g)
+    assert torch.allclose(kernels.conv_silu(u, w, b), causal_conv_silu(u, w, b), atol=1e-6)
+    with pytest.raises(RuntimeError, match="CPU tensors only"):
+        mamba_kernels("cpu", "cuda")

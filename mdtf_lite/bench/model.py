@@ -28,7 +28,7 @@ import torch
 
 from mdtf_lite.models import build_model, get_config, macs_per_frame
 from mdtf_lite.models.baselines import attention_block
-from mdtf_lite.models.blocks import temporal_block
+from mdtf_lite.models.blocks import mamba_block
 
 OFFICIAL_MACS = {"tiny": 12.8e6, "large": 58.7e6}
 
@@ -91,7 +91,7 @@ def bench_tiny(frames: list[int], repeats: int, backend: str, mac_rate: float) -
 def bench_scaling(lengths: tuple[int, int], depth: int, dim: int, repeats: int, backend: str) -> dict:
     torch.manual_seed(0)
     stacks = {
-        "BiMamba": torch.nn.Sequential(*[temporal_block(dim, scan_backend=backend) for _ in range(depth)]).eval(),
+        "BiMamba": torch.nn.Sequential(*[mamba_block(dim, scan_backend=backend) for _ in range(depth)]).eval(),
         "attention": torch.nn.Sequential(*[attention_block(dim, num_heads=8) for _ in range(depth)]).eval(),
     }
     result = {}

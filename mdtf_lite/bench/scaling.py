@@ -4,7 +4,7 @@
 
 MDTF's temporal blocks scan each joint's trajectory (L = T) with a bidirectional Mamba: work and
 memory grow linearly in T.  A MixSTE-like model uses self-attention there: T^2 work.  This measures
-both on the same residual block (``temporal_block`` vs ``attention_block``, equal width C and depth),
+both on the same residual block (``mamba_block`` vs ``attention_block``, equal width C and depth),
 on ``sequences`` trajectories at once (17 = the joints of one clip), forward only, ``torch.no_grad``.
 
 Every mixer runs in its own fresh Python process (``--worker``) after one warm-up pass.  Peak memory
@@ -77,7 +77,7 @@ def build_stack(mixer: str, depth: int, dim: int, heads: int = 8, backend: str =
     import torch
 
     from mdtf_lite.models.baselines import SelfAttention, attention_block
-    from mdtf_lite.models.blocks import MambaBlock, temporal_block
+    from mdtf_lite.models.blocks import ResidualBlock, mamba_block
 
     class NaiveAttention(SelfAttention):
         """Textbook attention: softmax(Q K^T / sqrt(d)) V with the (B, heads, L, L) matrix in memory."""
@@ -89,11 +89,11 @@ def build_stack(mixer: str, depth: int, dim: int, heads: int = 8, backend: str =
             return self.proj((att @ v).transpose(1, 2).reshape(b, length, c))
 
     if mixer == "mamba":
-        blocks = [temporal_block(dim, scan_backend=backend) for _ in range(depth)]
+        blocks = [mamba_block(dim, scan_backend=backend) for _ in range(depth)]
     elif mixer == "attention":
         blocks = [attention_block(dim, num_heads=heads) for _ in range(depth)]
     elif mixer == "naive_attention":
-        blocks = [MambaBlock(dim, mixer=NaiveAttention(dim, heads)) for _ in range(depth)]
+        blocks = [ResidualBlock(dim, NaiveAttention(dim, heads)) for _ in range(depth)]
     else:
         raise ValueError(f"mixer must be one of {MIXERS}, got {mixer!r}")
     return torch.nn.Sequential(*blocks).eval()

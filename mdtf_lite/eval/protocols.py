@@ -20,6 +20,7 @@ import numpy as np
 import torch
 
 from ..data.geometry import flip_poses  # negate x, swap left/right (one definition, in the data layer)
+from ..models.inputs import check_model_input, model_dtype
 from ..skeleton import FLIP_PERMUTATION
 from .metrics import mpjpe, mpjve, n_mpjpe, p_mpjpe
 
@@ -55,10 +56,15 @@ def flip_tta(fn: Callable[[torch.Tensor], torch.Tensor], x: torch.Tensor, output
 @torch.no_grad()
 def predict(model: torch.nn.Module, inputs, batch_size: int = 64, flip: bool = True,
             output: str = "pose") -> torch.Tensor:
-    """Run ``model`` in eval mode over ``inputs`` (N, T, J, 3) in batches; returns (N, T, J, F) float32."""
-    inputs = torch.as_tensor(inputs, dtype=torch.float32)
+    """Run ``model`` in eval mode over ``inputs`` (N, T, J, 3) in batches; returns (N, T, J, F) float32.
+
+    The inputs are converted to the model's dtype and validated once here (``check_model_input``: shape,
+    window length, finite values, normalised coordinates, confidence in [0, 1]), not in every forward.
+    """
+    inputs = torch.as_tensor(inputs, dtype=model_dtype(model) or torch.float32)
     if inputs.ndim != 4 or inputs.shape[0] == 0:
         raise ValueError(f"predict: expected a non-empty batch of clips (N, T, 17, 3), got {tuple(inputs.shape)}")
+    check_model_input(model, inputs, name="inputs")
     was_training = model.training
     device = next(iter(model.parameters()), next(iter(model.buffers()), inputs)).device   # parameter-free baselines too
     model.eval()
@@ -66,7 +72,7 @@ def predict(model: torch.nn.Module, inputs, batch_size: int = 64, flip: bool = T
         outs = []
         for start in range(0, inputs.shape[0], batch_size):
             xb = inputs[start:start + batch_size].to(device)
-            outs.append((flip_tta(model, xb, output) if flip else model(xb)).cpu())
+            outs.append((flip_tta(model, xb, output) if flip else model(xb)).float().cpu())
         return torch.cat(outs)
     finally:
         model.train(was_training)

@@ -1,11 +1,13 @@
-"""MDTF's networks: skeleton GCN, bidirectional Mamba mixer, blocks, the Bone Aware Module, MDTF, baselines.
+"""MDTF's networks: skeleton GCN, bidirectional Mamba mixer, GEM, blocks, the Bone Aware Module, MDTF, baselines.
 
     gcn.py        SkeletonGCN, normalized_adjacency, skeleton_adjacency (incl. reversed joint order)
-    mamba.py      MambaMixer (= BiMamba) -- Vision-Mamba v2 style mixer, (B, L, C) -> (B, L, C), any scan backend
-    blocks.py     ResidualBlock (pre-norm residual + MLP + drop-path), gem_block, mamba_block, spatial_block
+    mamba.py      Mamba -- Vision-Mamba v2 style bidirectional mixer, (B, L, C) -> (B, L, C); backend resolved once
+    gem.py        GEM -- Mamba with LayerNorm -> skeleton GCN before each direction's conv, (B*T, J, C)
+    blocks.py     ResidualBlock (pre-norm residual + MLP + drop-path), mamba_block, spatial_block
     layers.py     SpatioTemporalLayer (spatial block -> LN -> temporal block -> LN), STRM
     bam.py        BoneAwareModule -- stage 1, polar-angle class logits
-    mdtf.py       MDTF -- stage 2, (B, T, 17, 3) 2D + confidence -> (B, T, 17, 3) 3D
+    mdtf.py       MDTF -- stage 2, (B, T, 17, 3) 2D + confidence -> (B, T, 17, 3) 3D; FusionGate
+    inputs.py     check_model_input (the API-boundary check), root_relative_2d
     baselines.py  PoseMambaLike, MixSTELike (equal width/depth comparisons), FrameMLP (per-frame lifter)
     config.py     ModelConfig, presets tiny / large / cpu, as_model_config (dict / name -> config)
     factory.py    build_model(cfg)
@@ -20,10 +22,10 @@ from __future__ import annotations
 import importlib
 
 _EXPORTS = {
-    "BiMamba": "mamba", "MambaMixer": "mamba", "ScanDirection": "mamba",
+    "Mamba": "mamba", "GEM": "gem",
     "SkeletonGCN": "gcn", "normalized_adjacency": "gcn", "skeleton_adjacency": "gcn",
-    "ResidualBlock": "blocks", "MambaBlock": "blocks", "gem_block": "blocks", "mamba_block": "blocks",
-    "spatial_block": "blocks", "temporal_block": "blocks", "DropPath": "blocks",
+    "ResidualBlock": "blocks", "mamba_block": "blocks", "spatial_block": "blocks", "DropPath": "blocks",
+    "check_model_input": "inputs",
     "SpatioTemporalLayer": "layers", "STRM": "layers",
     "BoneAwareModule": "bam", "ContinuousBAM": "bam",
     "MDTF": "mdtf",

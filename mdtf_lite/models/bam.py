@@ -9,7 +9,7 @@
       -> Linear(8, K)                                  logits (B, T, 17, K), K = 6 theta bins
 
 Each level is a ``SpatioTemporalLayer`` (``models/layers.py``); each "block" is the package's pre-norm
-residual ``ResidualBlock`` (``mamba_block``) (LN -> BiMamba -> residual, LN -> MLP
+residual ``ResidualBlock`` (``mamba_block``) (LN -> bidirectional Mamba -> residual, LN -> MLP
 C -> 2C -> C -> residual) with a plain bidirectional Mamba mixer (no GCN), so the BAM runs on every
 selective-scan backend.  Spatial blocks scan the joints of each frame, (B*T, 17, C); temporal
 blocks scan the frames of each joint, (B*17, T, C).  No position embeddings: the BAM takes any T.
@@ -24,7 +24,7 @@ Parameter count at the official widths (64, 32, 16, 8), N = 16, expand 1, dt_ran
     head Linear(8, 6)                                                           54
     total                                                                 110,526   (= the official count)
 
-(one block of width C: BiMamba 3C^2 + 2C(55 + 2R) with R = dt_rank, plus 2 LN 4C and MLP 4C^2 + 3C.)
+(one block of width C: Mamba mixer 3C^2 + 2C(55 + 2R) with R = dt_rank, plus 2 LN 4C and MLP 4C^2 + 3C.)
 Bare mixers without the MLP would give 65,326, so the official levels are full residual blocks.
 
 Also here: :class:`ContinuousBAM`, the same trunk regressing (sin theta, cos theta) instead of
@@ -43,8 +43,8 @@ import torch.nn as nn
 import torch.nn.functional as F
 
 from mdtf_lite.bones import DEFAULT_NUM_BINS, bin_to_theta, theta_labels, theta_to_bin, token_thetas
-from mdtf_lite.models.blocks import BLOCK_NORM_EPS, mamba_block
-from mdtf_lite.models.inputs import check_pose_input, root_relative_2d
+from mdtf_lite.models.blocks import mamba_block
+from mdtf_lite.models.inputs import root_relative_2d
 from mdtf_lite.models.layers import SpatioTemporalLayer
 
 __all__ = ["BAM_WIDTHS", "BAMLevel", "BoneAwareModule", "ContinuousBAM", "bam_loss", "sincos_loss",
@@ -55,7 +55,7 @@ BAM_WIDTHS: tuple[int, ...] = (64, 32, 16, 8)
 
 
 class BAMLevel(SpatioTemporalLayer):
-    """One level: a ``SpatioTemporalLayer`` of two plain Mamba blocks with its own LayerNorms (eps 1e-6).
+    """One level: a ``SpatioTemporalLayer`` of two plain Mamba blocks with its own two LayerNorms (eps 1e-6).
 
     (B, T, J, C) -> (B, T, J, C).
     """
@@ -64,8 +64,7 @@ class BAMLevel(SpatioTemporalLayer):
                  drop_path: float = 0.0, scan_backend: str = "auto", dt_range: tuple[float, float] = (1e-3, 0.1)):
         mamba = dict(d_state=d_state, d_conv=d_conv, mlp_ratio=mlp_ratio, drop_path=drop_path,
                      scan_backend=scan_backend, dt_range=dt_range)
-        super().__init__(mamba_block(dim, **mamba), mamba_block(dim, **mamba),
-                         nn.LayerNorm(dim, eps=BLOCK_NORM_EPS), nn.LayerNorm(dim, eps=BLOCK_NORM_EPS))
+        super().__init__(mamba_block(dim, **mamba), mamba_block(dim, **mamba), norm_dim=dim)
 
 
 class BoneAwareModule(nn.Module):
@@ -79,7 +78,7 @@ class BoneAwareModule(nn.Module):
         num_bins: K, number of theta classes (6 bins of 30 degrees).
         in_channels: input channels per joint (3 = x, y, confidence).
         d_state, d_conv, mlp_ratio, drop_path, scan_backend: passed to every Mamba block.
-        dt_min, dt_max: initial step-size range of every Mamba direction (see ``BiMamba``'s ``dt_range``).
+        dt_min, dt_max: initial step-size range of every Mamba direction (see ``Mamba``'s ``dt_range``).
         root_relative_input: embed joints' 2D relative to the root (``models.inputs.root_relative_2d``).
     """
 
@@ -104,8 +103,8 @@ class BoneAwareModule(nn.Module):
         self.head = nn.Linear(widths[-1], self.out_channels_per_token or self.num_bins)
 
     def features(self, x: torch.Tensor) -> torch.Tensor:
-        """x (B, T, 17, 3) -> last-level features (B, T, 17, widths[-1])."""
-        check_pose_input(x, n_frames=max(x.shape[1], 1) if x.dim() == 4 else 1)
+        """x (B, T, 17, 3) -> last-level features (B, T, 17, widths[-1]); x is validated at the API
+        boundaries (``models.inputs.check_model_input``), not here."""
         if x.shape[-1] != self.in_channels:
             raise ValueError(f"x has {x.shape[-1]} channels, this BAM was built for {self.in_channels}")
         h = self.embed(root_relative_2d(x) if self.root_relative_input else x)

@@ -2,7 +2,7 @@
 
 * ``PoseMambaLike``: plain bidirectional Mamba over joints and over frames, no GCN, no bone stream.
   The real PoseMamba scans the whole T x 17 grid with a 4-way cross scan plus a 3x3 depthwise conv;
-  this factorised version isolates what MDTF adds (GCN + bone stream) on top of plain BiMamba.
+  this factorised version isolates what MDTF adds (GCN + bone stream) on top of a plain bidirectional Mamba.
 * ``MixSTELike``: spatial and temporal multi-head self-attention (MixSTE's alternating
   spatial/temporal transformer), same pre-norm residual blocks and MLPs.  Its temporal cost grows as T^2.
 * ``FrameMLP``: the simple learned baseline every number stands beside -- a per-frame MLP lifter in the
@@ -18,9 +18,9 @@ import torch
 import torch.nn as nn
 import torch.nn.functional as F
 
-from mdtf_lite.models.blocks import MambaBlock
+from mdtf_lite.models.blocks import ResidualBlock
 from mdtf_lite.models.config import ModelConfig
-from mdtf_lite.models.inputs import check_pose_input, root_relative_2d
+from mdtf_lite.models.inputs import root_relative_2d
 from mdtf_lite.models.mdtf import MDTF
 from mdtf_lite.skeleton import NUM_JOINTS
 
@@ -45,9 +45,9 @@ class SelfAttention(nn.Module):
         return self.proj(y.transpose(1, 2).reshape(b, length, c))
 
 
-def attention_block(dim: int, num_heads: int = 8, mlp_ratio: float = 2, drop_path: float = 0.0) -> MambaBlock:
+def attention_block(dim: int, num_heads: int = 8, mlp_ratio: float = 2, drop_path: float = 0.0) -> ResidualBlock:
     """Pre-norm transformer block: the same residual block as MDTF with attention as the mixer."""
-    return MambaBlock(dim, mixer=SelfAttention(dim, num_heads), mlp_ratio=mlp_ratio, drop_path=drop_path)
+    return ResidualBlock(dim, SelfAttention(dim, num_heads), mlp_ratio=mlp_ratio, drop_path=drop_path)
 
 
 def _baseline_cfg(cfg: ModelConfig, arch: str) -> ModelConfig:
@@ -58,7 +58,7 @@ def _baseline_cfg(cfg: ModelConfig, arch: str) -> ModelConfig:
 
 
 class PoseMambaLike(MDTF):
-    """Plain spatial/temporal BiMamba lifter (cfg.spatial_mixer is forced to "none")."""
+    """Plain spatial/temporal bidirectional-Mamba lifter (cfg.spatial_mixer is forced to "none")."""
 
     def __init__(self, cfg: ModelConfig):
         cfg = _baseline_cfg(cfg, "posemamba")
@@ -71,7 +71,7 @@ class MixSTELike(MDTF):
     def __init__(self, cfg: ModelConfig):
         cfg = _baseline_cfg(cfg, "mixste").replace(arch="mixste")
 
-        def make(dp: float) -> MambaBlock:
+        def make(dp: float) -> ResidualBlock:
             return attention_block(cfg.dim, cfg.num_heads, cfg.mlp_ratio, dp)
 
         super().__init__(cfg, make_spatial=make, make_temporal=make)
@@ -111,7 +111,6 @@ class FrameMLP(nn.Module):
         """x (B, T, 17, 3) -> (B, T, 17, 3)."""
         if bone_tokens is not None:
             raise ValueError("the mlp baseline takes no bone tokens")
-        check_pose_input(x, n_frames=x.shape[1] if isinstance(x, torch.Tensor) and x.dim() == 4 else 1)
         if self.cfg.root_relative_input:
             x = root_relative_2d(x)
         b, t = x.shape[:2]

@@ -1,4 +1,8 @@
-"""Input checks shared by the stage-2 models: clear ``ValueError``s before any heavy compute.
+"""Input checks of the models, run at the API boundaries: clear ``ValueError``s before any heavy compute.
+
+The models' ``forward`` does not validate x (a NaN scan is a host sync on every training step); the
+entry points do, once per call: ``eval.predict`` (and so ``lift``), and the training loop before its
+first step.  ``check_model_input(model, x)`` is the one call they make.
 
 Shapes (glossary in ``mdtf_lite``): x (B, T, J, 3) with J = 17; bone tokens (B, T, J, 3).
 """
@@ -9,13 +13,12 @@ import torch
 
 from mdtf_lite.skeleton import NUM_JOINTS
 
-__all__ = ["check_pose_input", "check_bone_tokens", "root_relative_2d", "MAX_ABS_COORD", "MODEL_DTYPE"]
+__all__ = ["check_model_input", "check_pose_input", "check_bone_tokens", "model_dtype", "root_relative_2d",
+           "MAX_ABS_COORD"]
 
 #: normalised screen coordinates are about [-1, 1]; beyond this the input is not normalised (pixels?) and
 #: the first Linear / LayerNorm overflow to NaN for |x| >~ 1e19 in float32.
 MAX_ABS_COORD = 1e3
-#: the dtype every mdtf_lite model is built in (the default of ``check_pose_input``'s ``dtype``).
-MODEL_DTYPE = torch.float32
 
 
 def root_relative_2d(x: torch.Tensor) -> torch.Tensor:
@@ -35,15 +38,30 @@ def _first_bad(t: torch.Tensor) -> tuple[int, ...]:
     return tuple(torch.nonzero(~torch.isfinite(t))[0].tolist())
 
 
-def check_pose_input(x, n_frames: int, name: str = "x", dtype: torch.dtype | None = MODEL_DTYPE) -> None:
+def model_dtype(model: torch.nn.Module) -> torch.dtype | None:
+    """The dtype of a model's floating-point parameters (None for a model without any)."""
+    return next((p.dtype for p in model.parameters() if p.is_floating_point()), None)
+
+
+def check_model_input(model: torch.nn.Module, x, name: str = "x") -> None:
+    """Validate x (B, T, 17, 3) for ``model`` (any mdtf_lite model: MDTF, a baseline, a BAM).
+
+    The dtype must be the model's parameters' dtype; T must fit a temporal position embedding
+    (``model.temporal_pos``, (1, n_frames, C)) when the model has one; then :func:`check_pose_input`.
+    """
+    pos = getattr(model, "temporal_pos", None)
+    check_pose_input(x, n_frames=None if pos is None else pos.shape[1], name=name, dtype=model_dtype(model))
+
+
+def check_pose_input(x, n_frames: int | None, name: str = "x", dtype: torch.dtype | None = None) -> None:
     """Validate a model input x (B, T, 17, 3) = normalised (x, y) + confidence.
 
     ``dtype``: the dtype of the model's weights (x must match it: torch does not mix dtypes in a
-    Linear); ``None`` skips the check.  Normalised x, y must lie within +-``MAX_ABS_COORD`` and the
-    confidence in [0, 1].
+    Linear; ``model_dtype(model)``); ``None`` skips the check.  Normalised x, y must lie within
+    +-``MAX_ABS_COORD`` and the confidence in [0, 1].
 
-    Refuses T > n_frames: the temporal position embedding is a learned table with one row per
-    frame position of the training window, and stretching it (interpolation) silently changes what
+    ``n_frames``: the longest clip the model takes (None: any).  Refuses T > n_frames: the temporal
+    position embedding is a learned table with one row per frame position of the training window, and stretching it (interpolation) silently changes what
     each row means -- the model would see motion at a different apparent frame rate.  Longer clips
     are cut into windows of ``n_frames`` (or the model is rebuilt with a larger ``n_frames`` and
     trained).  Shorter clips use the first T rows, as MotionBERT does.
@@ -63,11 +81,11 @@ def check_pose_input(x, n_frames: int, name: str = "x", dtype: torch.dtype | Non
     if not x.is_floating_point():
         raise ValueError(f"{name} must be floating point, got {x.dtype} (use x.float())")
     if dtype is not None and x.dtype != dtype:
-        raise ValueError(f"{name} has dtype {x.dtype} but the model computes in {dtype}: convert the input "
-                         f"({name}.to({dtype}), e.g. x.float()) or the model (model.to(dtype)) so they match")
+        raise ValueError(f"{name} has dtype {x.dtype} but the model's parameters are {dtype}: convert the input, "
+                         f"{name} = {name}.to({dtype}) (or the model, model.to({x.dtype}))")
     if x.shape[0] == 0 or x.shape[1] == 0:
         raise ValueError(f"{name} has an empty batch or time axis: shape {tuple(x.shape)}")
-    if x.shape[1] > n_frames:
+    if n_frames is not None and x.shape[1] > n_frames:
         raise ValueError(
             f"{name} has T = {x.shape[1]} frames but this model's temporal position embedding covers "
             f"n_frames = {n_frames}: cut the clip into windows of at most {n_frames} frames, or build the "
@@ -91,7 +109,10 @@ def check_pose_input(x, n_frames: int, name: str = "x", dtype: torch.dtype | Non
 
 
 def check_bone_tokens(tokens, x: torch.Tensor) -> None:
-    """Bone tokens (B, T, 17, 3) = (phi/pi, theta_hat/pi, l_hat) must match x's (B, T, 17) and be finite."""
+    """Bone tokens (B, T, 17, 3) = (phi/pi, theta_hat/pi, l_hat) must match x's shape and be floating point.
+
+    Cheap (no pass over the values, no host sync): ``MDTF.forward`` runs it when tokens are given.
+    """
     if not isinstance(tokens, torch.Tensor):
         raise ValueError(f"bone_tokens must be a torch.Tensor, got {type(tokens).__name__}")
     if tokens.shape != x.shape:
@@ -99,5 +120,3 @@ def check_bone_tokens(tokens, x: torch.Tensor) -> None:
                          "one (phi/pi, theta_hat/pi, l_hat) token per joint and frame, from mdtf_lite.bones.bone_tokens")
     if not tokens.is_floating_point():
         raise ValueError(f"bone_tokens must be floating point, got {tokens.dtype}")
-    if not torch.isfinite(tokens).all():
-        raise ValueError(f"bone_tokens contains NaN/Inf (first at index {_first_bad(tokens)})")

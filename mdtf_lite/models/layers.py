@@ -10,10 +10,10 @@
 MDTF's joint stream is one layer (GEM + temporal block, with the temporal position embedding), its bone
 stream another (plain spatial block, own norms), the STRM ``depth - 1`` more; every BAM level is one.
 
-Norms are passed in.  A layer either owns its two LayerNorms (BAM levels, bone stream) or *shares*
-them (``shared_norms=True``: MDTF's joint layer and every STRM layer use the model's single
-``spatial_norm`` / ``temporal_norm``, as the official code does).  Shared norms are held, not
-registered, so they appear once in the owner's ``state_dict`` (the owner registers them).
+Norms.  A layer either owns its two LayerNorms (``norm_dim=C``: BAM levels, the bone stream; registered
+as ``spatial_norm`` / ``temporal_norm``) or is handed a pair at call time: MDTF's joint layer and every
+STRM layer use the model's single ``spatial_norm`` / ``temporal_norm`` (as the official code does), which
+MDTF registers once and passes in ``forward(h, norms=(spatial_norm, temporal_norm))``.
 
 Glossary (``mdtf_lite``): B batch, T frames, J joints, C channels.
 """
@@ -25,7 +25,7 @@ from typing import Iterable
 import torch
 import torch.nn as nn
 
-from mdtf_lite.models.blocks import fold_spatial, fold_temporal, unfold_spatial, unfold_temporal
+from mdtf_lite.models.blocks import BLOCK_NORM_EPS, fold_spatial, fold_temporal, unfold_spatial, unfold_temporal
 
 __all__ = ["SpatioTemporalLayer", "STRM"]
 
@@ -34,44 +34,33 @@ class SpatioTemporalLayer(nn.Module):
     """spatial block -> spatial norm -> [+ temporal pos] -> temporal block -> temporal norm; (B, T, J, C) -> same.
 
     Args:
-        spatial: module (B*T, J, C) -> (B*T, J, C), e.g. ``gem_block`` or ``mamba_block``.
-        temporal: module (B*J, T, C) -> (B*J, T, C), e.g. ``temporal_block``.
-        spatial_norm, temporal_norm: modules (..., C) -> (..., C), normally LayerNorms.
-        shared_norms: the norms belong to the caller (registered there, shared with other layers);
-            False registers them here as ``spatial_norm`` / ``temporal_norm``.
+        spatial: module (B*T, J, C) -> (B*T, J, C), e.g. ``spatial_block(...)`` (GEM) or ``mamba_block(...)``.
+        temporal: module (B*J, T, C) -> (B*J, T, C), e.g. ``mamba_block(...)``.
+        norm_dim: C to build and own the two LayerNorms (eps 1e-6); None when the caller passes a
+            shared pair to every ``forward``.
     """
 
-    def __init__(self, spatial: nn.Module, temporal: nn.Module, spatial_norm: nn.Module, temporal_norm: nn.Module,
-                 shared_norms: bool = False):
+    def __init__(self, spatial: nn.Module, temporal: nn.Module, norm_dim: int | None = None):
         super().__init__()
         self.spatial = spatial
         self.temporal = temporal
-        self.shared_norms = bool(shared_norms)
-        if self.shared_norms:
-            # held, not registered: the owner's state_dict holds them once
-            self.__dict__["_norms"] = (spatial_norm, temporal_norm)
-        else:
-            self.spatial_norm = spatial_norm
-            self.temporal_norm = temporal_norm
+        if norm_dim is not None:
+            self.spatial_norm = nn.LayerNorm(norm_dim, eps=BLOCK_NORM_EPS)
+            self.temporal_norm = nn.LayerNorm(norm_dim, eps=BLOCK_NORM_EPS)
 
-    @property
-    def norms(self) -> tuple[nn.Module, nn.Module]:
-        """(spatial norm, temporal norm), owned or shared."""
-        if self.shared_norms:
-            return self.__dict__["_norms"]
-        return self.spatial_norm, self.temporal_norm
+    def forward(self, h: torch.Tensor, norms: tuple[nn.Module, nn.Module] | None = None,
+                temporal_pos: torch.Tensor | None = None) -> torch.Tensor:
+        """h (B, T, J, C) -> (B, T, J, C).
 
-    def forward(self, h: torch.Tensor, temporal_pos: torch.Tensor | None = None) -> torch.Tensor:
-        """h (B, T, J, C) [, temporal_pos (1, T, C) added between the two halves] -> (B, T, J, C)."""
-        spatial_norm, temporal_norm = self.norms
+        norms: (spatial norm, temporal norm) shared with other layers; None uses this layer's own.
+        temporal_pos: (1, T, C), added between the two halves.
+        """
+        spatial_norm, temporal_norm = norms if norms is not None else (self.spatial_norm, self.temporal_norm)
         batch = h.shape[0]
         h = spatial_norm(unfold_spatial(self.spatial(fold_spatial(h)), batch))
         if temporal_pos is not None:
             h = h + temporal_pos.unsqueeze(2)                      # (1, T, 1, C)
         return temporal_norm(unfold_temporal(self.temporal(fold_temporal(h)), batch))
-
-    def extra_repr(self) -> str:
-        return "shared_norms=True" if self.shared_norms else ""
 
 
 class STRM(nn.Module):
@@ -88,8 +77,8 @@ class STRM(nn.Module):
     def __len__(self) -> int:
         return len(self.layers)
 
-    def forward(self, h: torch.Tensor) -> torch.Tensor:
-        """h (B, T, J, C) -> (B, T, J, C)."""
+    def forward(self, h: torch.Tensor, norms: tuple[nn.Module, nn.Module] | None = None) -> torch.Tensor:
+        """h (B, T, J, C) -> (B, T, J, C); ``norms`` as for ``SpatioTemporalLayer.forward``."""
         for layer in self.layers:
-            h = layer(h)
+            h = layer(h, norms)
         return h

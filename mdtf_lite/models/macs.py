@@ -6,10 +6,9 @@ What it counts: every matmul (Linear layers, the GCN's adjacency product, x_proj
 QK^T and AV via scaled_dot_product_attention) and convolutions (the causal depthwise conv).  (On builds where the counter has no formula for the CPU attention kernel, QK^T and AV are added
 analytically, 2 L^2 C per sequence, and listed as "attention (analytic)".)  What it does not count: element-wise work -- LayerNorm, BatchNorm, GELU/SiLU/softmax, the residual adds and
 the selective scan's recurrence, which is element-wise.  The scan is added analytically as
-3 MACs per (position, channel, state) per direction (h = exp(dA) h + (d u) B : 2, y = <C, h> : 1),
-The count runs every mixer with the ``reference`` scan backend (an element-wise loop the counter
-ignores), so the figure does not depend on which backend (some use matmuls inside) the model is
-configured with.  The total is comparable with counters like thop/fvcore that the papers use (which also skip
+3 MACs per (position, channel, state) per direction (h = exp(dA) h + (d u) B : 2, y = <C, h> : 1).
+The count runs every mixer with the ``reference`` kernels (an element-wise loop the counter ignores),
+so the figure does not depend on which backend (some use matmuls inside) the model was built with.  The total is comparable with counters like thop/fvcore that the papers use (which also skip
 norms and activations).  Per-frame MACs do not depend on T for Mamba models (every op is per token);
 for attention they grow with T, so they are reported at the T asked for.
 
@@ -23,7 +22,8 @@ import torch.nn as nn
 from torch.utils.flop_counter import FlopCounterMode
 
 from mdtf_lite.models.baselines import SelfAttention
-from mdtf_lite.models.mamba import BiMamba, ScanDirection
+from mdtf_lite.models.mamba import Mamba
+from mdtf_lite.ssm import mamba_kernels
 
 __all__ = ["count_parameters", "macs_per_frame", "SCAN_MACS_PER_STATE"]
 
@@ -75,10 +75,11 @@ def macs_per_frame(model: nn.Module, frames: int = 27, batch: int = 1, include_b
 
     conv_macs = [0]
 
-    def on_scan(module: ScanDirection, args, output):
-        b, length, d = output.shape
-        scan_macs[0] += b * length * d * module.d_state * SCAN_MACS_PER_STATE
-        conv_macs[0] += b * length * d * module.d_conv
+    def on_mixer(module: Mamba, args, output):
+        b, length, _ = output.shape
+        positions = b * length * module.d_inner * (1 if module.bwd is None else 2)   # per direction
+        scan_macs[0] += positions * module.d_state * SCAN_MACS_PER_STATE
+        conv_macs[0] += positions * module.d_conv
 
     def on_attention(module, args, output):
         b, length, c = output.shape
@@ -88,23 +89,23 @@ def macs_per_frame(model: nn.Module, frames: int = 27, batch: int = 1, include_b
     if bam is not None and not include_bam:
         kwargs["bone_tokens"] = model.bone_tokens_from_bam(x)     # computed outside the counter
 
-    hooks = [m.register_forward_hook(on_scan) for m in model.modules() if isinstance(m, ScanDirection)]
+    mixers = [m for m in model.modules() if isinstance(m, Mamba)]         # GEM included
+    hooks = [m.register_forward_hook(on_mixer) for m in mixers]
     hooks += [m.register_forward_hook(on_attention) for m in model.modules() if isinstance(m, SelfAttention)]
-    mixers = [m for m in model.modules() if isinstance(m, BiMamba)]
-    backends = [m.scan_backend for m in mixers]
+    kernels = [m.kernels for m in mixers]
     was_training = model.training
     model.eval()
     try:
         for m in mixers:
-            m.scan_backend = "reference"   # see the module docstring: keep the scan out of the counter
+            m.kernels = mamba_kernels("reference", "cpu")   # see the module docstring: keep the scan out of the counter
         counter = FlopCounterMode(display=False)
         with counter:
             model(x, **kwargs)
     finally:
         for h in hooks:
             h.remove()
-        for m, name in zip(mixers, backends):
-            m.scan_backend = name
+        for m, k in zip(mixers, kernels):
+            m.kernels = k
         model.train(was_training)
     n = batch * frames
     by_op = {str(op).split(".")[-1] if "." in str(op) else str(op): v / 2 / n

@@ -2,7 +2,7 @@
 
     x (B, T, 17, 3) normalised 2D + confidence          bone tokens (B, T, 17, 3) (phi/pi, theta_hat/pi, l_hat)
       joint stream: Linear(3, C) + spatial pos (1, J, C)  bone stream: Linear(3, C)
-        GEM block over joints    (B*T, J, C)                spatial BiMamba block (no GCN)   (B*T, J, C)
+        GEM block over joints    (B*T, J, C)                spatial Mamba block (no GCN)     (B*T, J, C)
         LN_s, + temporal pos (1, T, C)                      LN
         temporal block over frames (B*J, T, C)              temporal block                   (B*J, T, C)
         LN_t                                                LN
@@ -11,9 +11,9 @@
       head: LN -> Linear(C, 3)                             -> (B, T, 17, 3) root-relative 3D
 
 Each stream and each refinement step is a ``SpatioTemporalLayer`` (``models/layers.py``): the joint
-layer and the STRM layers share the model's ``spatial_norm`` / ``temporal_norm``, the bone layer owns
-its two.  LayerNorm eps as in the official code: 1e-6 for block, layer and bone-stream norms, 1e-5 for
-the head norm (and the LN before each GCN).
+layer and the STRM layers share the model's ``spatial_norm`` / ``temporal_norm`` (passed to them in
+``forward``), the bone layer owns its two.  LayerNorm eps as in the official code: 1e-6 for block,
+layer and bone-stream norms, 1e-5 for the head norm (and the LN before each GCN).
 
 Bone-token layout (``cfg.bone_token_layout``): tokens are always *given* in this package's layout (row j
 describes the bone ending in joint j, root row zero: ``mdtf_lite.bones.bone_tokens``).  "child" feeds
@@ -28,6 +28,12 @@ Where bone tokens come from: ``model(x, bone_tokens=tokens)`` with tokens precom
 ``mdtf_lite.bones.bone_tokens``; or attach a trained Bone Aware Module once (``model.attach_bam(bam)``,
 frozen, kept in eval mode, excluded from ``count_parameters``) and call ``model(x)``.
 
+Input checks live at the API boundaries (``models.inputs.check_model_input``, called by
+``eval.predict``, ``lift`` and the training loop), not in ``forward``: a training step makes no host sync.
+
+Older checkpoints of this package (layer names before ``SpatioTemporalLayer``, GEM's GCNs inside the
+scan directions) load after :meth:`MDTF.upgrade_state_dict`, the one conversion.
+
 Glossary (``mdtf_lite``): B batch, T frames, J joints (17), C channels.
 """
 
@@ -39,18 +45,22 @@ import torch
 import torch.nn as nn
 
 from mdtf_lite.bones import bin_to_theta, bone_tokens
-from mdtf_lite.models.blocks import BLOCK_NORM_EPS, GCN_NORM_EPS, mamba_block, spatial_block, temporal_block
+from mdtf_lite.models.blocks import BLOCK_NORM_EPS, mamba_block, spatial_block
 from mdtf_lite.models.config import ModelConfig
-from mdtf_lite.models.inputs import check_bone_tokens, check_pose_input, root_relative_2d
+from mdtf_lite.models.gem import GCN_NORM_EPS
+from mdtf_lite.models.inputs import check_bone_tokens, root_relative_2d
 from mdtf_lite.models.layers import STRM, SpatioTemporalLayer
 from mdtf_lite.skeleton import NUM_JOINTS
 
-__all__ = ["MDTF", "FusionGate", "to_official_token_layout", "LEGACY_KEY_PREFIXES"]
+__all__ = ["MDTF", "FusionGate", "to_official_token_layout"]
 
-#: state-dict prefixes of checkpoints written before the layers were named -> the current ones
-#: (``spatial_blocks.i`` / ``temporal_blocks.i`` are mapped by index: 0 -> joint_layer, i -> strm.layers.i-1).
-LEGACY_KEY_PREFIXES = {"bone_spatial_norm.": "bone_layer.spatial_norm.", "bone_temporal_norm.": "bone_layer.temporal_norm.",
-                       "bone_spatial.": "bone_layer.spatial.", "bone_temporal.": "bone_layer.temporal."}
+#: state-dict key prefixes of this package's older checkpoints -> the current ones (``upgrade_state_dict``):
+#: the bone stream's names before ``SpatioTemporalLayer``, and GEM's GCNs when they sat inside the scan
+#: directions as ``pre_conv`` hooks.  (``spatial_blocks.i`` / ``temporal_blocks.i`` are mapped by index.)
+_OLD_PREFIXES = {"bone_spatial_norm.": "bone_layer.spatial_norm.", "bone_temporal_norm.": "bone_layer.temporal_norm.",
+                 "bone_spatial.": "bone_layer.spatial.", "bone_temporal.": "bone_layer.temporal."}
+_OLD_GEM_PARTS = {"mixer.fwd.pre_conv.0.": "mixer.gcn_norm_fwd.", "mixer.fwd.pre_conv.1.": "mixer.gcn_fwd.",
+                  "mixer.bwd.pre_conv.0.": "mixer.gcn_norm_bwd.", "mixer.bwd.pre_conv.1.": "mixer.gcn_bwd."}
 
 
 def to_official_token_layout(tokens: torch.Tensor) -> torch.Tensor:
@@ -58,26 +68,28 @@ def to_official_token_layout(tokens: torch.Tensor) -> torch.Tensor:
     return torch.cat([tokens[..., 1:, :], torch.zeros_like(tokens[..., :1, :])], dim=-2)
 
 
-def _legacy_key(key: str) -> str | None:
-    """The current name of a pre-``SpatioTemporalLayer`` state-dict key (None if it is not one)."""
-    for old, new in LEGACY_KEY_PREFIXES.items():
+def _current_key(key: str) -> str:
+    """The current name of a state-dict key written by an older version of this package (or ``key``)."""
+    for old, new in _OLD_PREFIXES.items():
         if key.startswith(old):
-            return new + key[len(old):]
+            key = new + key[len(old):]
+            break
     for old, part in (("spatial_blocks.", "spatial."), ("temporal_blocks.", "temporal.")):
-        if key.startswith(old):
-            index, _, rest = key[len(old):].partition(".")
-            if index.isdigit():
-                i = int(index)
-                return ("joint_layer." if i == 0 else f"strm.layers.{i - 1}.") + part + rest
-    return None
+        index, dot, rest = key[len(old):].partition(".")
+        if key.startswith(old) and dot and index.isdigit():
+            key = ("joint_layer." if int(index) == 0 else f"strm.layers.{int(index) - 1}.") + part + rest
+    for old, new in _OLD_GEM_PARTS.items():
+        if old in key:
+            return key.replace(old, new, 1)
+    return key
 
 
 class FusionGate(nn.Module):
     """Per-token softmax gate between two streams, (..., C) x 2 -> (..., C).
 
     alpha = softmax(Linear(2C, 2)([a, b])); out = alpha_0 a + alpha_1 b.  Weight 0 and bias 0.5 at
-    init, so training starts from an exact 50/50 mix.  ``last_alpha`` keeps the latest gate (..., 2)
-    for inspection (detached).
+    init, so training starts from an exact 50/50 mix.  ``weights(a, b)`` returns alpha (..., 2) for
+    inspection; ``forward`` keeps nothing.
     """
 
     def __init__(self, dim: int):
@@ -85,11 +97,14 @@ class FusionGate(nn.Module):
         self.proj = nn.Linear(2 * dim, 2)
         nn.init.zeros_(self.proj.weight)
         nn.init.constant_(self.proj.bias, 0.5)
-        self.last_alpha: torch.Tensor | None = None
+
+    def weights(self, a: torch.Tensor, b: torch.Tensor) -> torch.Tensor:
+        """a, b (..., C) -> alpha (..., 2), summing to 1 over the last axis."""
+        return torch.softmax(self.proj(torch.cat([a, b], dim=-1)), dim=-1)
 
     def forward(self, a: torch.Tensor, b: torch.Tensor) -> torch.Tensor:
-        alpha = torch.softmax(self.proj(torch.cat([a, b], dim=-1)), dim=-1)
-        self.last_alpha = alpha.detach()
+        """a, b (..., C) -> alpha_0 a + alpha_1 b (..., C)."""
+        alpha = self.weights(a, b)
         return alpha[..., :1] * a + alpha[..., 1:] * b
 
 
@@ -116,7 +131,7 @@ class MDTF(nn.Module):
                      dt_range=(cfg.dt_min, cfg.dt_max))
         make_spatial = make_spatial or (lambda dp: spatial_block(c, drop_path=dp, spatial_mixer=cfg.spatial_mixer,
                                                                  gcn_directions=cfg.gcn_directions, **mamba))
-        make_temporal = make_temporal or (lambda dp: temporal_block(c, drop_path=dp, **mamba))
+        make_temporal = make_temporal or (lambda dp: mamba_block(c, drop_path=dp, **mamba))
         rates = torch.linspace(0, cfg.drop_path, cfg.depth).tolist()
 
         self.joint_embed = nn.Linear(3, c)
@@ -124,50 +139,27 @@ class MDTF(nn.Module):
         self.temporal_pos = nn.Parameter(torch.zeros(1, cfg.n_frames, c))
         nn.init.trunc_normal_(self.spatial_pos, std=0.02)
         nn.init.trunc_normal_(self.temporal_pos, std=0.02)
-        self.spatial_norm = nn.LayerNorm(c, eps=BLOCK_NORM_EPS)    # shared by every layer, as in the official code
+        # one pair of norms shared by the joint layer and every STRM layer, as in the official code
+        self.spatial_norm = nn.LayerNorm(c, eps=BLOCK_NORM_EPS)
         self.temporal_norm = nn.LayerNorm(c, eps=BLOCK_NORM_EPS)
-        norms = dict(spatial_norm=self.spatial_norm, temporal_norm=self.temporal_norm, shared_norms=True)
         # layer 0 is the joint stream; layers 1..depth-1 are the refinement module (STRM)
-        self.joint_layer = SpatioTemporalLayer(make_spatial(rates[0]), make_temporal(rates[0]), **norms)
-        self.strm = STRM(SpatioTemporalLayer(make_spatial(r), make_temporal(r), **norms) for r in rates[1:])
+        self.joint_layer = SpatioTemporalLayer(make_spatial(rates[0]), make_temporal(rates[0]))
+        self.strm = STRM(SpatioTemporalLayer(make_spatial(r), make_temporal(r)) for r in rates[1:])
 
         self.bam: nn.Module | None = None
         if cfg.bone_stream:
             self.bone_embed = nn.Linear(3, c)
-            self.bone_layer = SpatioTemporalLayer(mamba_block(c, **mamba), temporal_block(c, **mamba),
-                                                  nn.LayerNorm(c, eps=BLOCK_NORM_EPS),
-                                                  nn.LayerNorm(c, eps=BLOCK_NORM_EPS))
+            self.bone_layer = SpatioTemporalLayer(mamba_block(c, **mamba), mamba_block(c, **mamba), norm_dim=c)
             self.fusion = FusionGate(c)
 
         self.head_norm = nn.LayerNorm(c, eps=GCN_NORM_EPS)
         self.head = nn.Linear(c, 3)
-        self._register_load_state_dict_pre_hook(self._rename_legacy_keys)
 
     @staticmethod
-    def _rename_legacy_keys(state_dict, prefix, *args) -> None:
-        """Checkpoints written before the layers were named load unchanged (keys renamed in place)."""
-        for key in [k for k in state_dict if k.startswith(prefix)]:
-            new = _legacy_key(key[len(prefix):])
-            if new is not None:
-                state_dict[prefix + new] = state_dict.pop(key)
-
-    def upgrade_state_dict(self, state: dict) -> dict:
-        """A copy of ``state`` with pre-``SpatioTemporalLayer`` keys renamed (``LEGACY_KEY_PREFIXES``)."""
-        return {(_legacy_key(k) or k): v for k, v in state.items()}
-
-    # read-only views in the pre-layer names (notebooks, tests and counts use them)
-    @property
-    def layers(self) -> list[SpatioTemporalLayer]:
-        """All ``depth`` spatio-temporal layers: the joint layer, then the STRM's."""
-        return [self.joint_layer, *self.strm.layers]
-
-    @property
-    def spatial_blocks(self) -> list[nn.Module]:
-        return [layer.spatial for layer in self.layers]
-
-    @property
-    def temporal_blocks(self) -> list[nn.Module]:
-        return [layer.temporal for layer in self.layers]
+    def upgrade_state_dict(state: dict) -> dict:
+        """A copy of ``state`` (an MDTF state dict written by an older version of this package) with every
+        key renamed to the current one; current keys pass unchanged.  The one conversion of old checkpoints."""
+        return {_current_key(k): v for k, v in state.items()}
 
     # ------------------------------------------------------------------------------- bone tokens
     def attach_bam(self, bam: nn.Module) -> "MDTF":
@@ -224,14 +216,17 @@ class MDTF(nn.Module):
         return self.bone_layer(self.bone_embed(tokens))
 
     def forward(self, x: torch.Tensor, bone_tokens: torch.Tensor | None = None) -> torch.Tensor:
-        """x (B, T, 17, 3) [, bone_tokens (B, T, 17, 3)] -> 3D joints (B, T, 17, 3)."""
-        check_pose_input(x, self.cfg.n_frames)
+        """x (B, T, 17, 3) [, bone_tokens (B, T, 17, 3)] -> 3D joints (B, T, 17, 3).
+
+        x is not validated here (see ``models.inputs.check_model_input``, run at the API boundaries).
+        """
         tokens = self._resolve_bone_tokens(x, bone_tokens)
         if self.cfg.root_relative_input:
             x = root_relative_2d(x)
+        norms = (self.spatial_norm, self.temporal_norm)
         h = self.joint_embed(x) + self.spatial_pos                   # (B, T, J, C)
-        h = self.joint_layer(h, temporal_pos=self.temporal_pos[:, :x.shape[1]])
+        h = self.joint_layer(h, norms, temporal_pos=self.temporal_pos[:, :x.shape[1]])
         if tokens is not None:
             h = self.fusion(h, self._bone_stream(tokens))
-        h = self.strm(h)
-        return self.head(self.head_norm(h))
+        h = self.strm(h, norms)
+        return self.head(self.head_norm(h))                          # (B, T, J, 3)

@@ -42,14 +42,14 @@ from mdtf_lite.models.factory import build_model
 __all__ = ["official_to_ours", "ours_to_official", "official_bam_to_ours", "ours_to_official_bam",
            "official_config", "read_official_state", "load_official_mdtf", "load_official_bam"]
 
-# mixer-internal names: official -> ours (GEM hooks included; a plain mixer simply has none of those keys)
+# mixer-internal names: official -> ours (GEM's GCNs included; a plain mixer simply has none of those keys)
 _MIXER = [("in_proj.", "in_proj."), ("out_proj.", "out_proj."),
           ("conv1d_b.", "bwd.conv1d."), ("x_proj_b.", "bwd.x_proj."), ("dt_proj_b.", "bwd.dt_proj."),
           ("A_b_log", "bwd.A_log"), ("D_b", "bwd.D"),
           ("conv1d.", "fwd.conv1d."), ("x_proj.", "fwd.x_proj."), ("dt_proj.", "fwd.dt_proj."),
           ("A_log", "fwd.A_log"), ("D", "fwd.D"),
-          ("norm_gcn_b.", "bwd.pre_conv.0."), ("gcn_b.batch_norm.", "bwd.pre_conv.1.bn."), ("gcn_b.", "bwd.pre_conv.1."),
-          ("norm_gcn.", "fwd.pre_conv.0."), ("gcn.batch_norm.", "fwd.pre_conv.1.bn."), ("gcn.", "fwd.pre_conv.1.")]
+          ("norm_gcn_b.", "gcn_norm_bwd."), ("gcn_b.batch_norm.", "gcn_bwd.bn."), ("gcn_b.", "gcn_bwd."),
+          ("norm_gcn.", "gcn_norm_fwd."), ("gcn.batch_norm.", "gcn_fwd.bn."), ("gcn.", "gcn_fwd.")]
 
 # block-level names: official -> ours
 _BLOCK = [("mambanorm1.", "norm1."), ("mambanorm2.", "norm2."), ("norm1.", "norm1."), ("norm2.", "norm2."),

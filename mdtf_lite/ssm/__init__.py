@@ -24,18 +24,25 @@ Dispatch is a table, ``SCAN_CORES`` (name -> scan function); every backend share
 epilogue of ``mdtf_lite.ssm.epilogue`` (dtype, softplus(delta + bias), group count, D skip, silu gate)
 around its own small core.
 
-Two layouts.  ``selective_scan`` takes mamba-ssm's (B, D, L); ``selective_scan_channels_last`` takes the
-(S, L, D) layout the Mamba blocks compute in (S sequences), so the ``cpp`` kernel needs no transposes;
-other backends are reached through a transpose.
+Two layouts.  ``selective_scan`` takes mamba-ssm's (B, D, L) and resolves its backend on every call (a
+function for tests, notebooks and benchmarks).  A model resolves its backend ONCE, when it is built
+(or moved to another device): ``mamba_kernels(backend, device_type)`` returns the pair a Mamba direction
+calls -- ``conv_silu`` and ``scan`` -- in the (S, L, D) layout the blocks compute in (S sequences), so
+the ``cpp`` kernels need no transposes and the other backends are reached through one.  Which backends
+can run here is probed once per process (``available_backends`` is cached).
 """
 
 from __future__ import annotations
 
+import functools
 import importlib.util
 import os
 import sys
+from dataclasses import dataclass
+from typing import Callable
 
 from . import cpp_kernel
+from .conv import causal_conv_silu
 from .cpu import numba_available, selective_scan_cpu, selective_scan_torch
 from .reference import selective_scan_reference
 from .validate import validate_scan_inputs
@@ -48,10 +55,12 @@ BACKENDS = ("auto", "reference", "cpp", "cpu", "torch", "triton", "mamba_ssm")
 #: Python-loop reference at every L of the models too.  The first available entry is used.
 CPU_PREFERENCE = ("cpp", "cpu", "torch", "reference")
 
-__all__ = ["selective_scan", "selective_scan_channels_last", "available_backends", "resolve_backend", "BACKENDS",
-           "CPU_PREFERENCE", "SCAN_CORES", "selective_scan_reference", "selective_scan_cpu", "validate_scan_inputs"]
+__all__ = ["selective_scan", "selective_scan_channels_last", "mamba_kernels", "MambaKernels", "available_backends",
+           "resolve_backend", "BACKENDS", "CPU_PREFERENCE", "SCAN_CORES", "selective_scan_reference",
+           "selective_scan_cpu", "validate_scan_inputs"]
 
 
+@functools.cache
 def _triton_usable(device_type: str) -> tuple[bool, str]:
     if importlib.util.find_spec("triton") is None:
         return False, "triton is not installed (`pip install triton`)"
@@ -64,6 +73,7 @@ def _triton_usable(device_type: str) -> tuple[bool, str]:
                    "imported (Triton's CPU interpreter; slow, for testing)")
 
 
+@functools.cache
 def _mamba_ssm_usable(device_type: str) -> tuple[bool, str]:
     from .mamba_ssm_backend import has_cuda_kernels
 
@@ -74,8 +84,10 @@ def _mamba_ssm_usable(device_type: str) -> tuple[bool, str]:
     return True, ""
 
 
+@functools.cache
 def _cpu_backend_usable(name: str) -> bool:
-    """Whether a CPU backend of ``CPU_PREFERENCE`` can run here (cheap after the first call: no GPU probes)."""
+    """Whether a CPU backend of ``CPU_PREFERENCE`` runs here (asked in preference order: ``auto`` stops at
+    the first, so a built C++ kernel spares the numba import)."""
     if name == "cpp":
         return cpp_kernel.available()
     if name == "cpu":
@@ -83,23 +95,24 @@ def _cpu_backend_usable(name: str) -> bool:
     return True
 
 
-def available_backends(device_type: str = "cpu") -> list[str]:
+@functools.cache
+def available_backends(device_type: str = "cpu") -> tuple[str, ...]:
     """Backends that can run tensors on ``device_type`` ("cpu" or "cuda") on this machine.
+
+    Probed once per process and device type (the answer cannot change: a compiler or a CUDA build does
+    not appear while Python runs).
 
     >>> {"reference", "torch"} <= set(available_backends("cpu"))     # pure PyTorch: always
     True
     """
     names = ["reference", "torch"]
     if device_type == "cpu":
-        if numba_available():
-            names.append("cpu")
-        if cpp_kernel.available():
-            names.append("cpp")
+        names += [name for name in ("cpu", "cpp") if _cpu_backend_usable(name)]
     if _triton_usable(device_type)[0]:
         names.append("triton")
     if _mamba_ssm_usable(device_type)[0]:
         names.append("mamba_ssm")
-    return names
+    return tuple(names)
 
 
 def resolve_backend(backend: str, device_type: str) -> str:
@@ -183,20 +196,56 @@ def selective_scan(u, delta, A, B, C, D=None, z=None, delta_bias=None, delta_sof
                             return_last_state=return_last_state)
 
 
+# ------------------------------------------------------------------- what a model's mixer calls
+@dataclass(frozen=True)
+class MambaKernels:
+    """The two functions of one Mamba direction on one backend, channels-last (resolved once).
+
+    conv_silu(x, weight, bias):  x (S, L, D), weight (D, 1, K), bias (D,) -> silu(causal depthwise conv) (S, L, D)
+    scan(u, delta, A, B, C, D, z, delta_bias):  u, delta, z (S, L, D); A (D, N); B, C (S, L, N);
+        D, delta_bias (D,) -> y (S, L, D), with delta <- softplus(delta + delta_bias) and y * silu(z)
+    """
+
+    backend: str
+    conv_silu: Callable
+    scan: Callable
+
+
+@dataclass(frozen=True)
+class _ThroughTranspose:
+    """A (B, D, L) scan core as a channels-last ``MambaKernels.scan`` (one transpose each way; picklable)."""
+
+    core: Callable
+
+    def __call__(self, u, delta, A, B, C, D, z, delta_bias):
+        y = self.core(u.transpose(1, 2), delta.transpose(1, 2), A, B.transpose(1, 2).contiguous(),
+                      C.transpose(1, 2).contiguous(), D=D, z=z.transpose(1, 2), delta_bias=delta_bias,
+                      delta_softplus=True, return_last_state=False)
+        return y.transpose(1, 2)
+
+
+@functools.cache
+def mamba_kernels(backend: str, device_type: str) -> MambaKernels:
+    """The conv + scan pair a Mamba mixer calls on ``device_type`` tensors, ``backend`` ("auto" included)
+    resolved now: an unknown or unusable backend raises here, when the module is built, not mid-training.
+
+    ``cpp`` gets the fused C++ conv+SiLU and scan (no transposes); every other backend the PyTorch conv
+    (``mdtf_lite.ssm.conv``) and its ``SCAN_CORES`` entry through a transpose.  Inputs are not
+    validated per call: the model builds them with the right shapes, and validates its own input at the
+    API boundary (``mdtf_lite.models.inputs``).
+    """
+    name = resolve_backend(backend, device_type)
+    if name == "cpp":
+        return MambaKernels(name, cpp_kernel.causal_conv_silu, cpp_kernel.scan_channels_last)
+    return MambaKernels(name, causal_conv_silu, _ThroughTranspose(SCAN_CORES[name]))
+
+
 def selective_scan_channels_last(u, delta, A, B, C, D, z, delta_bias, backend: str = "auto"):
     """The Mamba block's scan in its own layout: y (S, L, D) = selective_scan(...) with softplus on.
 
     Args:
         u, delta, z: (S, L, D) -- S sequences of L steps, D channels; ``delta`` before bias and softplus.
         A: (D, N).  B, C: (S, L, N) (strided views are fine).  D, delta_bias: (D,).
-        backend: any of ``BACKENDS``; ``cpp`` (what ``auto`` picks on CPU when built) runs without any
-            transpose, the others through mamba-ssm's (B, D, L) layout.
-    Inputs are not checked for NaN here: the models validate their input once at the entry.
+        backend: any of ``BACKENDS``, resolved by :func:`mamba_kernels` (cached).
     """
-    name = resolve_backend(backend, u.device.type)
-    if name == "cpp":
-        return cpp_kernel.scan_channels_last(u, delta, A, B, C, D, z, delta_bias)
-    y = selective_scan(u.transpose(1, 2), delta.transpose(1, 2), A, B.transpose(1, 2).contiguous(),
-                       C.transpose(1, 2).contiguous(), D=D, z=z.transpose(1, 2), delta_bias=delta_bias,
-                       delta_softplus=True, backend=name, check_finite=False)
-    return y.transpose(1, 2)
+    return mamba_kernels(backend, u.device.type).scan(u, delta, A, B, C, D, z, delta_bias)

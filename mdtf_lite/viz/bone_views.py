@@ -28,8 +28,7 @@ from mdtf_lite.viz.skeleton import (
     to_plot_coords,
 )
 
-__all__ = ["depth_ambiguity_figure", "theta_histogram_figure", "confusion_figure", "BoneAngleWidget",
-           "bone_angle_widget", "CLASS_COLOURS"]
+__all__ = ["depth_ambiguity_figure", "theta_histogram_figure", "confusion_figure", "BoneAngleWidget", "CLASS_COLOURS"]
 
 #: one colour per theta class (K <= 12), from "pointing away from the camera" to "towards it".
 CLASS_COLOURS = ("#313695", "#4575b4", "#74add1", "#f46d43", "#d73027", "#a50026",
@@ -297,8 +296,3 @@ class BoneAngleWidget:
 
     def _ipython_display_(self, **kwargs):
         self.widget._ipython_display_()
-
-
-def bone_angle_widget(pose, **kwargs) -> BoneAngleWidget:
-    """Build a :class:`BoneAngleWidget` for a pose (J, 3); display the result in a notebook."""
-    return BoneAngleWidget(pose, **kwargs)

@@ -111,7 +111,7 @@ def check_fusion_gate(fn: Callable) -> None:
 
 
 def reference_bidirectional_merge(x, z, forward_dir, backward_dir):
-    """BiMamba's merge, written out: (f(x, z) + flip(b(flip(x), flip(z)))) / 2 along the sequence axis 1.
+    """The Mamba mixer's merge, written out: (f(x, z) + flip(b(flip(x), flip(z)))) / 2 along the sequence axis 1.
 
     x, z (B, L, D); forward_dir, backward_dir: callables (B, L, D), (B, L, D) -> (B, L, D).
     """
@@ -154,7 +154,7 @@ def check_bidirectional_merge(fn: Callable) -> None:
               mistakes={"the backward output is not flipped back: position t holds the answer for L-1-t": no_flip_back,
                         "no flip at all: the backward direction then sees the same order as the forward one": no_flip,
                         "the gate z must be reversed with x (it belongs to the same positions)": z_not_flipped,
-                        "summed, not averaged: divide by 2 as BiMamba does": summed},
+                        "summed, not averaged: divide by 2 as the Mamba mixer does": summed},
               hint="y = (forward_dir(x, z) + backward_dir(x.flip(1), z.flip(1)).flip(1)) / 2")
 
 
