@@ -130,9 +130,8 @@ def resolve_backend(backend: str, device_type: str) -> str:
         raise RuntimeError(f"selective-scan backend {backend!r} runs CPU tensors only; use 'auto' or 'triton' on "
                            f"{device_type}")
     if backend == "cpp" and not cpp_kernel.available():
-        raise RuntimeError(f"selective-scan backend 'cpp' is unavailable: {cpp_kernel.build_error()}. Run "
-                           "`python -m mdtf_lite.ssm.cpp_kernel` to see the compiler output; available here: "
-                           f"{available_backends(device_type)}")
+        raise RuntimeError(f"selective-scan backend 'cpp' is unavailable: {cpp_kernel.build_error()}; available "
+                           f"here: {available_backends(device_type)}")
     if backend == "triton":
         ok, why = _triton_usable(device_type)
     elif backend == "mamba_ssm":

@@ -2,7 +2,7 @@
 
     train_set = load_split(cfg, "train")                # a ClipDataset (mdtf_lite.data.load_clips)
     x, y = clip_tensors(train_set, "training split")    # float32 (N, T, 17, 3): shapes, targets checked
-    check_inputs(model, x, "training split")            # what the model accepts (models.inputs)
+    check_model_input(model, x, "the training inputs")  # what the model accepts (models.inputs)
 
 ``fit`` makes these checks once per split, before its first step, so bad data is refused before any
 training time is spent and the models' forwards need no checks of their own (no host sync per step).
@@ -14,10 +14,9 @@ import numpy as np
 import torch
 
 from ..data import load_clips
-from ..models.inputs import check_pose_input
 from .config import TrainConfig
 
-__all__ = ["load_split", "clip_tensors", "check_inputs"]
+__all__ = ["load_split", "clip_tensors"]
 
 
 def load_split(cfg: TrainConfig, split: str):
@@ -42,7 +41,7 @@ def _as_float32(a) -> torch.Tensor:
 def clip_tensors(ds, what: str) -> tuple[torch.Tensor, torch.Tensor]:
     """A dataset's ``inputs`` / ``targets`` as float32 tensors, both (N, T, 17, 3): the one conversion.
 
-    Checks a non-empty split, matching shapes and finite targets (the inputs: :func:`check_inputs`).
+    Checks a non-empty split, matching shapes and finite targets (the inputs: ``models.inputs.check_model_input``).
     ``what`` names the split in the errors.  Raises: ``ValueError`` naming the split, the problem, the fix.
     """
     x, y = _as_float32(ds.inputs), _as_float32(ds.targets)
@@ -56,10 +55,3 @@ def clip_tensors(ds, what: str) -> tuple[torch.Tensor, torch.Tensor]:
         raise ValueError(f"the {what}'s targets hold NaN/Inf: fix the data (missing joints must be filled or "
                          "their clips dropped) before training")
     return x, y
-
-
-def check_inputs(model: torch.nn.Module, x: torch.Tensor, what: str) -> None:
-    """``models.inputs.check_pose_input`` on a whole split for ``model``: finite, normalised coordinates,
-    confidence in [0, 1], and T within the model's temporal position embedding when it has one."""
-    pos = getattr(model, "temporal_pos", None)
-    check_pose_input(x, x.shape[1] if pos is None else pos.shape[1], name=f"the {what}'s inputs")

@@ -41,7 +41,8 @@ from ..data.geometry import flip_poses
 from .build import load_weights
 from .checkpoint import CheckpointError, optimizer_from_flat, optimizer_to_flat, read_checkpoint, save_checkpoint
 from .config import RESUME_MAY_CHANGE, TrainConfig
-from .data import check_inputs, clip_tensors, load_split
+from ..models.inputs import check_model_input
+from .data import clip_tensors, load_split
 from .distributed import Ranks, training_process
 from .records import format_epoch
 from .run_folder import checkpoint_dir, has_checkpoint, preflight
@@ -160,9 +161,9 @@ def fit(cfg: TrainConfig, resume: bool = False, train_set=None, val_set=None,
         stage = get_stage(cfg)
         torch.manual_seed(cfg.seed)                       # the same initial weights on every rank
         model = stage.build(cfg).to(device).train()
-        check_inputs(model, x, "training split")
+        check_model_input(model, x, "the training split's inputs")
         if val_x is not None:
-            check_inputs(model, val_x, "validation split")
+            check_model_input(model, val_x, "the validation split's inputs")
         optimizer = make_optimizer([p for p in model.parameters() if p.requires_grad], cfg.lr, cfg.weight_decay)
         global_batch = min(cfg.batch_size, len(x))
         run = Run(cfg=cfg, stage=stage, model=model, net=model, optimizer=optimizer,
