@@ -29,6 +29,8 @@ CI = ROOT / "configs" / "ci.yaml"
     ("loss_weights={mpjpe: 0, n_mpjpe: 0, velocity: 0}", "all 0"),
     ("data.frames=100000", "data.frames=100000 must be an integer from 1 to 1024"),   # resampled to 100 k frames
     ("val_data.max_clips=0", "val_data.max_clips=0"),
+    ("data.subjects=S1", r"data.subjects='S1' must be a non-empty list of strs"),   # iterated as 'S', '1'
+    ("data.cameras=[a]", r"data.cameras=\['a'\] must be a non-empty list of ints"),
     ("model.depth=100000", "depth=100000 must be an integer from 1 to 64"),   # built for minutes
     ("model.dim=99999999", "dim=99999999 must be an integer"),                # crashed
     ("model={preset: cpu, dim: 1024, depth: 16}", r"dim=1024 with depth=16 is too large"),   # > 100 M parameters

@@ -114,6 +114,13 @@ def test_lift_cli_user_errors_are_error_lines_with_exit_2(tmp_path, capsys):
     assert "no checkpoint at" in capsys.readouterr().err
 
 
+def test_unknown_subject_names_the_subjects_the_dataset_has():
+    from mdtf_lite.data import load_clips
+
+    with pytest.raises(ValueError, match=r"subject 'S99' is missing \(the dataset has \['S1', .*'S9'\]\)"):
+        load_clips("default", split="train", frames=27, subjects=["S99"])   # said "the dataset has []"
+
+
 # ----------------------------------------------------------------------------------- metrics
 def test_p_mpjpe_against_an_all_zero_target_is_refused_not_zero():
     pred = np.random.default_rng(0).normal(size=(2, 17, 3))

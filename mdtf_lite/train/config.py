@@ -245,6 +245,12 @@ def _data_problems(section: str, data: dict) -> list[str]:
             continue
         if isinstance(value, bool) or not isinstance(value, int) or not low <= value <= high:
             problems.append(f"{section}.{key}={value!r} must be an integer from {low} to {high}")
+    for key, kind in (("subjects", str), ("cameras", int)):
+        value = data.get(key)
+        if value is not None and (not isinstance(value, list) or not value or len(value) > 1000
+                                  or not all(isinstance(v, kind) and not isinstance(v, bool) for v in value)):
+            problems.append(f"{section}.{key}={value!r} must be a non-empty list of {kind.__name__}s "
+                            f"(e.g. {'[S1, S5]' if kind is str else '[0, 1]'}) or null")
     return problems
 
 
