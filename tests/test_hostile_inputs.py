@@ -121,6 +121,34 @@ def test_unknown_subject_names_the_subjects_the_dataset_has():
         load_clips("default", split="train", frames=27, subjects=["S99"])   # said "the dataset has []"
 
 
+# ------------------------------------------------------------------------- checkpoint folders
+def test_symlinked_out_dir_is_refused_before_training(tmp_path):
+    from mdtf_lite.train import TrainConfig
+    from mdtf_lite.train.checkpoint import CheckpointError
+    from mdtf_lite.train.run_folder import checkpoint_dir, preflight
+
+    (tmp_path / "real").mkdir()
+    (tmp_path / "link").symlink_to(tmp_path / "real")
+    cfg = TrainConfig(out_dir=str(tmp_path / "link"))
+    with pytest.raises(CheckpointError, match=r"link is a symbolic link; nothing was changed\. Set out_dir to the real"):
+        preflight(cfg, False, checkpoint_dir(cfg))       # passed, trained, then failed with a wrong message
+
+
+def test_full_disk_during_save_is_a_checkpoint_error_not_a_raw_safetensor_error(tmp_path, monkeypatch):
+    import torch
+    from safetensors import SafetensorError
+
+    from mdtf_lite.train import checkpoint
+
+    def full_disk(*args, **kwargs):
+        raise SafetensorError("Error while serializing: IoError(Os { code: 28, kind: StorageFull })")
+
+    monkeypatch.setattr(checkpoint, "save_file", full_disk)
+    with pytest.raises(checkpoint.CheckpointError, match="could not write the checkpoint .*Free disk space"):
+        checkpoint.save_checkpoint(tmp_path / "ck", {"w": torch.zeros(2)}, {}, {}, {})
+    assert not (tmp_path / "ck").exists() and not list(tmp_path.glob(".ck.tmp-*"))
+
+
 # ----------------------------------------------------------------------------------- metrics
 def test_p_mpjpe_against_an_all_zero_target_is_refused_not_zero():
     pred = np.random.default_rng(0).normal(size=(2, 17, 3))
