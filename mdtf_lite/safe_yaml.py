@@ -41,7 +41,7 @@ def load_yaml_text(text: str, source: str = "<text>"):
         raise YamlRefused(f"{source}: {len(text)} characters of YAML, more than the {MAX_YAML_BYTES} a config may "
                           "have; is it the right file?")
     try:
-        return yaml.load(text, Loader=_NoAliasLoader)  # noqa: S506 -- a SafeLoader subclass
+        return yaml.load(text, Loader=_NoAliasLoader)  # a SafeLoader subclass: safe tags only
     except YamlRefused as exc:
         raise YamlRefused(f"{source}: {exc}") from None
     except yaml.YAMLError as exc:

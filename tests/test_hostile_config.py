@@ -182,3 +182,11 @@ def test_shipped_presets_and_bam_defaults_still_parse():
     assert BAMConfig().widths == (64, 32, 16, 8)
     for path in sorted((ROOT / "configs").glob("*.yaml")):
         load_config(path)
+
+
+def test_series_parameter_set_with_aliases_is_refused(tmp_path):
+    from mdtf_lite.course.series import SeriesError, load_param_set
+
+    (tmp_path / "bomb.yaml").write_text("all: &a {x: 1}\nrunner: *a\n")
+    with pytest.raises(SeriesError, match=r"bomb\.yaml: YAML alias \*a at line 2"):
+        load_param_set("bomb", tmp_path)

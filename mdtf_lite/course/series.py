@@ -36,11 +36,10 @@ import warnings
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
-import yaml
-
 from mdtf_lite import paths
 from mdtf_lite.cli_types import check_timeout, timeout_seconds
 from mdtf_lite.course.record import RECORD_ENV, read_records
+from mdtf_lite.safe_yaml import YamlRefused, load_yaml_text
 
 DEFAULT_CELL_TIMEOUT_S = 1800
 
@@ -82,9 +81,9 @@ def load_param_set(name: str, params_dir: Path) -> dict:
             f"Available: {', '.join(available_param_sets(params_dir)) or '(none)'}"
         )
     try:
-        data = yaml.safe_load(path.read_text()) or {}
-    except yaml.YAMLError as exc:
-        raise SeriesError(f"{path} is not valid YAML: {exc}") from exc
+        data = load_yaml_text(path.read_text(), str(path)) or {}   # no aliases: an alias bomb is refused
+    except YamlRefused as exc:
+        raise SeriesError(str(exc)) from None
     if not isinstance(data, dict) or not all(isinstance(v, dict) or v is None for v in data.values()):
         raise SeriesError(f"{path} must map notebook stems (and 'all', 'runner') to dictionaries of parameters")
     return {k: (v or {}) for k, v in data.items()}
