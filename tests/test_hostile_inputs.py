@@ -117,7 +117,7 @@ def test_lift_cli_user_errors_are_error_lines_with_exit_2(tmp_path, capsys):
 def test_unknown_subject_names_the_subjects_the_dataset_has():
     from mdtf_lite.data import load_clips
 
-    with pytest.raises(ValueError, match=r"subject 'S99' is missing \(the dataset has \['S1', .*'S9'\]\)"):
+    with pytest.raises(ValueError, match=r"subject 'S99' is missing \(the dataset has \[.*'S1', .*'S9'.*\]\)"):
         load_clips("default", split="train", frames=27, subjects=["S99"])   # said "the dataset has []"
 
 
