@@ -61,6 +61,7 @@ from mdtf_lite.data.npz_io import save_npz
 from mdtf_lite.eval.protocols import predict
 from mdtf_lite.skeleton import JOINT_NAMES, NUM_JOINTS
 from mdtf_lite.train import ensure_checkpoint, load_checkpoint
+from mdtf_lite.train.checkpoint import CheckpointError
 
 __all__ = [
     "COCO_JOINT_NAMES", "COCO_TO_H36M_COPY", "Keypoints2D", "LiftResult", "read_coco_keypoints",
@@ -220,6 +221,49 @@ def _interpolate_rows(values: np.ndarray, known: np.ndarray) -> np.ndarray:
     return flat.reshape(values.shape)
 
 
+PERSON_KEYS = ("person_id", "track_id")
+MAX_FPS = 10_000.0
+#: a keypoint (score > 0) further than this fraction of the image side outside the image is refused.
+OUTSIDE_MARGIN = 1.0
+
+
+def _check_one_person(frames: list) -> None:
+    """Refuse frames that name more than one ``person_id`` / ``track_id`` (several people merged into one)."""
+    for key in PERSON_KEYS:
+        ids = {repr(e[key]) for e in frames if isinstance(e, dict) and e.get(key) is not None}
+        if len(ids) > 1:
+            shown = ", ".join(sorted(ids)[:5])
+            raise ValueError(f"the frames hold {len(ids)} different {key} values ({shown}): several people, which "
+                             f"would be lifted as one person jumping between them; keep one {key} per file (select "
+                             "the tracked person's frames) and lift each person from their own file")
+
+
+def _check_pixels(by_id: dict, width: float, height: float) -> None:
+    """Refuse keypoints that are not pixels of a ``width`` x ``height`` image: normalised coordinates (all
+    within [-1, 1] on an image larger than 2 pixels) or points far outside the image."""
+    pts = np.concatenate([k[k[:, 2] > 0, :2] for k in by_id.values() if k is not None])      # (P, 2)
+    if max(width, height) > 2 and np.abs(pts).max() <= 1.0:
+        raise ValueError(f"every keypoint lies within [-1, 1] but the image is {width:g} x {height:g} pixels: the "
+                         "keypoints look normalised; write them in pixels (x * image_width, y * image_height)")
+    size = np.array([width, height])
+    outside = (pts < -OUTSIDE_MARGIN * size) | (pts > (1 + OUTSIDE_MARGIN) * size)
+    if outside.any():
+        x, y = pts[int(np.argmax(outside.any(axis=1)))]
+        raise ValueError(f"keypoint ({x:g}, {y:g}) lies far outside the {width:g} x {height:g} image ({int(outside.any(axis=1).sum())} "
+                         "points do): check image_width / image_height and that the keypoints are pixels of this video")
+
+
+def _fps(value) -> float | None:
+    """The file's ``fps``: absent/null, or a positive finite number of frames per second."""
+    if value is None:
+        return None
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or not 0 < value <= MAX_FPS \
+            or not math.isfinite(value):
+        raise ValueError(f"\"fps\" = {value!r} must be a positive number of frames per second (at most "
+                         f"{MAX_FPS:g}); write the video's frame rate or leave \"fps\" out")
+    return float(value)
+
+
 def parse_coco_keypoints(doc, image_size=None, max_gap: int = DEFAULT_MAX_GAP) -> Keypoints2D:
     """Parse a COCO-17 keypoint document (the JSON described in the module docstring) -> ``Keypoints2D``.
 
@@ -247,6 +291,8 @@ def parse_coco_keypoints(doc, image_size=None, max_gap: int = DEFAULT_MAX_GAP) -
     for pos, entry in enumerate(frames):
         if not isinstance(entry, dict) or "keypoints" not in entry:
             raise ValueError(f"frames[{pos}] must be an object with \"keypoints\" (and optionally \"frame\")")
+    _check_one_person(frames)
+    for pos, entry in enumerate(frames):
         results_list = "frame" not in entry and "image_id" in entry   # a COCO results list entry
         fid = entry["image_id"] if results_list else entry.get("frame", pos)
         key = "image_id" if results_list else "frame"
@@ -287,6 +333,8 @@ def parse_coco_keypoints(doc, image_size=None, max_gap: int = DEFAULT_MAX_GAP) -
             raise ValueError(
                 f"frames {prev + 1}..{nxt - 1} ({nxt - prev - 1} frames) have no keypoints; gaps of at "
                 f"most max_gap={max_gap} frames are interpolated. Split the video there, or raise max_gap")
+    _check_pixels(by_id, width, height)
+    fps = _fps(doc.get("fps"))
     first, last = detected[0], detected[-1]
     ids = np.arange(first, last + 1)
     known = np.zeros(len(ids), bool)
@@ -310,9 +358,8 @@ def parse_coco_keypoints(doc, image_size=None, max_gap: int = DEFAULT_MAX_GAP) -
     if skipped > 0:
         warnings.warn(f"{skipped} frames without detections at the start/end were dropped "
                       f"(the result covers frames {first}..{last})", stacklevel=2)
-    fps = doc.get("fps")
     return Keypoints2D(xy=xy, score=score, width=width, height=height, frame_ids=ids, interpolated=~known,
-                       layout="coco", fps=float(fps) if isinstance(fps, (int, float)) else None)
+                       layout="coco", fps=fps)
 
 
 def read_coco_keypoints(path, image_size=None, max_gap: int = DEFAULT_MAX_GAP) -> Keypoints2D:
@@ -531,8 +578,12 @@ def export_json(result: LiftResult, path) -> Path:
         ],
     }
     tmp = path.with_name(path.name + ".partial")
-    tmp.write_text(json.dumps(doc), encoding="utf-8")
-    tmp.replace(path)
+    text = json.dumps(doc, allow_nan=False)   # strict JSON: no NaN / Infinity
+    try:
+        tmp.write_text(text, encoding="utf-8")
+        tmp.replace(path)
+    finally:
+        tmp.unlink(missing_ok=True)
     return path
 
 
@@ -558,13 +609,22 @@ def main(argv=None) -> int:
     ap.add_argument("--out", type=Path, default=None, help="output JSON (default: <keypoints>_3d.json)")
     ap.add_argument("--npz", action="store_true", help="also write the npz next to the JSON")
     args = ap.parse_args(argv)
-    path = ensure_checkpoint(args.checkpoint) if args.checkpoint in ("ci", "default") else Path(args.checkpoint)
-    model, cfg = load_checkpoint(path)
-    result = lift_keypoints_file(args.keypoints, model, cfg)
-    out = args.out or args.keypoints.with_name(args.keypoints.stem + "_3d.json")
-    print(export_json(result, out))
-    if args.npz:
-        print(export_npz(result, out.with_suffix(".npz")))
+    try:
+        out = args.out or args.keypoints.with_name(args.keypoints.stem + "_3d.json")
+        if out.is_dir():
+            raise ValueError(f"{out}: is a folder; pass --out <file>.json (the npz goes next to it)")
+        with warnings.catch_warnings():       # refuse a bad input before a checkpoint is trained or loaded
+            warnings.simplefilter("ignore")   # (its warnings come once, from the read below)
+            read_coco_keypoints(args.keypoints)
+        path = ensure_checkpoint(args.checkpoint) if args.checkpoint in ("ci", "default") else Path(args.checkpoint)
+        model, cfg = load_checkpoint(path)
+        result = lift_keypoints_file(args.keypoints, model, cfg)
+        print(export_json(result, out))
+        if args.npz:
+            print(export_npz(result, out.with_suffix(".npz")))
+    except (ValueError, OSError, CheckpointError) as exc:   # FileNotFoundError is an OSError
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
     return 0
 
 

@@ -80,7 +80,7 @@ def test_bam_config_checks_the_shared_mamba_knobs():
 
     with pytest.raises(ValueError, match="dt_min=1.0, dt_max=0.1"):
         BAMConfig(dt_min=1.0, dt_max=0.1)
-    with pytest.raises(ValueError, match="d_state=0 must be a positive int"):
+    with pytest.raises(ValueError, match="d_state=0 must be an integer from 1"):
         BAMConfig(d_state=0)
     with pytest.raises(ValueError, match="variant='nope'"):
         BAMConfig(variant="nope")

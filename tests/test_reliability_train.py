@@ -145,5 +145,5 @@ def test_cli_overrides_on_both_sides_of_resume(tmp_path, capsys):
     path.write_text(yaml.safe_dump({"out_dir": str(tmp_path / "o")}))
     assert train_main(["--config", str(path), "epochs=0", "--resume", "progress=false"]) == 2
     err = capsys.readouterr().err
-    assert "unrecognized arguments" not in err and "epochs=0 must be >= 1" in err
+    assert "unrecognized arguments" not in err and "epochs=0 must be an integer from 1" in err
     assert train_main(["--config", str(path), "epochs=0", "--overwrite", "progress=false"]) == 2

@@ -33,6 +33,7 @@ import copy
 import sys
 from pathlib import Path
 
+from mdtf_lite.cli_types import timeout_seconds
 from mdtf_lite.course.checks import GRADE_LOG_ENV, STRICT_ENV
 from mdtf_lite.paths import notebooks_dir, runs_dir
 
@@ -318,7 +319,7 @@ def main(argv=None) -> int:
     gr = sub.add_parser("grade", help="execute student notebooks and write a score table per check")
     gr.add_argument("notebooks", nargs="+", type=Path, help="student notebooks (.ipynb)")
     gr.add_argument("--out", type=Path, default=None, help="scores.csv or scores.json (default: print only)")
-    gr.add_argument("--timeout", type=int, default=300, help="seconds per cell (default 300)")
+    gr.add_argument("--timeout", type=timeout_seconds, default=300, help="seconds per cell (default 300)")
     gr.add_argument("--overwrite", action="store_true", help="replace an existing --out file")
     args = ap.parse_args(argv)
     try:

@@ -36,10 +36,10 @@ import warnings
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
-import yaml
-
 from mdtf_lite import paths
+from mdtf_lite.cli_types import check_timeout, timeout_seconds
 from mdtf_lite.course.record import RECORD_ENV, read_records
+from mdtf_lite.safe_yaml import YamlRefused, load_yaml_text
 
 DEFAULT_CELL_TIMEOUT_S = 1800
 
@@ -81,9 +81,9 @@ def load_param_set(name: str, params_dir: Path) -> dict:
             f"Available: {', '.join(available_param_sets(params_dir)) or '(none)'}"
         )
     try:
-        data = yaml.safe_load(path.read_text()) or {}
-    except yaml.YAMLError as exc:
-        raise SeriesError(f"{path} is not valid YAML: {exc}") from exc
+        data = load_yaml_text(path.read_text(), str(path)) or {}   # no aliases: an alias bomb is refused
+    except YamlRefused as exc:
+        raise SeriesError(str(exc)) from None
     if not isinstance(data, dict) or not all(isinstance(v, dict) or v is None for v in data.values()):
         raise SeriesError(f"{path} must map notebook stems (and 'all', 'runner') to dictionaries of parameters")
     return {k: (v or {}) for k, v in data.items()}
@@ -229,7 +229,11 @@ def run_series(param_name: str, only: list[str] | None = None, run_name: str | N
     notebooks = select(every, only)
     plans = [(nb, parameters_for(nb, param_set)) for nb in notebooks]  # validate all before running any
     runner_opts = param_set.get("runner", {})
-    timeout = int(cell_timeout or runner_opts.get("cell_timeout", DEFAULT_CELL_TIMEOUT_S))
+    timeout = cell_timeout if cell_timeout is not None else runner_opts.get("cell_timeout", DEFAULT_CELL_TIMEOUT_S)
+    try:
+        timeout = check_timeout(timeout, "cell_timeout")
+    except ValueError as exc:
+        raise SeriesError(str(exc)) from None
 
     run_folder = (runs_root or paths.runs_dir()) / (run_name or param_name)
     (run_folder / "records").mkdir(parents=True, exist_ok=True)
@@ -337,7 +341,7 @@ def main(argv: list[str] | None = None) -> int:
     run.add_argument("--name", help="run folder name under runs/ (default: the parameter set's name)")
     run.add_argument("--keep-going", action="store_true", help="continue after a failing notebook")
     run.add_argument("--no-html", action="store_true", help="skip the HTML exports")
-    run.add_argument("--cell-timeout", type=int, help=f"seconds per cell (default {DEFAULT_CELL_TIMEOUT_S})")
+    run.add_argument("--cell-timeout", type=timeout_seconds, help=f"seconds per cell (default {DEFAULT_CELL_TIMEOUT_S})")
     run.add_argument("--verbose", action="store_true", help="print each notebook's parameters before running it")
     run.add_argument("--notebooks-dir", type=Path, help=argparse.SUPPRESS)
     run.add_argument("--params-dir", type=Path, help=argparse.SUPPRESS)

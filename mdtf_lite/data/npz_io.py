@@ -17,9 +17,16 @@ from pathlib import Path
 
 import numpy as np
 
-__all__ = ["save_npz", "load_npz", "load_pickled", "PickleRefused"]
+__all__ = ["save_npz", "load_npz", "load_pickled", "PickleRefused", "MAX_NPZ_BYTES"]
 
 _EPOCH = (1980, 1, 1, 0, 0, 0)
+
+#: the most an npz may expand to in memory (the sum of its members' declared uncompressed sizes).
+MAX_NPZ_BYTES = 16 * 2 ** 30
+#: a compressed member larger than ``_BOMB_MIN_BYTES`` that expands more than ``MAX_COMPRESSION_RATIO``
+#: times is a zip bomb: pose arrays compress 2-10x, and only constant arrays reach deflate's ~1000x.
+MAX_COMPRESSION_RATIO = 200
+_BOMB_MIN_BYTES = 64 * 2 ** 20
 
 
 class PickleRefused(ValueError):
@@ -54,8 +61,49 @@ def _open_error(path: Path, exc: Exception) -> ValueError:
                       "`python -m data_tools make-default`)")
 
 
-def load_npz(path, keys: tuple[str, ...] | None = None) -> dict[str, np.ndarray]:
+def _check_sizes(path: Path, max_bytes: int) -> None:
+    """Refuse, before anything is decompressed or allocated, an npz whose zip directory declares more than
+    ``max_bytes`` in all, a member that expands like a zip bomb, or an array header that declares more data
+    than its member holds (numpy would allocate the header's size first)."""
+    try:
+        with zipfile.ZipFile(path) as zf:
+            infos = zf.infolist()
+            total = sum(i.file_size for i in infos)
+            if total > max_bytes:
+                raise ValueError(f"{path} would expand to {total / 2 ** 30:.1f} GiB in memory (its members' declared "
+                                 f"sizes), more than the {max_bytes / 2 ** 30:.1f} GiB allowed; a zip bomb or the wrong "
+                                 "file. Pass max_bytes= if the file is genuine")
+            for info in infos:
+                if info.file_size > _BOMB_MIN_BYTES and info.file_size > MAX_COMPRESSION_RATIO * max(info.compress_size, 1):
+                    raise ValueError(f"{path}: member {info.filename!r} expands {info.file_size / max(info.compress_size, 1):.0f}"
+                                     f" times ({info.compress_size} -> {info.file_size} bytes), like a zip bomb; real "
+                                     "arrays compress at most a few times. Recreate the file with save_npz")
+                if not info.filename.endswith(".npy"):
+                    continue
+                with zf.open(info) as fh:
+                    version = np.lib.format.read_magic(fh)
+                    shape, _, dtype = (np.lib.format.read_array_header_1_0(fh) if version == (1, 0)
+                                       else np.lib.format.read_array_header_2_0(fh))
+                    declared = int(np.prod(shape, dtype=object)) * dtype.itemsize
+                if not dtype.hasobject and declared > info.file_size:
+                    raise ValueError(f"{path}: member {info.filename!r} declares a {shape} {dtype} array "
+                                     f"({declared} bytes) but holds {info.file_size} bytes; the file is corrupted or "
+                                     "crafted: recreate it")
+    except (zipfile.BadZipFile, OSError, EOFError) as exc:
+        raise _open_error(path, exc) from None
+    except ValueError as exc:
+        if str(exc).startswith(str(path)):
+            raise
+        raise _open_error(path, exc) from None
+    except Exception as exc:  # a damaged .npy header: numpy's parser raises SyntaxError, TypeError, ...
+        raise _open_error(path, exc) from None
+
+
+def load_npz(path, keys: tuple[str, ...] | None = None, max_bytes: int = MAX_NPZ_BYTES) -> dict[str, np.ndarray]:
     """Read a pickle-free npz fully into memory: name -> array.
+
+    Sizes are checked before anything is read: at most ``max_bytes`` in all (the zip directory's declared
+    sizes), no member expanding like a zip bomb, no array header larger than its member.
 
     Raises ``FileNotFoundError`` if absent, ``ValueError`` if truncated/corrupted (any damaged byte, header
     or zip entry), if it is a bare ``.npy``, if a key in ``keys`` is missing, or if an array is a pickle
@@ -72,6 +120,7 @@ def load_npz(path, keys: tuple[str, ...] | None = None) -> dict[str, np.ndarray]
                              "arrays); save it with mdtf_lite.data.npz_io.save_npz(path, {name: array}) or "
                              "numpy.savez, or convert the original again")
         raise _open_error(path, ValueError("not a zip archive"))
+    _check_sizes(path, max_bytes)
     try:
         with np.load(path, allow_pickle=False) as z:
             names = list(z.files)

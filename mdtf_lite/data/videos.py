@@ -21,7 +21,8 @@ def layout_videos(lay: Layout, subjects, keypoints: str, need_25d: bool = True) 
     kp_all = lay.keypoints[keypoints]
     for s in subjects:
         if s not in lay.positions_3d or s not in kp_all:
-            raise ValueError(f"{lay.path}: subject {s!r} is missing (the dataset has {sorted(lay.positions_3d)}); "
+            have = sorted({x for split in lay.info.get("splits", {}).values() for x in split} | set(lay.positions_3d))
+            raise ValueError(f"{lay.path}: subject {s!r} is missing (the dataset has {have}); "
                              "pass subjects=... from that list")
         for action in sorted(lay.positions_3d[s]):
             world = lay.positions_3d[s][action].astype(np.float64)

@@ -111,8 +111,16 @@ def p_mpjpe(pred, target, reduction: str = "mean"):
     """Protocol 2: MPJPE after a per-pose similarity Procrustes alignment (scale, rotation, shift).
 
     Args: pred, target (..., J, 3).  Reflection is not allowed (see :func:`procrustes_align`).
+    Raises ``ValueError`` for a target pose whose joints all sit at one point (e.g. all zeros): any pose
+    scales onto it with s = 0, so the error would read 0.0 for every prediction.
     """
     p, t, was_numpy = _as_tensors(pred, target, "p_mpjpe")
+    spread = (t - t.mean(dim=-2, keepdim=True)).abs().amax(dim=(-1, -2))       # (...,)
+    degenerate = ~(spread > 1e-9)                                               # NaN counts as degenerate too
+    if bool(degenerate.any()):
+        raise ValueError(f"p_mpjpe: {int(degenerate.sum())} of {degenerate.numel()} target poses have all joints at one "
+                         "point (e.g. all zeros) or are not finite; Procrustes alignment would scale any prediction "
+                         "onto them with error 0. Drop those poses or check that the target holds real 3D joints")
     aligned = procrustes_align(p, t)
     return _reduce(torch.linalg.norm(aligned - t, dim=-1), reduction, was_numpy)
 

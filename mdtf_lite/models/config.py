@@ -34,6 +34,7 @@ Two dict forms, each read by one function:
 from __future__ import annotations
 
 import dataclasses
+import math
 from dataclasses import dataclass, field
 
 from mdtf_lite.models.blocks import SPATIAL_MIXERS
@@ -46,19 +47,50 @@ BAM_VARIANTS = ("classes", "continuous")
 BONE_TOKEN_LAYOUTS = ("child", "official")
 
 
+#: the largest value each integer knob may take: far above every published model, low enough that a typo
+#: (``depth: 100000``) is refused at parse time instead of building for minutes or exhausting memory.
+INT_LIMITS = {"dim": 1024, "depth": 64, "n_frames": 1024, "num_heads": 64, "d_state": 256, "d_conv": 16,
+              "num_bins": 360, "in_channels": 16}
+MAX_WIDTH_SQ_DEPTH = 2 ** 23   # dim ** 2 * depth (MDTF-Large: 128 ** 2 * 12 = 196,608): ~100 M parameters at most
+MAX_MLP_RATIO = 16.0
+MAX_DT = 10.0
+
+
+def _is_number(value) -> bool:
+    return isinstance(value, (int, float)) and not isinstance(value, bool)
+
+
+def _field_type_problems(cfg) -> list[str]:
+    """Fields annotated ``bool`` / ``str`` / ``float`` holding another type (or a non-finite float)."""
+    problems = []
+    for f in dataclasses.fields(cfg):
+        value = getattr(cfg, f.name)
+        if f.type == "bool" and not isinstance(value, bool):
+            problems.append(f"{f.name}={value!r} must be true or false")
+        elif f.type == "str" and not isinstance(value, str):
+            problems.append(f"{f.name}={value!r} must be a string")
+        elif f.type == "str" and len(value) > 200:
+            problems.append(f"{f.name} is {len(value)} characters long; at most 200")
+        elif f.type == "float" and (not _is_number(value) or not math.isfinite(value)):
+            problems.append(f"{f.name}={value!r} must be a finite number")
+    return problems
+
+
 def _mamba_knob_problems(cfg, ints: tuple[str, ...]) -> list[str]:
     """What is wrong with the Mamba knobs that ``ModelConfig`` and ``BAMConfig`` share (and ``ints``)."""
-    problems = []
+    problems = _field_type_problems(cfg)
     for key in (*ints, "d_state", "d_conv"):
         value = getattr(cfg, key)
-        if isinstance(value, bool) or not isinstance(value, int) or value < 1:
-            problems.append(f"{key}={value!r} must be a positive int")
+        if isinstance(value, bool) or not isinstance(value, int) or not 1 <= value <= INT_LIMITS[key]:
+            problems.append(f"{key}={value!r} must be an integer from 1 to {INT_LIMITS[key]}")
+    if problems:
+        return problems   # the comparisons below need numbers
     if not 0.0 <= cfg.drop_path < 1.0:
         problems.append(f"drop_path={cfg.drop_path!r} must be in [0, 1)")
-    if not 0 < cfg.dt_min <= cfg.dt_max:
-        problems.append(f"dt_min={cfg.dt_min!r}, dt_max={cfg.dt_max!r} must satisfy 0 < dt_min <= dt_max")
-    if cfg.mlp_ratio <= 0:
-        problems.append(f"mlp_ratio={cfg.mlp_ratio!r} must be positive")
+    if not 0 < cfg.dt_min <= cfg.dt_max <= MAX_DT:
+        problems.append(f"dt_min={cfg.dt_min!r}, dt_max={cfg.dt_max!r} must satisfy 0 < dt_min <= dt_max <= {MAX_DT:g}")
+    if not 0 < cfg.mlp_ratio <= MAX_MLP_RATIO:
+        problems.append(f"mlp_ratio={cfg.mlp_ratio!r} must be in (0, {MAX_MLP_RATIO:g}]")
     return problems
 
 
@@ -108,11 +140,18 @@ class ModelConfig:
     ablations: tuple[str, ...] = field(default=())
 
     def __post_init__(self):
-        object.__setattr__(self, "ablations", tuple(self.ablations))   # a JSON list reads back as the tuple
+        if isinstance(self.ablations, (list, tuple)):   # a JSON list reads back as the tuple
+            object.__setattr__(self, "ablations", tuple(self.ablations))
         problems = []
         if self.arch not in ARCHS:
             problems.append(f"arch={self.arch!r} is not one of {ARCHS}")
         problems += _mamba_knob_problems(self, ("dim", "depth", "n_frames", "num_heads"))
+        if not problems and self.dim ** 2 * self.depth > MAX_WIDTH_SQ_DEPTH:
+            problems.append(f"dim={self.dim} with depth={self.depth} is too large (dim ** 2 * depth = "
+                            f"{self.dim ** 2 * self.depth:,} > {MAX_WIDTH_SQ_DEPTH:,}, over 100 M parameters); "
+                            "use a smaller dim or depth")
+        if not isinstance(self.ablations, tuple) or not all(isinstance(a, str) for a in self.ablations):
+            problems.append(f"ablations={self.ablations!r} must be a list of names")
         if self.spatial_mixer not in SPATIAL_MIXERS:
             problems.append(f"spatial_mixer={self.spatial_mixer!r} is not one of {SPATIAL_MIXERS}")
         if self.gcn_directions not in ("both", "forward"):
@@ -173,6 +212,10 @@ class BAMConfig:
 
     def __post_init__(self):
         problems = _mamba_knob_problems(self, ("num_bins", "in_channels"))
+        widths = self.widths
+        if not isinstance(widths, (list, tuple)) or not 1 <= len(widths) <= 8 or not all(
+                isinstance(w, int) and not isinstance(w, bool) and 1 <= w <= INT_LIMITS["dim"] for w in widths):
+            problems.append(f"widths={widths!r} must be a list of 1 to 8 integers from 1 to {INT_LIMITS['dim']}")
         if self.variant not in BAM_VARIANTS:
             problems.append(f"variant={self.variant!r} must be one of {BAM_VARIANTS}")
         if problems:

@@ -137,7 +137,7 @@ def save_checkpoint(folder, model_state: dict, state_tensors: dict, state_meta: 
             shutil.rmtree(old, ignore_errors=True)
     except FolderRefused as exc:
         raise CheckpointError(str(exc)) from None
-    except OSError as exc:
+    except (OSError, SafetensorError) as exc:   # safetensors reports a full disk as SafetensorError
         raise CheckpointError(f"could not write the checkpoint {folder} ({type(exc).__name__}: {exc}); the previous "
                               "checkpoint there (if any) is unchanged. Free disk space or choose a writable "
                               "out_dir") from None

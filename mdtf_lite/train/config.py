@@ -20,13 +20,14 @@ the BAM of ``bam_checkpoint`` attached and frozen when the model has a bone stre
 from __future__ import annotations
 
 import dataclasses
+import math
+import re
 import typing
 from dataclasses import dataclass, field
 from pathlib import Path
 
-import yaml
-
 from ..models.config import BAMConfig, ModelConfig, as_model_config, bam_config_from_dict
+from ..safe_yaml import YamlRefused, load_yaml_text
 
 __all__ = ["TrainConfig", "ConfigError", "load_config", "apply_overrides", "STAGES", "SCHEDULES", "RESUME_MAY_CHANGE"]
 
@@ -35,6 +36,27 @@ SCHEDULES = ("exponential", "cosine")
 
 #: fields that may differ between a checkpoint and the config resuming it (they do not change the maths).
 RESUME_MAY_CHANGE = ("epochs", "progress", "out_dir", "num_threads", "checkpoint_every", "device", "overwrite")
+
+
+#: bounds of every number in a config: (low, high, low_open); values outside are refused at parse time.
+#: The upper bounds are far above any sensible run and stop a typo from training for days or allocating
+#: terabytes.  ``None`` is allowed where the field's type is Optional.
+LIMITS = {
+    "epochs": (1, 100_000, False), "batch_size": (1, 65_536, False), "warmup_steps": (0, 10 ** 9, False),
+    "steps_per_epoch": (1, 10 ** 9, False), "val_every": (0, 100_000, False), "checkpoint_every": (1, 100_000, False),
+    "seed": (0, 2 ** 63 - 1, False), "num_threads": (1, 1024, False),
+    "lr": (0.0, 10.0, True), "weight_decay": (0.0, 10.0, False), "lr_decay": (0.0, 1.0, True),
+    "lr_final": (0.0, 1.0, False), "time_budget": (0.0, 1e7, True), "grad_clip": (0.0, 1e6, True),
+}
+_LIMIT_HINTS = {"grad_clip": " (the largest gradient norm; null = no clipping; a negative one flips the gradient)",
+                "time_budget": " seconds (null = no limit)", "num_threads": " (null = torch's default)",
+                "lr_decay": " (the per-epoch lr factor)"}
+#: data section numbers: frames per clip (the official model: 243), window stride, clip subset.
+DATA_LIMITS = {"frames": (1, 1024), "stride": (1, 10 ** 6), "max_clips": (1, 10 ** 8), "seed": (0, 2 ** 63 - 1)}
+MAX_LOSS_WEIGHT = 1e6
+MAX_NAME_CHARS = 100
+MAX_CONFIG_BYTES = 100_000
+_DEVICE = re.compile(r"cpu|cuda(:\d{1,3})?|mps")
 
 
 class ConfigError(ValueError):
@@ -116,34 +138,31 @@ class TrainConfig:
             if isinstance(getattr(self, key), dict):
                 object.__setattr__(self, key, dict(getattr(self, key)))
         _check_types(self)
-        problems = []
+        problems = _value_problems(self)
         if self.stage not in STAGES:
             problems.append(f"stage={self.stage!r} must be one of {STAGES}")
-        for key in ("epochs", "batch_size"):
-            if getattr(self, key) < 1:
-                problems.append(f"{key}={getattr(self, key)} must be >= 1")
-        if self.lr <= 0:
-            problems.append(f"lr={self.lr} must be > 0")
         if self.schedule not in SCHEDULES:
             problems.append(f"schedule={self.schedule!r} must be one of {SCHEDULES}")
-        if self.warmup_steps < 0 or not 0 <= self.lr_final <= 1:
-            problems.append("warmup_steps must be >= 0 and lr_final in [0, 1]")
-        if self.time_budget is not None and self.time_budget <= 0:
-            problems.append(f"time_budget={self.time_budget} must be > 0 seconds or null")
-        if not 0 < self.lr_decay <= 1:
-            problems.append(f"lr_decay={self.lr_decay} must be in (0, 1]")
-        if self.weight_decay < 0:
-            problems.append(f"weight_decay={self.weight_decay} must be >= 0")
-        if self.steps_per_epoch is not None and self.steps_per_epoch < 1:
-            problems.append(f"steps_per_epoch={self.steps_per_epoch} must be >= 1 or null")
-        if self.val_every < 0 or self.checkpoint_every < 1:
-            problems.append("val_every must be >= 0 and checkpoint_every >= 1")
+        if self.device is not None and not _DEVICE.fullmatch(self.device):
+            problems.append(f"device={self.device!r} must be cpu, cuda, cuda:<index>, mps or null (= CUDA when "
+                            "available, else CPU)")
         unknown_w = sorted(set(self.loss_weights) - {"mpjpe", "n_mpjpe", "velocity"})
         if unknown_w:
             problems.append(f"loss_weights has unknown terms {unknown_w}; known: mpjpe, n_mpjpe, velocity")
+        bad_w = {k: w for k, w in self.loss_weights.items() if not _finite_number(w) or not 0 <= w <= MAX_LOSS_WEIGHT}
+        if bad_w:
+            problems.append(f"loss_weights {bad_w} must be finite numbers from 0 to {MAX_LOSS_WEIGHT:g} (a negative "
+                            "weight trains the model away from the target)")
+        elif self.loss_weights and not any(self.loss_weights.values()):
+            problems.append("loss_weights are all 0: nothing would be trained; give at least one a positive weight")
+        for key in ("data", "val_data"):
+            problems += _data_problems(key, getattr(self, key))
         if "split" in self.data or "split" in self.val_data:
             problems.append("data.split is set by the training loop (train/test); remove it")
-        if not self.name or "/" in self.name or "\\" in self.name or self.name.strip(".") == "" \
+        if len(self.name) > MAX_NAME_CHARS or not self.name.isprintable():
+            problems.append(f"name={self.name[:40]!r}... must be at most {MAX_NAME_CHARS} printable characters "
+                            "(it becomes a folder name)")
+        elif not self.name or "/" in self.name or "\\" in self.name or self.name.strip(".") == "" \
                 or self.name != self.name.strip() or "\0" in self.name:
             problems.append(f"name={self.name!r} must be a plain folder name (not '.', '..', empty, or with '/', '\\' "
                             "or surrounding spaces): it becomes <run_dir>/checkpoints/<name>")
@@ -195,6 +214,44 @@ def _parse_model(stage: str, model) -> BAMConfig | ModelConfig:
         return bam_config_from_dict(model or {}) if stage == "bam" else as_model_config(dict(model or {}))
     except (TypeError, ValueError) as exc:
         raise ConfigError(f"invalid model section for stage {stage!r}: {exc}") from None
+
+
+def _finite_number(value) -> bool:
+    return isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value)
+
+
+def _value_problems(cfg: TrainConfig) -> list[str]:
+    """Every number of ``cfg`` outside its ``LIMITS`` (types are already checked)."""
+    problems = []
+    for key, (low, high, low_open) in LIMITS.items():
+        value = getattr(cfg, key)
+        if value is None:
+            continue
+        inside = _finite_number(value) and (low < value if low_open else low <= value) and value <= high
+        if not inside and isinstance(low, int):
+            problems.append(f"{key}={value!r} must be an integer from {low} to {high}{_LIMIT_HINTS.get(key, '')}")
+        elif not inside:
+            span = f"{'(' if low_open else '['}{low:g}, {high:g}]"
+            problems.append(f"{key}={value!r} must be a finite number in {span}{_LIMIT_HINTS.get(key, '')}")
+    return problems
+
+
+def _data_problems(section: str, data: dict) -> list[str]:
+    """The numbers of a ``data`` / ``val_data`` section outside ``DATA_LIMITS`` (None = the default)."""
+    problems = []
+    for key, (low, high) in DATA_LIMITS.items():
+        value = data.get(key)
+        if value is None:
+            continue
+        if isinstance(value, bool) or not isinstance(value, int) or not low <= value <= high:
+            problems.append(f"{section}.{key}={value!r} must be an integer from {low} to {high}")
+    for key, kind in (("subjects", str), ("cameras", int)):
+        value = data.get(key)
+        if value is not None and (not isinstance(value, list) or not value or len(value) > 1000
+                                  or not all(isinstance(v, kind) and not isinstance(v, bool) for v in value)):
+            problems.append(f"{section}.{key}={value!r} must be a non-empty list of {kind.__name__}s "
+                            f"(e.g. {'[S1, S5]' if kind is str else '[0, 1]'}) or null")
+    return problems
 
 
 def _check_known(d: dict) -> None:
@@ -257,7 +314,10 @@ def apply_overrides(d: dict, overrides) -> dict:
         if "=" not in item:
             raise ConfigError(f"override {item!r} must look like key=value (e.g. epochs=3 or model.dim=16)")
         key, text = item.split("=", 1)
-        value = yaml.safe_load(text) if text.strip() else None
+        try:
+            value = load_yaml_text(text, source=f"override {item!r}") if text.strip() else None
+        except YamlRefused as exc:
+            raise ConfigError(str(exc)) from None
         parts = key.strip().split(".")
         target = d
         for p in parts[:-1]:
@@ -281,13 +341,21 @@ def load_config(path, overrides=None) -> TrainConfig:
         folder = path.parent if path.parent.is_dir() else None
         have = sorted(p.name for p in folder.glob("*.yaml")) if folder else []
         raise FileNotFoundError(f"training config {path} not found" + (f"; available in {folder}: {have}" if have else ""))
+    if path.stat().st_size > MAX_CONFIG_BYTES:
+        raise ConfigError(f"{path}: {path.stat().st_size} bytes, larger than any training config "
+                          f"({MAX_CONFIG_BYTES} at most); is it the right file?")
     try:
-        d = yaml.safe_load(path.read_text()) or {}
-    except yaml.YAMLError as exc:
-        raise ConfigError(f"{path} is not valid YAML: {exc}") from exc
+        d = load_yaml_text(path.read_text(encoding="utf-8"), source=str(path)) or {}
+    except UnicodeDecodeError as exc:
+        raise ConfigError(f"{path}: not UTF-8 text ({exc}); a config is a YAML text file") from None
+    except YamlRefused as exc:
+        raise ConfigError(str(exc)) from None
     if not isinstance(d, dict):
         raise ConfigError(f"{path} must hold a mapping of config keys, got {type(d).__name__}")
-    d = apply_overrides(d, overrides)
-    d.setdefault("name", path.stem)
-    _check_known(d)
-    return TrainConfig(**d)
+    try:
+        d = apply_overrides(d, overrides)
+        d.setdefault("name", path.stem)
+        _check_known(d)
+        return TrainConfig(**d)
+    except ConfigError as exc:
+        raise ConfigError(f"{path}: {exc}; fix it in {path} or in the key=value overrides") from None

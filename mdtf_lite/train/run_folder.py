@@ -46,6 +46,9 @@ def preflight(cfg: TrainConfig, resume: bool, folder: Path) -> None:
     or could not write: a file; an existing checkpoint on a fresh run (no ``resume``) without
     ``overwrite``; a folder holding other files without ``overwrite`` (with it, those files are kept);
     an unwritable location.  Raises: CheckpointError naming the folder and the fix."""
+    if folder.is_symlink():   # a save renames a fresh folder into place: it would meet the link, not its target
+        raise CheckpointError(f"the checkpoint folder {folder} is a symbolic link; nothing was changed. Set out_dir to "
+                              f"the real folder ({folder.resolve()}) or to a new folder")
     status = checkpoint_status(folder)
     if status == "file":
         raise CheckpointError(f"the checkpoint folder {folder} is an existing file; nothing was changed. Set out_dir "
