@@ -29,37 +29,52 @@ def _data(*parts) -> Path:
 
 
 def main(argv=None) -> int:
-    ap = argparse.ArgumentParser(prog="python -m data_tools", description=__doc__,
-                                 formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap = argparse.ArgumentParser(
+        prog="python -m data_tools", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     sub = ap.add_subparsers(dest="cmd", required=True)
     p = sub.add_parser("make-default", help="build the embedded default dataset (deterministic)")
     p.add_argument("--if-missing", action="store_true", help="do nothing if it exists for this seed")
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--out", type=Path, default=None, help="folder (default: data/default)")
     for name, helptext, needs_pickle in (
-            ("convert-vp3d", "VideoPose3D data_3d_h36m.npz + data_2d_h36m_{cpn_ft_h36m_dbb,gt}.npz", True),
-            ("convert-h36m-cdf", "the official Human3.6M release (S*/MyPoseFeatures/D3_Positions/*.cdf)", False),
-            ("convert-motionbert", "MotionBERT h36m_sh_conf_cam_source_final.pkl", True),
-            ("convert-3dhp", "MPI-INF-3DHP data_train_3dhp.npz / data_test_3dhp.npz", True)):
+        ("convert-vp3d", "VideoPose3D data_3d_h36m.npz + data_2d_h36m_{cpn_ft_h36m_dbb,gt}.npz", True),
+        ("convert-h36m-cdf", "the official Human3.6M release (S*/MyPoseFeatures/D3_Positions/*.cdf)", False),
+        ("convert-motionbert", "MotionBERT h36m_sh_conf_cam_source_final.pkl", True),
+        ("convert-3dhp", "MPI-INF-3DHP data_train_3dhp.npz / data_test_3dhp.npz", True),
+    ):
         p = sub.add_parser(name, help=helptext)
         p.add_argument("--src", type=Path, required=True, help="file or folder of the original release")
         p.add_argument("--out", type=Path, default=None)
         if needs_pickle:
-            p.add_argument("--trust-pickle", action="store_true",
-                           help="allow unpickling the original (it can run code: only for files you trust)")
+            p.add_argument(
+                "--trust-pickle",
+                action="store_true",
+                help="allow unpickling the original (it can run code: only for files you trust)",
+            )
     p = sub.add_parser("convert-bvh", help="CMU mocap BVH -> H36M-17 at 50 fps in the VP3D array layout")
     p.add_argument("files", nargs="+", type=Path)
     p.add_argument("--out", type=Path, default=None, help="folder (default: data/cmu)")
     p.add_argument("--seed", type=int, default=0, help="seed of the simulated detector noise")
-    p = sub.add_parser("convert-mocap", help="CMU / HDM05 mocap (BVH, ASF/AMC) -> DIR/<database>.npz at 50 fps "
-                       "(H36M-17 world, per person, glitches trimmed, licence beside)")
+    p = sub.add_parser(
+        "convert-mocap",
+        help="CMU / HDM05 mocap (BVH, ASF/AMC) -> DIR/<database>.npz at 50 fps "
+        "(H36M-17 world, per person, glitches trimmed, licence beside)",
+    )
     p.add_argument("srcs", nargs="+", type=Path, help=".bvh / .amc files or folders (searched recursively)")
-    p.add_argument("--out", type=Path, required=True,
-                   help="folder for <database>.npz/.json + licence (the shipped arrays: mdtf_lite/data/mocap)")
+    p.add_argument(
+        "--out",
+        type=Path,
+        required=True,
+        help="folder for <database>.npz/.json + licence (the shipped arrays: mdtf_lite/data/mocap)",
+    )
     p.add_argument("--max-speed", type=float, default=None, help="m/s: a faster joint is a glitch (default 15)")
     p.add_argument("--min-seconds", type=float, default=None, help="drop cleaned pieces shorter than this (0.4)")
-    p.add_argument("--test-people", default="cmu:01,hdm05:dg",
-                   help="database:person pairs of the test split, comma separated; everyone else trains")
+    p.add_argument(
+        "--test-people",
+        default="cmu:01,hdm05:dg",
+        help="database:person pairs of the test split, comma separated; everyone else trains",
+    )
     args = ap.parse_args(argv)
     t0 = time.perf_counter()
     try:
@@ -95,11 +110,16 @@ def main(argv=None) -> int:
 
             test = {tuple(item.split(":", 1)) for item in args.test_people.split(",") if item}
             if any(len(t) != 2 for t in test):
-                raise ValueError(f"--test-people {args.test_people!r}: expected database:person pairs, "
-                                 "e.g. cmu:01,hdm05:dg")
-            convert_mocap(args.srcs, args.out, max_speed=MAX_SPEED if args.max_speed is None else args.max_speed,
-                          min_seconds=MIN_SECONDS if args.min_seconds is None else args.min_seconds,
-                          test_people=frozenset(test))
+                raise ValueError(
+                    f"--test-people {args.test_people!r}: expected database:person pairs, e.g. cmu:01,hdm05:dg"
+                )
+            convert_mocap(
+                args.srcs,
+                args.out,
+                max_speed=MAX_SPEED if args.max_speed is None else args.max_speed,
+                min_seconds=MIN_SECONDS if args.min_seconds is None else args.min_seconds,
+                test_people=frozenset(test),
+            )
             out = args.out
     except (ValueError, FileNotFoundError) as exc:
         print(f"error: {exc}", file=sys.stderr)

@@ -64,12 +64,21 @@ def check_writable(folder: Path, what: str) -> None:
             probe = tempfile.mkdtemp(prefix=".write-probe-", dir=place)
             os.rmdir(probe)
     except OSError as exc:
-        raise FolderRefused(f"cannot write the {what} at {folder}: {type(exc).__name__}: {exc}. Choose a writable "
-                            "location (out_dir=... / --out ...) or fix the folder's permissions") from None
+        raise FolderRefused(
+            f"cannot write the {what} at {folder}: {type(exc).__name__}: {exc}. Choose a writable "
+            "location (out_dir=... / --out ...) or fix the folder's permissions"
+        ) from None
 
 
-def swap_in(tmp: Path, target: Path, own: Iterable[str], what: str, merge: bool = False,
-            last: str | None = None, aside: Path | None = None) -> Path:
+def swap_in(
+    tmp: Path,
+    target: Path,
+    own: Iterable[str],
+    what: str,
+    merge: bool = False,
+    last: str | None = None,
+    aside: Path | None = None,
+) -> Path:
     """Move the freshly written folder ``tmp`` to ``target`` following the rules of the module docstring.
 
     ``aside``: the name the old folder is renamed to during the swap (default: a fresh hidden name);
@@ -82,8 +91,10 @@ def swap_in(tmp: Path, target: Path, own: Iterable[str], what: str, merge: bool 
     own = tuple(own)
     try:
         if target.is_symlink() or (target.exists() and not target.is_dir()):
-            raise FolderRefused(f"{target} exists and is not a folder; the {what} is a folder. Choose another path "
-                                "(nothing was changed)")
+            raise FolderRefused(
+                f"{target} exists and is not a folder; the {what} is a folder. Choose another path "
+                "(nothing was changed)"
+            )
         if not target.exists():
             tmp.rename(target)
             return target
@@ -91,10 +102,12 @@ def swap_in(tmp: Path, target: Path, own: Iterable[str], what: str, merge: bool 
         if not foreign:
             if aside is None:
                 aside = fresh_sibling(target, "replaced")
-                os.rmdir(aside)             # a fresh unused name for the rename
+                os.rmdir(aside)  # a fresh unused name for the rename
             elif aside.is_symlink() or (aside.exists() and (not aside.is_dir() or foreign_names(aside, own))):
-                raise FolderRefused(f"{aside} exists and is not a leftover {what} (it holds other files); move it "
-                                    f"away so that {target} can be replaced safely (nothing was changed)")
+                raise FolderRefused(
+                    f"{aside} exists and is not a leftover {what} (it holds other files); move it "
+                    f"away so that {target} can be replaced safely (nothing was changed)"
+                )
             else:
                 shutil.rmtree(aside, ignore_errors=True)  # a leftover of ours from an interrupted swap
             target.rename(aside)
@@ -103,8 +116,10 @@ def swap_in(tmp: Path, target: Path, own: Iterable[str], what: str, merge: bool 
             return target
         if not merge:
             shown = ", ".join(foreign[:5]) + (", ..." if len(foreign) > 5 else "")
-            raise FolderRefused(f"{target} already holds files that are not part of a {what} ({shown}); they are "
-                                "never deleted. Choose an empty or new folder, or move those files away")
+            raise FolderRefused(
+                f"{target} already holds files that are not part of a {what} ({shown}); they are "
+                "never deleted. Choose an empty or new folder, or move those files away"
+            )
         names = sorted(p.name for p in tmp.iterdir())
         if last in names:
             names.remove(last)

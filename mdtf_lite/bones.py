@@ -46,10 +46,25 @@ import torch
 from mdtf_lite.skeleton import NUM_JOINTS, PARENTS, validate_parents
 
 __all__ = [
-    "DEFAULT_NUM_BINS", "bone_vectors", "ancestor_matrix", "joints_from_bones", "to_spherical",
-    "from_spherical", "planar_parts", "theta_to_bin", "bin_centers", "bin_to_theta", "token_thetas", "theta_labels",
-    "length_from_theta", "depth_from_theta", "reconstruct_bones", "at_child_joints", "bone_tokens",
-    "flip_bone_depth", "set_bone_direction",
+    "DEFAULT_NUM_BINS",
+    "bone_vectors",
+    "ancestor_matrix",
+    "joints_from_bones",
+    "to_spherical",
+    "from_spherical",
+    "planar_parts",
+    "theta_to_bin",
+    "bin_centers",
+    "bin_to_theta",
+    "token_thetas",
+    "theta_labels",
+    "length_from_theta",
+    "depth_from_theta",
+    "reconstruct_bones",
+    "at_child_joints",
+    "bone_tokens",
+    "flip_bone_depth",
+    "set_bone_direction",
 ]
 
 #: number of polar-angle classes in MDTF (6 bins of 30 degrees).
@@ -64,8 +79,9 @@ def _numpy_io(fn):
     def wrapper(*args, **kwargs):
         was_numpy = any(isinstance(a, np.ndarray) for a in args)
         # (np.ascontiguousarray would turn 0-d arrays into 1-d ones; copy() keeps the shape)
-        args = tuple(torch.from_numpy(a if a.flags.c_contiguous else a.copy()) if isinstance(a, np.ndarray) else a
-                     for a in args)
+        args = tuple(
+            torch.from_numpy(a if a.flags.c_contiguous else a.copy()) if isinstance(a, np.ndarray) else a for a in args
+        )
         out = fn(*args, **kwargs)
         if was_numpy:
             if isinstance(out, tuple):
@@ -100,8 +116,11 @@ def _check_joints(joints, parents, name: str, dims=(2, 3)) -> tuple[torch.Tensor
     n = len(parents)
     if joints.ndim < 2 or joints.shape[-2] != n or joints.shape[-1] not in dims:
         want = " or ".join(f"(..., {n}, {d})" for d in dims)
-        hint = (" (Human3.6M-17 joints in the order of mdtf_lite.skeleton.JOINT_NAMES)" if n == NUM_JOINTS
-                else f" (one row per entry of the {n}-joint parent array)")
+        hint = (
+            " (Human3.6M-17 joints in the order of mdtf_lite.skeleton.JOINT_NAMES)"
+            if n == NUM_JOINTS
+            else f" (one row per entry of the {n}-joint parent array)"
+        )
         raise ValueError(f"{name} has shape {tuple(joints.shape)}, expected {want}{hint}")
     return joints, parents
 
@@ -123,7 +142,7 @@ def _safe_norm(v: torch.Tensor) -> torch.Tensor:
 def _safe_atan2(y: torch.Tensor, x: torch.Tensor) -> torch.Tensor:
     """atan2(y, x), defined as 0 at the origin with a zero (finite) gradient there."""
     ok = x * x + y * y > torch.finfo(x.dtype).tiny
-    xs = torch.where(ok, x, torch.ones_like(x))   # a dummy point (1, 0) where the angle is undefined
+    xs = torch.where(ok, x, torch.ones_like(x))  # a dummy point (1, 0) where the angle is undefined
     ys = torch.where(ok, y, torch.zeros_like(y))
     return torch.where(ok, torch.atan2(ys, xs), torch.zeros_like(x))
 
@@ -155,7 +174,7 @@ def ancestor_matrix(parents: Sequence[int] = PARENTS) -> torch.Tensor:
     m = torch.zeros(len(parents), len(parents) - 1)
     for j in range(1, len(parents)):
         m[j] = m[parents[j]]  # a joint inherits its parent's path ...
-        m[j, j - 1] = 1.0     # ... plus the bone that ends in it (parents come first: one pass suffices)
+        m[j, j - 1] = 1.0  # ... plus the bone that ends in it (parents come first: one pass suffices)
     return m
 
 
@@ -175,8 +194,10 @@ def joints_from_bones(bones, root=None, parents: Sequence[int] = PARENTS) -> tor
     parents = validate_parents(parents)
     bones = _check_tensor(bones, "bones")
     if bones.ndim < 2 or bones.shape[-2] != len(parents) - 1:
-        raise ValueError(f"bones has shape {tuple(bones.shape)}, expected (..., {len(parents) - 1}, d): "
-                         "one bone per non-root joint, ordered by child joint")
+        raise ValueError(
+            f"bones has shape {tuple(bones.shape)}, expected (..., {len(parents) - 1}, d): "
+            "one bone per non-root joint, ordered by child joint"
+        )
     m = ancestor_matrix(parents).to(dtype=bones.dtype, device=bones.device)
     joints = torch.einsum("jk,...kd->...jd", m, bones)
     if root is not None:
@@ -211,8 +232,9 @@ def from_spherical(spherical) -> torch.Tensor:
     spherical = _check_tensor(spherical, "spherical", last_dims=(3,))
     phi, theta, length = spherical.unbind(-1)
     sin_t = torch.sin(theta)
-    return torch.stack([length * sin_t * torch.cos(phi), length * sin_t * torch.sin(phi),
-                        length * torch.cos(theta)], dim=-1)
+    return torch.stack(
+        [length * sin_t * torch.cos(phi), length * sin_t * torch.sin(phi), length * torch.cos(theta)], dim=-1
+    )
 
 
 @_numpy_io
@@ -333,8 +355,7 @@ def reconstruct_bones(planar, theta, min_sin: float = 1e-6) -> torch.Tensor:
     """
     planar = _check_tensor(planar, "planar", last_dims=(2,))
     phi, r_xy = planar.unbind(-1)
-    return torch.stack([r_xy * torch.cos(phi), r_xy * torch.sin(phi),
-                        depth_from_theta(r_xy, theta, min_sin)], dim=-1)
+    return torch.stack([r_xy * torch.cos(phi), r_xy * torch.sin(phi), depth_from_theta(r_xy, theta, min_sin)], dim=-1)
 
 
 # ------------------------------------------------------------------------------------ bone tokens
@@ -362,10 +383,12 @@ def bone_tokens(joints_2d, theta_hat, parents: Sequence[int] = PARENTS, min_sin:
     joints_2d, parents = _check_joints(joints_2d, parents, "joints_2d")
     theta_hat = _check_tensor(theta_hat, "theta_hat").to(joints_2d)
     if theta_hat.shape != joints_2d.shape[:-1]:
-        raise ValueError(f"theta_hat has shape {tuple(theta_hat.shape)}, expected {tuple(joints_2d.shape[:-1])} "
-                         "(one angle per joint token, the bone ending in that joint)")
-    phi, r_xy = planar_parts(joints_2d, parents).unbind(-1)          # (..., J - 1) each
-    theta_b = theta_hat[..., 1:]                                      # the bone ending in joint j sits at j
+        raise ValueError(
+            f"theta_hat has shape {tuple(theta_hat.shape)}, expected {tuple(joints_2d.shape[:-1])} "
+            "(one angle per joint token, the bone ending in that joint)"
+        )
+    phi, r_xy = planar_parts(joints_2d, parents).unbind(-1)  # (..., J - 1) each
+    theta_b = theta_hat[..., 1:]  # the bone ending in joint j sits at j
     per_bone = torch.stack([phi / math.pi, theta_b / math.pi, length_from_theta(r_xy, theta_b, min_sin)], -1)
     return at_child_joints(per_bone)
 
@@ -400,14 +423,17 @@ def flip_bone_depth(joints_3d, bones, parents: Sequence[int] = PARENTS) -> torch
 
 
 @_numpy_io
-def set_bone_direction(joints_3d, bone: int, phi: float, theta: float, parents: Sequence[int] = PARENTS) -> torch.Tensor:
+def set_bone_direction(
+    joints_3d, bone: int, phi: float, theta: float, parents: Sequence[int] = PARENTS
+) -> torch.Tensor:
     """Point one bone (named by its child joint) along (phi, theta), keeping its length; the joints
     below it move rigidly with it.  (..., J, 3) -> (..., J, 3)."""
     joints_3d, parents = _check_joints(joints_3d, parents, "joints_3d", dims=(3,))
     (row,) = _bone_indices([bone], len(parents) - 1)
     b = bone_vectors(joints_3d, parents).clone()
     sph = to_spherical(b[..., row, :])
-    sph = torch.stack([torch.full_like(sph[..., 0], float(phi)), torch.full_like(sph[..., 1], float(theta)),
-                       sph[..., 2]], dim=-1)
+    sph = torch.stack(
+        [torch.full_like(sph[..., 0], float(phi)), torch.full_like(sph[..., 1], float(theta)), sph[..., 2]], dim=-1
+    )
     b[..., row, :] = from_spherical(sph)
     return joints_from_bones(b, joints_3d[..., 0, :], parents)

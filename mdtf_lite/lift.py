@@ -64,27 +64,69 @@ from mdtf_lite.train import ensure_checkpoint, load_checkpoint
 from mdtf_lite.train.checkpoint import CheckpointError
 
 __all__ = [
-    "COCO_JOINT_NAMES", "COCO_TO_H36M_COPY", "Keypoints2D", "LiftResult", "read_coco_keypoints",
-    "parse_coco_keypoints", "coco_to_h36m", "normalise_keypoints", "to_model_inputs", "lift_sequence",
-    "lift_keypoints_file", "export_json", "export_npz", "model_window", "coco_from_h36m", "coco_document",
-    "h36m_keypoints", "window_starts",
+    "COCO_JOINT_NAMES",
+    "COCO_TO_H36M_COPY",
+    "Keypoints2D",
+    "LiftResult",
+    "read_coco_keypoints",
+    "parse_coco_keypoints",
+    "coco_to_h36m",
+    "normalise_keypoints",
+    "to_model_inputs",
+    "lift_sequence",
+    "lift_keypoints_file",
+    "export_json",
+    "export_npz",
+    "model_window",
+    "coco_from_h36m",
+    "coco_document",
+    "h36m_keypoints",
+    "window_starts",
 ]
 
 COCO_JOINT_NAMES: tuple[str, ...] = (
-    "nose", "l_eye", "r_eye", "l_ear", "r_ear", "l_shoulder", "r_shoulder", "l_elbow", "r_elbow",
-    "l_wrist", "r_wrist", "l_hip", "r_hip", "l_knee", "r_knee", "l_ankle", "r_ankle",
+    "nose",
+    "l_eye",
+    "r_eye",
+    "l_ear",
+    "r_ear",
+    "l_shoulder",
+    "r_shoulder",
+    "l_elbow",
+    "r_elbow",
+    "l_wrist",
+    "r_wrist",
+    "l_hip",
+    "r_hip",
+    "l_knee",
+    "r_knee",
+    "l_ankle",
+    "r_ankle",
 )
 _C = {name: i for i, name in enumerate(COCO_JOINT_NAMES)}
 _H = {name: i for i, name in enumerate(JOINT_NAMES)}
 
 #: H36M joint index -> COCO joint index, for the joints both layouts share.
 COCO_TO_H36M_COPY: dict[int, int] = {
-    _H[name]: _C[name] for name in ("r_hip", "r_knee", "r_ankle", "l_hip", "l_knee", "l_ankle",
-                                    "l_shoulder", "l_elbow", "l_wrist", "r_shoulder", "r_elbow", "r_wrist")
+    _H[name]: _C[name]
+    for name in (
+        "r_hip",
+        "r_knee",
+        "r_ankle",
+        "l_hip",
+        "l_knee",
+        "l_ankle",
+        "l_shoulder",
+        "l_elbow",
+        "l_wrist",
+        "r_shoulder",
+        "r_elbow",
+        "r_wrist",
+    )
 }
 
 DEFAULT_MAX_GAP = 10  # frames; 0.2-0.4 s of video at 25-50 fps
-MAX_PIXELS = 1e6      # no detector writes coordinates or image sides beyond a million pixels
+MAX_PIXELS = 1e6  # no detector writes coordinates or image sides beyond a million pixels
 
 
 @dataclass
@@ -143,7 +185,7 @@ def _image_size(doc: dict, image_size) -> tuple[float, float]:
         h = doc.get("image_height", doc.get("height"))
         if w is None or h is None:
             raise ValueError(
-                "the keypoint file has no image size: add \"image_width\" and \"image_height\" (pixels) to the "
+                'the keypoint file has no image size: add "image_width" and "image_height" (pixels) to the '
                 "JSON, or pass image_size=(width, height); it is needed to normalise the keypoints"
             )
     try:
@@ -151,8 +193,9 @@ def _image_size(doc: dict, image_size) -> tuple[float, float]:
     except (TypeError, ValueError) as exc:
         raise ValueError(f"image size must be two numbers (pixels), got {w!r} x {h!r}") from exc
     if not (math.isfinite(w) and math.isfinite(h) and 1 <= w <= MAX_PIXELS and 1 <= h <= MAX_PIXELS):
-        raise ValueError(f"image size must be positive and finite, between 1 and {MAX_PIXELS:.0e} pixels per side, "
-                         f"got {w} x {h}")
+        raise ValueError(
+            f"image size must be positive and finite, between 1 and {MAX_PIXELS:.0e} pixels per side, got {w} x {h}"
+        )
     return w, h
 
 
@@ -177,7 +220,7 @@ def _frame_keypoints(raw, frame: int) -> np.ndarray | None:
     if all(isinstance(v, list) for v in raw):
         rows = raw
     elif len(raw) % 3 == 0 and not any(isinstance(v, list) for v in raw):
-        rows = [raw[i:i + 3] for i in range(0, len(raw), 3)]
+        rows = [raw[i : i + 3] for i in range(0, len(raw), 3)]
     else:
         raise ValueError(f"frame {frame}: keypoints must be 17 [x, y, score] triples or a flat list of 51 numbers")
     if len(rows) != NUM_JOINTS:
@@ -194,15 +237,18 @@ def _frame_keypoints(raw, frame: int) -> np.ndarray | None:
         for k, v in enumerate(row):
             if isinstance(v, bool) or not isinstance(v, (int, float)):
                 raise ValueError(
-                    f"frame {frame}, joint {j} ({COCO_JOINT_NAMES[j]}): {'xys'[k]} = {v!r} is not a number")
+                    f"frame {frame}, joint {j} ({COCO_JOINT_NAMES[j]}): {'xys'[k]} = {v!r} is not a number"
+                )
             if not math.isfinite(v):
                 raise ValueError(
                     f"frame {frame}, joint {j} ({COCO_JOINT_NAMES[j]}): {'xys'[k]} = {v} is not finite; "
-                    "write a missing joint as score 0 (any x, y), a missing frame as \"keypoints\": null")
+                    'write a missing joint as score 0 (any x, y), a missing frame as "keypoints": null'
+                )
             if abs(v) > MAX_PIXELS:
                 raise ValueError(
                     f"frame {frame}, joint {j} ({COCO_JOINT_NAMES[j]}): {'xys'[k]} = {v} is beyond {MAX_PIXELS:.0e} "
-                    "pixels; the keypoints must be pixel coordinates of the image")
+                    "pixels; the keypoints must be pixel coordinates of the image"
+                )
             out[j, k] = float(v)
     if np.any(out[:, 2] < 0) or np.any(out[:, 2] > 1):
         bad = int(np.argmax((out[:, 2] < 0) | (out[:, 2] > 1)))
@@ -233,34 +279,46 @@ def _check_one_person(frames: list) -> None:
         ids = {repr(e[key]) for e in frames if isinstance(e, dict) and e.get(key) is not None}
         if len(ids) > 1:
             shown = ", ".join(sorted(ids)[:5])
-            raise ValueError(f"the frames hold {len(ids)} different {key} values ({shown}): several people, which "
-                             f"would be lifted as one person jumping between them; keep one {key} per file (select "
-                             "the tracked person's frames) and lift each person from their own file")
+            raise ValueError(
+                f"the frames hold {len(ids)} different {key} values ({shown}): several people, which "
+                f"would be lifted as one person jumping between them; keep one {key} per file (select "
+                "the tracked person's frames) and lift each person from their own file"
+            )
 
 
 def _check_pixels(by_id: dict, width: float, height: float) -> None:
     """Refuse keypoints that are not pixels of a ``width`` x ``height`` image: normalised coordinates (all
     within [-1, 1] on an image larger than 2 pixels) or points far outside the image."""
-    pts = np.concatenate([k[k[:, 2] > 0, :2] for k in by_id.values() if k is not None])      # (P, 2)
+    pts = np.concatenate([k[k[:, 2] > 0, :2] for k in by_id.values() if k is not None])  # (P, 2)
     if max(width, height) > 2 and np.abs(pts).max() <= 1.0:
-        raise ValueError(f"every keypoint lies within [-1, 1] but the image is {width:g} x {height:g} pixels: the "
-                         "keypoints look normalised; write them in pixels (x * image_width, y * image_height)")
+        raise ValueError(
+            f"every keypoint lies within [-1, 1] but the image is {width:g} x {height:g} pixels: the "
+            "keypoints look normalised; write them in pixels (x * image_width, y * image_height)"
+        )
     size = np.array([width, height])
     outside = (pts < -OUTSIDE_MARGIN * size) | (pts > (1 + OUTSIDE_MARGIN) * size)
     if outside.any():
         x, y = pts[int(np.argmax(outside.any(axis=1)))]
-        raise ValueError(f"keypoint ({x:g}, {y:g}) lies far outside the {width:g} x {height:g} image ({int(outside.any(axis=1).sum())} "
-                         "points do): check image_width / image_height and that the keypoints are pixels of this video")
+        raise ValueError(
+            f"keypoint ({x:g}, {y:g}) lies far outside the {width:g} x {height:g} image ({int(outside.any(axis=1).sum())} "
+            "points do): check image_width / image_height and that the keypoints are pixels of this video"
+        )
 
 
 def _fps(value) -> float | None:
     """The file's ``fps``: absent/null, or a positive finite number of frames per second."""
     if value is None:
         return None
-    if isinstance(value, bool) or not isinstance(value, (int, float)) or not 0 < value <= MAX_FPS \
-            or not math.isfinite(value):
-        raise ValueError(f"\"fps\" = {value!r} must be a positive number of frames per second (at most "
-                         f"{MAX_FPS:g}); write the video's frame rate or leave \"fps\" out")
+    if (
+        isinstance(value, bool)
+        or not isinstance(value, (int, float))
+        or not 0 < value <= MAX_FPS
+        or not math.isfinite(value)
+    ):
+        raise ValueError(
+            f'"fps" = {value!r} must be a positive number of frames per second (at most '
+            f'{MAX_FPS:g}); write the video\'s frame rate or leave "fps" out'
+        )
     return float(value)
 
 
@@ -280,31 +338,32 @@ def parse_coco_keypoints(doc, image_size=None, max_gap: int = DEFAULT_MAX_GAP) -
     if isinstance(doc, list):
         doc = {"frames": doc}
     if not isinstance(doc, dict) or "frames" not in doc:
-        raise ValueError("expected a JSON object with a \"frames\" list (see mdtf_lite.lift's docstring for the format)")
+        raise ValueError('expected a JSON object with a "frames" list (see mdtf_lite.lift\'s docstring for the format)')
     frames = doc["frames"]
     if not isinstance(frames, list) or not frames:
-        raise ValueError("\"frames\" must be a non-empty list of {\"frame\": i, \"keypoints\": [...]} entries")
+        raise ValueError('"frames" must be a non-empty list of {"frame": i, "keypoints": [...]} entries')
     if isinstance(max_gap, bool) or not isinstance(max_gap, int) or max_gap < 0:
         raise ValueError(f"max_gap must be a non-negative integer (frames), got {max_gap!r}")
     sizes = {}
     by_id: dict[int, np.ndarray | None] = {}
     for pos, entry in enumerate(frames):
         if not isinstance(entry, dict) or "keypoints" not in entry:
-            raise ValueError(f"frames[{pos}] must be an object with \"keypoints\" (and optionally \"frame\")")
+            raise ValueError(f'frames[{pos}] must be an object with "keypoints" (and optionally "frame")')
     _check_one_person(frames)
     for pos, entry in enumerate(frames):
-        results_list = "frame" not in entry and "image_id" in entry   # a COCO results list entry
+        results_list = "frame" not in entry and "image_id" in entry  # a COCO results list entry
         fid = entry["image_id"] if results_list else entry.get("frame", pos)
         key = "image_id" if results_list else "frame"
         if isinstance(fid, bool) or not isinstance(fid, int) or fid < 0:
-            raise ValueError(f"frames[{pos}]: \"{key}\" must be a non-negative integer, got {fid!r}")
+            raise ValueError(f'frames[{pos}]: "{key}" must be a non-negative integer, got {fid!r}')
         if fid in by_id:
             if results_list:
                 n = sum(1 for e in frames if isinstance(e, dict) and e.get("image_id") == fid and "frame" not in e)
                 raise ValueError(
                     f"image_id {fid} has {n} detections: this is a COCO results list with several people per image, "
                     "and lifting needs one person over time. Keep one detection per image (the tracked person, "
-                    "e.g. by track id or the highest \"score\") and lift each person from their own file")
+                    'e.g. by track id or the highest "score") and lift each person from their own file'
+                )
             raise ValueError(f"frame {fid} appears twice; keep one person per file (the tracked subject)")
         size = _frame_size(entry, pos)
         if size is not None:
@@ -314,15 +373,19 @@ def parse_coco_keypoints(doc, image_size=None, max_gap: int = DEFAULT_MAX_GAP) -
         width, height = _image_size(doc, image_size)
         if image_size is None and sizes and set(sizes.values()) != {(width, height)}:
             f, (w, h) = next((f, wh) for f, wh in sorted(sizes.items()) if wh != (width, height))
-            raise ValueError(f"frame {f} says its image is {w:g} x {h:g} pixels but the file says {width:g} x "
-                             f"{height:g}; one file must hold one video at one resolution (or pass image_size=)")
+            raise ValueError(
+                f"frame {f} says its image is {w:g} x {h:g} pixels but the file says {width:g} x "
+                f"{height:g}; one file must hold one video at one resolution (or pass image_size=)"
+            )
     else:  # no file-level size: every frame that gives one must give the same
         items = sorted(sizes.items())
         (f0, (width, height)), other = items[0], next(((f, wh) for f, wh in items if wh != items[0][1]), None)
         if other is not None:
-            raise ValueError(f"frames have different image sizes (frame {f0}: {width:g} x {height:g}, frame "
-                             f"{other[0]}: {other[1][0]:g} x {other[1][1]:g}); one file must hold one video at one "
-                             "resolution: split it or rescale the keypoints")
+            raise ValueError(
+                f"frames have different image sizes (frame {f0}: {width:g} x {height:g}, frame "
+                f"{other[0]}: {other[1][0]:g} x {other[1][1]:g}); one file must hold one video at one "
+                "resolution: split it or rescale the keypoints"
+            )
 
     detected = sorted(f for f, k in by_id.items() if k is not None)
     if not detected:
@@ -332,7 +395,8 @@ def parse_coco_keypoints(doc, image_size=None, max_gap: int = DEFAULT_MAX_GAP) -
         if nxt - prev - 1 > max_gap:
             raise ValueError(
                 f"frames {prev + 1}..{nxt - 1} ({nxt - prev - 1} frames) have no keypoints; gaps of at "
-                f"most max_gap={max_gap} frames are interpolated. Split the video there, or raise max_gap")
+                f"most max_gap={max_gap} frames are interpolated. Split the video there, or raise max_gap"
+            )
     _check_pixels(by_id, width, height)
     fps = _fps(doc.get("fps"))
     first, last = detected[0], detected[-1]
@@ -350,16 +414,23 @@ def parse_coco_keypoints(doc, image_size=None, max_gap: int = DEFAULT_MAX_GAP) -
     for j in range(NUM_JOINTS):
         seen = score[:, j] > 0
         if not seen.any():
-            warnings.warn(f"joint {j} ({COCO_JOINT_NAMES[j]}) has score 0 in every frame; its coordinates are "
-                          "whatever the detector wrote and the model sees confidence 0", stacklevel=2)
+            warnings.warn(
+                f"joint {j} ({COCO_JOINT_NAMES[j]}) has score 0 in every frame; its coordinates are "
+                "whatever the detector wrote and the model sees confidence 0",
+                stacklevel=2,
+            )
         elif not seen.all():
             xy[:, j] = _interpolate_rows(xy[:, j], seen)
     skipped = len(by_id) - len(detected) - int((~known).sum())
     if skipped > 0:
-        warnings.warn(f"{skipped} frames without detections at the start/end were dropped "
-                      f"(the result covers frames {first}..{last})", stacklevel=2)
-    return Keypoints2D(xy=xy, score=score, width=width, height=height, frame_ids=ids, interpolated=~known,
-                       layout="coco", fps=fps)
+        warnings.warn(
+            f"{skipped} frames without detections at the start/end were dropped "
+            f"(the result covers frames {first}..{last})",
+            stacklevel=2,
+        )
+    return Keypoints2D(
+        xy=xy, score=score, width=width, height=height, frame_ids=ids, interpolated=~known, layout="coco", fps=fps
+    )
 
 
 def read_coco_keypoints(path, image_size=None, max_gap: int = DEFAULT_MAX_GAP) -> Keypoints2D:
@@ -414,7 +485,7 @@ def normalise_keypoints(xy, width: float, height: float) -> np.ndarray:
 
 def to_model_inputs(kp: Keypoints2D) -> np.ndarray:
     """Keypoints2D (COCO or H36M layout) -> model inputs (T, 17, 3) float32: normalised x, y, confidence."""
-    xy, score = (coco_to_h36m(kp.xy, kp.score) if kp.layout == "coco" else (kp.xy, kp.score))
+    xy, score = coco_to_h36m(kp.xy, kp.score) if kp.layout == "coco" else (kp.xy, kp.score)
     out = np.concatenate([normalise_keypoints(xy, kp.width, kp.height), score[..., None]], axis=-1)
     if not np.isfinite(out).all():
         raise ValueError("the normalised keypoints are not finite: check the image size and the pixel coordinates")
@@ -452,8 +523,9 @@ def coco_from_h36m(xy, eye_offset: float = 6.0) -> np.ndarray:
     return out
 
 
-def coco_document(xy, score=None, width: float = 1000, height: float = 1002, fps: float | None = None,
-                  missing=()) -> dict:
+def coco_document(
+    xy, score=None, width: float = 1000, height: float = 1002, fps: float | None = None, missing=()
+) -> dict:
     """A keypoint document in this module's JSON format from COCO points (T, 17, 2) and scores (T, 17).
 
     Frames listed in ``missing`` get ``"keypoints": null`` (no detection), as a detector would write.
@@ -461,9 +533,15 @@ def coco_document(xy, score=None, width: float = 1000, height: float = 1002, fps
     xy = np.asarray(xy, dtype=np.float64)
     score = np.ones(xy.shape[:2]) if score is None else np.asarray(score, dtype=np.float64)
     missing = set(int(m) for m in missing)
-    frames = [{"frame": t, "keypoints": None if t in missing else
-               [[round(float(x), 3), round(float(y), 3), round(float(c), 4)] for (x, y), c in zip(pts, sc)]}
-              for t, (pts, sc) in enumerate(zip(xy, score))]
+    frames = [
+        {
+            "frame": t,
+            "keypoints": None
+            if t in missing
+            else [[round(float(x), 3), round(float(y), 3), round(float(c), 4)] for (x, y), c in zip(pts, sc)],
+        }
+        for t, (pts, sc) in enumerate(zip(xy, score))
+    ]
     doc = {"image_width": float(width), "image_height": float(height), "frames": frames}
     if fps is not None:
         doc["fps"] = float(fps)
@@ -490,8 +568,9 @@ def window_starts(length: int, window: int, stride: int) -> list[int]:
     return starts
 
 
-def lift_sequence(model, inputs, window: int, stride: int | None = None, batch_size: int = 16,
-                  flip: bool = False) -> np.ndarray:
+def lift_sequence(
+    model, inputs, window: int, stride: int | None = None, batch_size: int = 16, flip: bool = False
+) -> np.ndarray:
     """Lift a whole sequence of any length with a fixed-window model: (T, 17, 3) -> (T, 17, 3).
 
     Sequences shorter than ``window`` are padded by repeating their first and last frames (centred),
@@ -512,13 +591,17 @@ def lift_sequence(model, inputs, window: int, stride: int | None = None, batch_s
         raise ValueError(f"inputs have shape {x.shape}; expected (T, 17, 3) = normalised x, y, confidence per joint")
     if not np.isfinite(x).all():
         raise ValueError("inputs contain NaN/Inf: fill missing keypoints first (read_coco_keypoints interpolates)")
-    for name, value, allow_none in (("window", window, False), ("stride", stride, True),
-                                    ("batch_size", batch_size, False)):
+    for name, value, allow_none in (
+        ("window", window, False),
+        ("stride", stride, True),
+        ("batch_size", batch_size, False),
+    ):
         if value is None and allow_none:
             continue
         if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 1:
-            raise ValueError(f"{name} must be an integer >= 1{' or None (= window // 2)' if allow_none else ''}, "
-                             f"got {value!r}")
+            raise ValueError(
+                f"{name} must be an integer >= 1{' or None (= window // 2)' if allow_none else ''}, got {value!r}"
+            )
     stride = stride or max(window // 2, 1)
     length = x.shape[0]
     pad_front = pad_back = 0
@@ -527,21 +610,30 @@ def lift_sequence(model, inputs, window: int, stride: int | None = None, batch_s
         pad_back = window - length - pad_front
         x = np.concatenate([np.repeat(x[:1], pad_front, 0), x, np.repeat(x[-1:], pad_back, 0)])
     starts = window_starts(x.shape[0], window, stride)
-    windows = np.stack([x[s:s + window] for s in starts])                  # (W, window, 17, 3)
-    out = predict(model, windows, batch_size=batch_size, flip=flip).double().numpy()   # eval mode, batched
+    windows = np.stack([x[s : s + window] for s in starts])  # (W, window, 17, 3)
+    out = predict(model, windows, batch_size=batch_size, flip=flip).double().numpy()  # eval mode, batched
     if out.shape != (len(starts), window, NUM_JOINTS, 3):
         raise ValueError(f"the model returned {out.shape[1:]} per window; expected {(window, NUM_JOINTS, 3)}")
     total = np.zeros((x.shape[0], NUM_JOINTS, 3), dtype=np.float64)
     count = np.zeros((x.shape[0], 1, 1))
     for s, pose in zip(starts, out):
-        total[s:s + window] += pose
-        count[s:s + window] += 1
+        total[s : s + window] += pose
+        count[s : s + window] += 1
     poses = total / count
-    return poses[pad_front:pad_front + length].astype(np.float32)
+    return poses[pad_front : pad_front + length].astype(np.float32)
 
 
-def lift_keypoints_file(path, model, cfg=None, *, image_size=None, max_gap: int = DEFAULT_MAX_GAP,
-                        window: int | None = None, stride: int | None = None, flip: bool | None = None) -> LiftResult:
+def lift_keypoints_file(
+    path,
+    model,
+    cfg=None,
+    *,
+    image_size=None,
+    max_gap: int = DEFAULT_MAX_GAP,
+    window: int | None = None,
+    stride: int | None = None,
+    flip: bool | None = None,
+) -> LiftResult:
     """Read a COCO-17 JSON, map and normalise it, and lift every frame.  Returns a ``LiftResult``.
 
     ``cfg`` (the checkpoint's ``TrainConfig``) supplies the window (its model's ``n_frames``), the
@@ -554,8 +646,14 @@ def lift_keypoints_file(path, model, cfg=None, *, image_size=None, max_gap: int 
     poses = lift_sequence(model, to_model_inputs(kp), window, stride=stride, flip=flip)
     target = (getattr(cfg, "data", None) or {}).get("target", "camera") if cfg is not None else "camera"
     unit = "m" if target == "camera" else "normalised 2.5D"
-    meta = {"source": str(path), "window": window, "stride": stride or max(window // 2, 1), "flip": flip,
-            "model": getattr(cfg, "name", None), "target": target}
+    meta = {
+        "source": str(path),
+        "window": window,
+        "stride": stride or max(window // 2, 1),
+        "flip": flip,
+        "model": getattr(cfg, "name", None),
+        "target": target,
+    }
     return LiftResult(poses=poses, keypoints=h36m_keypoints(kp), unit=unit, meta=meta)
 
 
@@ -570,7 +668,9 @@ def export_json(result: LiftResult, path) -> Path:
         "joint_names": list(JOINT_NAMES),
         "coordinates": "camera frame, root-relative (pelvis = 0): x right, y down, z forward",
         "unit": result.unit,
-        "image_width": kp.width, "image_height": kp.height, "fps": kp.fps,
+        "image_width": kp.width,
+        "image_height": kp.height,
+        "fps": kp.fps,
         "meta": result.meta,
         "frames": [
             {"frame": int(f), "interpolated": bool(i), "joints": np.round(p.astype(np.float64), 5).tolist()}
@@ -578,7 +678,7 @@ def export_json(result: LiftResult, path) -> Path:
         ],
     }
     tmp = path.with_name(path.name + ".partial")
-    text = json.dumps(doc, allow_nan=False)   # strict JSON: no NaN / Infinity
+    text = json.dumps(doc, allow_nan=False)  # strict JSON: no NaN / Infinity
     try:
         tmp.write_text(text, encoding="utf-8")
         tmp.replace(path)
@@ -591,12 +691,20 @@ def export_npz(result: LiftResult, path) -> Path:
     """Write poses (T, 17, 3), frame_ids (T,), interpolated (T,), keypoints_2d (T, 17, 2) pixels, scores
     (T, 17), joint_names (17,) and unit as a pickle-free npz."""
     kp = result.keypoints
-    return save_npz(path, {
-        "poses": result.poses.astype(np.float32), "frame_ids": kp.frame_ids.astype(np.int64),
-        "interpolated": kp.interpolated.astype(bool), "keypoints_2d": kp.xy.astype(np.float32),
-        "scores": kp.score.astype(np.float32), "joint_names": np.array(JOINT_NAMES),
-        "unit": np.array(result.unit), "image_size": np.array([kp.width, kp.height]),
-    }, compress=True)
+    return save_npz(
+        path,
+        {
+            "poses": result.poses.astype(np.float32),
+            "frame_ids": kp.frame_ids.astype(np.int64),
+            "interpolated": kp.interpolated.astype(bool),
+            "keypoints_2d": kp.xy.astype(np.float32),
+            "scores": kp.score.astype(np.float32),
+            "joint_names": np.array(JOINT_NAMES),
+            "unit": np.array(result.unit),
+            "image_size": np.array([kp.width, kp.height]),
+        },
+        compress=True,
+    )
 
 
 # ----------------------------------------------------------------------------------------- CLI
@@ -604,8 +712,11 @@ def main(argv=None) -> int:
     """``mdtf-lite lift`` / ``python -m mdtf_lite.lift``: COCO-17 JSON -> 3D poses JSON (and npz)."""
     ap = argparse.ArgumentParser(prog="mdtf-lite lift", description=main.__doc__)
     ap.add_argument("keypoints", type=Path, help="COCO-17 keypoints JSON (format: the mdtf_lite.lift docstring)")
-    ap.add_argument("--checkpoint", default="ci",
-                    help="a checkpoint folder, or 'ci' / 'default' (trained on first use); default: ci")
+    ap.add_argument(
+        "--checkpoint",
+        default="ci",
+        help="a checkpoint folder, or 'ci' / 'default' (trained on first use); default: ci",
+    )
     ap.add_argument("--out", type=Path, default=None, help="output JSON (default: <keypoints>_3d.json)")
     ap.add_argument("--npz", action="store_true", help="also write the npz next to the JSON")
     args = ap.parse_args(argv)
@@ -613,8 +724,8 @@ def main(argv=None) -> int:
         out = args.out or args.keypoints.with_name(args.keypoints.stem + "_3d.json")
         if out.is_dir():
             raise ValueError(f"{out}: is a folder; pass --out <file>.json (the npz goes next to it)")
-        with warnings.catch_warnings():       # refuse a bad input before a checkpoint is trained or loaded
-            warnings.simplefilter("ignore")   # (its warnings come once, from the read below)
+        with warnings.catch_warnings():  # refuse a bad input before a checkpoint is trained or loaded
+            warnings.simplefilter("ignore")  # (its warnings come once, from the read below)
             read_coco_keypoints(args.keypoints)
         path = ensure_checkpoint(args.checkpoint) if args.checkpoint in ("ci", "default") else Path(args.checkpoint)
         model, cfg = load_checkpoint(path)
@@ -622,7 +733,7 @@ def main(argv=None) -> int:
         print(export_json(result, out))
         if args.npz:
             print(export_npz(result, out.with_suffix(".npz")))
-    except (ValueError, OSError, CheckpointError) as exc:   # FileNotFoundError is an OSError
+    except (ValueError, OSError, CheckpointError) as exc:  # FileNotFoundError is an OSError
         print(f"error: {exc}", file=sys.stderr)
         return 2
     return 0

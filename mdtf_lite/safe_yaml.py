@@ -14,7 +14,7 @@ import yaml
 
 __all__ = ["load_yaml_text", "YamlRefused", "MAX_YAML_BYTES"]
 
-MAX_YAML_BYTES = 1_000_000   # the largest config shipped is ~1 kB
+MAX_YAML_BYTES = 1_000_000  # the largest config shipped is ~1 kB
 
 
 class YamlRefused(ValueError):
@@ -27,8 +27,10 @@ class _NoAliasLoader(yaml.SafeLoader):
     def compose_node(self, parent, index):
         if self.check_event(yaml.AliasEvent):
             event = self.peek_event()
-            raise YamlRefused(f"YAML alias *{event.anchor} at line {event.start_mark.line + 1}: aliases (&name / "
-                              "*name) are not allowed in configs; write the value out in full")
+            raise YamlRefused(
+                f"YAML alias *{event.anchor} at line {event.start_mark.line + 1}: aliases (&name / "
+                "*name) are not allowed in configs; write the value out in full"
+            )
         return super().compose_node(parent, index)
 
 
@@ -38,8 +40,10 @@ def load_yaml_text(text: str, source: str = "<text>"):
     Raises ``YamlRefused`` (a ``ValueError``) naming ``source``, the problem and the fix.
     """
     if len(text) > MAX_YAML_BYTES:
-        raise YamlRefused(f"{source}: {len(text)} characters of YAML, more than the {MAX_YAML_BYTES} a config may "
-                          "have; is it the right file?")
+        raise YamlRefused(
+            f"{source}: {len(text)} characters of YAML, more than the {MAX_YAML_BYTES} a config may "
+            "have; is it the right file?"
+        )
     try:
         return yaml.load(text, Loader=_NoAliasLoader)  # a SafeLoader subclass: safe tags only
     except YamlRefused as exc:

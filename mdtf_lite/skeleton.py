@@ -32,8 +32,23 @@ import numpy as np
 NUM_JOINTS = 17
 
 JOINT_NAMES: tuple[str, ...] = (
-    "pelvis", "r_hip", "r_knee", "r_ankle", "l_hip", "l_knee", "l_ankle", "spine", "thorax",
-    "neck", "head", "l_shoulder", "l_elbow", "l_wrist", "r_shoulder", "r_elbow", "r_wrist",
+    "pelvis",
+    "r_hip",
+    "r_knee",
+    "r_ankle",
+    "l_hip",
+    "l_knee",
+    "l_ankle",
+    "spine",
+    "thorax",
+    "neck",
+    "head",
+    "l_shoulder",
+    "l_elbow",
+    "l_wrist",
+    "r_shoulder",
+    "r_elbow",
+    "r_wrist",
 )
 
 #: parent of each joint; the root (pelvis) has parent -1.  Every parent index is smaller than its
@@ -69,8 +84,23 @@ H36M32_TO_17: tuple[int, ...] = (0, 1, 2, 3, 6, 7, 8, 12, 13, 14, 15, 17, 18, 19
 
 #: typical bone lengths in millimetres, by child joint (the Human3.6M skeleton); index 0 (root) is 0.
 TYPICAL_BONE_LENGTH_MM: tuple[float, ...] = (
-    0.0, 133.0, 443.0, 454.0, 133.0, 443.0, 454.0, 233.0, 257.0, 121.0, 115.0,
-    151.0, 279.0, 252.0, 151.0, 279.0, 252.0,
+    0.0,
+    133.0,
+    443.0,
+    454.0,
+    133.0,
+    443.0,
+    454.0,
+    233.0,
+    257.0,
+    121.0,
+    115.0,
+    151.0,
+    279.0,
+    252.0,
+    151.0,
+    279.0,
+    252.0,
 )
 
 
@@ -133,8 +163,24 @@ def rest_pose() -> np.ndarray:
     length = np.asarray(TYPICAL_BONE_LENGTH_MM) / 1000.0
     down, up = np.array([0.0, 1.0, 0.0]), np.array([0.0, -1.0, 0.0])
     right, left = np.array([-1.0, 0.0, 0.0]), np.array([1.0, 0.0, 0.0])
-    direction = {1: right, 2: down, 3: down, 4: left, 5: down, 6: down, 7: up, 8: up, 9: up, 10: up,
-                 11: left, 12: down, 13: down, 14: right, 15: down, 16: down}
+    direction = {
+        1: right,
+        2: down,
+        3: down,
+        4: left,
+        5: down,
+        6: down,
+        7: up,
+        8: up,
+        9: up,
+        10: up,
+        11: left,
+        12: down,
+        13: down,
+        14: right,
+        15: down,
+        16: down,
+    }
     pose = np.zeros((NUM_JOINTS, 3))
     for parent, child in BONES:  # parents come first, so each parent is placed before its child
         pose[child] = pose[parent] + length[child] * direction[child]

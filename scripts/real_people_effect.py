@@ -47,7 +47,9 @@ def main(argv=None) -> int:
     print("| run: model | " + " | ".join(f"{g} P1 / P2 mm" for g in names) + " |")
     print("|---|" + "---|" * len(names))
     for label, scores in rows:
-        print(f"| {label} | " + " | ".join(f"{scores[g]['p1_mm']:.1f} / {scores[g]['p2_mm']:.1f}" for g in names) + " |")
+        print(
+            f"| {label} | " + " | ".join(f"{scores[g]['p1_mm']:.1f} / {scores[g]['p2_mm']:.1f}" for g in names) + " |"
+        )
     return 0
 
 

@@ -54,32 +54,72 @@ def _one(args) -> int:
         budget = [f"time_budget={args.budget}"]
         if args.steps:  # a fixed number of optimiser steps: fair when other jobs share the CPU
             epochs = -(-args.steps // 100)
-            budget = ["time_budget=null", f"epochs={epochs}", "steps_per_epoch=100", f"val_every={epochs}",
-                      f"checkpoint_every={epochs}"]
+            budget = [
+                "time_budget=null",
+                f"epochs={epochs}",
+                "steps_per_epoch=100",
+                f"val_every={epochs}",
+                f"checkpoint_every={epochs}",
+            ]
         cwd = os.environ.get("TRANSFER_CODE_DIR", ROOT)
-        env = dict(os.environ, MDTF_RUN_DIR=str(Path(f"{out}-run").resolve()))   # the arm's own BAM lives here
+        env = dict(os.environ, MDTF_RUN_DIR=str(Path(f"{out}-run").resolve()))  # the arm's own BAM lives here
         bam = _bam_config(Path(cwd) / args.config)
         if bam:  # a stage-2 config: its frozen BAM is trained on this arm's data first, with its own config
-            cmd = [sys.executable, "-m", "mdtf_lite.train", "--config", str(Path("configs") / f"{bam}.yaml"),
-                   f"seed={args.seed}", "progress=false", "--overwrite"]
+            cmd = [
+                sys.executable,
+                "-m",
+                "mdtf_lite.train",
+                "--config",
+                str(Path("configs") / f"{bam}.yaml"),
+                f"seed={args.seed}",
+                "progress=false",
+                "--overwrite",
+            ]
             print("+", " ".join(cmd), flush=True, file=sys.stderr)
             subprocess.run(cmd, check=True, cwd=cwd, env=env, stdout=sys.stderr)
-        cmd = [sys.executable, "-m", "mdtf_lite.train", "--config", args.config, *budget, f"seed={args.seed}",
-               f"out_dir={out}", "progress=false", "--overwrite"]
+        cmd = [
+            sys.executable,
+            "-m",
+            "mdtf_lite.train",
+            "--config",
+            args.config,
+            *budget,
+            f"seed={args.seed}",
+            f"out_dir={out}",
+            "progress=false",
+            "--overwrite",
+        ]
         print("+", " ".join(cmd), flush=True, file=sys.stderr)
         subprocess.run(cmd, check=True, cwd=cwd, env=env, stdout=sys.stderr)
     model, cfg = load_checkpoint(ckpt)
     model.eval()
     torch.set_num_threads(1)
     frames = cfg.data["frames"]
-    test = load_clips("default", split="test", frames=frames, keypoints=cfg.data.get("keypoints", "detected"),
-                      target=cfg.data.get("target", "camera"))
-    cmu = cmu_clips(frames=frames, keypoints=cfg.data.get("keypoints", "detected"), target=cfg.data.get("target", "camera"))
+    test = load_clips(
+        "default",
+        split="test",
+        frames=frames,
+        keypoints=cfg.data.get("keypoints", "detected"),
+        target=cfg.data.get("target", "camera"),
+    )
+    cmu = cmu_clips(
+        frames=frames, keypoints=cfg.data.get("keypoints", "detected"), target=cfg.data.get("target", "camera")
+    )
     r_test, r_cmu = evaluate_model(model, test, flip=cfg.flip_test), evaluate_model(model, cmu, flip=cfg.flip_test)
     digest = hashlib.sha256(np.ascontiguousarray(cmu.inputs.numpy()).tobytes()).hexdigest()[:12]
-    print(json.dumps({"test_p1": r_test["p1_mm"], "test_p2": r_test["p2_mm"], "test_clips": len(test.inputs),
-                      "cmu_p1": r_cmu["p1_mm"], "cmu_p2": r_cmu["p2_mm"], "cmu_clips": len(cmu.inputs),
-                      "cmu_inputs_sha256": digest}))
+    print(
+        json.dumps(
+            {
+                "test_p1": r_test["p1_mm"],
+                "test_p2": r_test["p2_mm"],
+                "test_clips": len(test.inputs),
+                "cmu_p1": r_cmu["p1_mm"],
+                "cmu_p2": r_cmu["p2_mm"],
+                "cmu_clips": len(cmu.inputs),
+                "cmu_inputs_sha256": digest,
+            }
+        )
+    )
     return 0
 
 
@@ -87,9 +127,13 @@ def main(argv=None) -> int:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--arm", action="append", default=[], help="label=DATA_DIR[@CODE_DIR] (repeatable)")
     ap.add_argument("--budget", type=float, default=120.0, help="training seconds per arm (same for every arm)")
-    ap.add_argument("--steps", type=int, default=None,
-                    help="train for this many optimiser steps instead of --budget seconds (rounded up to 100s; "
-                         "use it when other jobs share the CPU: a wall-clock budget then depends on the load)")
+    ap.add_argument(
+        "--steps",
+        type=int,
+        default=None,
+        help="train for this many optimiser steps instead of --budget seconds (rounded up to 100s; "
+        "use it when other jobs share the CPU: a wall-clock budget then depends on the load)",
+    )
     ap.add_argument("--config", default="configs/mlp-default.yaml")
     ap.add_argument("--seed", type=int, default=0, help="training seed (the same for every arm)")
     ap.add_argument("--runs", default=os.environ.get("MDTF_RUN_DIR", "/tmp/mdtf_transfer_runs"))
@@ -108,14 +152,29 @@ def main(argv=None) -> int:
         if not label or not data:
             ap.error(f"--arm {arm!r}: expected label=DATA_DIR[@CODE_DIR]")
         if not (Path(data) / "default" / "dataset.json").is_file():
-            ap.error(f"--arm {arm!r}: {data}/default/dataset.json not found; build it first with "
-                     f"MDTF_DATA_DIR={data} python -m data_tools make-default")
+            ap.error(
+                f"--arm {arm!r}: {data}/default/dataset.json not found; build it first with "
+                f"MDTF_DATA_DIR={data} python -m data_tools make-default"
+            )
         env = dict(os.environ, MDTF_DATA_DIR=str(Path(data).resolve()))
         env["PYTHONPATH"] = env["TRANSFER_CODE_DIR"] = str(Path(code).resolve()) if code else str(ROOT)
-        cmd = [sys.executable, str(Path(__file__).resolve()), "--_one", "--out", str(Path(args.runs) / label),
-               "--budget", str(args.budget), "--config", args.config, "--seed", str(args.seed)] + (
-                   ["--reuse"] if args.reuse else []) + (
-                   ["--steps", str(args.steps)] if args.steps else [])
+        cmd = (
+            [
+                sys.executable,
+                str(Path(__file__).resolve()),
+                "--_one",
+                "--out",
+                str(Path(args.runs) / label),
+                "--budget",
+                str(args.budget),
+                "--config",
+                args.config,
+                "--seed",
+                str(args.seed),
+            ]
+            + (["--reuse"] if args.reuse else [])
+            + (["--steps", str(args.steps)] if args.steps else [])
+        )
         res = subprocess.run(cmd, env=env, cwd=ROOT, check=True, stdout=subprocess.PIPE, text=True)
         rows[label] = json.loads(res.stdout.strip().splitlines()[-1])
     budget = f"{args.steps} optimiser steps" if args.steps else f"{args.budget:.0f} s of training"
@@ -123,8 +182,10 @@ def main(argv=None) -> int:
     print("| data | test S9+S11 P1 | P2 | clips | CMU P1 | P2 | clips | CMU inputs |")
     print("|---|---|---|---|---|---|---|---|")
     for label, r in rows.items():
-        print(f"| {label} | {r['test_p1']:.1f} | {r['test_p2']:.1f} | {r['test_clips']} | {r['cmu_p1']:.1f} | "
-              f"{r['cmu_p2']:.1f} | {r['cmu_clips']} | {r['cmu_inputs_sha256']} |")
+        print(
+            f"| {label} | {r['test_p1']:.1f} | {r['test_p2']:.1f} | {r['test_clips']} | {r['cmu_p1']:.1f} | "
+            f"{r['cmu_p2']:.1f} | {r['cmu_clips']} | {r['cmu_inputs_sha256']} |"
+        )
     return 0
 
 

@@ -9,8 +9,19 @@ from mdtf_lite.ssm.reference import selective_scan_reference
 GRAD_NAMES = ("u", "delta", "A", "B", "C", "D", "z", "delta_bias")
 
 
-def make_inputs(seed=0, batch=2, d_inner=8, n_state=4, length=33, groups=None, dtype=torch.float32,
-                delta_scale=1.0, with_D=True, with_z=True, with_bias=True):
+def make_inputs(
+    seed=0,
+    batch=2,
+    d_inner=8,
+    n_state=4,
+    length=33,
+    groups=None,
+    dtype=torch.float32,
+    delta_scale=1.0,
+    with_D=True,
+    with_z=True,
+    with_bias=True,
+):
     """Fresh random inputs; returns a dict of leaf tensors requiring grad (None for absent extras).
 
     Shapes: u, delta, z (B, D, L); A (D, N) negative like Mamba's -exp(A_log); B, C (B, N, L) or

@@ -7,10 +7,22 @@ import torch
 import torch.nn.functional as F
 
 from mdtf_lite.bones import bin_centers, theta_labels, token_thetas
-from mdtf_lite.eval.bam_metrics import (angle_error_deg, bam_metrics, confusion_matrix, format_metrics,
-                                        metrics_from_confusion)
-from mdtf_lite.models.bam import (BAM_WIDTHS, BoneAwareModule, ContinuousBAM, bam_loss, sincos_loss,
-                                  sincos_to_theta, stage1_targets)
+from mdtf_lite.eval.bam_metrics import (
+    angle_error_deg,
+    bam_metrics,
+    confusion_matrix,
+    format_metrics,
+    metrics_from_confusion,
+)
+from mdtf_lite.models.bam import (
+    BAM_WIDTHS,
+    BoneAwareModule,
+    ContinuousBAM,
+    bam_loss,
+    sincos_loss,
+    sincos_to_theta,
+    stage1_targets,
+)
 from mdtf_lite.models.inputs import check_model_input
 
 
@@ -34,14 +46,20 @@ def test_official_parameter_count_is_exactly_110526():
 def test_parameter_breakdown_per_level():
     """Full residual blocks (mixer + MLP) at every level, halving Linears between levels only."""
     bam = BoneAwareModule()
-    assert [n_params(level) for level in bam.levels] == [2 * 37_184 + 256, 2 * 11_168 + 128,
-                                                          2 * 3_728 + 64, 2 * 1_416 + 32]
+    assert [n_params(level) for level in bam.levels] == [
+        2 * 37_184 + 256,
+        2 * 11_168 + 128,
+        2 * 3_728 + 64,
+        2 * 1_416 + 32,
+    ]
     assert [n_params(d) for d in bam.downs] == [2_080, 528, 136]
     assert n_params(bam.embed) == 256 and n_params(bam.head) == 54
     # the formula in the module docstring, per block of width C with dt_rank R = ceil(C / 16)
     for level, c in zip(bam.levels, BAM_WIDTHS):
         r = math.ceil(c / 16)
-        assert n_params(level.spatial) == n_params(level.temporal) == 3 * c * c + 2 * c * (55 + 2 * r) + 4 * c * c + 7 * c
+        assert (
+            n_params(level.spatial) == n_params(level.temporal) == 3 * c * c + 2 * c * (55 + 2 * r) + 4 * c * c + 7 * c
+        )
 
 
 @pytest.mark.parametrize("frames", [1, 5])
@@ -65,10 +83,10 @@ def test_spatial_mixing_is_over_joints_and_temporal_over_frames():
     bam = BoneAwareModule(widths=(8,)).eval()
     x = _inputs(1, 4, 17, 3)
     x2 = x.clone()
-    x2[0, 1, 5, :2] += 1.0                    # (x, y) only: the confidence stays in [0, 1]
-    d = (bam(x2) - bam(x)).abs().sum(-1)[0]   # (T, J)
-    assert d[1, 12] > 0 and d[3, 5] > 0       # spatial within frame 1; temporal along joint 5 (both directions)
-    assert d[0, 5] > 0                        # bidirectional in time: an earlier frame sees a later change
+    x2[0, 1, 5, :2] += 1.0  # (x, y) only: the confidence stays in [0, 1]
+    d = (bam(x2) - bam(x)).abs().sum(-1)[0]  # (T, J)
+    assert d[1, 12] > 0 and d[3, 5] > 0  # spatial within frame 1; temporal along joint 5 (both directions)
+    assert d[0, 5] > 0  # bidirectional in time: an earlier frame sees a later change
 
 
 def test_backends_agree():
@@ -86,7 +104,7 @@ def test_bad_input_is_refused_clearly_at_the_boundary():
         check_model_input(bam, torch.randn(1, 2, 16, 3))
     with pytest.raises(ValueError, match="NaN"):
         check_model_input(bam, torch.full((1, 2, 17, 3), float("nan")))
-    check_model_input(bam, _inputs(1, 300, 17, 3))           # no position embedding: any T
+    check_model_input(bam, _inputs(1, 300, 17, 3))  # no position embedding: any T
     with pytest.raises(ValueError, match="widths"):
         BoneAwareModule(widths=())
     with pytest.raises(ValueError, match="channels"):
@@ -101,7 +119,7 @@ def test_bam_loss_excludes_the_root_and_matches_cross_entropy():
     manual = F.cross_entropy(logits[:, :, 1:].reshape(-1, 6), labels[:, :, 1:].reshape(-1))
     assert torch.allclose(loss, manual)
     logits2 = logits.clone()
-    logits2[:, :, 0] = 100 * torch.randn(2, 3, 6)   # the root token cannot matter
+    logits2[:, :, 0] = 100 * torch.randn(2, 3, 6)  # the root token cannot matter
     labels2 = labels.clone()
     labels2[:, :, 0] = 5
     assert torch.allclose(bam_loss(logits2, labels2), loss)
@@ -142,7 +160,7 @@ def test_a_tiny_bam_learns_a_learnable_rule(one_thread):
     """The label is a function of the input (theta bin from a fake depth channel): loss must drop a lot."""
     torch.manual_seed(5)
     x = _inputs(16, 2, 17, 3)
-    y = torch.cat([x[..., :2], x[..., 2:] * 2], -1)   # the "depth" is visible in channel 2
+    y = torch.cat([x[..., :2], x[..., 2:] * 2], -1)  # the "depth" is visible in channel 2
     labels = theta_labels(y)
     bam = BoneAwareModule(widths=(16,))
     opt = torch.optim.AdamW(bam.parameters(), lr=1e-2)
@@ -158,7 +176,7 @@ def test_a_tiny_bam_learns_a_learnable_rule(one_thread):
 
 # ------------------------------------------------------------------------------------------- metrics
 def test_confusion_and_metrics_by_hand():
-    labels = torch.tensor([[0, 0, 0, 1, 1, 2]])    # token 0 is the root: dropped
+    labels = torch.tensor([[0, 0, 0, 1, 1, 2]])  # token 0 is the root: dropped
     pred = torch.tensor([[5, 0, 1, 1, 1, 1]])
     cm = confusion_matrix(pred, labels, num_bins=3)
     assert cm.tolist() == [[1, 1, 0], [0, 2, 0], [0, 1, 0]]

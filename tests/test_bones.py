@@ -93,7 +93,9 @@ def test_spherical_round_trip_and_ranges(v):
 
 
 @FAST
-@given(st.floats(-np.pi + 1e-3, np.pi, width=64), st.floats(1e-3, np.pi - 1e-3, width=64), st.floats(1e-3, 3.0, width=64))
+@given(
+    st.floats(-np.pi + 1e-3, np.pi, width=64), st.floats(1e-3, np.pi - 1e-3, width=64), st.floats(1e-3, 3.0, width=64)
+)
 def test_from_then_to_spherical_is_identity_away_from_the_poles(phi, theta, length):
     s = np.array([phi, theta, length])
     assert np.allclose(bn.to_spherical(bn.from_spherical(s)), s, atol=1e-9)
@@ -169,7 +171,7 @@ def test_bins_and_centres():
 
 def test_theta_labels_sit_at_child_joints_with_root_zero():
     pose = rest_pose()
-    pose[13] = pose[12] + np.array([0.0, 0.0, 0.25])   # l_wrist: forearm points straight away (theta ~ 0)
+    pose[13] = pose[12] + np.array([0.0, 0.0, 0.25])  # l_wrist: forearm points straight away (theta ~ 0)
     labels = bn.theta_labels(pose)
     assert labels[0] == 0 and labels[13] == 0 and labels[12] == 3
     pose[13] = pose[12] + np.array([0.0, 0.0, -0.25])  # towards the camera: theta = pi
@@ -191,13 +193,16 @@ def test_bone_tokens_are_placed_at_the_child_joint():
 
 
 # --------------------------------------------------------------------------------- gradients
-DEGENERATE = torch.tensor([
-    [0.3, -0.2, 0.5],      # generic
-    [1e-4, 2e-4, 0.7],     # theta near 0
-    [-1e-4, 1e-4, -0.7],   # theta near pi
-    [1e-3, -1e-3, 1e-3],   # short bone
-    [0.4, 0.0, 0.0],       # theta = pi / 2 on the x axis
-], dtype=torch.float64)
+DEGENERATE = torch.tensor(
+    [
+        [0.3, -0.2, 0.5],  # generic
+        [1e-4, 2e-4, 0.7],  # theta near 0
+        [-1e-4, 1e-4, -0.7],  # theta near pi
+        [1e-3, -1e-3, 1e-3],  # short bone
+        [0.4, 0.0, 0.0],  # theta = pi / 2 on the x axis
+    ],
+    dtype=torch.float64,
+)
 
 
 def test_gradcheck_to_spherical_near_degenerate_bones():
@@ -206,8 +211,9 @@ def test_gradcheck_to_spherical_near_degenerate_bones():
 
 
 def test_gradcheck_from_spherical_forward_kinematics_and_tokens():
-    s = torch.tensor([[0.3, 1e-4, 0.5], [-2.0, math.pi - 1e-4, 0.1], [1.0, 1.2, 0.0]], dtype=torch.float64,
-                     requires_grad=True)
+    s = torch.tensor(
+        [[0.3, 1e-4, 0.5], [-2.0, math.pi - 1e-4, 0.1], [1.0, 1.2, 0.0]], dtype=torch.float64, requires_grad=True
+    )
     assert torch.autograd.gradcheck(bn.from_spherical, (s,))
     b = torch.randn(2, 16, 3, dtype=torch.float64, requires_grad=True)
     root = torch.randn(2, 3, dtype=torch.float64, requires_grad=True)
@@ -223,8 +229,9 @@ def test_gradcheck_from_spherical_forward_kinematics_and_tokens():
 
 @pytest.mark.parametrize("dtype", [torch.float32, torch.float64])
 def test_values_and_gradients_finite_at_exactly_degenerate_points(dtype):
-    x = torch.tensor([[0.0, 0.0, 0.0], [0.0, 0.0, 1.0], [0.0, 0.0, -1.0], [0.0, 1e-30, 0.0]],
-                     dtype=dtype, requires_grad=True)
+    x = torch.tensor(
+        [[0.0, 0.0, 0.0], [0.0, 0.0, 1.0], [0.0, 0.0, -1.0], [0.0, 1e-30, 0.0]], dtype=dtype, requires_grad=True
+    )
     s = bn.to_spherical(x)
     s.sum().backward()
     assert torch.isfinite(s).all() and torch.isfinite(x.grad).all()
@@ -287,7 +294,7 @@ def test_set_bone_direction_moves_descendants_rigidly():
     sph = bn.to_spherical(bn.bone_vectors(new))
     assert sph[11, 0] == pytest.approx(0.3) and sph[11, 1] == pytest.approx(0.4)
     assert sph[11, 2] == pytest.approx(np.linalg.norm(pose[12] - pose[11]))
-    assert np.allclose(new[13] - new[12], pose[13] - pose[12])          # the forearm keeps its vector
+    assert np.allclose(new[13] - new[12], pose[13] - pose[12])  # the forearm keeps its vector
     untouched = [j for j in range(17) if j not in (12, 13)]
     assert np.allclose(new[untouched], pose[untouched])
     with pytest.raises(ValueError, match="child joint"):

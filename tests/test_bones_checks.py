@@ -28,24 +28,32 @@ def test_a_textbook_solution_passes():
     cb.check_length_from_theta(lambda r, t: r / torch.sin(t))
 
 
-@pytest.mark.parametrize("wrong", [
-    lambda j: j[..., 1:, :] - j[..., :-1, :],                                     # consecutive joints, not parents
-    lambda j: torch.stack([j[..., PARENTS[c], :] - j[..., c, :] for c in range(1, 17)], -2),  # parent - child
-    lambda j: bn.bone_vectors(j)[0],                                              # drops the batch axis
-])
+@pytest.mark.parametrize(
+    "wrong",
+    [
+        lambda j: j[..., 1:, :] - j[..., :-1, :],  # consecutive joints, not parents
+        lambda j: torch.stack([j[..., PARENTS[c], :] - j[..., c, :] for c in range(1, 17)], -2),  # parent - child
+        lambda j: bn.bone_vectors(j)[0],  # drops the batch axis
+    ],
+)
 def test_wrong_bone_vectors_fail(wrong):
     with pytest.raises(AssertionError):
         cb.check_bone_vectors(wrong)
 
 
-@pytest.mark.parametrize("wrong", [
-    lambda v: torch.stack([torch.atan2(v[..., 0], v[..., 1]), bn.to_spherical(v)[..., 1], v.norm(dim=-1)], -1),
-    lambda v: torch.stack([bn.to_spherical(v)[..., 0], torch.acos(v[..., 2] / v.norm(dim=-1)) - 0.1,
-                           v.norm(dim=-1)], -1),
-    # polar angle measured from the image plane (elevation) instead of the depth axis
-    lambda v: torch.stack([bn.to_spherical(v)[..., 0], torch.atan2(v[..., 2], torch.hypot(v[..., 0], v[..., 1])),
-                           v.norm(dim=-1)], -1),
-])
+@pytest.mark.parametrize(
+    "wrong",
+    [
+        lambda v: torch.stack([torch.atan2(v[..., 0], v[..., 1]), bn.to_spherical(v)[..., 1], v.norm(dim=-1)], -1),
+        lambda v: torch.stack(
+            [bn.to_spherical(v)[..., 0], torch.acos(v[..., 2] / v.norm(dim=-1)) - 0.1, v.norm(dim=-1)], -1
+        ),
+        # polar angle measured from the image plane (elevation) instead of the depth axis
+        lambda v: torch.stack(
+            [bn.to_spherical(v)[..., 0], torch.atan2(v[..., 2], torch.hypot(v[..., 0], v[..., 1])), v.norm(dim=-1)], -1
+        ),
+    ],
+)
 def test_wrong_spherical_fails(wrong):
     with pytest.raises(AssertionError):
         cb.check_to_spherical(wrong)

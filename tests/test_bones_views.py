@@ -24,7 +24,7 @@ def test_depth_ambiguity_figure_shows_identical_2d():
     two_d = [t for t in fig.data if t.type == "scatter"]
     first, second = two_d[:TRACES_PER_SKELETON], two_d[TRACES_PER_SKELETON:]
     for s, t in zip(first, second):
-        assert list(s.x) == list(t.x) and list(s.y) == list(t.y)   # the same 2D skeleton, drawn twice
+        assert list(s.x) == list(t.x) and list(s.y) == list(t.y)  # the same 2D skeleton, drawn twice
     three_d = [t for t in fig.data if t.type == "scatter3d"]
     assert list(three_d[0].y) != list(three_d[TRACES_PER_SKELETON].y)  # different depths (plot y = depth)
 
@@ -55,7 +55,7 @@ def test_bone_angle_widget_moves_the_bone_and_its_projection():
     hl2d = w.figure.data[-1]
     assert np.allclose([hl2d.x[1] - hl2d.x[0], hl2d.y[1] - hl2d.y[0]], (w.pose[12] - w.pose[11])[:2])
     assert "class 1" in w.readout.value
-    w.theta_slider.value = 100.0           # a slider move redraws through the observer
+    w.theta_slider.value = 100.0  # a slider move redraws through the observer
     assert math.degrees(w.spherical()[1]) == pytest.approx(100)
     w.update(bone=3)
     assert w.bone_picker.value == 3

@@ -13,8 +13,8 @@ from pathlib import Path
 
 import pytest
 
-from mdtf_lite.paths import runs_dir
 from mdtf_lite.course.browser import find_chromium
+from mdtf_lite.paths import runs_dir
 
 pytestmark = pytest.mark.skipif(
     find_chromium() is None,

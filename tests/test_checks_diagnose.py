@@ -16,18 +16,21 @@ from mdtf_lite.ssm import scans
 R = np.arange(24, dtype=float).reshape(2, 3, 4) + 1.0
 
 
-@pytest.mark.parametrize("student, words", [
-    (-R, "negated"),
-    (2 * R, "scaled"),
-    (17 * R, "sum where a mean"),
-    (1000 * R, "millimetres"),
-    (R[:, :2], "off by one along axis 1"),
-    (R.transpose(2, 1, 0), "transposed"),
-    (R.sum(-1), "reduced axis 2"),
-    (np.concatenate([np.zeros((1, 3, 4)), R[:-1]]), "shifted by one along axis 0"),
-    (R.reshape(4, 6), "wrong shape"),
-    (R + np.where(np.arange(24).reshape(2, 3, 4) == 5, 1.0, 0.0), "1 of 24 values differ"),
-])
+@pytest.mark.parametrize(
+    "student, words",
+    [
+        (-R, "negated"),
+        (2 * R, "scaled"),
+        (17 * R, "sum where a mean"),
+        (1000 * R, "millimetres"),
+        (R[:, :2], "off by one along axis 1"),
+        (R.transpose(2, 1, 0), "transposed"),
+        (R.sum(-1), "reduced axis 2"),
+        (np.concatenate([np.zeros((1, 3, 4)), R[:-1]]), "shifted by one along axis 0"),
+        (R.reshape(4, 6), "wrong shape"),
+        (R + np.where(np.arange(24).reshape(2, 3, 4) == 5, 1.0, 0.0), "1 of 24 values differ"),
+    ],
+)
 def test_diagnose_names_the_mistake(student, words):
     assert words in diagnose(student, R)
     assert diagnose(R.copy(), R) == ""
@@ -49,8 +52,7 @@ def test_failing_case_is_named_with_a_specific_hint(capsys):
     assert "the rest pose (17, 3)" in msg and "negated" in msg and "3 of 3 cases wrong" in msg
 
 
-
-_reflection_allowed = p_mpjpe_with_reflections   # the mistake the checker knows by name
+_reflection_allowed = p_mpjpe_with_reflections  # the mistake the checker knows by name
 
 
 def test_p_mpjpe_checker_names_the_mirror_case():
@@ -63,10 +65,12 @@ def test_p_mpjpe_checker_names_the_mirror_case():
 
 def test_mpjpe_mistakes_get_different_hints():
     hints = {}
-    for label, fn in {"squared": lambda p, t: ((p - t) ** 2).sum(-1).mean(),
-                      "abs": lambda p, t: np.abs(p - t).mean(),
-                      "negated": lambda p, t: -mpjpe(p, t),
-                      "mm": lambda p, t: 1000 * mpjpe(p, t)}.items():
+    for label, fn in {
+        "squared": lambda p, t: ((p - t) ** 2).sum(-1).mean(),
+        "abs": lambda p, t: np.abs(p - t).mean(),
+        "negated": lambda p, t: -mpjpe(p, t),
+        "mm": lambda p, t: 1000 * mpjpe(p, t),
+    }.items():
         with pytest.raises(CheckFailed) as err:
             check_mpjpe(fn)
         hints[label] = str(err.value)
@@ -97,6 +101,7 @@ def test_strict_mode_rejects_the_package_and_solutions_that_call_it():
 
     def sneaky(a, b):  # through a module alias: still a call into the package's code
         import mdtf_lite.ssm.scans as s
+
         return s.sequential_scan(a, b) + 0
 
     checks.set_strict(True)
@@ -146,5 +151,9 @@ def test_gcn_layer_checker_names_the_usual_mistakes():
     with pytest.raises(CheckFailed, match="adj transposed"):
         check_gcn_layer(lambda x, a, uw, ub, vw, vb: reference_gcn_layer(x, a.T, uw, ub, vw, vb))
     with pytest.raises(CheckFailed, match="residual x is missing"):
-        check_gcn_layer(lambda x, a, uw, ub, vw, vb: reference_gcn_layer(x, a, uw, ub, vw, vb) * 0
-                        + torch.relu(torch.einsum("ij,bjc->bic", a, x @ vw.T + vb) + x @ uw.T + ub))
+        check_gcn_layer(
+            lambda x, a, uw, ub, vw, vb: (
+                reference_gcn_layer(x, a, uw, ub, vw, vb) * 0
+                + torch.relu(torch.einsum("ij,bjc->bic", a, x @ vw.T + vb) + x @ uw.T + ub)
+            )
+        )

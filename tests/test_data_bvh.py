@@ -4,15 +4,26 @@ import numpy as np
 import pytest
 
 from mdtf_lite.data.readers.bvh import bvh_to_h36m17, read_bvh
-from mdtf_lite.data.readers.cmu import Y_UP_TO_Z_UP, cmu_clips, convert_bvh_files, load_cmu_bvh, resample, shared_cmu_dir
+from mdtf_lite.data.readers.cmu import (
+    Y_UP_TO_Z_UP,
+    cmu_clips,
+    convert_bvh_files,
+    load_cmu_bvh,
+    resample,
+    shared_cmu_dir,
+)
 from mdtf_lite.data.synthetic.synth import generate_take, make_subject
 
 CMU = shared_cmu_dir()
-needs_cmu = pytest.mark.skipif(not (CMU / "derived_h36m17").is_dir(),
-                               reason=f"CMU mocap clips not found at {CMU} (set MDTF_SHARED_DIR to the shared folder)")
-PAIRS = [("cmu_bvh_motionbuilder/01_01.bvh", "cmu_01_01_from_bvh", "motionbuilder"),
-         ("cmu_bvh_3dsmax/131_01.bvh", "cmu_131_01_from_bvh", "3dsmax"),
-         ("cmu_bvh_3dsmax/131_03.bvh", "cmu_131_03_from_bvh", "3dsmax")]
+needs_cmu = pytest.mark.skipif(
+    not (CMU / "derived_h36m17").is_dir(),
+    reason=f"CMU mocap clips not found at {CMU} (set MDTF_SHARED_DIR to the shared folder)",
+)
+PAIRS = [
+    ("cmu_bvh_motionbuilder/01_01.bvh", "cmu_01_01_from_bvh", "motionbuilder"),
+    ("cmu_bvh_3dsmax/131_01.bvh", "cmu_131_01_from_bvh", "3dsmax"),
+    ("cmu_bvh_3dsmax/131_03.bvh", "cmu_131_03_from_bvh", "3dsmax"),
+]
 
 TINY = """HIERARCHY
 ROOT Hips
@@ -39,6 +50,7 @@ Frame Time: 0.0083333
 
 def test_tiny_bvh_forward_kinematics(tmp_path):
     from mdtf_lite.data.readers.bvh import bvh_positions
+
     p = tmp_path / "tiny.bvh"
     p.write_text(TINY)
     b = read_bvh(p)
@@ -99,7 +111,7 @@ def test_cmu_walk_goes_forward_not_mirrored():
     world = load_cmu_bvh(CMU / "cmu_bvh_3dsmax/131_01.bvh")
     assert len(world) == int((994 - 1) / 120 * 50) + 1
     assert world[..., 2].min() > -0.05 and np.all(world[:, 10, 2] > world[:, 0, 2])  # upright, on the floor
-    assert _forward_alignment(world) > 0.5   # a mirrored body would walk backwards (negative)
+    assert _forward_alignment(world) > 0.5  # a mirrored body would walk backwards (negative)
     assert _forward_alignment(load_cmu_bvh(CMU / "cmu_bvh_motionbuilder/01_01.bvh")) > 0.7  # forward jumps
     # the default generator's walkers obey the same convention
     synth = generate_take(0, make_subject(0, "S1"), "Walking", 0, 400)
@@ -117,6 +129,7 @@ def test_cmu_clips_match_the_default_conventions(tmp_path):
     assert float((ds.targets[..., 10, 1] < 0).float().mean()) > 0.99
     out = convert_bvh_files(files, tmp_path / "cmu")
     from mdtf_lite.data import load_clips
+
     again = load_clips(out, split="test", frames=27)
     np.testing.assert_allclose(again.inputs.numpy(), ds.inputs.numpy(), atol=1e-5)
 
@@ -128,24 +141,30 @@ def _tiny(tmp_path, text, name="t.bvh"):
     return p
 
 
-@pytest.mark.parametrize("text,pattern", [
-    (TINY.replace("  }\n }\n}", "  }\n}"), "not closed with '}' before MOTION"),               # a '}' missing
-    (TINY.replace("   OFFSET 0 1 0\n  }\n }", "   OFFSET 0 1 0\n  }\n }\n }"), "closes nothing"),  # one too many
-    (TINY.replace(" JOINT Spine", " }\n JOINT Spine"), "JOINT Spine outside any ROOT"),  # the root closed early
-])
+@pytest.mark.parametrize(
+    "text,pattern",
+    [
+        (TINY.replace("  }\n }\n}", "  }\n}"), "not closed with '}' before MOTION"),  # a '}' missing
+        (TINY.replace("   OFFSET 0 1 0\n  }\n }", "   OFFSET 0 1 0\n  }\n }\n }"), "closes nothing"),  # one too many
+        (TINY.replace(" JOINT Spine", " }\n JOINT Spine"), "JOINT Spine outside any ROOT"),  # the root closed early
+    ],
+)
 def test_unbalanced_braces_are_refused(tmp_path, text, pattern):
     with pytest.raises(ValueError, match=f"t.bvh: not a valid BVH file.*{pattern}"):
         read_bvh(_tiny(tmp_path, text))
 
 
-@pytest.mark.parametrize("old,new,pattern", [
-    ("Frame Time: 0.0083333", "Frame Time: 0", "Frame Time: 0.0"),
-    ("Frame Time: 0.0083333", "Frame Time: -0.01", "Frame Time: -0.01"),
-    ("Frame Time: 0.0083333", "Frame Time: nan", "Frame Time: nan"),
-    ("0 0 0 90 0 0 0 90 0", "0 0 0 nan 0 0 0 90 0", "MOTION frame 1, channel 3 is nan"),
-    ("OFFSET 0 1 0\n  CHANNELS", "OFFSET 0 nan 0\n  CHANNELS", "OFFSET of Spine is not 3 finite"),
-    ("Frames: 2", "Frames: -2", "Frames: -2"),
-])
+@pytest.mark.parametrize(
+    "old,new,pattern",
+    [
+        ("Frame Time: 0.0083333", "Frame Time: 0", "Frame Time: 0.0"),
+        ("Frame Time: 0.0083333", "Frame Time: -0.01", "Frame Time: -0.01"),
+        ("Frame Time: 0.0083333", "Frame Time: nan", "Frame Time: nan"),
+        ("0 0 0 90 0 0 0 90 0", "0 0 0 nan 0 0 0 90 0", "MOTION frame 1, channel 3 is nan"),
+        ("OFFSET 0 1 0\n  CHANNELS", "OFFSET 0 nan 0\n  CHANNELS", "OFFSET of Spine is not 3 finite"),
+        ("Frames: 2", "Frames: -2", "Frames: -2"),
+    ],
+)
 def test_bad_motion_values_name_the_file(tmp_path, old, new, pattern):
     assert old in TINY
     with pytest.raises(ValueError, match=f"t.bvh: not a valid BVH file.*{pattern}"):
@@ -176,14 +195,22 @@ from hypothesis import strategies as st  # noqa: E402
 
 
 @settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
-@given(cut=st.floats(0, 1), edits=st.lists(st.tuples(st.floats(0, 1), st.sampled_from(
-    list("{}0123456789.-e ") + ["nan", "inf", "\n", "JOINT", "End", "ROOT", "MOTION"])), max_size=5))
+@given(
+    cut=st.floats(0, 1),
+    edits=st.lists(
+        st.tuples(
+            st.floats(0, 1),
+            st.sampled_from(list("{}0123456789.-e ") + ["nan", "inf", "\n", "JOINT", "End", "ROOT", "MOTION"]),
+        ),
+        max_size=5,
+    ),
+)
 def test_random_truncation_and_edits_give_value_error_or_finite_motion(tmp_path, cut, edits):
     text = TINY
     for where, token in edits:
         i = int(where * len(text))
-        text = text[:i] + token + text[i + 1:]
-    text = text[:int(cut * len(text))] if cut < 1 else text
+        text = text[:i] + token + text[i + 1 :]
+    text = text[: int(cut * len(text))] if cut < 1 else text
     p = _tiny(tmp_path, text, "r.bvh")
     try:
         b = read_bvh(p)

@@ -34,8 +34,12 @@ def test_convert_refuses_pickles_without_flag(tmp_path, capsys):
 @pytest.mark.slow
 def test_convert_bvh(tmp_path):
     bvh = shared_cmu_dir() / "cmu_bvh_3dsmax" / "131_03.bvh"
-    r = subprocess.run([sys.executable, "-m", "data_tools", "convert-bvh", str(bvh), "--out", str(tmp_path / "cmu")],
-                       capture_output=True, text=True, timeout=300)
+    r = subprocess.run(
+        [sys.executable, "-m", "data_tools", "convert-bvh", str(bvh), "--out", str(tmp_path / "cmu")],
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
     assert r.returncode == 0, r.stderr
     info = json.loads((tmp_path / "cmu" / "dataset.json").read_text())
     assert info["splits"] == {"train": [], "test": ["CMU_131_03"]} and info["camera_subjects"]["CMU_131_03"] == "S9"

@@ -43,9 +43,15 @@ def test_short_video_is_resampled_skipped_or_refused():
         make_clips([long, short], 27, 27, short="error")
 
 
-@pytest.mark.parametrize("breakage, message", [
-    ("nan", "NaN/Inf"), ("zero_conf", "every confidence is zero"), ("shape", "expected \\(T, 17, 3\\)"),
-    ("no_target", "has no '2.5d' target")])
+@pytest.mark.parametrize(
+    "breakage, message",
+    [
+        ("nan", "NaN/Inf"),
+        ("zero_conf", "every confidence is zero"),
+        ("shape", "expected \\(T, 17, 3\\)"),
+        ("no_target", "has no '2.5d' target"),
+    ],
+)
 def test_bad_videos_get_clear_errors(breakage, message):
     v = _video(40, "bad")
     target = "camera"

@@ -7,10 +7,10 @@ import numpy as np
 import pytest
 
 from mdtf_lite.data import ensure_default_dataset
+from mdtf_lite.data.layout import read_layout
 from mdtf_lite.data.synthetic.actions import ACTIONS
 from mdtf_lite.data.synthetic.body import DOF_NAMES, JOINT_LIMITS_DEG
 from mdtf_lite.data.synthetic.default import build_default_dataset, views_of
-from mdtf_lite.data.layout import read_layout
 from mdtf_lite.data.synthetic.noise import JOINT_SIGMA_PX, detect
 from mdtf_lite.data.synthetic.synth import ANKLE_HEIGHT, generate_take, make_subject
 from mdtf_lite.skeleton import PARENTS
@@ -41,12 +41,17 @@ def test_default_dataset_size_split_and_restricted_build_match(tmp_path):
     assert frames >= 100_000, f"only {frames} procedural frames per camera view"
     assert len({a.split(" ")[0] for a in lay.positions_3d["S1"]}) >= 10
     # a take is drawn from its own stream: a restricted build reproduces it exactly
-    small = read_layout(build_default_dataset(tmp_path / "s", subjects=("S11",), actions=("Kicking",),
-                                              takes_per_action=2, verbose=False), kinds=("detected",))
+    small = read_layout(
+        build_default_dataset(
+            tmp_path / "s", subjects=("S11",), actions=("Kicking",), takes_per_action=2, verbose=False
+        ),
+        kinds=("detected",),
+    )
     full = read_layout(folder, kinds=("detected",), subjects={"S11"})
     np.testing.assert_array_equal(small.positions_3d["S11"]["Kicking 1"], lay.positions_3d["S11"]["Kicking 1"])
-    np.testing.assert_array_equal(small.keypoints["detected"]["S11"]["Kicking"][2],
-                                  full.keypoints["detected"]["S11"]["Kicking"][2])
+    np.testing.assert_array_equal(
+        small.keypoints["detected"]["S11"]["Kicking"][2], full.keypoints["detected"]["S11"]["Kicking"][2]
+    )
 
 
 def _bone_lengths(j):
@@ -78,12 +83,18 @@ def test_subjects_differ_and_are_symmetric():
     assert not np.allclose(a, b)
     for left, right in ((4, 1), (5, 2), (6, 3), (11, 14), (12, 15), (13, 16)):
         assert a[left] == a[right]
-    assert np.all(np.abs(a[1:] / (np.array([133, 443, 454, 133, 443, 454, 233, 257, 121, 115, 151, 279, 252,
-                                            151, 279, 252]) / 1000) - 1) < 0.25)
+    assert np.all(
+        np.abs(
+            a[1:] / (np.array([133, 443, 454, 133, 443, 454, 233, 257, 121, 115, 151, 279, 252, 151, 279, 252]) / 1000)
+            - 1
+        )
+        < 0.25
+    )
 
 
 def test_joint_limits_cover_every_dof():
     from mdtf_lite.data.synthetic.body import limit_key
+
     for name in DOF_NAMES:
         key = limit_key(name)
         assert key is None or key in JOINT_LIMITS_DEG
@@ -112,7 +123,7 @@ def test_detector_noise_statistics():
 def test_detector_swaps_left_and_right():
     rng = np.random.default_rng(1)
     gt = np.zeros((5000, 17, 2))
-    gt[:, :, 0] = np.arange(17) * 40.0   # every joint far from the others
+    gt[:, :, 0] = np.arange(17) * 40.0  # every joint far from the others
     det = detect(gt, np.full(5000, 5.0), rng)
     near = np.abs(det[:, 6, 0] - gt[:, 3, 0]) < 15  # left ankle found where the right ankle is
     assert near.any(), "no left/right swap in 5000 frames"
@@ -122,7 +133,7 @@ def test_views_are_inside_the_images():
     subject = make_subject(0, "S7")
     j = generate_take(0, subject, "Walking", 0, 400)
     gt, det = views_of(j, "S7", np.random.default_rng(0))
-    for c, view in enumerate(gt):
+    for view in gt:
         assert view.shape == (400, 17, 3) and np.all(view[..., 2] == 1)
         inside = (view[..., 0] > 0) & (view[..., 0] < 1000) & (view[..., 1] > 0) & (view[..., 1] < 1002)
         assert inside.mean() > 0.97

@@ -4,8 +4,17 @@ import numpy as np
 import pytest
 import torch
 
-from mdtf_lite.data import (FLIP_PERMUTATION, camera_to_world, flip_poses, h36m_camera, normalise_screen, pose_25d,
-                            project, unnormalise_screen, world_to_camera)
+from mdtf_lite.data import (
+    FLIP_PERMUTATION,
+    camera_to_world,
+    flip_poses,
+    h36m_camera,
+    normalise_screen,
+    pose_25d,
+    project,
+    unnormalise_screen,
+    world_to_camera,
+)
 from mdtf_lite.data.cameras import CAMERA_SUBJECTS, quaternion_to_matrix
 from mdtf_lite.skeleton import rest_pose
 
@@ -40,8 +49,9 @@ def test_projection_without_distortion_is_pinhole_and_distortion_is_small_near_c
     uv = project(x, cam, distort=False)
     np.testing.assert_allclose(uv, cam.focal * x[:, :2] / 5.0 + cam.center)
     # hand-computed distortion for this point: XX = (0.02, -0.04)
-    xx = np.array([0.02, -0.04]); r2 = (xx ** 2).sum()
-    radial = 1 + cam.radial[0] * r2 + cam.radial[1] * r2 ** 2 + cam.radial[2] * r2 ** 3
+    xx = np.array([0.02, -0.04])
+    r2 = (xx**2).sum()
+    radial = 1 + cam.radial[0] * r2 + cam.radial[1] * r2**2 + cam.radial[2] * r2**3
     want = cam.focal * (xx * (radial + (cam.tangential * xx).sum()) + cam.tangential * r2) + cam.center
     np.testing.assert_allclose(project(x, cam)[0], want)
     assert np.abs(project(x, cam) - uv).max() < 2.0
@@ -90,7 +100,9 @@ def test_pose_25d_scale_converts_back_to_millimetres():
     dz_mm = (pose[0, :, 2] - pose[0, 0, 2]) * 1000
     np.testing.assert_allclose(p25[0, :, 2] * factor[0], dz_mm, atol=1e-9)
     # x, y: for joints at the root depth the pixel offsets times the factor are millimetres too
-    np.testing.assert_allclose((p25[0, 1, 0] - p25[0, 0, 0]) * factor[0], (pose[0, 1, 0] - pose[0, 0, 0]) * 1000, rtol=1e-2)
+    np.testing.assert_allclose(
+        (p25[0, 1, 0] - p25[0, 0, 0]) * factor[0], (pose[0, 1, 0] - pose[0, 0, 0]) * 1000, rtol=1e-2
+    )
 
 
 def test_bad_camera_requests_are_named():

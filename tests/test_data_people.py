@@ -10,8 +10,7 @@ import torch
 from mdtf_lite.data import ensure_default_dataset, h36m_camera, subject_groups
 from mdtf_lite.data.layout import read_layout
 from mdtf_lite.data.mocap import load_mocap
-from mdtf_lite.data.people import (action_name, assign_cameras, fit_in_view, in_image, motion_class,
-                                   subject_name)
+from mdtf_lite.data.people import action_name, assign_cameras, fit_in_view, in_image, motion_class, subject_name
 from mdtf_lite.data.synthetic.default import build_default_dataset
 from mdtf_lite.data.synthetic.synth import TEST_SUBJECTS, TRAIN_SUBJECTS, generate_take, make_subject
 from mdtf_lite.eval import action_group, evaluate_groups, evaluate_model, groups_table, load_groups
@@ -26,7 +25,7 @@ def test_names_classes_and_actions():
     assert subject_name("cmu", "02") == "CMU02" and subject_name("hdm05", "bd") == "HDMbd"
     assert action_name("cmu", "02", "02_01") == "Walk 02_01" and action_group("Walk 02_01") == "Walk"
     assert motion_class("cmu", "05", "05_07") == "Dance" and motion_class("cmu", "01", "01_09") == "Playground"
-    assert motion_class("cmu", "02", "02_01_part2") == "Walk"   # a take split at a glitch keeps its class
+    assert motion_class("cmu", "02", "02_01_part2") == "Walk"  # a take split at a glitch keeps its class
     assert motion_class("hdm05", "dg", "HDM_dg_hopBothLegs1hops_003_120") == "Hop"
     assert action_group(action_name("hdm05", "bd", "HDM_bd_lieDownFloor_001_120")) == "LieDown"
     with pytest.raises(ValueError, match="unknown mocap database"):
@@ -46,13 +45,13 @@ def test_cameras_round_robin_by_split():
 def test_fit_in_view_shifts_and_drops_frames_out_of_the_images():
     walk = generate_take(0, make_subject(0, "S1"), "Walking", 0, 200)
     world, shift, runs = fit_in_view(walk, "S9")
-    assert runs == [(0, 200)] and not shift.any() and np.array_equal(world, walk)    # already in view: untouched
-    off = walk + [1.0, 0.0, 0.0]                      # one metre aside: a floor shift brings it back
+    assert runs == [(0, 200)] and not shift.any() and np.array_equal(world, walk)  # already in view: untouched
+    off = walk + [1.0, 0.0, 0.0]  # one metre aside: a floor shift brings it back
     world, shift, runs = fit_in_view(off, "S9")
     assert runs == [(0, 200)] and shift[0] < 0 and in_image(world, "S9").all()
     assert np.allclose(world[..., 2], walk[..., 2])  # feet stay on the floor
     away = walk.copy()
-    away[80:120, :, 0] += 20.0                        # 40 frames 20 m away: cut out, the rest kept in two runs
+    away[80:120, :, 0] += 20.0  # 40 frames 20 m away: cut out, the rest kept in two runs
     world, shift, runs = fit_in_view(away, "S9")
     assert runs == [(0, 80), (120, 200)] and not shift.any()
 
@@ -75,8 +74,10 @@ def test_default_dataset_holds_real_people_split_by_person():
     assert len(clips) == len(load_mocap())
     assert all(c["licence"] and c["database"] in ("cmu", "hdm05") for c in clips.values())
     assert sum(c["kept_frames"] for c in clips.values()) > 0.9 * sum(c["frames"] for c in clips.values())
-    assert subject_groups("default", "test") == {"procedural": list(TEST_SUBJECTS),
-                                                 "real": sorted(s for s in info["groups"]["real"] if s in test)}
+    assert subject_groups("default", "test") == {
+        "procedural": list(TEST_SUBJECTS),
+        "real": sorted(s for s in info["groups"]["real"] if s in test),
+    }
 
 
 def test_real_people_are_whole_in_every_image():
@@ -97,8 +98,13 @@ def test_real_people_build_is_deterministic(tmp_path):
         name = subject_name(c.database, c.person)
         frames[name] = frames.get(name, 0) + len(c.positions)
     smallest = min(frames, key=frames.get)
-    digest = [{p.name: hashlib.sha256(p.read_bytes()).hexdigest() for p in sorted(
-        build_default_dataset(tmp_path / k, seed=1, subjects=(smallest,), verbose=False).iterdir())} for k in "ab"]
+    digest = [
+        {
+            p.name: hashlib.sha256(p.read_bytes()).hexdigest()
+            for p in sorted(build_default_dataset(tmp_path / k, seed=1, subjects=(smallest,), verbose=False).iterdir())
+        }
+        for k in "ab"
+    ]
     assert digest[0] == digest[1]
     lay = read_layout(tmp_path / "a", kinds=("detected",))
     assert lay.info["splits"] == {"train": [smallest], "test": []} and lay.info["groups"]["real"] == [smallest]

@@ -9,14 +9,14 @@ import torch
 
 from mdtf_lite.data import PickleRefused, load_clips
 from mdtf_lite.data.cameras import h36m_camera
-from mdtf_lite.data.synthetic.default import views_of
 from mdtf_lite.data.geometry import pose_25d, world_to_camera
+from mdtf_lite.data.npz_io import load_npz, load_pickled
 from mdtf_lite.data.readers.h36m_cdf import convert_h36m_cdf, read_h36m_cdf
 from mdtf_lite.data.readers.motionbert import convert_motionbert, motionbert_videos
 from mdtf_lite.data.readers.mpi3dhp import MPI_TO_H36M, convert_3dhp
-from mdtf_lite.data.npz_io import load_npz, load_pickled
-from mdtf_lite.data.synthetic.synth import generate_take, make_subject
 from mdtf_lite.data.readers.vp3d import convert_vp3d, read_vp3d_2d, read_vp3d_3d
+from mdtf_lite.data.synthetic.default import views_of
+from mdtf_lite.data.synthetic.synth import generate_take, make_subject
 from mdtf_lite.skeleton import H36M32_TO_17, LEFT_JOINTS, RIGHT_JOINTS
 
 
@@ -44,8 +44,9 @@ def vp3d_folder(tmp_path):
             cpn[s][a] = [np.concatenate([v[:, :, :2], v[-3:, :, :2]]).astype(np.float32) + 2.0 for v in views]
     meta = {"num_joints": 17, "keypoints_symmetry": [list(LEFT_JOINTS), list(RIGHT_JOINTS)]}
     np.savez_compressed(tmp_path / "data_3d_h36m.npz", positions_3d=pos)
-    np.savez_compressed(tmp_path / "data_2d_h36m_cpn_ft_h36m_dbb.npz", positions_2d=cpn,
-                        metadata={**meta, "layout_name": "h36m"})
+    np.savez_compressed(
+        tmp_path / "data_2d_h36m_cpn_ft_h36m_dbb.npz", positions_2d=cpn, metadata={**meta, "layout_name": "h36m"}
+    )
     np.savez_compressed(tmp_path / "data_2d_h36m_gt.npz", positions_2d=gt, metadata=meta)
     return tmp_path, pos, cpn, gt
 
@@ -82,9 +83,17 @@ def test_vp3d_round_trip_and_load_clips(vp3d_folder):
     assert set(tr.meta["action"]) == {"Walking", "Walking 1"}
 
 
-@pytest.mark.parametrize("breakage, message", [
-    ("nan", "NaN/Inf"), ("joints", "unknown joint layout"), ("camera", "camera views, expected 4"),
-    ("short2d", "fewer 2D frames"), ("subject", "subject 'S9' is missing"), ("truncated", "truncated or corrupted")])
+@pytest.mark.parametrize(
+    "breakage, message",
+    [
+        ("nan", "NaN/Inf"),
+        ("joints", "unknown joint layout"),
+        ("camera", "camera views, expected 4"),
+        ("short2d", "fewer 2D frames"),
+        ("subject", "subject 'S9' is missing"),
+        ("truncated", "truncated or corrupted"),
+    ],
+)
 def test_vp3d_bad_inputs(vp3d_folder, breakage, message):
     folder, pos, cpn, gt = vp3d_folder
     meta = {"num_joints": 17, "keypoints_symmetry": [list(LEFT_JOINTS), list(RIGHT_JOINTS)]}
@@ -129,8 +138,10 @@ def test_official_cdf_release(tmp_path):
         d.mkdir(parents=True, exist_ok=True)
         f = cdfwrite.CDF(str(d / f"{stem}.cdf"))
         pose = (_to32(data) * 1000).reshape(1, len(data), 96).astype(np.float32)
-        f.write_var({"Variable": "Pose", "Data_Type": 21, "Num_Elements": 1, "Rec_Vary": True,
-                     "Dim_Sizes": [len(data), 96]}, var_data=pose)
+        f.write_var(
+            {"Variable": "Pose", "Data_Type": 21, "Num_Elements": 1, "Rec_Vary": True, "Dim_Sizes": [len(data), 96]},
+            var_data=pose,
+        )
         f.close()
     got = read_h36m_cdf(tmp_path / "S5/MyPoseFeatures/D3_Positions/TakingPhoto 1.cdf")
     np.testing.assert_allclose(got, x, atol=1e-5)
@@ -147,10 +158,24 @@ def test_official_cdf_release(tmp_path):
 
 
 def _motionbert_split(test: bool):
-    rows = {k: [] for k in ("joint_2d", "confidence", "joint3d_image", "camera_name", "source", "action",
-                            "2.5d_factor", "joints_2.5d_image")}
-    takes = [("S9", 5, 1, "Greeting"), ("S9", 5, 2, "Greeting"), ("S11", 14, 1, "Walking")] if test else \
-        [("S1", 2, 1, "Directions"), ("S5", 9, 2, "Sitting")]
+    rows = {
+        k: []
+        for k in (
+            "joint_2d",
+            "confidence",
+            "joint3d_image",
+            "camera_name",
+            "source",
+            "action",
+            "2.5d_factor",
+            "joints_2.5d_image",
+        )
+    }
+    takes = (
+        [("S9", 5, 1, "Greeting"), ("S9", 5, 2, "Greeting"), ("S11", 14, 1, "Walking")]
+        if test
+        else [("S1", 2, 1, "Directions"), ("S5", 9, 2, "Sitting")]
+    )
     for s, act, sub, name in takes:
         x = _motion(s, "Walking", 100)
         for c in range(4):
@@ -189,13 +214,13 @@ def test_motionbert_pickle(tmp_path):
     # s_09_act_05_subact_02 is one of the three excluded S9 takes
     assert len(test_videos) == 8 and not any("subact_02" in v.name and v.subject == "S9" for v in test_videos)
     from mdtf_lite.data.clips import make_clips
+
     inputs, targets, meta = make_clips(test_videos, 50, 50, target="2.5d")
     assert inputs.shape == (16, 50, 17, 3) and np.allclose(inputs[..., 2], 0.8)
     ds = load_clips(out, split="test", frames=50, target="2.5d")
     assert torch.equal(ds.inputs, torch.from_numpy(inputs)) and ds.meta["video"][0] == test_videos[0].name
     # 2.5D target back to mm equals the camera-space root-relative z in mm
     mm = targets[..., 2] * 500 * meta["factor_2.5d"][..., None]
-    v = test_videos[0]
     assert set(meta["action"]) == {"Greeting", "Walking"}
     x = _motion("S9", "Walking", 100)
     cam = h36m_camera("S9", 0)
@@ -222,17 +247,27 @@ def test_3dhp_files(tmp_path):
     x_cam = world_to_camera(x, cam) * 1000
     uv = views_of(x, "S1")[0][0][..., :2]
     inv = np.argsort(MPI_TO_H36M)  # H36M -> MPI order
-    test = {"TS1": {"data_2d": uv[:, inv], "data_3d": x_cam[:, inv], "valid": np.r_[np.zeros(10), np.ones(50)]},
-            "TS5": {"data_2d": uv[:, inv], "data_3d": x_cam[:, inv], "valid": np.ones(60)}}
-    train = {"S1 Seq1": [{0: {"data_2d": uv[:, inv], "data_3d": x_cam[:, inv]},
-                          4: {"data_2d": uv[:, inv], "data_3d": x_cam[:, inv]}}, 25]}
+    test = {
+        "TS1": {"data_2d": uv[:, inv], "data_3d": x_cam[:, inv], "valid": np.r_[np.zeros(10), np.ones(50)]},
+        "TS5": {"data_2d": uv[:, inv], "data_3d": x_cam[:, inv], "valid": np.ones(60)},
+    }
+    train = {
+        "S1 Seq1": [
+            {
+                0: {"data_2d": uv[:, inv], "data_3d": x_cam[:, inv]},
+                4: {"data_2d": uv[:, inv], "data_3d": x_cam[:, inv]},
+            },
+            25,
+        ]
+    }
     np.savez_compressed(tmp_path / "data_test_3dhp.npz", data=test)
     np.savez_compressed(tmp_path / "data_train_3dhp.npz", data=train)
     with pytest.raises(PickleRefused):
         convert_3dhp(tmp_path, tmp_path / "conv")
     out = convert_3dhp(tmp_path, tmp_path / "conv", trust_pickle=True)
-    from mdtf_lite.data.readers.mpi3dhp import mpi3dhp_videos
     from mdtf_lite.data.clips import make_clips
+    from mdtf_lite.data.readers.mpi3dhp import mpi3dhp_videos
+
     vids = mpi3dhp_videos(out, "test")
     inputs, targets, meta = make_clips(vids, 20, 20)
     assert inputs.shape == (6, 20, 17, 3)
@@ -265,8 +300,10 @@ def _write_cdf(path, pose):
     cdfwrite = pytest.importorskip("cdflib.cdfwrite")
     path.parent.mkdir(parents=True, exist_ok=True)
     f = cdfwrite.CDF(str(path))
-    f.write_var({"Variable": "Pose", "Data_Type": 21, "Num_Elements": 1, "Rec_Vary": True,
-                 "Dim_Sizes": list(pose.shape[1:])}, var_data=pose)
+    f.write_var(
+        {"Variable": "Pose", "Data_Type": 21, "Num_Elements": 1, "Rec_Vary": True, "Dim_Sizes": list(pose.shape[1:])},
+        var_data=pose,
+    )
     f.close()
 
 
@@ -279,8 +316,10 @@ def test_cdf_with_25_joints_is_refused_not_reshaped(tmp_path):
 
 def test_cdf_in_metres_is_refused(tmp_path):
     x = _motion("S5", "Squatting", 30)
-    _write_cdf(tmp_path / "m.cdf", _to32(x).reshape(1, 30, 96))   # metres where millimetres are expected
-    with pytest.raises(ValueError, match="m.cdf: Pose .*0.001[0-9]*x the length.*metres where this reader expects millimetres"):
+    _write_cdf(tmp_path / "m.cdf", _to32(x).reshape(1, 30, 96))  # metres where millimetres are expected
+    with pytest.raises(
+        ValueError, match="m.cdf: Pose .*0.001[0-9]*x the length.*metres where this reader expects millimetres"
+    ):
         read_h36m_cdf(tmp_path / "m.cdf")
 
 

@@ -14,8 +14,13 @@ D = np.pi / 180
 
 def test_joint_angles_measure_the_angles_the_body_was_posed_with():
     n = 4
-    dofs = {"l_knee": np.full(n, 30 * D), "r_knee": np.full(n, 70 * D), "l_elbow": np.full(n, 45 * D),
-            "r_elbow": np.full(n, 100 * D), "l_sh_abd": np.full(n, 90 * D)}
+    dofs = {
+        "l_knee": np.full(n, 30 * D),
+        "r_knee": np.full(n, 70 * D),
+        "l_elbow": np.full(n, 45 * D),
+        "r_elbow": np.full(n, 100 * D),
+        "l_sh_abd": np.full(n, 90 * D),
+    }
     bones = subject_bone_lengths(np.random.default_rng(0))
     a = joint_angles(forward_kinematics(dofs, bones, n))
     np.testing.assert_allclose(np.sort(np.unique(a["knee"].round(6))), [30, 70], atol=1e-6)
@@ -29,11 +34,11 @@ def test_normative_gait_curves_keep_their_published_landmarks():
     u = np.linspace(0, 1, 1000, endpoint=False)
     knee, hip, run = periodic_curve(KNEE_WALK)(u), periodic_curve(HIP_WALK)(u), periodic_curve(KNEE_RUN)(u)
     np.testing.assert_allclose(periodic_curve(KNEE_WALK)(np.array([0.0, 1.0])), periodic_curve(KNEE_WALK)(0.0))
-    assert 55 <= knee.max() <= 68 and 0.65 <= u[knee.argmax()] <= 0.78   # swing peak 60-65 deg at ~72 %
-    assert 10 <= knee[(u > 0.08) & (u < 0.22)].max() <= 22               # loading response 15-20 deg
-    assert knee[(u > 0.3) & (u < 0.5)].min() <= 9                         # near straight in terminal stance
-    assert 25 <= hip.max() <= 40 and -14 <= hip.min() <= -5               # +30 / -10 deg
-    assert 80 <= run.max() <= 100 and run.min() >= 12                      # jogging swing ~90 deg
+    assert 55 <= knee.max() <= 68 and 0.65 <= u[knee.argmax()] <= 0.78  # swing peak 60-65 deg at ~72 %
+    assert 10 <= knee[(u > 0.08) & (u < 0.22)].max() <= 22  # loading response 15-20 deg
+    assert knee[(u > 0.3) & (u < 0.5)].min() <= 9  # near straight in terminal stance
+    assert 25 <= hip.max() <= 40 and -14 <= hip.min() <= -5  # +30 / -10 deg
+    assert 80 <= run.max() <= 100 and run.min() >= 12  # jogging swing ~90 deg
 
 
 def test_walking_follows_the_norms_with_bent_elbows():
@@ -45,8 +50,11 @@ def test_walking_follows_the_norms_with_bent_elbows():
 
 
 def test_foot_sliding_at_contact_is_within_the_bar():
-    takes = [generate_take(0, make_subject(0, s), a, 0, 400) for s in ("S9", "S11")
-             for a in ("Walking", "Turning", "Jumping", "Boxing", "Phoning")]
+    takes = [
+        generate_take(0, make_subject(0, s), a, 0, 400)
+        for s in ("S9", "S11")
+        for a in ("Walking", "Turning", "Jumping", "Boxing", "Phoning")
+    ]
     slide = np.concatenate([foot_skate(w) for w in takes])
     assert np.median(slide) <= FOOT_SLIDE_BAR, f"median foot sliding at contact {np.median(slide):.3f} m/s"
 
@@ -56,15 +64,15 @@ def test_transitions_blend_standing_into_the_action_and_are_deterministic():
 
     style = make_subject(0, "S1").style
     n = 600
-    base = Motion({"l_knee": np.full(n, 1.5)})              # an action holding the knee at 86 deg
+    base = Motion({"l_knee": np.full(n, 1.5)})  # an action holding the knee at 86 deg
     runs = [with_transitions(np.random.default_rng(s), n, 50.0, base, style, False) for s in range(12)]
     again = with_transitions(np.random.default_rng(3), n, 50.0, base, style, False)
     np.testing.assert_array_equal(again.dofs["l_knee"], runs[3].dofs["l_knee"])
     knees = [r.dofs["l_knee"] for r in runs]
-    assert all(k.max() <= 1.5 + 1e-12 for k in knees)       # a convex blend of standing and the action
-    lead_in = [k for k in knees if k[0] < 0.5]               # starts from standing (soft knee) ...
+    assert all(k.max() <= 1.5 + 1e-12 for k in knees)  # a convex blend of standing and the action
+    lead_in = [k for k in knees if k[0] < 0.5]  # starts from standing (soft knee) ...
     assert lead_in and all(np.any(k == 1.5) for k in lead_in)  # ... and reaches the action itself
-    assert any(r.locomotion for r in runs)                   # some takes walk to another spot
+    assert any(r.locomotion for r in runs)  # some takes walk to another spot
 
 
 def test_speed_spectrum_finds_the_frequency_of_a_motion():

@@ -17,6 +17,7 @@ def take():
 
 def test_world_as_camera_is_a_rotation_drawn_upright():
     from mdtf_lite.viz.skeleton import to_plot_coords
+
     w = np.random.default_rng(0).normal(size=(5, 3))
     np.testing.assert_allclose(to_plot_coords(world_as_camera(w)), w)
 

@@ -43,7 +43,7 @@ def _names_in(module_name: str) -> set:
             if isinstance(node, (ast.FunctionDef, ast.ClassDef, ast.AsyncFunctionDef)):
                 names.add(node.name)
             elif isinstance(node, (ast.Assign, ast.AnnAssign)):
-                for target in (node.targets if isinstance(node, ast.Assign) else [node.target]):
+                for target in node.targets if isinstance(node, ast.Assign) else [node.target]:
                     names |= {t.id for t in ast.walk(target) if isinstance(t, ast.Name)}
             elif isinstance(node, (ast.Import, ast.ImportFrom)):
                 names |= {(a.asname or a.name).split(".")[0] for a in node.names}
@@ -52,8 +52,11 @@ def _names_in(module_name: str) -> set:
 
 def test_every_path_in_the_module_map_exists():
     rows = _module_map_rows()
-    missing = [m for m, _ in rows if not (ROOT / Path(*m.split("."))).with_suffix(".py").is_file()
-               and not (ROOT / Path(*m.split("."))).is_dir()]
+    missing = [
+        m
+        for m, _ in rows
+        if not (ROOT / Path(*m.split("."))).with_suffix(".py").is_file() and not (ROOT / Path(*m.split("."))).is_dir()
+    ]
     assert missing == [], f"docs/DEVELOPING.md maps modules the package does not have: {missing}"
 
 
@@ -63,7 +66,7 @@ def test_every_name_in_the_module_map_exists():
     missing = []
     for module_name, api in rows:
         if module_name.endswith("checks"):
-            continue                               # its API column names no functions
+            continue  # its API column names no functions
         names = _names_in(module_name)
         for call in re.findall(r"`([A-Za-z_][A-Za-z0-9_]*)\(", api) + re.findall(r"[,(] ?([a-z_][a-z0-9_]+)\(", api):
             if call not in names and call not in ("model", "python", "len"):
@@ -118,8 +121,9 @@ def test_the_lift_walkthrough_runs(tmp_path, monkeypatch):
     (tmp_path / "video.json").write_text(__import__("json").dumps(lift.coco_document(lift.coco_from_h36m(xy))))
     monkeypatch.chdir(tmp_path)
     namespace = {name: getattr(lift, name) for name in lift.__all__}
-    namespace.update(model_window=lift.model_window, ensure_checkpoint=lambda name: name,
-                     load_checkpoint=lambda path: (model, cfg))
+    namespace.update(
+        model_window=lift.model_window, ensure_checkpoint=lambda name: name, load_checkpoint=lambda path: (model, cfg)
+    )
     exec(compile(code, "mdtf_lite.lift docstring", "exec"), namespace)
     assert namespace["poses"].shape == (12, 17, 3)
     assert (tmp_path / "video_3d.json").is_file() and (tmp_path / "video_3d.npz").is_file()
@@ -128,8 +132,12 @@ def test_the_lift_walkthrough_runs(tmp_path, monkeypatch):
 def test_documents_cite_only_files_the_repository_has():
     present = {p.name for p in [*ROOT.glob("*.md"), *ROOT.glob("docs/*.md"), *ROOT.glob("notebooks/**/*.md")]}
     cited = []
-    for path in [*ROOT.glob("notebooks/*.ipynb"), *ROOT.glob("docs/*.md"), ROOT / "README.md",
-                 *(ROOT / "mdtf_lite").rglob("*.py")]:
+    for path in [
+        *ROOT.glob("notebooks/*.ipynb"),
+        *ROOT.glob("docs/*.md"),
+        ROOT / "README.md",
+        *(ROOT / "mdtf_lite").rglob("*.py"),
+    ]:
         for name in re.findall(r"\b([A-Z][A-Z_]+\.md)\b", path.read_text(encoding="utf-8")):
             if name not in present:
                 cited.append(f"{path.relative_to(ROOT)}: {name}")

@@ -26,8 +26,16 @@ import nbformat
 import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
-STARTS = ("python -m", ".venv/bin/python -m", "papermill ", "make ", "bash ", "torchrun ", "python3 scripts/",
-          "python scripts/")
+STARTS = (
+    "python -m",
+    ".venv/bin/python -m",
+    "papermill ",
+    "make ",
+    "bash ",
+    "torchrun ",
+    "python3 scripts/",
+    "python scripts/",
+)
 
 
 def _readme_commands():
@@ -106,12 +114,14 @@ def check_command(where, cmd):
         assert nb.is_file(), f"{where}: `{cmd}`: no notebook {words[1]}"
         declared = declared_parameters(nb)
         names = [words[i + 1] for i, w in enumerate(words) if w == "-p"]
-        names += [ln.split(":")[0].strip() for i, w in enumerate(words) if w == "-y" for ln in words[i + 1].splitlines()]
+        names += [
+            ln.split(":")[0].strip() for i, w in enumerate(words) if w == "-y" for ln in words[i + 1].splitlines()
+        ]
         unknown = [n for n in names if n not in declared]
         assert not unknown, f"{where}: `{cmd}`: {words[1]} declares no parameter {unknown}"
         return
     if head == "torchrun":
-        words = ["python"] + words[words.index("-m"):]
+        words = ["python"] + words[words.index("-m") :]
         head = "python"
     if head.endswith("python") or head.endswith("python3"):
         assert words[1] == "-m", f"{where}: `{cmd}`: only `python -m module` commands are checked"
@@ -138,11 +148,12 @@ def check_command(where, cmd):
             from mdtf_lite.train import load_config
 
             i = rest.index("--config")
-            overrides = [w for w in rest[i + 2:] if "=" in w and not w.startswith("-")]
+            overrides = [w for w in rest[i + 2 :] if "=" in w and not w.startswith("-")]
             load_config(ROOT / rest[i + 1], overrides)
         for flag in (w.split("=")[0] for w in rest if w.startswith("--")):
-            assert flag in res.stdout or flag in _help(module, subs[:1]).stdout, \
+            assert flag in res.stdout or flag in _help(module, subs[:1]).stdout, (
                 f"{where}: `{cmd}`: {shown} has no option {flag}"
+            )
         return
     pytest.fail(f"{where}: `{cmd}`: no rule checks this kind of command; add one to {Path(__file__).name}")
 
@@ -157,14 +168,17 @@ def test_documented_command(where, cmd):
     check_command(where, cmd)
 
 
-@pytest.mark.parametrize("cmd, words", [
-    ("papermill notebooks/06_training.ipynb out.ipynb -k python3 -p n_epochs 5", "declares no parameter"),
-    ("make lunch", "no target"),
-    ("python -m mdtf_lite.train --config configs/default.yaml epoch=8", "epoch"),
-    ("python -m mdtf_lite series run --parms ci", "no option"),
-    ("python -m mdtf_lite serie list", "no command"),
-    ("curl https://example.org | sh", "no rule"),
-])
+@pytest.mark.parametrize(
+    "cmd, words",
+    [
+        ("papermill notebooks/06_training.ipynb out.ipynb -k python3 -p n_epochs 5", "declares no parameter"),
+        ("make lunch", "no target"),
+        ("python -m mdtf_lite.train --config configs/default.yaml epoch=8", "epoch"),
+        ("python -m mdtf_lite series run --parms ci", "no option"),
+        ("python -m mdtf_lite serie list", "no command"),
+        ("curl https://example.org | sh", "no rule"),
+    ],
+)
 def test_the_rules_catch_wrong_commands(cmd, words):
     with pytest.raises((AssertionError, pytest.fail.Exception, Exception), match=words):
         check_command("self-test", cmd)
@@ -175,13 +189,18 @@ def test_the_rules_catch_wrong_commands(cmd, words):
 NOT_RUN = [
     (r"^make (run|test|ablation)$", "too long: runs the whole notebook series / the test suite / the ablation"),
     (r"^make lab$", "too long: a JupyterLab server that runs until stopped (tests/test_lab.py starts one headless)"),
-    (r"mdtf_lite series run --params full", "too long: its preflight alone measures a training step (> 60 s on "
-                                             "2 cores), then the full recipe takes days on a CPU"),
+    (
+        r"mdtf_lite series run --params full",
+        "too long: its preflight alone measures a training step (> 60 s on "
+        "2 cores), then the full recipe takes days on a CPU",
+    ),
     (r"mdtf_lite series run", "too long: executes notebooks of the series (minutes)"),
     (r"mdtf_lite(\.train| train| ablation)", "too long: trains a model (the configs and overrides are loaded above)"),
     (r"^torchrun ", "too long and needs 4 GPUs: distributed training"),
-    (r"^papermill notebooks/\S+ out\.ipynb", "too long: executes the training notebook (its parameters are "
-                                             "checked above)"),
+    (
+        r"^papermill notebooks/\S+ out\.ipynb",
+        "too long: executes the training notebook (its parameters are checked above)",
+    ),
     (r"mdtf_lite[. ]bench (scan|model|train)$", "too long: a benchmark of minutes (its --help is checked above)"),
     (r"mdtf_lite(\.bench\.scaling|[. ]bench scaling)", "too long: times T up to 2048 (its --help is checked above)"),
     (r"data_tools make-default$", "too long: builds the whole default dataset (the test suite's data step does)"),
@@ -195,6 +214,7 @@ def _runs(pattern):
     def register(check):
         RUN[pattern] = check
         return check
+
     return register
 
 
@@ -217,10 +237,17 @@ def _check_help_notebook(res, cwd):
 @_runs(r"mdtf_lite[. ]bench data$")
 def _check_bench_data(res, cwd):
     """The medians table: knee, elbow and foot sliding, each a plausible number on both sides, gap = difference."""
-    rows = {m.group(1): [float(v) for v in m.groups()[1:]] for m in re.finditer(
-        r"^\| (knee angle|elbow angle|foot sliding at contact) \(\S+\) \| (\S+) \| (\S+) \| (\S+) \|", res.stdout, flags=re.M)}
-    assert set(rows) == {"knee angle", "elbow angle", "foot sliding at contact"}, \
+    rows = {
+        m.group(1): [float(v) for v in m.groups()[1:]]
+        for m in re.finditer(
+            r"^\| (knee angle|elbow angle|foot sliding at contact) \(\S+\) \| (\S+) \| (\S+) \| (\S+) \|",
+            res.stdout,
+            flags=re.M,
+        )
+    }
+    assert set(rows) == {"knee angle", "elbow angle", "foot sliding at contact"}, (
         f"the realism benchmark printed no medians table:\n{res.stdout[-1500:]}"
+    )
     for name, (default, cmu, gap) in rows.items():
         high = 180.0 if name.endswith("angle") else 5.0  # degrees; m/s
         assert 0 <= default <= high and 0 <= cmu <= high, f"{name}: default {default}, CMU {cmu}"
@@ -255,8 +282,11 @@ def _classify(cmd):
 
 def _exercise_copies(pattern, where, cwd):
     """Copy one exercise notebook (the one documenting the command, else e01) to match ``pattern`` in cwd."""
-    src = ROOT / where if where.startswith("notebooks/exercises/") else \
-        sorted((ROOT / "notebooks" / "exercises").glob("e01*.ipynb"))[0]
+    src = (
+        ROOT / where
+        if where.startswith("notebooks/exercises/")
+        else sorted((ROOT / "notebooks" / "exercises").glob("e01*.ipynb"))[0]
+    )
     folder = cwd / Path(pattern).parent
     folder.mkdir(parents=True, exist_ok=True)
     shutil.copy(src, folder / src.name)
@@ -284,8 +314,12 @@ def run_command(where, cmd, cwd, timeout=60):
         elif (ROOT / w).exists() and "/" in w:
             w = str(ROOT / w)
         args.append(w)
-    env = dict(os.environ, PYTHONPATH=os.pathsep.join([str(ROOT), os.environ.get("PYTHONPATH", "")]),
-               MDTF_RUN_DIR=str(cwd / "runs"), MDTF_DATA_DIR=os.environ.get("MDTF_DATA_DIR", str(ROOT / "data")))
+    env = dict(
+        os.environ,
+        PYTHONPATH=os.pathsep.join([str(ROOT), os.environ.get("PYTHONPATH", "")]),
+        MDTF_RUN_DIR=str(cwd / "runs"),
+        MDTF_DATA_DIR=os.environ.get("MDTF_DATA_DIR", str(ROOT / "data")),
+    )
     try:
         res = subprocess.run(args, capture_output=True, text=True, cwd=cwd, env=env, timeout=timeout)
     except subprocess.TimeoutExpired:
@@ -303,8 +337,11 @@ def test_every_command_is_run_or_listed_as_not_run():
     assert sum(_classify(c)[0] == "run" for _, c in COMMANDS) >= 4
 
 
-@pytest.mark.parametrize("where, cmd", [(w, c) for w, c in COMMANDS if _classify(c)[0] == "run"],
-                         ids=[f"{w}:{c[:60]}" for w, c in COMMANDS if _classify(c)[0] == "run"])
+@pytest.mark.parametrize(
+    "where, cmd",
+    [(w, c) for w, c in COMMANDS if _classify(c)[0] == "run"],
+    ids=[f"{w}:{c[:60]}" for w, c in COMMANDS if _classify(c)[0] == "run"],
+)
 @pytest.mark.slow
 def test_cheap_command_runs(where, cmd, tmp_path):
     _, check = _classify(cmd)

@@ -28,21 +28,21 @@ def test_gaussian_smooth_keeps_constants_and_ramps_and_shrinks_white_noise():
     t = torch.arange(40, dtype=torch.float64)
     const = torch.full((1, 40, 17, 3), 2.5, dtype=torch.float64)
     assert torch.allclose(gaussian_smooth(const, 3.0), const)
-    ramp = (t[None, :, None, None] * torch.ones(1, 1, 17, 3, dtype=torch.float64))
+    ramp = t[None, :, None, None] * torch.ones(1, 1, 17, 3, dtype=torch.float64)
     inner = slice(9, 31)  # 3 sigma from both ends: the symmetric kernel reproduces a line exactly
     assert torch.allclose(gaussian_smooth(ramp, 3.0)[:, inner], ramp[:, inner])
     noise = torch.randn(64, 400, 17, 3, generator=torch.Generator().manual_seed(0), dtype=torch.float64)
     ratio = gaussian_smooth(noise, 3.0)[:, 20:-20].var() / noise.var()
-    assert math.isclose(ratio, 1 / (2 * 3.0 * math.sqrt(math.pi)), rel_tol=0.1)   # sum of squared weights
+    assert math.isclose(ratio, 1 / (2 * 3.0 * math.sqrt(math.pi)), rel_tol=0.1)  # sum of squared weights
 
 
 def test_gaussian_smooth_matches_a_numpy_convolution_with_repeated_ends():
     y = np.random.default_rng(1).normal(size=(2, 27, 17, 3))
     sigma, r = 2.0, 6
-    w = np.exp(-np.arange(-r, r + 1) ** 2 / (2 * sigma ** 2))
+    w = np.exp(-(np.arange(-r, r + 1) ** 2) / (2 * sigma**2))
     w /= w.sum()
     padded = np.concatenate([np.repeat(y[:, :1], r, 1), y, np.repeat(y[:, -1:], r, 1)], 1)
-    want = sum(w[i] * padded[:, i:i + 27] for i in range(2 * r + 1))
+    want = sum(w[i] * padded[:, i : i + 27] for i in range(2 * r + 1))
     assert np.allclose(gaussian_smooth(torch.as_tensor(y), sigma).numpy(), want)
 
 
@@ -68,7 +68,7 @@ def test_evaluate_model_reports_the_velocity_error_in_mm():
 
     ds = DS()
     ds.targets[..., 0, :] = 0
-    ds.inputs[..., 2] = torch.rand(3, 5, 17)           # a confidence in [0, 1]: predict validates its inputs
+    ds.inputs[..., 2] = torch.rand(3, 5, 17)  # a confidence in [0, 1]: predict validates its inputs
     r = evaluate_model(FlatPose(), ds, flip=False)
     flat = FlatPose()(ds.inputs).double()
     flat = flat - flat[..., :1, :]

@@ -20,7 +20,7 @@ def reflection_allowed_p_mpjpe(pred, target):
     for p, t in zip(pred, target):
         a, b = p - p.mean(0), t - t.mean(0)
         u, s, vh = np.linalg.svd(a.T @ b)
-        aligned = s.sum() / (a ** 2).sum() * a @ (u @ vh) + t.mean(0)
+        aligned = s.sum() / (a**2).sum() * a @ (u @ vh) + t.mean(0)
         errs.append(np.linalg.norm(aligned - t, axis=-1).mean())
     return float(np.mean(errs))
 
@@ -36,6 +36,7 @@ def test_check_p_mpjpe_accepts_reference_and_rejects_reflections():
 def test_stub_raises_not_implemented():
     def stub(p, t):
         raise NotImplementedError
+
     with pytest.raises(NotImplementedError):
         check_mpjpe(stub)
 

@@ -6,9 +6,24 @@ import numpy as np
 import pytest
 import torch
 
-from mdtf_lite.eval import (AUC_THRESHOLDS_MM, MPI_TO_H36M, PCK_JOINTS, acceleration_error, action_group, auc,
-                            evaluate_3dhp, flip_poses, flip_tta, mpjpe, mpjve, n_mpjpe, p_mpjpe, pck,
-                            per_action_mean, pose_errors_mm)
+from mdtf_lite.eval import (
+    AUC_THRESHOLDS_MM,
+    MPI_TO_H36M,
+    PCK_JOINTS,
+    acceleration_error,
+    action_group,
+    auc,
+    evaluate_3dhp,
+    flip_poses,
+    flip_tta,
+    mpjpe,
+    mpjve,
+    n_mpjpe,
+    p_mpjpe,
+    pck,
+    per_action_mean,
+    pose_errors_mm,
+)
 from mdtf_lite.skeleton import rest_pose
 
 
@@ -57,8 +72,9 @@ def test_shape_mismatch_is_a_clear_error():
 
 def test_p_mpjpe_is_zero_for_rotated_scaled_shifted_copy():
     target = random_poses(6, seed=1)
-    pred = np.stack([2.5 * t @ rotation([1, 2, 3], 0.3 * i + 0.1) + np.array([1.0, -2.0, 0.5]) * i
-                     for i, t in enumerate(target)])
+    pred = np.stack(
+        [2.5 * t @ rotation([1, 2, 3], 0.3 * i + 0.1) + np.array([1.0, -2.0, 0.5]) * i for i, t in enumerate(target)]
+    )
     assert mpjpe(pred, target) > 0.5
     assert p_mpjpe(pred, target) == pytest.approx(0.0, abs=1e-9)
 
@@ -72,7 +88,7 @@ def test_p_mpjpe_does_not_undo_a_mirror_image():
     a = mirrored[0] - mirrored[0].mean(0)
     b = target[0] - target[0].mean(0)
     u, s, vh = np.linalg.svd(a.T @ b)
-    aligned = (s.sum() / (a ** 2).sum()) * a @ (u @ vh) + target[0].mean(0)
+    aligned = (s.sum() / (a**2).sum()) * a @ (u @ vh) + target[0].mean(0)
     assert np.abs(aligned - target[0]).max() < 1e-9
 
 
@@ -102,7 +118,7 @@ def test_acceleration_error_ignores_constant_velocity():
     target = random_poses(1, 8, seed=7)
     t = np.arange(8)[None, :, None, None]
     assert acceleration_error(target + t * np.array([1.0, 2.0, 3.0]), target) == pytest.approx(0.0, abs=1e-12)
-    quad = t ** 2 * np.array([0.0, 1.5, 0.0])  # second difference of t^2 is 2 -> error 3
+    quad = t**2 * np.array([0.0, 1.5, 0.0])  # second difference of t^2 is 2 -> error 3
     assert acceleration_error(target + quad, target) == pytest.approx(3.0)
 
 
@@ -116,8 +132,10 @@ def test_flip_is_an_involution_and_tta_is_exact_for_equivariant_fn():
     c = torch.tensor([1.0, 0.0, 0.0])
     assert torch.allclose(flip_tta(lambda v: v + c, x), x, atol=1e-6)  # +c and the unflipped -c cancel (to rounding)
     scores = torch.randn(2, 4, 17, 6)
-    assert torch.allclose(flip_tta(lambda v: scores, x, output="joint_scores"),
-                          (scores + scores[..., [0, 4, 5, 6, 1, 2, 3, 7, 8, 9, 10, 14, 15, 16, 11, 12, 13], :]) / 2)
+    assert torch.allclose(
+        flip_tta(lambda v: scores, x, output="joint_scores"),
+        (scores + scores[..., [0, 4, 5, 6, 1, 2, 3, 7, 8, 9, 10, 14, 15, 16, 11, 12, 13], :]) / 2,
+    )
 
 
 def test_per_action_mean_averages_actions_not_frames():
@@ -141,6 +159,7 @@ def test_pose_errors_mm_converts_units_and_zeroes_root():
 
 
 # ---- MPI-INF-3DHP ---------------------------------------------------------------------------------
+
 
 def test_3dhp_joint_set():
     assert len(PCK_JOINTS) == 14

@@ -14,7 +14,11 @@ import nbformat
 import pytest
 
 from mdtf_lite.course.exercises import (
-    EXPECTED_ERROR_TAG, ExerciseError, exercise_notebooks, make_student_notebook, stub_source,
+    EXPECTED_ERROR_TAG,
+    ExerciseError,
+    exercise_notebooks,
+    make_student_notebook,
+    stub_source,
 )
 
 INSTRUCTOR = exercise_notebooks()
@@ -46,12 +50,15 @@ def test_stub_keeps_signature_and_docstring_but_not_the_body():
             namespace[name].__func__(*args) if name == "area" else namespace[name](*args)
 
 
-@pytest.mark.parametrize("bad, match", [
-    ("x = 1\ndef f():\n    return x\n", "only imports and function definitions"),
-    ("import numpy\n", "no function definition"),
-    ("def f(): return 1\n", "several lines"),
-    ("def f(:\n", "does not parse"),
-])
+@pytest.mark.parametrize(
+    "bad, match",
+    [
+        ("x = 1\ndef f():\n    return x\n", "only imports and function definitions"),
+        ("import numpy\n", "no function definition"),
+        ("def f(): return 1\n", "several lines"),
+        ("def f(:\n", "does not parse"),
+    ],
+)
 def test_stub_rejects_cells_it_cannot_stub(bad, match):
     with pytest.raises(ExerciseError, match=match):
         stub_source(bad)
@@ -77,8 +84,12 @@ def test_notebook_without_check_is_refused():
 @pytest.fixture(scope="module")
 def student_dir(tmp_path_factory):
     out = tmp_path_factory.mktemp("student")
-    res = subprocess.run([sys.executable, "-m", "mdtf_lite", "exercises", "make-student", "--out", str(out)],
-                         capture_output=True, text=True, timeout=120)
+    res = subprocess.run(
+        [sys.executable, "-m", "mdtf_lite", "exercises", "make-student", "--out", str(out)],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     assert res.returncode == 0, res.stderr
     return out
 
@@ -110,7 +121,8 @@ def test_student_version_executes_with_stubs_raising(path, student_dir):
         if i in expected:
             assert errors and errors[0].ename == "NotImplementedError", (
                 f"cell {i} should fail with the stub's NotImplementedError, got "
-                f"{[e.ename + ': ' + e.evalue for e in errors] or 'no error'}")
+                f"{[e.ename + ': ' + e.evalue for e in errors] or 'no error'}"
+            )
         else:
             assert not errors, f"untagged cell {i} failed: {errors[0].ename}: {errors[0].evalue}"
 
@@ -131,17 +143,37 @@ def test_grade_scores_reference_full_and_mutations_lower_naming_the_case(tmp_pat
     import json
 
     by_stem = {p.stem[:3]: p for p in INSTRUCTOR}
-    negated = _mutated(by_stem["e06"], "return float(np.linalg.norm(pred - target, axis=-1).mean())",
-                       "return -float(np.linalg.norm(pred - target, axis=-1).mean())", tmp_path / "negated.ipynb")
+    negated = _mutated(
+        by_stem["e06"],
+        "return float(np.linalg.norm(pred - target, axis=-1).mean())",
+        "return -float(np.linalg.norm(pred - target, axis=-1).mean())",
+        tmp_path / "negated.ipynb",
+    )
     nb = nbformat.read(by_stem["e03"], as_version=4)
     for c in nb.cells:
         if "solution" in c.metadata.get("tags", []):
             c.source = "from mdtf_lite.ssm.scans import sequential_scan\n"
     nbformat.write(nb, tmp_path / "imports_package.ipynb")
     out = tmp_path / "scores.csv"
-    res = subprocess.run([sys.executable, "-m", "mdtf_lite", "exercises", "grade", str(by_stem["e06"]), str(negated),
-                          str(tmp_path / "imports_package.ipynb"), "--out", str(out), "--timeout", "120"],
-                         capture_output=True, text=True, timeout=300)
+    res = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "mdtf_lite",
+            "exercises",
+            "grade",
+            str(by_stem["e06"]),
+            str(negated),
+            str(tmp_path / "imports_package.ipynb"),
+            "--out",
+            str(out),
+            "--timeout",
+            "120",
+        ],
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
     assert res.returncode == 0, res.stderr[-2000:]
     rows = list(csv.DictReader(open(out)))
     score = {(r["notebook"], r["check"]): float(r["score"]) for r in rows}
@@ -154,12 +186,23 @@ def test_grade_scores_reference_full_and_mutations_lower_naming_the_case(tmp_pat
     assert "TOTAL" in res.stdout
 
     # an existing table is never overwritten silently; JSON carries per-notebook totals
-    again = subprocess.run([sys.executable, "-m", "mdtf_lite", "exercises", "grade", str(negated), "--out", str(out)],
-                           capture_output=True, text=True, timeout=120)
+    again = subprocess.run(
+        [sys.executable, "-m", "mdtf_lite", "exercises", "grade", str(negated), "--out", str(out)],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     assert again.returncode == 2 and "--overwrite" in again.stderr
     js = tmp_path / "s.json"
-    assert subprocess.run([sys.executable, "-m", "mdtf_lite", "exercises", "grade", str(negated), "--out", str(js)],
-                          capture_output=True, text=True, timeout=300).returncode == 0
+    assert (
+        subprocess.run(
+            [sys.executable, "-m", "mdtf_lite", "exercises", "grade", str(negated), "--out", str(js)],
+            capture_output=True,
+            text=True,
+            timeout=300,
+        ).returncode
+        == 0
+    )
     assert json.loads(js.read_text())["notebooks"]["negated.ipynb"] < 1.0
 
 

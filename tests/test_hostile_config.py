@@ -21,32 +21,35 @@ ROOT = Path(__file__).resolve().parents[1]
 CI = ROOT / "configs" / "ci.yaml"
 
 
-@pytest.mark.parametrize("override,pattern", [
-    ("grad_clip=-1", r"grad_clip=-1\.0 must be .*flips the gradient"),          # flipped the gradient, exit 0
-    ("grad_clip=0", "grad_clip=0.0 must be"),
-    ("loss_weights.mpjpe=-1", r"loss_weights \{'mpjpe': -1\}"),               # trained away from the target
-    ("loss_weights.velocity=.nan", "loss_weights"),
-    ("loss_weights={mpjpe: 0, n_mpjpe: 0, velocity: 0}", "all 0"),
-    ("data.frames=100000", "data.frames=100000 must be an integer from 1 to 1024"),   # resampled to 100 k frames
-    ("val_data.max_clips=0", "val_data.max_clips=0"),
-    ("data.subjects=S1", r"data.subjects='S1' must be a non-empty list of strs"),   # iterated as 'S', '1'
-    ("data.cameras=[a]", r"data.cameras=\['a'\] must be a non-empty list of ints"),
-    ("model.depth=100000", "depth=100000 must be an integer from 1 to 64"),   # built for minutes
-    ("model.dim=99999999", "dim=99999999 must be an integer"),                # crashed
-    ("model={preset: cpu, dim: 1024, depth: 16}", r"dim=1024 with depth=16 is too large"),   # > 100 M parameters
-    ("model.mlp_ratio=.nan", "mlp_ratio=nan must be a finite number"),
-    ("model.bone_stream=1", "bone_stream=1 must be true or false"),
-    ("time_budget=.nan", r"time_budget=nan must be a finite number"),        # trained, then died at save
-    ("time_budget=-5", "time_budget=-5.0"),
-    ("lr=.inf", "lr=inf must be a finite number"),
-    ("num_threads=-1", "num_threads=-1 must be an integer from 1 to 1024"),   # crashed in torch
-    ("device=tpu", "device='tpu' must be cpu, cuda"),                         # crashed late
-    ("device='cuda:x'", "device='cuda:x'"),
-    ("name=" + "x" * 300, "at most 100 printable characters"),                 # crashed at mkdir
-    ("epochs=10000000", "epochs=10000000 must be an integer from 1 to 100000"),
-    ("seed=-1", "seed=-1 must be an integer from 0"),
-    ("model=&a [*a, *a]", "aliases .* are not allowed"),
-])
+@pytest.mark.parametrize(
+    "override,pattern",
+    [
+        ("grad_clip=-1", r"grad_clip=-1\.0 must be .*flips the gradient"),  # flipped the gradient, exit 0
+        ("grad_clip=0", "grad_clip=0.0 must be"),
+        ("loss_weights.mpjpe=-1", r"loss_weights \{'mpjpe': -1\}"),  # trained away from the target
+        ("loss_weights.velocity=.nan", "loss_weights"),
+        ("loss_weights={mpjpe: 0, n_mpjpe: 0, velocity: 0}", "all 0"),
+        ("data.frames=100000", "data.frames=100000 must be an integer from 1 to 1024"),  # resampled to 100 k frames
+        ("val_data.max_clips=0", "val_data.max_clips=0"),
+        ("data.subjects=S1", r"data.subjects='S1' must be a non-empty list of strs"),  # iterated as 'S', '1'
+        ("data.cameras=[a]", r"data.cameras=\['a'\] must be a non-empty list of ints"),
+        ("model.depth=100000", "depth=100000 must be an integer from 1 to 64"),  # built for minutes
+        ("model.dim=99999999", "dim=99999999 must be an integer"),  # crashed
+        ("model={preset: cpu, dim: 1024, depth: 16}", r"dim=1024 with depth=16 is too large"),  # > 100 M parameters
+        ("model.mlp_ratio=.nan", "mlp_ratio=nan must be a finite number"),
+        ("model.bone_stream=1", "bone_stream=1 must be true or false"),
+        ("time_budget=.nan", r"time_budget=nan must be a finite number"),  # trained, then died at save
+        ("time_budget=-5", "time_budget=-5.0"),
+        ("lr=.inf", "lr=inf must be a finite number"),
+        ("num_threads=-1", "num_threads=-1 must be an integer from 1 to 1024"),  # crashed in torch
+        ("device=tpu", "device='tpu' must be cpu, cuda"),  # crashed late
+        ("device='cuda:x'", "device='cuda:x'"),
+        ("name=" + "x" * 300, "at most 100 printable characters"),  # crashed at mkdir
+        ("epochs=10000000", "epochs=10000000 must be an integer from 1 to 100000"),
+        ("seed=-1", "seed=-1 must be an integer from 0"),
+        ("model=&a [*a, *a]", "aliases .* are not allowed"),
+    ],
+)
 def test_hostile_override_is_refused_at_parse_time_naming_the_file(override, pattern):
     with pytest.raises(ConfigError, match=pattern) as info:
         load_config(CI, [override])
@@ -62,7 +65,7 @@ def test_bam_widths_must_be_small_positive_ints():
 
 def test_yaml_alias_bomb_in_a_config_file_is_refused_at_once(tmp_path):
     lines = ["a0: &a0 [x, x, x, x, x, x, x, x, x, x]"]
-    lines += [f"a{i}: &a{i} [" + ", ".join([f"*a{i - 1}"] * 10) + "]" for i in range(1, 10)]   # 10 ** 10 nodes
+    lines += [f"a{i}: &a{i} [" + ", ".join([f"*a{i - 1}"] * 10) + "]" for i in range(1, 10)]  # 10 ** 10 nodes
     bomb = tmp_path / "bomb.yaml"
     bomb.write_text("\n".join(lines) + "\n")
     start = time.perf_counter()
@@ -104,7 +107,8 @@ def test_timeouts_that_would_disable_or_overflow_are_refused(text):
 
 def test_grade_and_series_command_lines_refuse_a_zero_or_negative_timeout(capsys):
     from mdtf_lite.course.exercises import main as exercises_main
-    from mdtf_lite.course.series import SeriesError, main as series_main, run_series
+    from mdtf_lite.course.series import SeriesError, run_series
+    from mdtf_lite.course.series import main as series_main
 
     with pytest.raises(SystemExit) as info:
         exercises_main(["grade", "nb.ipynb", "--timeout", "0"])
@@ -115,13 +119,19 @@ def test_grade_and_series_command_lines_refuse_a_zero_or_negative_timeout(capsys
     assert "whole seconds" in capsys.readouterr().err
     with pytest.raises(ValueError, match="cell_timeout=-1"):
         check_timeout(-1, "cell_timeout")
-    assert SeriesError and run_series   # the API path calls check_timeout (see series.run_series)
+    assert SeriesError and run_series  # the API path calls check_timeout (see series.run_series)
 
 
 # ------------------------------------------------------------------------------ hypothesis: any value
-_values = st.one_of(st.none(), st.booleans(), st.integers(-10 ** 20, 10 ** 20),
-                    st.floats(allow_nan=True, allow_infinity=True), st.text(max_size=30),
-                    st.lists(st.integers(-3, 3), max_size=3), st.dictionaries(st.text(max_size=5), st.integers(), max_size=2))
+_values = st.one_of(
+    st.none(),
+    st.booleans(),
+    st.integers(-(10**20), 10**20),
+    st.floats(allow_nan=True, allow_infinity=True),
+    st.text(max_size=30),
+    st.lists(st.integers(-3, 3), max_size=3),
+    st.dictionaries(st.text(max_size=5), st.integers(), max_size=2),
+)
 _top_keys = st.sampled_from([*LIMITS, "name", "device", "schedule", "stage", "flip_augment", "loss_weights"])
 
 
@@ -132,7 +142,7 @@ def test_any_top_level_values_parse_or_raise_config_error(d):
         cfg = TrainConfig(**d)
     except ConfigError:
         return
-    for key, (low, high, low_open) in LIMITS.items():   # what parses is in range and finite
+    for key, (low, high, low_open) in LIMITS.items():  # what parses is in range and finite
         value = getattr(cfg, key)
         if value is not None:
             assert math.isfinite(value) and value <= high and (value > low if low_open else value >= low)
@@ -140,8 +150,23 @@ def test_any_top_level_values_parse_or_raise_config_error(d):
     assert TrainConfig.from_dict(cfg.to_dict()) == cfg
 
 
-_model_keys = st.sampled_from(["dim", "depth", "n_frames", "d_state", "d_conv", "mlp_ratio", "drop_path", "dt_min",
-                               "dt_max", "num_heads", "bone_stream", "arch", "root_relative_input"])
+_model_keys = st.sampled_from(
+    [
+        "dim",
+        "depth",
+        "n_frames",
+        "d_state",
+        "d_conv",
+        "mlp_ratio",
+        "drop_path",
+        "dt_min",
+        "dt_max",
+        "num_heads",
+        "bone_stream",
+        "arch",
+        "root_relative_input",
+    ]
+)
 
 
 @settings(max_examples=300, deadline=None)
@@ -153,7 +178,7 @@ def test_any_model_section_parses_or_raises_config_error(model, preset):
     except ConfigError:
         return
     m = cfg.model
-    assert isinstance(m, ModelConfig) and m.dim ** 2 * m.depth <= 2 ** 23 and 1 <= m.n_frames <= 1024
+    assert isinstance(m, ModelConfig) and m.dim**2 * m.depth <= 2**23 and 1 <= m.n_frames <= 1024
     assert math.isfinite(m.mlp_ratio) and 0 < m.dt_min <= m.dt_max
 
 

@@ -16,8 +16,14 @@ from mdtf_lite.lift import parse_coco_keypoints, read_coco_keypoints
 
 def _frames(n=4, seed=0, scale=1.0, offset=100.0, **extra):
     rng = np.random.default_rng(seed)
-    return [{"frame": t, "keypoints": [[float(x), float(y), 0.9] for x, y in rng.uniform(0, 500, (17, 2)) * scale + offset],
-             **{k: (v[t] if isinstance(v, list) else v) for k, v in extra.items()}} for t in range(n)]
+    return [
+        {
+            "frame": t,
+            "keypoints": [[float(x), float(y), 0.9] for x, y in rng.uniform(0, 500, (17, 2)) * scale + offset],
+            **{k: (v[t] if isinstance(v, list) else v) for k, v in extra.items()},
+        }
+        for t in range(n)
+    ]
 
 
 def _doc(frames, **top):
@@ -32,11 +38,11 @@ def _npy_header(shape, descr="<f8") -> bytes:
 
 
 def test_zip_bomb_npz_is_refused_from_the_zip_directory(tmp_path):
-    path = tmp_path / "bomb.npz"      # ~130 kB on disk, 128 MiB declared: the old loader decompressed all of it
+    path = tmp_path / "bomb.npz"  # ~130 kB on disk, 128 MiB declared: the old loader decompressed all of it
     with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as zf:
         with zf.open("x.npy", "w", force_zip64=True) as fh:
-            fh.write(_npy_header((2 ** 24,)))
-            zeros = bytes(2 ** 24)
+            fh.write(_npy_header((2**24,)))
+            zeros = bytes(2**24)
             for _ in range(8):
                 fh.write(zeros)
     assert path.stat().st_size < 1_000_000
@@ -49,7 +55,7 @@ def test_zip_bomb_npz_is_refused_from_the_zip_directory(tmp_path):
 def test_npz_header_declaring_more_than_its_member_holds_is_refused(tmp_path):
     path = tmp_path / "liar.npz"
     with zipfile.ZipFile(path, "w") as zf:
-        zf.writestr("x.npy", _npy_header((10 ** 11,)) + bytes(80))   # 800 GB declared, 80 bytes held
+        zf.writestr("x.npy", _npy_header((10**11,)) + bytes(80))  # 800 GB declared, 80 bytes held
     with pytest.raises(ValueError, match=r"declares a \(100000000000,\) float64 array .* holds"):
         load_npz(path)
 
@@ -70,14 +76,14 @@ def test_normalised_keypoints_are_refused_not_read_as_pixels():
 def test_keypoints_far_outside_the_image_are_refused():
     with pytest.raises(ValueError, match="far outside the 640 x 640 image"):
         parse_coco_keypoints(_doc(_frames(offset=3000.0)))
-    assert len(parse_coco_keypoints(_doc(_frames(offset=-20.0)))) == 4   # just off the edge: a real detection
+    assert len(parse_coco_keypoints(_doc(_frames(offset=-20.0)))) == 4  # just off the edge: a real detection
 
 
 @pytest.mark.parametrize("key", ["person_id", "track_id"])
 def test_frames_alternating_people_are_refused(key):
     with pytest.raises(ValueError, match=f"2 different {key} values"):
         parse_coco_keypoints(_doc(_frames(**{key: [0, 1, 0, 1]})))
-    assert len(parse_coco_keypoints(_doc(_frames(**{key: 7})))) == 4   # one person, named: fine
+    assert len(parse_coco_keypoints(_doc(_frames(**{key: 7})))) == 4  # one person, named: fine
 
 
 @pytest.mark.parametrize("fps", [float("nan"), float("inf"), -25, 0, "30", True])
@@ -88,7 +94,7 @@ def test_bad_fps_is_refused(fps):
 
 def test_nan_fps_in_a_json_file_is_refused_naming_the_file(tmp_path):
     path = tmp_path / "video.json"
-    path.write_text(json.dumps(_doc(_frames(), fps=float("nan"))))      # json writes the literal NaN
+    path.write_text(json.dumps(_doc(_frames(), fps=float("nan"))))  # json writes the literal NaN
     assert "NaN" in path.read_text()
     with pytest.raises(ValueError, match=rf"{path.name}: \"fps\" = nan"):
         read_coco_keypoints(path)
@@ -118,7 +124,7 @@ def test_unknown_subject_names_the_subjects_the_dataset_has():
     from mdtf_lite.data import load_clips
 
     with pytest.raises(ValueError, match=r"subject 'S99' is missing \(the dataset has \[.*'S1', .*'S9'.*\]\)"):
-        load_clips("default", split="train", frames=27, subjects=["S99"])   # said "the dataset has []"
+        load_clips("default", split="train", frames=27, subjects=["S99"])  # said "the dataset has []"
 
 
 # ------------------------------------------------------------------------- checkpoint folders
@@ -130,8 +136,10 @@ def test_symlinked_out_dir_is_refused_before_training(tmp_path):
     (tmp_path / "real").mkdir()
     (tmp_path / "link").symlink_to(tmp_path / "real")
     cfg = TrainConfig(out_dir=str(tmp_path / "link"))
-    with pytest.raises(CheckpointError, match=r"link is a symbolic link; nothing was changed\. Set out_dir to the real"):
-        preflight(cfg, False, checkpoint_dir(cfg))       # passed, trained, then failed with a wrong message
+    with pytest.raises(
+        CheckpointError, match=r"link is a symbolic link; nothing was changed\. Set out_dir to the real"
+    ):
+        preflight(cfg, False, checkpoint_dir(cfg))  # passed, trained, then failed with a wrong message
 
 
 def test_full_disk_during_save_is_a_checkpoint_error_not_a_raw_safetensor_error(tmp_path, monkeypatch):

@@ -8,17 +8,17 @@ from pathlib import Path
 PACKAGE = Path(__file__).resolve().parents[1] / "mdtf_lite"
 
 #: (importing module, imported module) pairs allowed inside a function, by reason.
-HEAVY_OPTIONAL = {   # importing these at module level would load a heavy or optional dependency
-    ("mdtf_lite.ssm", "mdtf_lite.ssm.triton_kernel"),          # triton (compiler; optional)
-    ("mdtf_lite.ssm", "mdtf_lite.ssm.mamba_ssm_backend"),      # mamba-ssm (CUDA; optional)
-    ("mdtf_lite.ssm.cpu", "mdtf_lite.ssm.cpu_kernels"),        # numba (JIT compile on import; optional)
+HEAVY_OPTIONAL = {  # importing these at module level would load a heavy or optional dependency
+    ("mdtf_lite.ssm", "mdtf_lite.ssm.triton_kernel"),  # triton (compiler; optional)
+    ("mdtf_lite.ssm", "mdtf_lite.ssm.mamba_ssm_backend"),  # mamba-ssm (CUDA; optional)
+    ("mdtf_lite.ssm.cpu", "mdtf_lite.ssm.cpu_kernels"),  # numba (JIT compile on import; optional)
     ("mdtf_lite.bench.scan", "mdtf_lite.ssm.mamba_ssm_backend"),
     ("mdtf_lite.bench.gpu", "mdtf_lite.ssm.mamba_ssm_backend"),
     # torch: the parent process of the scaling benchmark only spawns workers, each imports torch itself
     ("mdtf_lite.bench.scaling", "mdtf_lite.models.baselines"),
     ("mdtf_lite.bench.scaling", "mdtf_lite.models.blocks"),
-    ("mdtf_lite.course.series", "mdtf_lite.course.preflight"),   # torch: only --params full runs the preflight
-    ("mdtf_lite.course.series", "mdtf_lite.viz.export"),         # plotly + nbformat: only --export needs them
+    ("mdtf_lite.course.series", "mdtf_lite.course.preflight"),  # torch: only --params full runs the preflight
+    ("mdtf_lite.course.series", "mdtf_lite.viz.export"),  # plotly + nbformat: only --export needs them
 }
 
 
@@ -35,15 +35,20 @@ def import_graph() -> tuple[dict, frozenset]:
     for name, path in modules.items():
         tree = ast.parse(path.read_text(), filename=str(path))
         package = name if path.name == "__init__.py" else name.rpartition(".")[0]
-        in_function = {id(n) for f in ast.walk(tree) if isinstance(f, (ast.FunctionDef, ast.AsyncFunctionDef))
-                       for n in ast.walk(f) if isinstance(n, (ast.Import, ast.ImportFrom))}
+        in_function = {
+            id(n)
+            for f in ast.walk(tree)
+            if isinstance(f, (ast.FunctionDef, ast.AsyncFunctionDef))
+            for n in ast.walk(f)
+            if isinstance(n, (ast.Import, ast.ImportFrom))
+        }
         edges = set()
         for node in ast.walk(tree):
             if isinstance(node, ast.Import):
                 targets = [a.name for a in node.names]
             elif isinstance(node, ast.ImportFrom):
                 if node.level:
-                    base = package.split(".")[:len(package.split(".")) - node.level + 1]
+                    base = package.split(".")[: len(package.split(".")) - node.level + 1]
                     stem = ".".join(base + ([node.module] if node.module else []))
                 else:
                     stem = node.module or ""
@@ -107,14 +112,26 @@ def test_no_import_cycle_among_the_package_modules():
 def test_function_level_imports_are_listed():
     _, inside = import_graph()
     unlisted = sorted(inside - HEAVY_OPTIONAL)
-    assert unlisted == [], ("imports inside functions that avoid no heavy optional dependency: move them to the "
-                            "top of the module (or list them with their reason)")
+    assert unlisted == [], (
+        "imports inside functions that avoid no heavy optional dependency: move them to the "
+        "top of the module (or list them with their reason)"
+    )
 
 
 #: the paper code (the model, its data and training) -- the other two products, the course tooling
 #: (``course``) and the figures (``viz``), and the benchmarks sit on top of it and are never imported by it.
-PAPER_CODE = ("mdtf_lite.skeleton", "mdtf_lite.bones", "mdtf_lite.paths", "mdtf_lite._atomic", "mdtf_lite.ssm",
-              "mdtf_lite.models", "mdtf_lite.data", "mdtf_lite.eval", "mdtf_lite.train", "mdtf_lite.lift")
+PAPER_CODE = (
+    "mdtf_lite.skeleton",
+    "mdtf_lite.bones",
+    "mdtf_lite.paths",
+    "mdtf_lite._atomic",
+    "mdtf_lite.ssm",
+    "mdtf_lite.models",
+    "mdtf_lite.data",
+    "mdtf_lite.eval",
+    "mdtf_lite.train",
+    "mdtf_lite.lift",
+)
 ON_TOP = ("mdtf_lite.course", "mdtf_lite.viz", "mdtf_lite.bench")
 
 

@@ -2,15 +2,24 @@
 windows, export, and an end-to-end lift of a JSON written by projecting a known motion."""
 
 import json
-import math
 
 import numpy as np
 import pytest
 import torch
 
 from mdtf_lite import lift
-from mdtf_lite.lift import (COCO_JOINT_NAMES, Keypoints2D, coco_to_h36m, export_json, export_npz, lift_sequence,
-                            parse_coco_keypoints, read_coco_keypoints, to_model_inputs, window_starts)
+from mdtf_lite.lift import (
+    COCO_JOINT_NAMES,
+    Keypoints2D,
+    coco_to_h36m,
+    export_json,
+    export_npz,
+    lift_sequence,
+    parse_coco_keypoints,
+    read_coco_keypoints,
+    to_model_inputs,
+    window_starts,
+)
 from mdtf_lite.skeleton import JOINT_NAMES
 
 C = {n: i for i, n in enumerate(COCO_JOINT_NAMES)}
@@ -75,17 +84,26 @@ def test_zero_score_joint_is_interpolated_but_keeps_score_zero():
     assert np.allclose(kp.xy[2, C["l_wrist"]], (xy[1, C["l_wrist"]] + xy[3, C["l_wrist"]]) / 2)
 
 
-@pytest.mark.parametrize("mutate, match", [
-    (lambda d: d["frames"][1]["keypoints"].pop(), "16 keypoints, expected 17"),
-    (lambda d: d["frames"][2]["keypoints"][3].__setitem__(0, "12.5"), r"frame 2, joint 3 \(l_ear\): x = '12.5' is not a number"),
-    (lambda d: d["frames"][0]["keypoints"][0].__setitem__(1, float("nan")), "not finite"),
-    (lambda d: d.pop("image_width"), "no image size"),
-    (lambda d: d.__setitem__("image_height", -5), "positive"),
-    (lambda d: [f.__setitem__("keypoints", [[1.0, 2.0, 0.0]] * 17) for f in d["frames"]], "no frame has a detection"),
-    (lambda d: d["frames"][0]["keypoints"][0].__setitem__(2, 3.0), r"outside \[0, 1\]"),
-    (lambda d: d["frames"].append(dict(d["frames"][0])), "appears twice"),
-    (lambda d: d.__setitem__("frames", []), "non-empty"),
-])
+@pytest.mark.parametrize(
+    "mutate, match",
+    [
+        (lambda d: d["frames"][1]["keypoints"].pop(), "16 keypoints, expected 17"),
+        (
+            lambda d: d["frames"][2]["keypoints"][3].__setitem__(0, "12.5"),
+            r"frame 2, joint 3 \(l_ear\): x = '12.5' is not a number",
+        ),
+        (lambda d: d["frames"][0]["keypoints"][0].__setitem__(1, float("nan")), "not finite"),
+        (lambda d: d.pop("image_width"), "no image size"),
+        (lambda d: d.__setitem__("image_height", -5), "positive"),
+        (
+            lambda d: [f.__setitem__("keypoints", [[1.0, 2.0, 0.0]] * 17) for f in d["frames"]],
+            "no frame has a detection",
+        ),
+        (lambda d: d["frames"][0]["keypoints"][0].__setitem__(2, 3.0), r"outside \[0, 1\]"),
+        (lambda d: d["frames"].append(dict(d["frames"][0])), "appears twice"),
+        (lambda d: d.__setitem__("frames", []), "non-empty"),
+    ],
+)
 def test_bad_input_is_refused_with_a_clear_message(mutate, match):
     doc = coco_doc(random_coco(4))
     mutate(doc)
@@ -120,7 +138,7 @@ def test_coco_to_h36m_rules():
     score = np.full((3, 17), 0.9)
     score[:, C["l_eye"]] = 0.4
     xy, conf = coco_to_h36m(coco, score)
-    for h, c in lift.COCO_TO_H36M_COPY.items():
+    for h in lift.COCO_TO_H36M_COPY:
         assert np.allclose(xy[:, h], uv[:, h])
     assert np.allclose(xy[:, H["neck"]], uv[:, H["neck"]]) and np.allclose(xy[:, H["head"]], uv[:, H["head"]])
     pelvis = (coco[:, C["l_hip"]] + coco[:, C["r_hip"]]) / 2
@@ -155,11 +173,13 @@ class FrameWiseModel(torch.nn.Module):
         return torch.stack([x[..., 0] * 2, x[..., 1] - 1, x[..., 2] * x[..., 0]], dim=-1)
 
 
-@pytest.mark.parametrize("length, window, stride", [(100, 27, None), (27, 27, None), (5, 27, None), (1, 9, 3), (64, 16, 16)])
+@pytest.mark.parametrize(
+    "length, window, stride", [(100, 27, None), (27, 27, None), (5, 27, None), (1, 9, 3), (64, 16, 16)]
+)
 def test_sliding_windows_cover_every_frame_exactly(length, window, stride):
     rng = np.random.default_rng(length)
     x = rng.normal(size=(length, 17, 3)).astype(np.float32)
-    x[..., 2] = rng.uniform(size=(length, 17))         # a confidence in [0, 1]: predict validates its inputs
+    x[..., 2] = rng.uniform(size=(length, 17))  # a confidence in [0, 1]: predict validates its inputs
     model = FrameWiseModel(window)
     out = lift_sequence(model, x, window, stride=stride, batch_size=4)
     expected = FrameWiseModel(length)(torch.from_numpy(x)[None])[0].numpy()
@@ -185,8 +205,9 @@ def test_lift_rejects_bad_arrays():
 def test_export_json_and_npz(tmp_path):
     from mdtf_lite.data.npz_io import load_npz
 
-    kp = Keypoints2D(random_coco(4), np.ones((4, 17)), 640.0, 480.0, np.arange(10, 14), np.array([0, 1, 0, 0], bool),
-                     layout="h36m")
+    kp = Keypoints2D(
+        random_coco(4), np.ones((4, 17)), 640.0, 480.0, np.arange(10, 14), np.array([0, 1, 0, 0], bool), layout="h36m"
+    )
     res = lift.LiftResult(poses=np.random.default_rng(0).normal(size=(4, 17, 3)).astype(np.float32), keypoints=kp)
     doc = json.loads(export_json(res, tmp_path / "o.json").read_text())
     assert doc["joint_names"] == list(JOINT_NAMES) and doc["unit"] == "m"
@@ -264,8 +285,10 @@ def test_lift_projected_known_motion_end_to_end(tmp_path):
     gap_mm = 1000 * float(mpjpe(result.poses, ideal))
     err_json, err_ideal = 1000 * float(mpjpe(result.poses, truth)), 1000 * float(mpjpe(ideal, truth))
     err_mean = 1000 * float(mpjpe(np.repeat(truth.mean(0, keepdims=True), len(truth), 0), truth))
-    print(f"MPJPE vs the known motion: from JSON {err_json:.1f} mm, from exact H36M input {err_ideal:.1f} mm "
-          f"(clip mean pose {err_mean:.1f} mm); JSON vs exact-input lifts differ by {gap_mm:.1f} mm")
+    print(
+        f"MPJPE vs the known motion: from JSON {err_json:.1f} mm, from exact H36M input {err_ideal:.1f} mm "
+        f"(clip mean pose {err_mean:.1f} mm); JSON vs exact-input lifts differ by {gap_mm:.1f} mm"
+    )
     assert gap_mm < max(15.0, 0.1 * err_ideal), "the COCO path changed the lift more than its approximation explains"
     if err_ideal < err_mean:  # a checkpoint that lifts at all must keep doing so through the JSON path
         assert err_json < err_ideal + 25.0

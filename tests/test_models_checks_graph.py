@@ -38,8 +38,11 @@ def test_wrong_answers_fail():
     with pytest.raises(AssertionError, match="softmax"):
         graph.check_fusion_gate(lambda xj, xb, w, b: (xj + xb) / 2)
     with pytest.raises(AssertionError, match="softmax"):  # gate weights swapped between the streams
-        graph.check_fusion_gate(lambda xj, xb, w, b: (lambda a: a[..., 1:] * xj + a[..., :1] * xb)(
-            torch.softmax(torch.cat([xj, xb], -1) @ w.T + b, -1)))
+        graph.check_fusion_gate(
+            lambda xj, xb, w, b: (lambda a: a[..., 1:] * xj + a[..., :1] * xb)(
+                torch.softmax(torch.cat([xj, xb], -1) @ w.T + b, -1)
+            )
+        )
 
 
 def test_stub_raises_not_implemented():

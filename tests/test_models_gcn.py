@@ -4,8 +4,13 @@ import numpy as np
 import pytest
 import torch
 
-from mdtf_lite.models.gcn import (JointDepthwiseConv, SkeletonGCN, normalized_adjacency, reversed_order,
-                                  skeleton_adjacency)
+from mdtf_lite.models.gcn import (
+    JointDepthwiseConv,
+    SkeletonGCN,
+    normalized_adjacency,
+    reversed_order,
+    skeleton_adjacency,
+)
 from mdtf_lite.skeleton import BONES, NUM_JOINTS, adjacency
 
 

@@ -21,7 +21,7 @@ def n_params(m):
 def test_parameter_counts_match_the_official_breakdown():
     assert n_params(Mamba(64)) == 8192 + 2 * (320 + 2304 + 320 + 1024 + 64) + 4096
     assert n_params(mamba_block(64)) == 37_184
-    assert n_params(spatial_block(64)) == 54_148                      # the GEM block
+    assert n_params(spatial_block(64)) == 54_148  # the GEM block
     assert n_params(GEM(64)) == n_params(Mamba(64)) + 2 * (128 + 8_354)
     assert n_params(GEM(64, gcn_directions="forward")) == n_params(Mamba(64)) + 128 + 8_354
     assert n_params(Mamba(64, bidirectional=False)) == 8192 + 4032 + 4096
@@ -92,7 +92,7 @@ def test_gem_owns_its_gcns_and_norms_so_they_move_with_it():
     owned = dict(gem.named_children())
     assert {"gcn_norm_fwd", "gcn_fwd", "gcn_norm_bwd", "gcn_bwd", "fwd", "bwd"} <= set(owned)
     assert all(p.dtype == torch.float64 for p in gem.parameters())
-    assert gem.gcn_bwd.adj[0, 16] == gem.gcn_fwd.adj[16, 0] == 0            # adjacency re-indexed j -> 16 - j
+    assert gem.gcn_bwd.adj[0, 16] == gem.gcn_fwd.adj[16, 0] == 0  # adjacency re-indexed j -> 16 - j
     assert torch.equal(gem.gcn_bwd.adj, gem.gcn_fwd.adj.flip(0).flip(1))
     y = gem(torch.randn(3, 17, 8, dtype=torch.float64))
     assert y.dtype == torch.float64 and torch.isfinite(y).all()
@@ -130,7 +130,7 @@ def test_backends_agree_forward_and_backward(backend):
 
 def test_the_backend_is_resolved_at_construction_not_per_call(monkeypatch):
     with pytest.raises(ValueError, match="unknown selective-scan backend 'fast'"):
-        Mamba(8, scan_backend="fast")                        # refused when built, not mid-training
+        Mamba(8, scan_backend="fast")  # refused when built, not mid-training
     with pytest.raises(RuntimeError, match="needs CUDA tensors"):
         Mamba(8, scan_backend="mamba_ssm")
     model = build_model(get_config("cpu", n_frames=5))
@@ -144,7 +144,7 @@ def test_the_backend_is_resolved_at_construction_not_per_call(monkeypatch):
     monkeypatch.setattr(ssm, "available_backends", no_resolution)
     x = torch.rand(1, 5, 17, 3)
     model(x, bone_tokens=torch.rand(1, 5, 17, 3)).sum().backward()
-    model.double()                                           # a move keeps the device type: no new resolution needed
+    model.double()  # a move keeps the device type: no new resolution needed
     assert {m.kernels.backend for m in model.modules() if isinstance(m, Mamba)} == {want}
 
 
@@ -161,8 +161,13 @@ def test_the_forward_reaches_the_scan_in_five_frames_of_package_code():
 
     mixer.kernels = type(mixer.kernels)(mixer.kernels.backend, mixer.kernels.conv_silu, scan)
     model(torch.rand(1, 5, 17, 3), bone_tokens=torch.rand(1, 5, 17, 3))
-    assert depths[0] == [("GEM", "ssm"), ("GEM", "forward"), ("ResidualBlock", "forward"),
-                         ("SpatioTemporalLayer", "forward"), ("MDTF", "forward")]
+    assert depths[0] == [
+        ("GEM", "ssm"),
+        ("GEM", "forward"),
+        ("ResidualBlock", "forward"),
+        ("SpatioTemporalLayer", "forward"),
+        ("MDTF", "forward"),
+    ]
 
 
 def test_residual_block_and_drop_path():

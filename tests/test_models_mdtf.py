@@ -99,7 +99,7 @@ def test_fusion_gate_starts_50_50():
     a, b = torch.randn(4, 8), torch.randn(4, 8)
     assert torch.allclose(gate(a, b), (a + b) / 2)
     assert torch.allclose(gate.weights(a, b), torch.full((4, 2), 0.5))
-    assert not any(isinstance(v, torch.Tensor) for v in vars(gate).values())   # forward keeps no state
+    assert not any(isinstance(v, torch.Tensor) for v in vars(gate).values())  # forward keeps no state
     with torch.no_grad():
         gate.proj.bias.copy_(torch.tensor([10.0, -10.0]))
     assert torch.allclose(gate(a, b), a, atol=1e-4)
@@ -124,7 +124,7 @@ def test_bad_inputs_are_refused_at_the_boundary():
     with pytest.raises(ValueError, match="floating point"):
         check_model_input(model, x.long())
     check_model_input(model, x)
-    check_model_input(build_model(get_config("cpu", arch="mlp")), torch.zeros(1, 99, 17, 3))   # any T
+    check_model_input(build_model(get_config("cpu", arch="mlp")), torch.zeros(1, 99, 17, 3))  # any T
 
 
 def test_the_forward_itself_does_not_scan_its_input():
@@ -157,8 +157,9 @@ def test_config_errors_and_dict_form():
         ModelConfig(spatial_mixer="attention")
     cfg = config_from_dict({"preset": "cpu", "ablation": ["no_gcn"], "drop_path": 0.05})
     assert cfg.spatial_mixer == "none" and cfg.drop_path == 0.05 and cfg.dim == 32
-    assert count_parameters(build_model({"preset": "cpu", "ablation": "no_gcn"})) == \
-        count_parameters(build_model(get_config("cpu", ablation="no_gcn")))
+    assert count_parameters(build_model({"preset": "cpu", "ablation": "no_gcn"})) == count_parameters(
+        build_model(get_config("cpu", ablation="no_gcn"))
+    )
 
 
 class _ConstantBAM(torch.nn.Module):
@@ -224,15 +225,23 @@ def test_real_bam_attaches_and_feeds_the_bone_stream():
 def test_other_float_dtypes_get_a_clear_error_with_a_fix_that_works(dtype):
     model = build_model({"preset": "cpu", "dim": 8, "depth": 1, "n_frames": 9, "ablation": "no_bone"}).eval()
     x, _ = _inputs()
-    with pytest.raises(ValueError, match=rf"dtype {dtype} but the model's parameters are torch.float32.*"
-                                         r"x = x.to\(torch.float32\)"):
+    with pytest.raises(
+        ValueError,
+        match=rf"dtype {dtype} but the model's parameters are torch.float32.*"
+        r"x = x.to\(torch.float32\)",
+    ):
         check_model_input(model, x.to(dtype))
-    check_model_input(model, x.to(dtype).to(torch.float32))      # the advised fix passes
+    check_model_input(model, x.to(dtype).to(torch.float32))  # the advised fix passes
 
 
 def test_a_float64_model_is_checked_against_its_own_dtype():
-    model = build_model({"preset": "cpu", "dim": 8, "depth": 1, "n_frames": 9, "ablation": "no_bone",
-                         "scan_backend": "reference"}).double().eval()
+    model = (
+        build_model(
+            {"preset": "cpu", "dim": 8, "depth": 1, "n_frames": 9, "ablation": "no_bone", "scan_backend": "reference"}
+        )
+        .double()
+        .eval()
+    )
     x, _ = _inputs()
     with pytest.raises(ValueError, match=r"x = x.to\(torch.float64\)"):
         check_model_input(model, x)
@@ -241,10 +250,15 @@ def test_a_float64_model_is_checked_against_its_own_dtype():
     assert y.dtype == torch.float64 and torch.isfinite(y).all()
 
 
-@pytest.mark.parametrize("channel,value,pattern", [(0, 1e20, "coordinate 1e\\+20.*not pixels"),
-                                                   (1, -5e3, "coordinate -5e\\+03"),
-                                                   (2, 1e30, "confidence 1e\\+30.*outside \\[0, 1\\]"),
-                                                   (2, -0.5, "confidence -0.5")])
+@pytest.mark.parametrize(
+    "channel,value,pattern",
+    [
+        (0, 1e20, "coordinate 1e\\+20.*not pixels"),
+        (1, -5e3, "coordinate -5e\\+03"),
+        (2, 1e30, "confidence 1e\\+30.*outside \\[0, 1\\]"),
+        (2, -0.5, "confidence -0.5"),
+    ],
+)
 def test_values_that_would_give_silent_nan_or_garbage_are_refused(channel, value, pattern):
     model = build_model({"preset": "cpu", "dim": 8, "depth": 1, "n_frames": 9, "ablation": "no_bone"}).eval()
     x, _ = _inputs()

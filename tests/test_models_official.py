@@ -11,8 +11,14 @@ from mdtf_lite.models import build_model
 from mdtf_lite.models.bam import BoneAwareModule
 from mdtf_lite.models.config import get_config
 from mdtf_lite.models.mdtf import to_official_token_layout
-from mdtf_lite.models.official import (official_bam_to_ours, official_config, official_to_ours, ours_to_official,
-                                       ours_to_official_bam, read_official_state)
+from mdtf_lite.models.official import (
+    official_bam_to_ours,
+    official_config,
+    official_to_ours,
+    ours_to_official,
+    ours_to_official_bam,
+    read_official_state,
+)
 
 J = 17
 
@@ -21,24 +27,49 @@ def _mamba(prefix, c, n=16, k=4, gem=False):
     r = math.ceil(c / 16)
     spec = {"in_proj.weight": (2 * c, c), "out_proj.weight": (c, c)}
     for s in ("", "_b"):
-        spec.update({f"conv1d{s}.weight": (c, 1, k), f"conv1d{s}.bias": (c,), f"x_proj{s}.weight": (r + 2 * n, c),
-                     f"dt_proj{s}.weight": (c, r), f"dt_proj{s}.bias": (c,), f"D{s}": (c,)})
+        spec.update(
+            {
+                f"conv1d{s}.weight": (c, 1, k),
+                f"conv1d{s}.bias": (c,),
+                f"x_proj{s}.weight": (r + 2 * n, c),
+                f"dt_proj{s}.weight": (c, r),
+                f"dt_proj{s}.bias": (c,),
+                f"D{s}": (c,),
+            }
+        )
     spec.update({"A_log": (c, n), "A_b_log": (c, n)})
     if gem:
         for s in ("", "_b"):
-            spec.update({f"norm_gcn{s}.weight": (c,), f"norm_gcn{s}.bias": (c,),
-                         f"gcn{s}.U.weight": (c, c), f"gcn{s}.U.bias": (c,),
-                         f"gcn{s}.V.weight": (c, c), f"gcn{s}.V.bias": (c,),
-                         f"gcn{s}.batch_norm.weight": (J,), f"gcn{s}.batch_norm.bias": (J,),
-                         f"gcn{s}.batch_norm.running_mean": (J,), f"gcn{s}.batch_norm.running_var": (J,),
-                         f"gcn{s}.batch_norm.num_batches_tracked": ()})
+            spec.update(
+                {
+                    f"norm_gcn{s}.weight": (c,),
+                    f"norm_gcn{s}.bias": (c,),
+                    f"gcn{s}.U.weight": (c, c),
+                    f"gcn{s}.U.bias": (c,),
+                    f"gcn{s}.V.weight": (c, c),
+                    f"gcn{s}.V.bias": (c,),
+                    f"gcn{s}.batch_norm.weight": (J,),
+                    f"gcn{s}.batch_norm.bias": (J,),
+                    f"gcn{s}.batch_norm.running_mean": (J,),
+                    f"gcn{s}.batch_norm.running_var": (J,),
+                    f"gcn{s}.batch_norm.num_batches_tracked": (),
+                }
+            )
     return {prefix + key: shape for key, shape in spec.items()}
 
 
 def _block(prefix, c, gem=False):
     n1, n2, mixer = ("mambanorm1", "mambanorm2", "gcnmamba") if gem else ("norm1", "norm2", "mamba")
-    spec = {f"{n1}.weight": (c,), f"{n1}.bias": (c,), f"{n2}.weight": (c,), f"{n2}.bias": (c,),
-            "mlp.fc1.weight": (2 * c, c), "mlp.fc1.bias": (2 * c,), "mlp.fc2.weight": (c, 2 * c), "mlp.fc2.bias": (c,)}
+    spec = {
+        f"{n1}.weight": (c,),
+        f"{n1}.bias": (c,),
+        f"{n2}.weight": (c,),
+        f"{n2}.bias": (c,),
+        "mlp.fc1.weight": (2 * c, c),
+        "mlp.fc1.bias": (2 * c,),
+        "mlp.fc2.weight": (c, 2 * c),
+        "mlp.fc2.bias": (c,),
+    }
     out = {prefix + k: v for k, v in spec.items()}
     out.update(_mamba(f"{prefix}{mixer}.", c, gem=gem))
     return out
@@ -49,10 +80,18 @@ def _ln(prefix, c):
 
 
 def official_stage2_spec(c, depth, frames):
-    spec = {"Spatial_patch_to_embedding1.weight": (c, 3), "Spatial_patch_to_embedding1.bias": (c,),
-            "Spatial_patch_to_embedding2.weight": (c, 3), "Spatial_patch_to_embedding2.bias": (c,),
-            "Spatial_pos_embed": (1, J, c), "Temporal_pos_embed": (1, frames, c),
-            "fusion.weight": (2, 2 * c), "fusion.bias": (2,), "head.1.weight": (3, c), "head.1.bias": (3,)}
+    spec = {
+        "Spatial_patch_to_embedding1.weight": (c, 3),
+        "Spatial_patch_to_embedding1.bias": (c,),
+        "Spatial_patch_to_embedding2.weight": (c, 3),
+        "Spatial_patch_to_embedding2.bias": (c,),
+        "Spatial_pos_embed": (1, J, c),
+        "Temporal_pos_embed": (1, frames, c),
+        "fusion.weight": (2, 2 * c),
+        "fusion.bias": (2,),
+        "head.1.weight": (3, c),
+        "head.1.bias": (3,),
+    }
     for i in range(depth):
         spec.update(_block(f"STEblocks.{i}.", c, gem=True))
         spec.update(_block(f"TTEblocks.{i}.", c))
@@ -94,7 +133,7 @@ SMALL = dict(dim=16, depth=3, n_frames=9)
 def test_official_stage2_names_convert_load_and_round_trip():
     official = _random(official_stage2_spec(SMALL["dim"], SMALL["depth"], SMALL["n_frames"]))
     model = build_model(official_config("tiny", **SMALL)).eval()
-    ours = official_to_ours({"module." + k: v for k, v in official.items()})   # DataParallel prefix dropped
+    ours = official_to_ours({"module." + k: v for k, v in official.items()})  # DataParallel prefix dropped
     assert set(ours) == set(model.state_dict()), "every official key must land on exactly one of ours"
     model.load_state_dict(ours, strict=True)
     back = ours_to_official(model.state_dict())
@@ -155,12 +194,20 @@ def test_unknown_official_key_and_pickles_are_refused(tmp_path):
 def _as_written_before(key: str) -> str:
     """A current MDTF key as the package's older versions wrote it: per-index block lists, bone_* names,
     and GEM's LayerNorm + GCN as ``pre_conv`` hooks inside the scan directions."""
-    for new, old in (("joint_layer.spatial.", "spatial_blocks.0."), ("joint_layer.temporal.", "temporal_blocks.0."),
-                     ("strm.layers.0.spatial.", "spatial_blocks.1."), ("strm.layers.0.temporal.", "temporal_blocks.1."),
-                     ("bone_layer.spatial_norm.", "bone_spatial_norm."), ("bone_layer.temporal_norm.", "bone_temporal_norm."),
-                     ("bone_layer.spatial.", "bone_spatial."), ("bone_layer.temporal.", "bone_temporal."),
-                     ("mixer.gcn_norm_fwd.", "mixer.fwd.pre_conv.0."), ("mixer.gcn_fwd.", "mixer.fwd.pre_conv.1."),
-                     ("mixer.gcn_norm_bwd.", "mixer.bwd.pre_conv.0."), ("mixer.gcn_bwd.", "mixer.bwd.pre_conv.1.")):
+    for new, old in (
+        ("joint_layer.spatial.", "spatial_blocks.0."),
+        ("joint_layer.temporal.", "temporal_blocks.0."),
+        ("strm.layers.0.spatial.", "spatial_blocks.1."),
+        ("strm.layers.0.temporal.", "temporal_blocks.1."),
+        ("bone_layer.spatial_norm.", "bone_spatial_norm."),
+        ("bone_layer.temporal_norm.", "bone_temporal_norm."),
+        ("bone_layer.spatial.", "bone_spatial."),
+        ("bone_layer.temporal.", "bone_temporal."),
+        ("mixer.gcn_norm_fwd.", "mixer.fwd.pre_conv.0."),
+        ("mixer.gcn_fwd.", "mixer.fwd.pre_conv.1."),
+        ("mixer.gcn_norm_bwd.", "mixer.bwd.pre_conv.0."),
+        ("mixer.gcn_bwd.", "mixer.bwd.pre_conv.1."),
+    ):
         key = key.replace(new, old)
     return key
 
@@ -171,12 +218,13 @@ def test_older_checkpoints_load_after_the_one_conversion():
     assert any(k.startswith("spatial_blocks.1.mixer.bwd.pre_conv.1.") for k in legacy)
     fresh = build_model(get_config("cpu", depth=2))
     with pytest.raises(RuntimeError, match="Missing key"):
-        fresh.load_state_dict(legacy, strict=True)             # no hidden renaming on load: one explicit path
+        fresh.load_state_dict(legacy, strict=True)  # no hidden renaming on load: one explicit path
     fresh.load_state_dict(fresh.upgrade_state_dict(legacy), strict=True)
     assert all(torch.equal(fresh.state_dict()[k], v) for k, v in m.state_dict().items())
     # the intermediate generation (named layers, GCNs still as pre_conv hooks) converts too
     middle = {k.replace("mixer.gcn_fwd.", "mixer.fwd.pre_conv.1."): v for k, v in m.state_dict().items()}
     assert "strm.layers.0.spatial.mixer.fwd.pre_conv.1.U.weight" in middle
     upgraded, want = fresh.upgrade_state_dict(middle), m.state_dict()
-    assert upgraded.keys() == want.keys() and all(upgraded[k] is middle_v for k, middle_v in
-                                                  zip(upgraded, middle.values()))
+    assert upgraded.keys() == want.keys() and all(
+        upgraded[k] is middle_v for k, middle_v in zip(upgraded, middle.values())
+    )

@@ -4,8 +4,15 @@ import numpy as np
 import torch
 
 from mdtf_lite.models.mamba import Mamba
-from mdtf_lite.viz.model_plots import (adjacency_figure, conv_window, edges_missed_by_conv, influence_figure,
-                                    joint_influence, receptive_field_figure, skeletal_neighbours)
+from mdtf_lite.viz.model_plots import (
+    adjacency_figure,
+    conv_window,
+    edges_missed_by_conv,
+    influence_figure,
+    joint_influence,
+    receptive_field_figure,
+    skeletal_neighbours,
+)
 
 
 def test_conv_windows_and_missed_edges():
@@ -14,7 +21,7 @@ def test_conv_windows_and_missed_edges():
     assert conv_window(1) == [0, 1]
     assert skeletal_neighbours(8) == [7, 9, 11, 14]
     assert edges_missed_by_conv(4) == [(0, 4), (0, 7), (8, 14)]
-    assert edges_missed_by_conv(8) == []          # the longest bone in index order spans 7 positions
+    assert edges_missed_by_conv(8) == []  # the longest bone in index order spans 7 positions
 
 
 def test_joint_influence_zero_pattern_of_a_causal_mixer():

@@ -25,7 +25,8 @@ def _cut_notebook(tmp_path: Path, out_json: Path) -> Path:
     dump = nbformat.v4.new_code_cell(
         "import dataclasses, json\n"
         f"open({str(out_json)!r}, 'w').write(json.dumps({{k: dataclasses.asdict(v) for k, v in "
-        "{'bam': bam_cfg, 'mdtf': mdtf_cfg, 'mlp': mlp_cfg}.items()}, default=str))")
+        "{'bam': bam_cfg, 'mdtf': mdtf_cfg, 'mlp': mlp_cfg}.items()}, default=str))"
+    )
     dump.id = "dumpcfg"
     nb.cells.append(dump)
     path = tmp_path / "06_cut.ipynb"
@@ -37,10 +38,34 @@ def _cut_notebook(tmp_path: Path, out_json: Path) -> Path:
 def test_papermill_overrides_reach_the_configs(tmp_path):
     out = tmp_path / "cfg.json"
     nb = _cut_notebook(tmp_path, out)
-    cmd = [sys.executable, "-m", "papermill", str(nb), str(tmp_path / "out.ipynb"), "-k", "python3",
-           "-p", "epochs", "2", "-p", "steps_per_epoch", "5", "-p", "lr", "0.0007", "-p", "width", "24",
-           "-p", "time_budget", "0", "-y", "depth: 3\nbam_epochs: 3\nlive_plot: false",
-           "--cwd", str(ROOT / "notebooks")]
+    cmd = [
+        sys.executable,
+        "-m",
+        "papermill",
+        str(nb),
+        str(tmp_path / "out.ipynb"),
+        "-k",
+        "python3",
+        "-p",
+        "epochs",
+        "2",
+        "-p",
+        "steps_per_epoch",
+        "5",
+        "-p",
+        "lr",
+        "0.0007",
+        "-p",
+        "width",
+        "24",
+        "-p",
+        "time_budget",
+        "0",
+        "-y",
+        "depth: 3\nbam_epochs: 3\nlive_plot: false",
+        "--cwd",
+        str(ROOT / "notebooks"),
+    ]
     res = subprocess.run(cmd, capture_output=True, text=True, timeout=300)
     assert res.returncode == 0, res.stderr[-3000:]
     assert "Unable to parse" not in res.stderr and "not declared" not in res.stderr.lower()

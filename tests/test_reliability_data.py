@@ -9,9 +9,9 @@ import numpy as np
 import pytest
 
 from data_tools.__main__ import main as data_main
-from mdtf_lite.data.synthetic.default import build_default_dataset
 from mdtf_lite.data.layout import read_info, read_layout, write_layout
 from mdtf_lite.data.npz_io import load_npz, save_npz
+from mdtf_lite.data.synthetic.default import build_default_dataset
 from mdtf_lite.skeleton import rest_pose
 
 T = 6
@@ -26,8 +26,12 @@ def _views(n=4):
 
 
 def _write(folder, scale=1.0):
-    return write_layout(folder, {"S9": {"Walk": _pose(scale)}}, {"gt": {"S9": {"Walk": _views()}}},
-                        {"source": "test", "splits": {"train": [], "test": ["S9"]}})
+    return write_layout(
+        folder,
+        {"S9": {"Walk": _pose(scale)}},
+        {"gt": {"S9": {"Walk": _views()}}},
+        {"source": "test", "splits": {"train": [], "test": ["S9"]}},
+    )
 
 
 # ------------------------------------------------------------------- case 4: make-default --out DIR
@@ -90,7 +94,7 @@ def test_zeroed_npy_header_is_a_clear_error(tmp_path, keep):
     np.lib.format.write_array(buf, np.arange(12.0), allow_pickle=False)
     raw = bytearray(buf.getvalue())
     length = int.from_bytes(raw[8:10], "little")
-    raw[10 + keep:10 + length] = bytes(length - keep)
+    raw[10 + keep : 10 + length] = bytes(length - keep)
     with zipfile.ZipFile(tmp_path / "a.npz", "w") as zf:
         zf.writestr("x.npy", bytes(raw))
     with pytest.raises(ValueError, match="a.npz is not a readable .npz.*corrupted"):
@@ -98,11 +102,14 @@ def test_zeroed_npy_header_is_a_clear_error(tmp_path, keep):
 
 
 # ---------------------------------------------------------------------------- case 14: layout edge cases
-@pytest.mark.parametrize("file,bad_key,pattern", [
-    ("positions_3d.npz", "S9", "key 'S9' is not '<subject>/<action>'"),
-    ("keypoints_2d_gt.npz", "S9/Walk/cam0", "key 'S9/Walk/cam0' is not '<subject>/<action>/<camera 0..3>'"),
-    ("keypoints_2d_gt.npz", "S9", "key 'S9' is not"),
-])
+@pytest.mark.parametrize(
+    "file,bad_key,pattern",
+    [
+        ("positions_3d.npz", "S9", "key 'S9' is not '<subject>/<action>'"),
+        ("keypoints_2d_gt.npz", "S9/Walk/cam0", "key 'S9/Walk/cam0' is not '<subject>/<action>/<camera 0..3>'"),
+        ("keypoints_2d_gt.npz", "S9", "key 'S9' is not"),
+    ],
+)
 def test_malformed_keys_name_the_file_and_the_fix(tmp_path, file, bad_key, pattern):
     folder = _write(tmp_path / "d")
     shape_of = {"positions_3d.npz": _pose(), "keypoints_2d_gt.npz": _views()[0]}
@@ -111,11 +118,14 @@ def test_malformed_keys_name_the_file_and_the_fix(tmp_path, file, bad_key, patte
         read_layout(folder, kinds=("gt",))
 
 
-@pytest.mark.parametrize("doc,pattern", [
-    ([1, 2], "holds a JSON list"),
-    ({"format": "mdtf-lite/vp3d-arrays/1"}, "lacks \"splits\""),
-    ({"format": "mdtf-lite/vp3d-arrays/1", "splits": ["S1"]}, "lacks \"splits\""),
-])
+@pytest.mark.parametrize(
+    "doc,pattern",
+    [
+        ([1, 2], "holds a JSON list"),
+        ({"format": "mdtf-lite/vp3d-arrays/1"}, 'lacks "splits"'),
+        ({"format": "mdtf-lite/vp3d-arrays/1", "splits": ["S1"]}, 'lacks "splits"'),
+    ],
+)
 def test_bad_dataset_json_names_the_file(tmp_path, doc, pattern):
     folder = _write(tmp_path / "d")
     (folder / "dataset.json").write_text(json.dumps(doc))
@@ -140,8 +150,9 @@ def test_npy_saved_under_an_npz_name(tmp_path):
 from hypothesis import HealthCheck, given, settings  # noqa: E402
 from hypothesis import strategies as st  # noqa: E402
 
-PROPS = settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture,
-                                                                        HealthCheck.too_slow])
+PROPS = settings(
+    max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow]
+)
 
 
 def _fresh(tmp_path_factory):
@@ -149,15 +160,18 @@ def _fresh(tmp_path_factory):
 
 
 @PROPS
-@given(cut=st.floats(0, 1), edits=st.lists(st.tuples(st.floats(0, 1), st.integers(0, 255)), max_size=8),
-       name=st.sampled_from(["positions_3d.npz", "keypoints_2d_gt.npz", "dataset.json"]))
+@given(
+    cut=st.floats(0, 1),
+    edits=st.lists(st.tuples(st.floats(0, 1), st.integers(0, 255)), max_size=8),
+    name=st.sampled_from(["positions_3d.npz", "keypoints_2d_gt.npz", "dataset.json"]),
+)
 def test_truncated_or_corrupted_layout_files_give_only_documented_errors(tmp_path_factory, cut, edits, name):
     folder = _fresh(tmp_path_factory)
     raw = bytearray((folder / name).read_bytes())
     for where, value in edits:
         raw[int(where * (len(raw) - 1))] = value
     if cut < 1:
-        raw = raw[:int(cut * len(raw))]
+        raw = raw[: int(cut * len(raw))]
     (folder / name).write_bytes(bytes(raw))
     try:
         lay = read_layout(folder, kinds=("gt",))
@@ -172,12 +186,16 @@ key_part = st.text(alphabet="S9Walk/ 0123", min_size=0, max_size=10)
 
 
 @PROPS
-@given(pos_keys=st.lists(key_part, max_size=4, unique=True), kp_keys=st.lists(key_part, max_size=6, unique=True),
-       scale=st.sampled_from([1.0, 1000.0, 0.001, float("nan")]))
+@given(
+    pos_keys=st.lists(key_part, max_size=4, unique=True),
+    kp_keys=st.lists(key_part, max_size=6, unique=True),
+    scale=st.sampled_from([1.0, 1000.0, 0.001, float("nan")]),
+)
 def test_random_key_sets_give_only_documented_errors(tmp_path_factory, pos_keys, kp_keys, scale):
     folder = tmp_path_factory.mktemp("keys")
-    (folder / "dataset.json").write_text(json.dumps({"format": "mdtf-lite/vp3d-arrays/1",
-                                                      "splits": {"test": ["S9"]}, "keypoint_kinds": ["gt"]}))
+    (folder / "dataset.json").write_text(
+        json.dumps({"format": "mdtf-lite/vp3d-arrays/1", "splits": {"test": ["S9"]}, "keypoint_kinds": ["gt"]})
+    )
     save_npz(folder / "positions_3d.npz", {k: _pose(scale) for k in pos_keys})
     save_npz(folder / "keypoints_2d_gt.npz", {k: _views()[0] for k in kp_keys})
     try:

@@ -23,11 +23,14 @@ def _kp(seed=0, score=0.9):
 
 # ------------------------------------------------------------------- case 7: COCO results lists
 def test_coco_results_list_with_two_people_per_image_is_refused():
-    results = [{"image_id": i, "category_id": 1, "keypoints": sum(_kp(i * 2 + p), []), "score": 0.8}
-               for i in range(4) for p in range(2)]
+    results = [
+        {"image_id": i, "category_id": 1, "keypoints": sum(_kp(i * 2 + p), []), "score": 0.8}
+        for i in range(4)
+        for p in range(2)
+    ]
     with pytest.raises(ValueError, match="image_id 0 has 2 detections.*COCO results list"):
         parse_coco_keypoints(results, image_size=(1000, 1000))
-    one = [r for k, r in enumerate(results) if k % 2 == 0]   # one person per image: image_id is the frame
+    one = [r for k, r in enumerate(results) if k % 2 == 0]  # one person per image: image_id is the frame
     kp = parse_coco_keypoints(one, image_size=(1000, 1000))
     assert len(kp) == 4 and list(kp.frame_ids) == [0, 1, 2, 3]
 
@@ -50,9 +53,16 @@ class _Echo(torch.nn.Module):
         return x
 
 
-@pytest.mark.parametrize("kwargs,pattern", [({"stride": -1}, "stride must be an integer >= 1"),
-                                            ({"stride": 0}, "stride must be"), ({"batch_size": 0}, "batch_size"),
-                                            ({"window": 0}, "window"), ({"stride": 1.5}, "stride")])
+@pytest.mark.parametrize(
+    "kwargs,pattern",
+    [
+        ({"stride": -1}, "stride must be an integer >= 1"),
+        ({"stride": 0}, "stride must be"),
+        ({"batch_size": 0}, "batch_size"),
+        ({"window": 0}, "window"),
+        ({"stride": 1.5}, "stride"),
+    ],
+)
 def test_lift_sequence_refuses_bad_stride_batch_window(kwargs, pattern):
     args = {"window": 5, **kwargs}
     with pytest.raises(ValueError, match=pattern):
@@ -60,8 +70,11 @@ def test_lift_sequence_refuses_bad_stride_batch_window(kwargs, pattern):
 
 
 def test_far_apart_frame_ids_are_refused_without_allocating_the_gap():
-    doc = {"image_width": 100, "image_height": 100,
-           "frames": [{"frame": 0, "keypoints": _kp(0)}, {"frame": 10 ** 9, "keypoints": _kp(1)}]}
+    doc = {
+        "image_width": 100,
+        "image_height": 100,
+        "frames": [{"frame": 0, "keypoints": _kp(0)}, {"frame": 10**9, "keypoints": _kp(1)}],
+    }
     start = time.perf_counter()
     with pytest.raises(ValueError, match=r"frames 1\.\.999999999 \(999999999 frames\) have no keypoints"):
         parse_coco_keypoints(doc)
@@ -69,20 +82,41 @@ def test_far_apart_frame_ids_are_refused_without_allocating_the_gap():
 
 
 # ------------------------------------------------------------------------- property-based: COCO path
-number = st.one_of(st.floats(allow_nan=True, allow_infinity=True), st.integers(-10 ** 12, 10 ** 12),
-                   st.sampled_from([0, 1, 0.5, -1, 1e308, 2.0]))
+number = st.one_of(
+    st.floats(allow_nan=True, allow_infinity=True),
+    st.integers(-(10**12), 10**12),
+    st.sampled_from([0, 1, 0.5, -1, 1e308, 2.0]),
+)
 joint = st.one_of(st.lists(number, min_size=2, max_size=3), number, st.none(), st.text(max_size=3))
-keypoints = st.one_of(st.lists(joint, min_size=15, max_size=18), st.lists(number, min_size=49, max_size=53),
-                      st.none(), st.just([]), st.integers())
-frame = st.fixed_dictionaries({"keypoints": keypoints}, optional={
-    "frame": st.one_of(st.integers(-2, 40), st.just(10 ** 9), st.text(max_size=2)),
-    "image_id": st.integers(0, 5), "score": number,
-    "image_width": st.one_of(number, st.none()), "image_height": st.one_of(number, st.none())})
+keypoints = st.one_of(
+    st.lists(joint, min_size=15, max_size=18),
+    st.lists(number, min_size=49, max_size=53),
+    st.none(),
+    st.just([]),
+    st.integers(),
+)
+frame = st.fixed_dictionaries(
+    {"keypoints": keypoints},
+    optional={
+        "frame": st.one_of(st.integers(-2, 40), st.just(10**9), st.text(max_size=2)),
+        "image_id": st.integers(0, 5),
+        "score": number,
+        "image_width": st.one_of(number, st.none()),
+        "image_height": st.one_of(number, st.none()),
+    },
+)
 document = st.one_of(
     st.lists(frame, max_size=8),
-    st.fixed_dictionaries({"frames": st.one_of(st.lists(frame, max_size=8), st.integers(), st.none())},
-                          optional={"image_width": number, "image_height": number, "fps": number,
-                                    "image_size": st.lists(number, max_size=3)}))
+    st.fixed_dictionaries(
+        {"frames": st.one_of(st.lists(frame, max_size=8), st.integers(), st.none())},
+        optional={
+            "image_width": number,
+            "image_height": number,
+            "fps": number,
+            "image_size": st.lists(number, max_size=3),
+        },
+    ),
+)
 
 
 def _check(call):
@@ -105,8 +139,7 @@ def test_random_documents_give_finite_inputs_or_value_error(doc, size):
 
 
 def _valid_document(t=5):
-    return {"image_width": 1000, "image_height": 800,
-            "frames": [{"frame": i, "keypoints": _kp(i)} for i in range(t)]}
+    return {"image_width": 1000, "image_height": 800, "frames": [{"frame": i, "keypoints": _kp(i)} for i in range(t)]}
 
 
 @SETTINGS
@@ -115,16 +148,18 @@ def test_truncated_or_corrupted_files_give_value_error_or_finite_result(tmp_path
     raw = bytearray(json.dumps(_valid_document()).encode())
     for where, value in flips:
         raw[int(where * (len(raw) - 1))] = value
-    raw = raw[:max(1, int(cut * len(raw)))] if cut < 1 else raw
+    raw = raw[: max(1, int(cut * len(raw)))] if cut < 1 else raw
     path = tmp_path_factory.mktemp("kp") / "video.json"
     path.write_bytes(bytes(raw))
     _check(lambda: read_coco_keypoints(path))
 
 
 @SETTINGS
-@given(drop=st.sets(st.sampled_from(["image_width", "image_height", "frames"])),
-       extra=st.dictionaries(st.text(max_size=6), number, max_size=3),
-       frame_keys=st.sets(st.sampled_from(["frame", "keypoints"])))
+@given(
+    drop=st.sets(st.sampled_from(["image_width", "image_height", "frames"])),
+    extra=st.dictionaries(st.text(max_size=6), number, max_size=3),
+    frame_keys=st.sets(st.sampled_from(["frame", "keypoints"])),
+)
 def test_random_key_sets(drop, extra, frame_keys):
     doc = _valid_document()
     for key in drop:

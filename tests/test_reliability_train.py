@@ -6,14 +6,13 @@ import json
 import pytest
 import torch
 import yaml
+from train_helpers import clip_set, tiny_config
 
 from mdtf_lite.train import TrainConfig, fit
 from mdtf_lite.train.__main__ import main as train_main
 from mdtf_lite.train.checkpoint import CheckpointError, read_checkpoint, save_checkpoint
 from mdtf_lite.train.config import ConfigError
 from mdtf_lite.train.run_folder import checkpoint_dir
-
-from train_helpers import clip_set, tiny_config
 
 
 def _fit(cfg, **kw):
@@ -95,8 +94,8 @@ def test_fresh_run_onto_a_checkpoint_is_refused_unless_resume_or_overwrite(tmp_p
     with pytest.raises(CheckpointError, match="already exists.*--resume.*--overwrite"):
         _fit(cfg.replace(seed=99))
     assert (first / "model.safetensors").read_bytes() == before
-    _fit(cfg, resume=True)                        # resuming a finished run: allowed, nothing to do
-    _fit(cfg.replace(seed=99, overwrite=True))    # explicit: replaced
+    _fit(cfg, resume=True)  # resuming a finished run: allowed, nothing to do
+    _fit(cfg.replace(seed=99, overwrite=True))  # explicit: replaced
     assert (first / "model.safetensors").read_bytes() != before
     assert sorted(p.name for p in tmp_path.iterdir()) == [first.name]
 

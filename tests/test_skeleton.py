@@ -69,7 +69,7 @@ def test_rest_pose_bone_lengths_and_uprightness():
     lengths = [np.linalg.norm(pose[c] - pose[p]) * 1000 for p, c in sk.BONES]
     assert np.allclose(lengths, sk.TYPICAL_BONE_LENGTH_MM[1:])
     assert pose[10, 1] < pose[0, 1] < pose[3, 1]  # head above pelvis above ankles (y points down)
-    assert pose[1, 0] < 0 < pose[4, 0]            # facing the camera: right side at negative x
+    assert pose[1, 0] < 0 < pose[4, 0]  # facing the camera: right side at negative x
 
 
 def test_h36m32_mapping_is_increasing_and_in_range():

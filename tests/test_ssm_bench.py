@@ -21,8 +21,17 @@ def test_tiny_table_has_every_row_and_ratio(capsys):
 
 def test_budget_skips_predicted_slow_cells():
     lines = []
-    results, _ = bench.run_table([4, 400], batch=1, d_inner=2, n_state=2, reps=1, budget=0.0,
-                                 rows=("selective_scan_ref",), out=lines.append, floor=False)
+    results, _ = bench.run_table(
+        [4, 400],
+        batch=1,
+        d_inner=2,
+        n_state=2,
+        reps=1,
+        budget=0.0,
+        rows=("selective_scan_ref",),
+        out=lines.append,
+        floor=False,
+    )
     second = [r for r in results if r["L"] == 400][0]
     assert second["fwdbwd"] is None and "skip" in "\n".join(lines)
 

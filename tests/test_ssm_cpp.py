@@ -7,8 +7,9 @@ import torch
 from mdtf_lite.ssm import cpp_kernel, selective_scan, selective_scan_channels_last
 from mdtf_lite.ssm.reference import selective_scan_reference
 
-pytestmark = pytest.mark.skipif(not cpp_kernel.available(),
-                                reason=f"the C++ scan could not be built here: {cpp_kernel.build_error()}")
+pytestmark = pytest.mark.skipif(
+    not cpp_kernel.available(), reason=f"the C++ scan could not be built here: {cpp_kernel.build_error()}"
+)
 
 
 def _inputs(S=6, L=11, D=32, N=16, R=2, seed=0):
@@ -20,20 +21,31 @@ def _inputs(S=6, L=11, D=32, N=16, R=2, seed=0):
         return (torch.randn(*shape, generator=g, dtype=torch.float64) * scale).requires_grad_()
 
     A = (-torch.exp(torch.randn(D, N, generator=g, dtype=torch.float64) * 0.5)).requires_grad_()
-    return dict(u=rnd(S, L, D), delta=rnd(S, L, D, scale=0.7), A=A, x_dbl=rnd(S, L, R + 2 * N), Dskip=rnd(D),
-                zz=rnd(S, L, 2 * D), bias=rnd(D, scale=0.5), R=R, N=N, D=D)
+    return dict(
+        u=rnd(S, L, D),
+        delta=rnd(S, L, D, scale=0.7),
+        A=A,
+        x_dbl=rnd(S, L, R + 2 * N),
+        Dskip=rnd(D),
+        zz=rnd(S, L, 2 * D),
+        bias=rnd(D, scale=0.5),
+        R=R,
+        N=N,
+        D=D,
+    )
 
 
 def _views(x, cast):
     R, N, D = x["R"], x["N"], x["D"]
-    B, C = x["x_dbl"][..., R:R + N], x["x_dbl"][..., R + N:]
+    B, C = x["x_dbl"][..., R : R + N], x["x_dbl"][..., R + N :]
     return [cast(t) for t in (x["u"], x["delta"], x["A"], B, C, x["Dskip"], x["zz"][..., :D], x["bias"])]
 
 
 def _reference(u, delta, A, B, C, Dskip, z, bias):
     t = lambda m: m.transpose(1, 2)  # noqa: E731  (S, L, K) -> (S, K, L)
-    return t(selective_scan_reference(t(u), t(delta), A, t(B), t(C), D=Dskip, z=t(z), delta_bias=bias,
-                                      delta_softplus=True))
+    return t(
+        selective_scan_reference(t(u), t(delta), A, t(B), t(C), D=Dskip, z=t(z), delta_bias=bias, delta_softplus=True)
+    )
 
 
 def _forward_backward(x, use_cpp):
@@ -70,7 +82,7 @@ def test_thread_count_does_not_change_the_output():
         y2 = cpp_kernel.scan_channels_last(*args)
     finally:
         torch.set_num_threads(before)
-    assert torch.equal(y1, y2)   # sequences are independent: the split over threads cannot matter
+    assert torch.equal(y1, y2)  # sequences are independent: the split over threads cannot matter
 
 
 def test_dispatch_in_both_layouts_agrees_with_the_reference():
@@ -86,7 +98,7 @@ def test_dispatch_in_both_layouts_agrees_with_the_reference():
 def test_wrong_shapes_are_refused_with_the_tensor_named():
     args = _views(_inputs(), lambda t: t.detach().float())
     bad = list(args)
-    bad[3] = bad[3][:, :-1]                       # B one step short
+    bad[3] = bad[3][:, :-1]  # B one step short
     with pytest.raises(RuntimeError, match="B must have shape"):
         cpp_kernel.scan_channels_last(*bad)
 

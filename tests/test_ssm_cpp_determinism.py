@@ -8,8 +8,9 @@ import torch
 from mdtf_lite.ssm import cpp_kernel
 from mdtf_lite.ssm.reference import selective_scan_reference
 
-pytestmark = pytest.mark.skipif(not cpp_kernel.available(),
-                                reason=f"the C++ kernels are not built here: {cpp_kernel.build_error()}")
+pytestmark = pytest.mark.skipif(
+    not cpp_kernel.available(), reason=f"the C++ kernels are not built here: {cpp_kernel.build_error()}"
+)
 
 THREADS = (1, 2, 4, 8)
 #: the model's scans: MDTF's cpu preset at batch 8, T 27 -> S 432 (spatial: 8 x 27 x 2 directions) or
@@ -74,7 +75,7 @@ def test_autograd_through_the_block_scan_is_bit_identical_across_thread_counts(r
     u, delta, A, xd, Dskip, z, bias = leaves
 
     def grads():
-        y = cpp_kernel.scan_channels_last(u, delta, A, xd[..., 2:2 + N], xd[..., 2 + N:], Dskip, z, bias)
+        y = cpp_kernel.scan_channels_last(u, delta, A, xd[..., 2 : 2 + N], xd[..., 2 + N :], Dskip, z, bias)
         return torch.autograd.grad((y * gy).sum(), leaves)
 
     got = _per_thread_count(grads)
@@ -91,8 +92,9 @@ def test_outputs_and_gradients_match_the_float64_reference_at_the_model_shape(S,
     leaves = [t.double().requires_grad_() for t in args]
     u, delta, A, B, C, Dskip, z, bias = leaves
     t = lambda m: m.transpose(1, 2)  # noqa: E731  (S, L, K) -> (S, K, L)
-    y64 = t(selective_scan_reference(t(u), t(delta), A, t(B), t(C), D=Dskip, z=t(z), delta_bias=bias,
-                                     delta_softplus=True))
+    y64 = t(
+        selective_scan_reference(t(u), t(delta), A, t(B), t(C), D=Dskip, z=t(z), delta_bias=bias, delta_softplus=True)
+    )
     want = torch.autograd.grad((y64 * gy.double()).sum(), leaves)
     assert (y.double() - y64).abs().max() <= 1e-5 * y64.abs().max()
     for name, a, b in zip(("u", "delta", "A", "B", "C", "D", "z", "delta_bias"), grads, want):
@@ -106,11 +108,11 @@ def test_non_finite_inputs_stay_defined():
     delta[0, 0, :4] = torch.tensor([float("inf"), float("-inf"), 1e30, -1e30])
     delta[1, 0, 0] = float("nan")
     y, _ = torch.ops.mdtf_lite.scan_fwd(*args)
-    assert torch.isnan(y[1, :, 0]).all()                # NaN propagates through its sequence and channel
-    assert torch.isfinite(y[0, :, 1:4]).all() and torch.isfinite(y[2:]).all()   # +-inf / huge: clamped
+    assert torch.isnan(y[1, :, 0]).all()  # NaN propagates through its sequence and channel
+    assert torch.isfinite(y[0, :, 1:4]).all() and torch.isfinite(y[2:]).all()  # +-inf / huge: clamped
     mask = torch.ones_like(y, dtype=torch.bool)
     mask[1, :, 0] = False
-    mask[0, :, 0] = False                               # +inf: softplus(inf) = inf, a legit inf/NaN
+    mask[0, :, 0] = False  # +inf: softplus(inf) = inf, a legit inf/NaN
     assert torch.isfinite(y[mask]).all()
 
 
@@ -121,6 +123,6 @@ def test_a_wrong_dtype_or_layout_is_refused_by_name():
     with pytest.raises(RuntimeError, match="A must be float32"):
         torch.ops.mdtf_lite.scan_fwd(*bad)
     bad = list(args)
-    bad[3] = bad[3].transpose(1, 2).contiguous().transpose(1, 2)   # B with a non-contiguous last dimension
+    bad[3] = bad[3].transpose(1, 2).contiguous().transpose(1, 2)  # B with a non-contiguous last dimension
     with pytest.raises(RuntimeError, match="B needs a contiguous last dimension"):
         torch.ops.mdtf_lite.scan_fwd(*bad)

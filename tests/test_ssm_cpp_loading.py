@@ -31,8 +31,9 @@ assert torch.isfinite(y).all()
 print("backend", resolve_backend("auto", "cpu"))
 """
 
-needs_build = pytest.mark.skipif(not cpp_kernel.available(),
-                                 reason=f"the C++ kernels are not built here: {cpp_kernel.build_error()}")
+needs_build = pytest.mark.skipif(
+    not cpp_kernel.available(), reason=f"the C++ kernels are not built here: {cpp_kernel.build_error()}"
+)
 
 
 def _env(ext_dir):
@@ -43,13 +44,14 @@ def _env(ext_dir):
 def run_scan(ext_dir, timeout=90):
     """Run SCAN in a new process with ext_dir as the build folder -> (backend, stderr, seconds)."""
     start = time.perf_counter()
-    proc = subprocess.run([sys.executable, "-c", SCAN], env=_env(ext_dir), cwd=ROOT, capture_output=True, text=True,
-                          timeout=timeout)
+    proc = subprocess.run(
+        [sys.executable, "-c", SCAN], env=_env(ext_dir), cwd=ROOT, capture_output=True, text=True, timeout=timeout
+    )
     assert proc.returncode == 0, proc.stderr
     return proc.stdout.split()[-1], proc.stderr, time.perf_counter() - start
 
 
-BUILT = build.library_dir()   # this checkout's build (read before any test points MDTF_EXTENSIONS_DIR elsewhere)
+BUILT = build.library_dir()  # this checkout's build (read before any test points MDTF_EXTENSIONS_DIR elsewhere)
 
 
 def _copy_current_build(ext_dir):
@@ -60,8 +62,8 @@ def _copy_current_build(ext_dir):
 @needs_build
 def test_a_current_build_loads_even_with_a_leftover_lock_and_a_dead_build(tmp_path):
     folder = _copy_current_build(tmp_path)
-    (folder / "lock").write_text("")                          # torch's build lock, left by a killed process
-    (tmp_path / f".{folder.name}.tmp-999999999").mkdir()        # the private folder of a dead build
+    (folder / "lock").write_text("")  # torch's build lock, left by a killed process
+    (tmp_path / f".{folder.name}.tmp-999999999").mkdir()  # the private folder of a dead build
     backend, err, seconds = run_scan(tmp_path)
     assert backend == "cpp" and WARNING not in err
     assert seconds < 60
@@ -82,11 +84,11 @@ def test_build_problem_names_missing_stale_and_current_builds(tmp_path, monkeypa
     assert build.build_problem() is None
     manifest = folder / build.MANIFEST
     recorded = json.loads(manifest.read_text())
-    manifest.write_text(json.dumps({**recorded, "source_sha256": "0" * 64}))   # built from another source
+    manifest.write_text(json.dumps({**recorded, "source_sha256": "0" * 64}))  # built from another source
     assert build.build_problem().startswith("stale")
     manifest.write_text("{")
     assert build.build_problem().startswith("broken")
-    folder.rename(tmp_path / f"{build.library_name()}-0000000000000000")        # only another version's build
+    folder.rename(tmp_path / f"{build.library_name()}-0000000000000000")  # only another version's build
     assert build.build_problem().startswith("stale")
 
 
@@ -100,7 +102,7 @@ def test_a_stale_build_is_not_loaded(tmp_path):
 
 
 def _kill_group(proc):
-    os.killpg(proc.pid, signal.SIGKILL)    # the build and its compiler children, as a killed session would
+    os.killpg(proc.pid, signal.SIGKILL)  # the build and its compiler children, as a killed session would
     proc.wait()
 
 
@@ -108,24 +110,42 @@ def _kill_group(proc):
 def test_a_build_or_load_killed_at_any_point_never_blocks_the_next_process(tmp_path):
     ext = tmp_path / "ext"
     for delay in (0.5, 1, 2, 4, 8):
-        proc = subprocess.Popen([sys.executable, "-m", "mdtf_lite.ssm.cpp_kernel"], env=_env(ext), cwd=ROOT,
-                                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "mdtf_lite.ssm.cpp_kernel"],
+            env=_env(ext),
+            cwd=ROOT,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+            start_new_session=True,
+        )
         time.sleep(delay)
         _kill_group(proc)
         backend, err, seconds = run_scan(ext)
         complete = (ext / build.library_dir().name / build.MANIFEST).is_file()
         assert seconds < 60, (delay, seconds)
-        if complete:   # the build got far enough: the library is whole and current
+        if complete:  # the build got far enough: the library is whole and current
             assert backend == "cpp" and WARNING not in err
-        else:          # no library yet: the fallback, with its one line
+        else:  # no library yet: the fallback, with its one line
             assert backend in ("cpu", "torch") and err.count(WARNING) == 1, err
-    done = subprocess.run([sys.executable, "-m", "mdtf_lite.ssm.cpp_kernel"], env=_env(ext), cwd=ROOT,
-                          capture_output=True, text=True, timeout=600)
+    done = subprocess.run(
+        [sys.executable, "-m", "mdtf_lite.ssm.cpp_kernel"],
+        env=_env(ext),
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
     assert done.returncode == 0, done.stderr[-2000:]
     assert not list(ext.glob(".*.tmp-*")), "the leftovers of the killed builds are still there"
-    for delay in (0.5, 1.5):                                    # a process killed while loading
-        proc = subprocess.Popen([sys.executable, "-c", SCAN], env=_env(ext), cwd=ROOT, stdout=subprocess.DEVNULL,
-                                stderr=subprocess.DEVNULL, start_new_session=True)
+    for delay in (0.5, 1.5):  # a process killed while loading
+        proc = subprocess.Popen(
+            [sys.executable, "-c", SCAN],
+            env=_env(ext),
+            cwd=ROOT,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+            start_new_session=True,
+        )
         time.sleep(delay)
         _kill_group(proc)
     backend, err, seconds = run_scan(ext)

@@ -22,6 +22,7 @@ TOL32 = 1e-5
 def backend_fn(name, **fixed):
     def fn(*a, **k):
         return selective_scan(*a, backend=name, **k) if name != "torch" else selective_scan_torch(*a, **k, **fixed)
+
     return fn
 
 
@@ -31,12 +32,13 @@ FLAGS = list(itertools.product([False, True], repeat=5))  # D, z, bias, softplus
 
 @pytest.mark.parametrize("backend", FAST)
 @pytest.mark.parametrize("groups", [None, 2])
-@pytest.mark.parametrize("flags", FLAGS[::3] + [FLAGS[-1]], ids=lambda f: "".join("Dzbsl"[i] for i in range(5) if f[i]) or "bare")
+@pytest.mark.parametrize(
+    "flags", FLAGS[::3] + [FLAGS[-1]], ids=lambda f: "".join("Dzbsl"[i] for i in range(5) if f[i]) or "bare"
+)
 def test_float32_matches_float64_oracle(backend, groups, flags):
     with_D, with_z, with_bias, softplus, last = flags
     seed = zlib.crc32(repr((backend, groups, flags)).encode()) % 1000  # the same in every process (hash() is not)
-    x = make_inputs(seed=seed, groups=groups, with_D=with_D, with_z=with_z,
-                    with_bias=with_bias)
+    x = make_inputs(seed=seed, groups=groups, with_D=with_D, with_z=with_z, with_bias=with_bias)
     kw = dict(delta_softplus=softplus, return_last_state=last)
     got = run(backend_fn(backend), x, **kw)
     assert_close_all(got, oracle(x, **kw), TOL32, f"{backend} groups={groups} flags={flags}")
@@ -48,8 +50,12 @@ def test_matches_mamba_ssm_selective_scan_ref(backend, groups):
     """Same float32 inputs through mamba-ssm's own reference: outputs, last state and all gradients."""
     x = make_inputs(seed=7, batch=3, d_inner=8, n_state=5, length=50, groups=groups)
     kw = dict(delta_softplus=True, return_last_state=True)
-    assert_close_all(run(backend_fn(backend), x, **kw), run(load_selective_scan_ref(), x, **kw), TOL32,
-                     f"{backend} vs selective_scan_ref")
+    assert_close_all(
+        run(backend_fn(backend), x, **kw),
+        run(load_selective_scan_ref(), x, **kw),
+        TOL32,
+        f"{backend} vs selective_scan_ref",
+    )
 
 
 @pytest.mark.parametrize("chunk_size", [1, 3, 16, 64, 500])

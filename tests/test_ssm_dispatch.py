@@ -51,19 +51,22 @@ def test_triton_backend_on_cpu_without_interpreter_says_why():
         selective_scan(*_args(x), backend="triton")
 
 
-@pytest.mark.parametrize("name, bad, pattern", [
-    ("u", torch.zeros(2, 8), r"u must be \(B, D, L\)"),
-    ("delta", torch.zeros(2, 8, 5), r"delta must have u's shape"),
-    ("A", torch.zeros(7, 4), r"A must be \(D, N\) with D = 8"),
-    ("B", torch.zeros(2, 3, 33), r"B must be \(B, N, L\)"),
-    ("C", torch.zeros(2, 3, 4, 33), r"grouped C must be .* divisible by G"),
-    ("B", torch.zeros(8, 4), r"time-invariant"),
-    ("D", torch.zeros(3), r"D must be \(D,\)"),
-    ("z", torch.zeros(2, 8, 32), r"z must have u's shape"),
-    ("delta_bias", torch.zeros(8, 1), r"delta_bias must be \(D,\)"),
-    ("A", torch.zeros(8, 4, dtype=torch.complex64), r"complex"),
-    ("u", torch.zeros(2, 8, 33, dtype=torch.int64), r"floating-point"),
-])
+@pytest.mark.parametrize(
+    "name, bad, pattern",
+    [
+        ("u", torch.zeros(2, 8), r"u must be \(B, D, L\)"),
+        ("delta", torch.zeros(2, 8, 5), r"delta must have u's shape"),
+        ("A", torch.zeros(7, 4), r"A must be \(D, N\) with D = 8"),
+        ("B", torch.zeros(2, 3, 33), r"B must be \(B, N, L\)"),
+        ("C", torch.zeros(2, 3, 4, 33), r"grouped C must be .* divisible by G"),
+        ("B", torch.zeros(8, 4), r"time-invariant"),
+        ("D", torch.zeros(3), r"D must be \(D,\)"),
+        ("z", torch.zeros(2, 8, 32), r"z must have u's shape"),
+        ("delta_bias", torch.zeros(8, 1), r"delta_bias must be \(D,\)"),
+        ("A", torch.zeros(8, 4, dtype=torch.complex64), r"complex"),
+        ("u", torch.zeros(2, 8, 33, dtype=torch.int64), r"floating-point"),
+    ],
+)
 def test_bad_inputs_name_the_argument(name, bad, pattern):
     x = {k: (v.detach() if v is not None else None) for k, v in make_inputs().items()}
     x[name] = bad
@@ -110,7 +113,7 @@ def test_availability_is_probed_once_per_process(monkeypatch):
     import mdtf_lite.ssm as ssm
 
     have = ssm.available_backends("cpu")
-    ssm.resolve_backend("auto", "cuda")                      # probes the CUDA side once too
+    ssm.resolve_backend("auto", "cuda")  # probes the CUDA side once too
 
     def no_probe(*args, **kwargs):
         raise AssertionError("availability probed again")
@@ -140,9 +143,17 @@ def test_mamba_kernels_are_resolved_once_and_agree(backend):
     u, delta, z = (torch.randn(s, length, d, generator=g) for _ in range(3))
     B, C = torch.randn(s, length, n, generator=g), torch.randn(s, length, n, generator=g)
     A, Dskip, bias = -torch.rand(d, n, generator=g) - 0.5, torch.randn(d, generator=g), torch.randn(d, generator=g)
-    want = selective_scan_reference(u.transpose(1, 2), delta.transpose(1, 2), A, B.transpose(1, 2),
-                                    C.transpose(1, 2), D=Dskip, z=z.transpose(1, 2), delta_bias=bias,
-                                    delta_softplus=True).transpose(1, 2)
+    want = selective_scan_reference(
+        u.transpose(1, 2),
+        delta.transpose(1, 2),
+        A,
+        B.transpose(1, 2),
+        C.transpose(1, 2),
+        D=Dskip,
+        z=z.transpose(1, 2),
+        delta_bias=bias,
+        delta_softplus=True,
+    ).transpose(1, 2)
     assert torch.allclose(kernels.scan(u, delta, A, B, C, Dskip, z, bias), want, rtol=1e-4, atol=1e-5)
     w, b = torch.randn(d, 1, 4, generator=g), torch.randn(d, generator=g)
     assert torch.allclose(kernels.conv_silu(u, w, b), causal_conv_silu(u, w, b), atol=1e-6)

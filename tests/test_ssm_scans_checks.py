@@ -13,16 +13,23 @@ def test_parallel_scans_equal_the_sequential_scan(length):
     a = torch.rand(length, 3, 2, generator=g, dtype=torch.float64)
     b = torch.randn(length, 3, 2, generator=g, dtype=torch.float64)
     want = scans.sequential_scan(a, b)
-    for got in (scans.hillis_steele_scan(a, b), scans.blelloch_scan(a, b),
-                scans.chunked_scan(a, b, 3), scans.chunked_scan(a, b, 100)):
+    for got in (
+        scans.hillis_steele_scan(a, b),
+        scans.blelloch_scan(a, b),
+        scans.chunked_scan(a, b, 3),
+        scans.chunked_scan(a, b, 100),
+    ):
         torch.testing.assert_close(got, want)
 
 
 @pytest.mark.parametrize("length", [1, 5, 8, 13])
 def test_schedules_reach_every_prefix(length):
     """Replaying a schedule on sets of covered indices gives every position all of 0..t."""
-    for levels in (scans.hillis_steele_schedule(length), scans.blelloch_schedule(length),
-                   scans.chunked_schedule(length, 3)):
+    for levels in (
+        scans.hillis_steele_schedule(length),
+        scans.blelloch_schedule(length),
+        scans.chunked_schedule(length, 3),
+    ):
         cover = [{t} for t in range(length)]
         for level in levels:
             new = [set(c) for c in cover]
@@ -40,7 +47,7 @@ def test_reference_solutions_pass_the_checkers():
 
 def test_wrong_combine_is_rejected():
     with pytest.raises(AssertionError, match="combine"):
-        check_combine(lambda l, r: (l[0] * r[0], l[0] * r[1] + l[1]))  # applies right first
+        check_combine(lambda left, right: (left[0] * right[0], left[0] * right[1] + left[1]))  # applies right first
 
 
 def test_wrong_sequential_scan_is_rejected():
@@ -57,7 +64,7 @@ def test_wrong_sequential_scan_is_rejected():
 
 def test_chunked_scan_that_forgets_the_carry_is_rejected():
     def no_carry(a, b, k):
-        return torch.cat([scans.sequential_scan(a[s:s + k], b[s:s + k]) for s in range(0, len(a), k)])
+        return torch.cat([scans.sequential_scan(a[s : s + k], b[s : s + k]) for s in range(0, len(a), k)])
 
     with pytest.raises(AssertionError, match="chunked_scan"):
         check_chunked_scan(no_carry)

@@ -22,8 +22,9 @@ HERE = Path(__file__).parent
 @pytest.fixture(scope="module")
 def report():
     env = dict(os.environ, TRITON_INTERPRET="1")
-    proc = subprocess.run([sys.executable, str(HERE / "triton_interpret_check.py")], env=env,
-                          capture_output=True, text=True, timeout=600)
+    proc = subprocess.run(
+        [sys.executable, str(HERE / "triton_interpret_check.py")], env=env, capture_output=True, text=True, timeout=600
+    )
     assert proc.returncode == 0, f"interpreter run failed:\n{proc.stdout[-3000:]}\n{proc.stderr[-3000:]}"
     return json.loads(proc.stdout.strip().splitlines()[-1])
 

@@ -4,11 +4,10 @@ description) is read through the one upgrade, keeping the resolved model its wei
 import json
 
 import torch
+from train_helpers import TINY_MDTF, clip_set, tiny_config
 
 from mdtf_lite.train import fit, load_checkpoint
 from mdtf_lite.train.checkpoint import FILES, FORMAT_VERSION, _sha256, read_checkpoint
-
-from train_helpers import TINY_MDTF, clip_set, tiny_config
 
 
 def _write_config(folder, config):
@@ -21,7 +20,7 @@ def test_config_is_stored_once_resolved(tmp_path):
     saved = json.loads((res.checkpoint / "config.json").read_text())
     assert sorted(saved) == ["bam", "epoch", "format_version", "metrics", "train_config"]
     assert saved["format_version"] == FORMAT_VERSION and saved["bam"] is None
-    assert saved["train_config"]["model"] == res.config.model.to_dict()       # every field, no preset
+    assert saved["train_config"]["model"] == res.config.model.to_dict()  # every field, no preset
     _, cfg = load_checkpoint(res.checkpoint)
     assert cfg == res.config
 
@@ -31,8 +30,16 @@ def test_a_format_1_checkpoint_is_upgraded_and_resumes(tmp_path):
     now = json.loads((res.checkpoint / "config.json").read_text())
     # format 1: the config as written (here disagreeing with the weights) + the resolved description
     written = {**now["train_config"], "model": {**TINY_MDTF, "dim": 999}}
-    _write_config(res.checkpoint, {"train_config": written, "format_version": 1, "epoch": 1, "metrics": {},
-                                   "model": {"stage": "mdtf", "model": now["train_config"]["model"], "bam": None}})
+    _write_config(
+        res.checkpoint,
+        {
+            "train_config": written,
+            "format_version": 1,
+            "epoch": 1,
+            "metrics": {},
+            "model": {"stage": "mdtf", "model": now["train_config"]["model"], "bam": None},
+        },
+    )
     upgraded = read_checkpoint(res.checkpoint, with_state=False)["config"]
     assert upgraded == {**now, "metrics": {}}
     model, cfg = load_checkpoint(res.checkpoint)

@@ -21,10 +21,18 @@ def test_cli_bad_config_exits_2_with_the_key(tmp_path, capsys):
 @pytest.mark.slow
 def test_ablation_equal_budget(tmp_path, monkeypatch):
     monkeypatch.setenv("MDTF_RUN_DIR", str(tmp_path))
-    cfg = {"stage": "mdtf", "model": {"preset": "cpu", "dim": 8, "depth": 1, "d_state": 4, "scan_backend": "reference"},
-           "data": {"source": "default", "frames": 27, "subjects": ["S1"], "max_clips": 8},
-           "val_data": {"subjects": ["S9"], "max_clips": 4}, "epochs": 1, "batch_size": 4, "steps_per_epoch": 1,
-           "num_threads": 1, "progress": False, "flip_test": False}
+    cfg = {
+        "stage": "mdtf",
+        "model": {"preset": "cpu", "dim": 8, "depth": 1, "d_state": 4, "scan_backend": "reference"},
+        "data": {"source": "default", "frames": 27, "subjects": ["S1"], "max_clips": 8},
+        "val_data": {"subjects": ["S9"], "max_clips": 4},
+        "epochs": 1,
+        "batch_size": 4,
+        "steps_per_epoch": 1,
+        "num_threads": 1,
+        "progress": False,
+        "flip_test": False,
+    }
     path = tmp_path / "abl.yaml"
     path.write_text(yaml.safe_dump(cfg))
     rows = run_ablation(path, ["no_bone", "posemamba"], progress=False, seeds=(0, 1))
@@ -48,9 +56,11 @@ def test_ablation_equal_budget(tmp_path, monkeypatch):
 
 
 def test_ablation_differences_are_computed_from_the_spread():
-    rows = [{"variant": "full", "p1_mm": 100.0, "p1_spread": 2.0},
-            {"variant": "no_gcn", "p1_mm": 110.0, "p1_spread": 3.0},
-            {"variant": "no_bone", "p1_mm": 103.0, "p1_spread": 2.0}]
+    rows = [
+        {"variant": "full", "p1_mm": 100.0, "p1_spread": 2.0},
+        {"variant": "no_gcn", "p1_mm": 110.0, "p1_spread": 3.0},
+        {"variant": "no_bone", "p1_mm": 103.0, "p1_spread": 2.0},
+    ]
     lines = differences(rows)
     assert "no_gcn: P1 +10.0 mm" in lines[0] and "exceeds" in lines[0]
     assert "no_bone: P1 +3.0 mm" in lines[1] and "is within" in lines[1]

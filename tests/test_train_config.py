@@ -72,9 +72,9 @@ def test_the_model_section_is_parsed_once_into_a_frozen_config():
     # what a checkpoint stores: the resolved config, read back unchanged (no switch applied twice)
     assert TrainConfig.from_dict(cfg.to_dict()) == cfg
     assert cfg.to_dict()["model"]["bone_stream"] is False and "preset" not in cfg.to_dict()["model"]
-    mlp = TrainConfig(model={"preset": "cpu", "arch": "mlp", "dim": 64})     # an override after the baseline's
+    mlp = TrainConfig(model={"preset": "cpu", "arch": "mlp", "dim": 64})  # an override after the baseline's
     assert TrainConfig.from_dict(mlp.to_dict()).model.dim == 64
-    assert cfg.replace(epochs=3).model is cfg.model                          # a copy does not parse again
+    assert cfg.replace(epochs=3).model is cfg.model  # a copy does not parse again
     bam = TrainConfig(stage="bam", model={"widths": [8, 4]})
     assert bam.model == BAMConfig(widths=(8, 4)) and TrainConfig.from_dict(bam.to_dict()) == bam
 

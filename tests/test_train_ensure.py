@@ -6,10 +6,17 @@ import yaml
 
 from mdtf_lite.train import ensure, fit, load_checkpoint, load_config
 
-TINY = {"stage": "mdtf", "model": {"preset": "cpu", "dim": 8, "depth": 1, "d_state": 4, "ablation": "no_bone",
-                                   "scan_backend": "reference"},
-        "data": {"source": "default", "frames": 27, "subjects": ["S1"], "max_clips": 8},
-        "epochs": 2, "batch_size": 4, "steps_per_epoch": 1, "val_every": 0, "num_threads": 1, "progress": False}
+TINY = {
+    "stage": "mdtf",
+    "model": {"preset": "cpu", "dim": 8, "depth": 1, "d_state": 4, "ablation": "no_bone", "scan_backend": "reference"},
+    "data": {"source": "default", "frames": 27, "subjects": ["S1"], "max_clips": 8},
+    "epochs": 2,
+    "batch_size": 4,
+    "steps_per_epoch": 1,
+    "val_every": 0,
+    "num_threads": 1,
+    "progress": False,
+}
 
 
 def test_ensure_trains_reuses_and_resumes(tmp_path, monkeypatch):
@@ -25,7 +32,7 @@ def test_ensure_trains_reuses_and_resumes(tmp_path, monkeypatch):
     assert path == tmp_path / "run" / "checkpoints" / "tiny"
     assert json.loads((path / "config.json").read_text())["epoch"] == 2
     stamp = (path / "model.safetensors").stat().st_mtime_ns
-    assert ensure.ensure_checkpoint("tiny") == path            # finished: reused, not retrained
+    assert ensure.ensure_checkpoint("tiny") == path  # finished: reused, not retrained
     assert (path / "model.safetensors").stat().st_mtime_ns == stamp
     model, cfg = load_checkpoint(path)
     assert cfg.name == "tiny" and not model.training

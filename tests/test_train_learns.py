@@ -19,7 +19,7 @@ def _batch(clips=4, frames=9, seed=0):
     """Clips whose 2D input is the projection of the 3D target (so the mapping is learnable)."""
     g = torch.Generator().manual_seed(seed)
     y = torch.randn(clips, frames, 17, 3, generator=g) * 0.2
-    y = y - y[:, :, :1]                                            # root-relative
+    y = y - y[:, :, :1]  # root-relative
     depth = 4.0 + y[..., 2:]
     x = torch.cat([y[..., :2] / depth, torch.ones_like(depth)], dim=-1)
     return x, y
@@ -52,8 +52,9 @@ def test_mdtf_overfits_one_batch():
 @pytest.mark.slow
 def test_bam_overfits_one_batch():
     torch.manual_seed(0)
-    bam = BoneAwareModule(widths=(32,), d_state=8, scan_backend=BACKEND, dt_min=0.01, dt_max=1.0,
-                          root_relative_input=True).train()
+    bam = BoneAwareModule(
+        widths=(32,), d_state=8, scan_backend=BACKEND, dt_min=0.01, dt_max=1.0, root_relative_input=True
+    ).train()
     x, y = _batch()
     opt = torch.optim.AdamW(bam.parameters(), lr=1e-2, weight_decay=0.0)
     losses = []

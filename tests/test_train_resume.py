@@ -5,11 +5,10 @@ import json
 import pytest
 import torch
 from safetensors.torch import load_file
+from train_helpers import TINY_MDTF, clip_set, tiny_config
 
 from mdtf_lite.train import CheckpointError, TrainingDiverged, fit, learning_rate, load_checkpoint
 from mdtf_lite.train import stages as stages_module
-
-from train_helpers import TINY_MDTF, clip_set, tiny_config
 
 
 def weights(folder):
@@ -113,13 +112,17 @@ def test_stage2_with_bone_stream_needs_and_uses_a_frozen_bam(tmp_path):
     model_cfg = {**TINY_MDTF, "ablation": None}
     with pytest.raises(ValueError, match="bam_checkpoint"):
         fit(tiny_config(tmp_path, model=model_cfg, val_every=0), train_set=clip_set(8))
-    res = fit(tiny_config(tmp_path, model=model_cfg, epochs=1, val_every=0, bam_checkpoint=str(bam.checkpoint)),
-              train_set=clip_set(8))
+    res = fit(
+        tiny_config(tmp_path, model=model_cfg, epochs=1, val_every=0, bam_checkpoint=str(bam.checkpoint)),
+        train_set=clip_set(8),
+    )
     frozen = load_file(str(bam.checkpoint / "model.safetensors"))
-    after = {k[len("bam."):]: v for k, v in weights(res.checkpoint).items() if k.startswith("bam.")}
+    after = {k[len("bam.") :]: v for k, v in weights(res.checkpoint).items() if k.startswith("bam.")}
     assert after.keys() == frozen.keys() and all(torch.equal(after[k], frozen[k]) for k in frozen)
     model, cfg = load_checkpoint(res.checkpoint)
     assert model.bam is not None and cfg.bam_checkpoint == str(bam.checkpoint)
     with pytest.raises(CheckpointError, match="not a Bone Aware Module"):
-        fit(tiny_config(tmp_path / "x", model=model_cfg, val_every=0, bam_checkpoint=str(res.checkpoint)),
-            train_set=clip_set(8))
+        fit(
+            tiny_config(tmp_path / "x", model=model_cfg, val_every=0, bam_checkpoint=str(res.checkpoint)),
+            train_set=clip_set(8),
+        )

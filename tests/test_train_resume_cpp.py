@@ -4,14 +4,14 @@ the C++ kernels' gradients do not depend on how the sequences are split over thr
 import pytest
 import torch
 from safetensors.torch import load_file
+from train_helpers import TINY_MDTF, clip_set, tiny_config
 
 from mdtf_lite.ssm import cpp_kernel
 from mdtf_lite.train import fit
 
-from train_helpers import TINY_MDTF, clip_set, tiny_config
-
-pytestmark = pytest.mark.skipif(not cpp_kernel.available(),
-                                reason=f"the C++ kernels are not built here: {cpp_kernel.build_error()}")
+pytestmark = pytest.mark.skipif(
+    not cpp_kernel.available(), reason=f"the C++ kernels are not built here: {cpp_kernel.build_error()}"
+)
 
 
 def _cpp_config(folder, **changes):

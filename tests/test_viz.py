@@ -7,8 +7,18 @@ import pytest
 from mdtf_lite.skeleton import BONES, JOINT_SIDES, NUM_JOINTS
 from mdtf_lite.viz import notebook as viz_notebook
 from mdtf_lite.viz.skeleton import (
-    PALETTES, SIDES, TRACES_PER_SKELETON, VIEWS, bone_lines, frame_indices, overlay_figure, side_by_side_figure,
-    skeleton_2d_figure, skeleton_animation, skeleton_figure, to_plot_coords,
+    PALETTES,
+    SIDES,
+    TRACES_PER_SKELETON,
+    VIEWS,
+    bone_lines,
+    frame_indices,
+    overlay_figure,
+    side_by_side_figure,
+    skeleton_2d_figure,
+    skeleton_animation,
+    skeleton_figure,
+    to_plot_coords,
 )
 
 
@@ -77,7 +87,7 @@ def test_animation_frames_slider_and_buttons():
     assert [s.args[0][0] for s in steps] == [f.name for f in fig.frames]
     assert all(s.args[1]["frame"]["redraw"] is True for s in steps), "3D scenes need redraw=True"
     labels = [b.label for b in fig.layout.updatemenus[0].buttons]
-    assert any("play" in l for l in labels) and any("pause" in l for l in labels)
+    assert any("play" in label for label in labels) and any("pause" in label for label in labels)
     # frame k draws the pose of original frame ids[k]
     k = 7
     joints = fig.frames[k].data[3]
@@ -129,12 +139,15 @@ def test_2d_figure_image_size_sets_axes():
     assert list(fig.layout.xaxis.range) == [0, 1000] and list(fig.layout.yaxis.range) == [800, 0]
 
 
-@pytest.mark.parametrize("bad, match", [
-    (np.zeros((16, 3)), "shape"),
-    (np.zeros((5, 17, 4)), "shape"),
-    (np.full((2, 17, 3), np.nan), "NaN"),
-    ("not a pose", "numeric"),
-])
+@pytest.mark.parametrize(
+    "bad, match",
+    [
+        (np.zeros((16, 3)), "shape"),
+        (np.zeros((5, 17, 4)), "shape"),
+        (np.full((2, 17, 3), np.nan), "NaN"),
+        ("not a pose", "numeric"),
+    ],
+)
 def test_bad_input_is_named(bad, match):
     with pytest.raises(ValueError, match=match):
         skeleton_figure(bad)
@@ -241,10 +254,13 @@ def test_efficiency_figures():
     from mdtf_lite.viz.efficiency import ablation_figure, loglog_slope, peers_figure, scaling_figure
 
     lengths = [27, 81, 243, 729]
-    assert loglog_slope(lengths, [t ** 2 * 1e-6 for t in lengths]) == pytest.approx(2.0)
+    assert loglog_slope(lengths, [t**2 * 1e-6 for t in lengths]) == pytest.approx(2.0)
     assert loglog_slope(lengths, [t * 3e-4 + 0 for t in lengths]) == pytest.approx(1.0)
-    rows = [{"mixer": m, "T": t, "seconds": t ** p * 1e-5, "peak_mb": t * 0.1}
-            for m, p in (("mamba", 1), ("attention", 2)) for t in lengths]
+    rows = [
+        {"mixer": m, "T": t, "seconds": t**p * 1e-5, "peak_mb": t * 0.1}
+        for m, p in (("mamba", 1), ("attention", 2))
+        for t in lengths
+    ]
     fig = scaling_figure(rows)
     data = [tr for tr in fig.data if tr.name and "~T" not in tr.name]
     assert len(data) == 4 and fig.layout.xaxis.type == "log" and fig.layout.yaxis2.type == "log"
@@ -253,8 +269,12 @@ def test_efficiency_figures():
         scaling_figure([])
     pf = peers_figure(list(PEERS), [{"method": "MDTF-Tiny (mdtf_lite)", "macs_m": 14.9, "p1_mm": 41.7}])
     assert len(pf.data[0].x) == sum(1 for p in PEERS if p["macs_m"]) and pf.data[1].x[0] == 14.9
-    ab = ablation_figure([{"variant": "full", "params": 10, "p1_mm": 50.0, "p2_mm": 40.0},
-                          {"variant": "no_gcn", "params": 8, "p1_mm": None, "p2_mm": None}])
+    ab = ablation_figure(
+        [
+            {"variant": "full", "params": 10, "p1_mm": 50.0, "p2_mm": 40.0},
+            {"variant": "no_gcn", "params": 8, "p1_mm": None, "p2_mm": None},
+        ]
+    )
     assert list(ab.data[0].x) == ["full", "no_gcn"] and ab.data[1].y[0] == 40.0
 
 
@@ -273,8 +293,12 @@ def test_bone_widget_is_framed_on_the_body():
         widget.update(theta_deg=theta, phi_deg=phi)
         for ax, k in (("xaxis", 0), ("zaxis", 2)):
             lo, hi = widget.figure.layout.scene[ax].range
-            vals = np.asarray(widget.figure.data[len(widget.figure.data) - 2].x if k == 0 else
-                              widget.figure.data[len(widget.figure.data) - 2].z, float)
+            vals = np.asarray(
+                widget.figure.data[len(widget.figure.data) - 2].x
+                if k == 0
+                else widget.figure.data[len(widget.figure.data) - 2].z,
+                float,
+            )
             assert lo <= vals.min() and vals.max() <= hi
     assert subtree_reach(pose, 16) < subtree_reach(pose, 14), "a wrist swings less far than the whole arm"
 
@@ -300,8 +324,10 @@ class _PointViewer:
                 self._render()
 
             def _styled_figure(self):
-                return {"data": [{"type": "scatter", "x": [0.0], "y": [0.0], "mode": "markers"}],
-                        "layout": {"height": 300, "margin": {"t": 10, "b": 10}}}
+                return {
+                    "data": [{"type": "scatter", "x": [0.0], "y": [0.0], "mode": "markers"}],
+                    "layout": {"height": 300, "margin": {"t": 10, "b": 10}},
+                }
 
             def _moving_traces(self):
                 return [0]

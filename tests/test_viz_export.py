@@ -9,12 +9,18 @@ import re
 
 import nbformat
 import numpy as np
-import pytest
 
 from mdtf_lite.skeleton import rest_pose
 from mdtf_lite.viz import skeleton_figure
-from mdtf_lite.viz.export import (ASSETS, WIDGET_STATE_MIME, export_html, plotlyjs_name, slim_notebook,
-                                  static_notebook, widget_html)
+from mdtf_lite.viz.export import (
+    ASSETS,
+    WIDGET_STATE_MIME,
+    export_html,
+    plotlyjs_name,
+    slim_notebook,
+    static_notebook,
+    widget_html,
+)
 from mdtf_lite.viz.fallback import PLOTLY_MIME, WIDGET_MIME, figure_json
 
 REMOTE_SCRIPT = re.compile(r"<script[^>]*src=[\"']?(?:https?:)?//")
@@ -24,13 +30,27 @@ def _models():
     fig = figure_json(skeleton_figure(rest_pose()))
     return {
         "box": {"state": {"_model_name": "VBoxModel", "children": ["IPY_MODEL_row", "IPY_MODEL_fig", "IPY_MODEL_txt"]}},
-        "row": {"state": {"_model_name": "HBoxModel", "children": ["IPY_MODEL_play", "IPY_MODEL_slider", "IPY_MODEL_dd"]}},
+        "row": {
+            "state": {"_model_name": "HBoxModel", "children": ["IPY_MODEL_play", "IPY_MODEL_slider", "IPY_MODEL_dd"]}
+        },
         "play": {"state": {"_model_name": "PlayModel", "value": 7}},
         "slider": {"state": {"_model_name": "IntSliderModel", "value": 7, "min": 0, "max": 9, "description": "frame"}},
-        "dd": {"state": {"_model_name": "DropdownModel", "_options_labels": ["front", "side"], "index": 1,
-                         "description": "view"}},
-        "fig": {"state": {"_model_name": "AnyModel", "_widget_data": fig["data"], "_widget_layout": fig["layout"],
-                          "_esm": "x" * 5000}},
+        "dd": {
+            "state": {
+                "_model_name": "DropdownModel",
+                "_options_labels": ["front", "side"],
+                "index": 1,
+                "description": "view",
+            }
+        },
+        "fig": {
+            "state": {
+                "_model_name": "AnyModel",
+                "_widget_data": fig["data"],
+                "_widget_layout": fig["layout"],
+                "_esm": "x" * 5000,
+            }
+        },
         "txt": {"state": {"_model_name": "HTMLModel", "value": "<b>pelvis</b> x=0.000"}},
         "bar": {"state": {"_model_name": "HBoxModel", "children": ["IPY_MODEL_p"]}},
         "p": {"state": {"_model_name": "FloatProgressModel", "value": 4.0, "max": 4.0}},
@@ -49,11 +69,22 @@ def _notebook(fallback=True):
     nb.cells = [
         nbformat.v4.new_markdown_cell("Maths: $\\bar{A} = \\exp(\\Delta A)$"),
         nbformat.v4.new_code_cell("viewer", outputs=[nbformat.v4.new_output("display_data", data=data)]),
-        nbformat.v4.new_code_cell("fig", outputs=[nbformat.v4.new_output(
-            "execute_result", data={PLOTLY_MIME: figure_json(skeleton_figure(rest_pose(), title="PLAIN"))},
-            execution_count=1)]),
-        nbformat.v4.new_code_cell("bar", outputs=[nbformat.v4.new_output(
-            "display_data", data={WIDGET_MIME: {"model_id": "bar"}, "text/plain": "HBox()"})]),
+        nbformat.v4.new_code_cell(
+            "fig",
+            outputs=[
+                nbformat.v4.new_output(
+                    "execute_result",
+                    data={PLOTLY_MIME: figure_json(skeleton_figure(rest_pose(), title="PLAIN"))},
+                    execution_count=1,
+                )
+            ],
+        ),
+        nbformat.v4.new_code_cell(
+            "bar",
+            outputs=[
+                nbformat.v4.new_output("display_data", data={WIDGET_MIME: {"model_id": "bar"}, "text/plain": "HBox()"})
+            ],
+        ),
     ]
     return nb
 
@@ -117,8 +148,11 @@ def test_viewer_exports_its_frames_once_and_animated(tmp_path):
     nb = nbformat.v4.new_notebook()
     nb.metadata["widgets"] = {WIDGET_STATE_MIME: {"state": models, "version_major": 2, "version_minor": 0}}
     view = {"version_major": 2, "version_minor": 0, "model_id": viewer.widget.model_id}
-    nb.cells = [nbformat.v4.new_code_cell("viewer", outputs=[nbformat.v4.new_output(
-        "display_data", data={WIDGET_MIME: view, "text/plain": "VBox()"})])]
+    nb.cells = [
+        nbformat.v4.new_code_cell(
+            "viewer", outputs=[nbformat.v4.new_output("display_data", data={WIDGET_MIME: view, "text/plain": "VBox()"})]
+        )
+    ]
     path = tmp_path / "viewer.ipynb"
     nbformat.write(nb, path)
     saved = path.read_text()

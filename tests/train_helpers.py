@@ -6,8 +6,16 @@ import numpy as np
 
 from mdtf_lite.train import TrainConfig
 
-TINY_MDTF = {"preset": "cpu", "dim": 8, "depth": 2, "n_frames": 9, "d_state": 4, "ablation": "no_bone",
-             "drop_path": 0.1, "scan_backend": "reference"}
+TINY_MDTF = {
+    "preset": "cpu",
+    "dim": 8,
+    "depth": 2,
+    "n_frames": 9,
+    "d_state": 4,
+    "ablation": "no_bone",
+    "drop_path": 0.1,
+    "scan_backend": "reference",
+}
 TINY_BAM = {"widths": [8, 4], "d_state": 4, "scan_backend": "reference"}
 
 
@@ -22,8 +30,18 @@ def clip_set(n=16, frames=9, seed=0):
 
 
 def tiny_config(tmp_path, stage="mdtf", **changes):
-    base = dict(name=f"tiny-{stage}", stage=stage, model=dict(TINY_MDTF if stage == "mdtf" else TINY_BAM),
-                epochs=2, batch_size=4, steps_per_epoch=2, out_dir=str(tmp_path / f"ckpt-{stage}"),
-                progress=False, lr=1e-3, seed=3, num_threads=1)
+    base = dict(
+        name=f"tiny-{stage}",
+        stage=stage,
+        model=dict(TINY_MDTF if stage == "mdtf" else TINY_BAM),
+        epochs=2,
+        batch_size=4,
+        steps_per_epoch=2,
+        out_dir=str(tmp_path / f"ckpt-{stage}"),
+        progress=False,
+        lr=1e-3,
+        seed=3,
+        num_threads=1,
+    )
     base.update(changes)
     return TrainConfig(**base)

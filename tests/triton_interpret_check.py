@@ -12,8 +12,11 @@ sys.path.insert(0, str(Path(__file__).parent))
 
 from ssm_helpers import make_inputs, oracle, rel_err, run  # noqa: E402
 
-from mdtf_lite.ssm import available_backends, selective_scan  # noqa: E402
-from mdtf_lite.ssm import triton_kernel  # noqa: E402
+from mdtf_lite.ssm import (  # noqa: E402
+    available_backends,
+    selective_scan,
+    triton_kernel,  # noqa: E402
+)
 from mdtf_lite.ssm.mamba_ssm_backend import load_selective_scan_ref  # noqa: E402
 
 
@@ -29,11 +32,27 @@ def tri(chunk):
 
 
 CASES = {  # name: (make_inputs kwargs, scan kwargs, chunk)
-    "ungrouped": (dict(seed=1, batch=2, d_inner=6, n_state=3, length=13), dict(delta_softplus=True, return_last_state=True), 4),
-    "grouped": (dict(seed=2, batch=2, d_inner=8, n_state=5, length=11, groups=2), dict(delta_softplus=True, return_last_state=True), 4),
-    "bare": (dict(seed=3, batch=1, d_inner=4, n_state=4, length=9, with_D=False, with_z=False, with_bias=False), {}, 16),
+    "ungrouped": (
+        dict(seed=1, batch=2, d_inner=6, n_state=3, length=13),
+        dict(delta_softplus=True, return_last_state=True),
+        4,
+    ),
+    "grouped": (
+        dict(seed=2, batch=2, d_inner=8, n_state=5, length=11, groups=2),
+        dict(delta_softplus=True, return_last_state=True),
+        4,
+    ),
+    "bare": (
+        dict(seed=3, batch=1, d_inner=4, n_state=4, length=9, with_D=False, with_z=False, with_bias=False),
+        {},
+        16,
+    ),
     "one_chunk": (dict(seed=4, batch=2, d_inner=5, n_state=2, length=7), dict(delta_softplus=True), 16),
-    "stress": (dict(seed=5, batch=1, d_inner=4, n_state=4, length=40, delta_scale=16.0), dict(delta_softplus=True, return_last_state=True), 8),
+    "stress": (
+        dict(seed=5, batch=1, d_inner=4, n_state=4, length=40, delta_scale=16.0),
+        dict(delta_softplus=True, return_last_state=True),
+        8,
+    ),
 }
 
 report = {"interpreted": triton_kernel.INTERPRETED, "available": available_backends("cpu"), "cases": {}}

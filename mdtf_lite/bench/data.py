@@ -34,8 +34,15 @@ from mdtf_lite.data.mocap import load_mocap
 from mdtf_lite.data.people import action_name, subject_name
 from mdtf_lite.data.synthetic.actions import KNEE_RUN, KNEE_WALK, periodic_curve
 from mdtf_lite.data.synthetic.default import ensure_default_dataset
-from mdtf_lite.data.synthetic.motion_stats import (SPECTRUM_JOINTS, foot_skate, joint_angles, median_frequency,
-                                                   speed_spectrum, summarise, wasserstein_1d)
+from mdtf_lite.data.synthetic.motion_stats import (
+    SPECTRUM_JOINTS,
+    foot_skate,
+    joint_angles,
+    median_frequency,
+    speed_spectrum,
+    summarise,
+    wasserstein_1d,
+)
 
 
 def _row(name, a, b) -> str:
@@ -45,8 +52,10 @@ def _row(name, a, b) -> str:
 
 
 def table(stats_a: dict, stats_b: dict, label_a: str, label_b: str) -> str:
-    lines = [f"| {'statistic':22s} | {label_a + ' p5/p50/p95':>18s} | {label_b + ' p5/p50/p95':>18s} | {'W1':>8s} |",
-             f"|{'-' * 24}|{'-' * 20}|{'-' * 20}|{'-' * 10}|"]
+    lines = [
+        f"| {'statistic':22s} | {label_a + ' p5/p50/p95':>18s} | {label_b + ' p5/p50/p95':>18s} | {'W1':>8s} |",
+        f"|{'-' * 24}|{'-' * 20}|{'-' * 20}|{'-' * 10}|",
+    ]
     for k in stats_a:
         lines.append(_row(k, stats_a[k], stats_b[k]))
     return "\n".join(lines)
@@ -81,9 +90,11 @@ def realism_stats(worlds: list) -> dict:
     for w in worlds:
         for k, v in joint_angles(w).items():
             angles.setdefault(k, []).append(v)
-    return {"angles": {k: np.concatenate(v) for k, v in angles.items()},
-            "foot_slide": np.concatenate([foot_skate(w) for w in worlds]),
-            "spectra": {g: speed_spectrum(worlds, j) for g, j in SPECTRUM_JOINTS.items()}}
+    return {
+        "angles": {k: np.concatenate(v) for k, v in angles.items()},
+        "foot_slide": np.concatenate([foot_skate(w) for w in worlds]),
+        "spectra": {g: speed_spectrum(worlds, j) for g, j in SPECTRUM_JOINTS.items()},
+    }
 
 
 def realism_rows(a: dict, b: dict) -> list[dict]:
@@ -92,25 +103,57 @@ def realism_rows(a: dict, b: dict) -> list[dict]:
     for k in a["angles"]:
         ma, mb = float(np.median(a["angles"][k])), float(np.median(b["angles"][k]))
         bar = ANGLE_BAR_DEG.get(k)
-        rows.append({"quantity": f"{k} angle", "unit": "deg", "a": ma, "b": mb, "gap": ma - mb,
-                     "bar": None if bar is None else f"|gap| <= {bar:g}", "met": None if bar is None else abs(ma - mb) <= bar})
+        rows.append(
+            {
+                "quantity": f"{k} angle",
+                "unit": "deg",
+                "a": ma,
+                "b": mb,
+                "gap": ma - mb,
+                "bar": None if bar is None else f"|gap| <= {bar:g}",
+                "met": None if bar is None else abs(ma - mb) <= bar,
+            }
+        )
     fa, fb = float(np.median(a["foot_slide"])), float(np.median(b["foot_slide"]))
-    rows.append({"quantity": "foot sliding at contact", "unit": "m/s", "a": fa, "b": fb, "gap": fa - fb,
-                 "bar": f"<= {FOOT_SLIDE_BAR:g}", "met": fa <= FOOT_SLIDE_BAR})
+    rows.append(
+        {
+            "quantity": "foot sliding at contact",
+            "unit": "m/s",
+            "a": fa,
+            "b": fb,
+            "gap": fa - fb,
+            "bar": f"<= {FOOT_SLIDE_BAR:g}",
+            "met": fa <= FOOT_SLIDE_BAR,
+        }
+    )
     for g in a["spectra"]:
         ma, mb = median_frequency(*a["spectra"][g]), median_frequency(*b["spectra"][g])
-        rows.append({"quantity": f"{g} speed, median frequency", "unit": "Hz", "a": ma, "b": mb, "gap": ma - mb,
-                     "bar": None, "met": None})
+        rows.append(
+            {
+                "quantity": f"{g} speed, median frequency",
+                "unit": "Hz",
+                "a": ma,
+                "b": mb,
+                "gap": ma - mb,
+                "bar": None,
+                "met": None,
+            }
+        )
     return rows
 
 
 def realism_table(rows: list[dict], label_a: str = "default", label_b: str = "real") -> str:
     """The rows of ``realism_rows`` as a markdown table (medians side by side)."""
-    lines = [f"| quantity (median) | {label_a} | {label_b} | {label_a} - {label_b} | bar | met |", "|---|---|---|---|---|---|"]
+    lines = [
+        f"| quantity (median) | {label_a} | {label_b} | {label_a} - {label_b} | bar | met |",
+        "|---|---|---|---|---|---|",
+    ]
     for r in rows:
         met = "" if r["met"] is None else ("yes" if r["met"] else "**no**")
-        lines.append(f"| {r['quantity']} ({r['unit']}) | {r['a']:.2f} | {r['b']:.2f} | {r['gap']:+.2f} | "
-                     f"{r['bar'] or ''} | {met} |")
+        lines.append(
+            f"| {r['quantity']} ({r['unit']}) | {r['a']:.2f} | {r['b']:.2f} | {r['gap']:+.2f} | "
+            f"{r['bar'] or ''} | {met} |"
+        )
     return "\n".join(lines)
 
 
@@ -131,18 +174,23 @@ def breakdown_table(default: dict, real: dict) -> str:
         ang = [joint_angles(w) for w in ws]
         knee = np.concatenate([x["knee"] for x in ang])
         elbow = np.median(np.concatenate([x["elbow"] for x in ang]))
-        lines.append(f"| {name} | {sum(len(w) for w in ws)} | {np.median(knee):.1f} | {np.percentile(knee, 25):.1f} "
-                     f"| {elbow:.1f} |")
+        lines.append(
+            f"| {name} | {sum(len(w) for w in ws)} | {np.median(knee):.1f} | {np.percentile(knee, 25):.1f} "
+            f"| {elbow:.1f} |"
+        )
     u = np.linspace(0, 1, 1000, endpoint=False)
     for name, pts in (("walking", KNEE_WALK), ("running", KNEE_RUN)):
         curve = periodic_curve(pts)(u)
-        lines.append(f"| gait-lab norm, {name} knee curve | - | {np.median(curve):.1f} | {np.percentile(curve, 25):.1f} | - |")
+        lines.append(
+            f"| gait-lab norm, {name} knee curve | - | {np.median(curve):.1f} | {np.percentile(curve, 25):.1f} | - |"
+        )
     return "\n".join(lines)
 
 
 def main(argv=None) -> int:
-    ap = argparse.ArgumentParser(prog="python -m mdtf_lite.bench data", description=__doc__,
-                                 formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap = argparse.ArgumentParser(
+        prog="python -m mdtf_lite.bench data", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     ap.add_argument("--subjects", nargs="+", default=["S9", "S11"], help="default-dataset subjects to measure")
     ap.add_argument("--seed", type=int, default=0)
     args = ap.parse_args(argv)
@@ -152,9 +200,11 @@ def main(argv=None) -> int:
     default = {f"{s}/{a}": x.astype(np.float64) for s, acts in lay.positions_3d.items() for a, x in acts.items()}
     real = real_training_clips()
     people = sorted({k.split("/")[0] for k in real})
-    print(f"default: {len(default)} takes of {args.subjects}, {sum(len(x) for x in default.values())} frames; real "
-          f"training people {', '.join(people)}: {len(real)} clips, {sum(len(x) for x in real.values())} frames; "
-          f"50 fps (loaded in {time.perf_counter() - t0:.1f} s)\n")
+    print(
+        f"default: {len(default)} takes of {args.subjects}, {sum(len(x) for x in default.values())} frames; real "
+        f"training people {', '.join(people)}: {len(real)} clips, {sum(len(x) for x in real.values())} frames; "
+        f"50 fps (loaded in {time.perf_counter() - t0:.1f} s)\n"
+    )
     pairs = {}
     for name, classes in PAIRS.items():
         a = [x for k, x in default.items() if k.split("/")[1].split(" ")[0] == name]
@@ -162,10 +212,15 @@ def main(argv=None) -> int:
         pairs[name] = (a, b)
     walks_a, walks_b = pairs["Walking"]
     if walks_a and walks_b:
-        print(f"Medians side by side: default Walking vs the training people's walks "
-              f"({', '.join(k.split(' ')[-1] for k in walks_b)})\n")
-        print(realism_table(realism_rows(realism_stats(walks_a), realism_stats(list(walks_b.values()))),
-                            "default", "real walks"))
+        print(
+            f"Medians side by side: default Walking vs the training people's walks "
+            f"({', '.join(k.split(' ')[-1] for k in walks_b)})\n"
+        )
+        print(
+            realism_table(
+                realism_rows(realism_stats(walks_a), realism_stats(list(walks_b.values()))), "default", "real walks"
+            )
+        )
     print("\nMedians side by side: every default test take vs every real training clip\n")
     print(realism_table(realism_rows(realism_stats(list(default.values())), realism_stats(list(real.values())))))
     print("\nWhere the knee and elbow medians come from\n")

@@ -37,14 +37,22 @@ def _inputs(device, batch=8, d_inner=64, n_state=16, length=243, seed=0):
         return (torch.randn(*shape, generator=g) * scale).to(device).requires_grad_()
 
     A = (-torch.exp(torch.randn(d_inner, n_state, generator=g) * 0.5)).to(device).requires_grad_()
-    return dict(u=rnd(batch, d_inner, length), delta=rnd(batch, d_inner, length, scale=0.5), A=A,
-                B=rnd(batch, n_state, length), C=rnd(batch, n_state, length), D=rnd(d_inner),
-                z=rnd(batch, d_inner, length), delta_bias=rnd(d_inner, scale=0.5))
+    return dict(
+        u=rnd(batch, d_inner, length),
+        delta=rnd(batch, d_inner, length, scale=0.5),
+        A=A,
+        B=rnd(batch, n_state, length),
+        C=rnd(batch, n_state, length),
+        D=rnd(d_inner),
+        z=rnd(batch, d_inner, length),
+        delta_bias=rnd(d_inner, scale=0.5),
+    )
 
 
 def _run(fn, x):
-    y = fn(x["u"], x["delta"], x["A"], x["B"], x["C"], D=x["D"], z=x["z"], delta_bias=x["delta_bias"],
-           delta_softplus=True)
+    y = fn(
+        x["u"], x["delta"], x["A"], x["B"], x["C"], D=x["D"], z=x["z"], delta_bias=x["delta_bias"], delta_softplus=True
+    )
     w = torch.ones_like(y)
     grads = torch.autograd.grad((y * w).sum(), [x[k] for k in GRADS])
     return y, grads
@@ -74,11 +82,14 @@ def check_backends(length: int) -> list[str]:
             continue
         fn = lambda *a, _n=name, **k: selective_scan(*a, backend=_n, **k)  # noqa: E731
         y, g = _run(fn, x)
-        err = max([float((y - y0).abs().max() / y0.abs().max())] +
-                  [float((a - b).abs().max() / b.abs().max().clamp_min(1e-12)) for a, b in zip(g, g0)])
+        err = max(
+            [float((y - y0).abs().max() / y0.abs().max())]
+            + [float((a - b).abs().max() / b.abs().max().clamp_min(1e-12)) for a, b in zip(g, g0)]
+        )
         status = "ok" if err < 1e-3 else "MISMATCH"
-        lines.append(f"{name:10s} {status}: max rel. error {err:.2e} (output + 8 gradients), "
-                     f"{_time(fn, x) * 1e3:.2f} ms fwd+bwd")
+        lines.append(
+            f"{name:10s} {status}: max rel. error {err:.2e} (output + 8 gradients), {_time(fn, x) * 1e3:.2f} ms fwd+bwd"
+        )
     xc = {k: v.detach().cpu().requires_grad_() for k, v in x.items()}
     for name in ("cpp", "cpu"):
         if name in available_backends("cpu"):
@@ -92,14 +103,14 @@ def train_tiny(steps: int) -> list[str]:
     ds = load_clips(split="train", frames=243, max_clips=512)
     x = torch.as_tensor(ds.inputs, dtype=torch.float32).cuda()
     y = torch.as_tensor(ds.targets, dtype=torch.float32).cuda()
-    tokens = bone_tokens(x, token_thetas(y))                     # oracle theta: stage 2 alone
+    tokens = bone_tokens(x, token_thetas(y))  # oracle theta: stage 2 alone
     torch.manual_seed(0)
     model = build_model(get_config("tiny")).cuda().train()
     opt = make_optimizer(model.parameters(), 5e-4, 0.01)
     g = torch.Generator(device="cpu").manual_seed(0)
     first = last = None
     t0 = time.perf_counter()
-    for step in range(steps):
+    for _ in range(steps):
         idx = torch.randint(len(x), (16,), generator=g).cuda()
         loss, _ = pose_loss(model(x[idx], bone_tokens=tokens[idx]), y[idx])
         opt.zero_grad(set_to_none=True)
@@ -110,9 +121,11 @@ def train_tiny(steps: int) -> list[str]:
     torch.cuda.synchronize()
     seconds = time.perf_counter() - t0
     ok = last < 0.5 * first
-    return [f"MDTF-Tiny {steps} steps x 16 clips x 243 frames in {seconds:.0f} s "
-            f"({steps * 16 * 243 / seconds:,.0f} frames/s): loss {first:.3f} -> {last:.3f} "
-            f"({'ok' if ok else 'DID NOT FALL BY HALF'})"]
+    return [
+        f"MDTF-Tiny {steps} steps x 16 clips x 243 frames in {seconds:.0f} s "
+        f"({steps * 16 * 243 / seconds:,.0f} frames/s): loss {first:.3f} -> {last:.3f} "
+        f"({'ok' if ok else 'DID NOT FALL BY HALF'})"
+    ]
 
 
 def main(argv=None) -> int:
@@ -121,9 +134,11 @@ def main(argv=None) -> int:
     ap.add_argument("--length", type=int, default=243)
     args = ap.parse_args(argv)
     if not torch.cuda.is_available():
-        print("gpu check: no CUDA device is visible to this torch "
-              f"({torch.__version__}, CUDA build: {torch.version.cuda}); nothing was run. "
-              "Run scripts/gpu_check.sh on a machine with an NVIDIA GPU.")
+        print(
+            "gpu check: no CUDA device is visible to this torch "
+            f"({torch.__version__}, CUDA build: {torch.version.cuda}); nothing was run. "
+            "Run scripts/gpu_check.sh on a machine with an NVIDIA GPU."
+        )
         return 3
     print(f"gpu check on {torch.cuda.get_device_name(0)}, torch {torch.__version__}, CUDA {torch.version.cuda}")
     lines = check_backends(args.length) + train_tiny(args.steps)

@@ -55,7 +55,7 @@ def matmul_rate(size: int = 1024, repeats: int = 5) -> float:
     a, b = torch.randn(size, size), torch.randn(size, size)
     torch.mm(a, b)
     best = min(_median_time(lambda: torch.mm(a, b), 1, warmup=0)[0] for _ in range(repeats))
-    return size ** 3 / best
+    return size**3 / best
 
 
 def _load() -> str:
@@ -72,19 +72,31 @@ def bench_tiny(frames: list[int], repeats: int, backend: str, mac_rate: float) -
     rows = []
     for t in frames:
         x = torch.rand(1, t, 17, 3) * 2 - 1
-        x[..., 2] = x[..., 2].abs()                       # confidences live in [0, 1]
+        x[..., 2] = x[..., 2].abs()  # confidences live in [0, 1]
         tokens = torch.rand(1, t, 17, 3)
         with torch.no_grad():
             sec, cpu = _median_time(lambda: model(x, bone_tokens=tokens), repeats)
         fps = t / sec
-        rows.append({"T": t, "sec_per_clip": sec, "cpu_sec_per_clip": cpu, "frames_per_s": fps,
-                     "gmac_per_s": macs * fps / 1e9, "fraction_of_matmul": macs * fps / mac_rate})
-    print(f"MDTF-Tiny (823,269 params), batch 1, no_grad, scan backend {backend!r}; "
-          f"MACs/frame {macs / 1e6:.2f} M (official README: {OFFICIAL_MACS['tiny'] / 1e6:.1f} M)")
+        rows.append(
+            {
+                "T": t,
+                "sec_per_clip": sec,
+                "cpu_sec_per_clip": cpu,
+                "frames_per_s": fps,
+                "gmac_per_s": macs * fps / 1e9,
+                "fraction_of_matmul": macs * fps / mac_rate,
+            }
+        )
+    print(
+        f"MDTF-Tiny (823,269 params), batch 1, no_grad, scan backend {backend!r}; "
+        f"MACs/frame {macs / 1e6:.2f} M (official README: {OFFICIAL_MACS['tiny'] / 1e6:.1f} M)"
+    )
     print(f"{'T':>5} {'s/clip':>9} {'cpu s/clip':>11} {'frames/s':>10} {'GMAC/s':>8} {'of matmul rate':>15}")
     for r in rows:
-        print(f"{r['T']:>5} {r['sec_per_clip']:>9.3f} {r['cpu_sec_per_clip']:>11.3f} {r['frames_per_s']:>10.1f} "
-              f"{r['gmac_per_s']:>8.2f} {r['fraction_of_matmul']:>14.1%}")
+        print(
+            f"{r['T']:>5} {r['sec_per_clip']:>9.3f} {r['cpu_sec_per_clip']:>11.3f} {r['frames_per_s']:>10.1f} "
+            f"{r['gmac_per_s']:>8.2f} {r['fraction_of_matmul']:>14.1%}"
+        )
     return rows
 
 
@@ -96,8 +108,13 @@ def bench_scaling(lengths: tuple[int, int], depth: int, dim: int, repeats: int, 
     }
     result = {}
     print(f"temporal stack: {depth} blocks, C = {dim}, 17 sequences (one clip's joints), no_grad")
-    print(f"{'mixer':>10} " + " ".join(f"{f'T={t} s':>10}" for t in lengths) + f" {'ratio':>7}"
-          + " ".join(f"{f'cpu s T={t}':>13}" for t in lengths) + f" {'cpu ratio':>10}")
+    print(
+        f"{'mixer':>10} "
+        + " ".join(f"{f'T={t} s':>10}" for t in lengths)
+        + f" {'ratio':>7}"
+        + " ".join(f"{f'cpu s T={t}':>13}" for t in lengths)
+        + f" {'cpu ratio':>10}"
+    )
     for name, stack in stacks.items():
         wall, cpu = [], []
         for t in lengths:
@@ -107,10 +124,17 @@ def bench_scaling(lengths: tuple[int, int], depth: int, dim: int, repeats: int, 
             wall.append(w)
             cpu.append(c)
         result[name] = {"wall": wall, "cpu": cpu, "ratio": wall[1] / wall[0], "cpu_ratio": cpu[1] / cpu[0]}
-        print(f"{name:>10} " + " ".join(f"{s:>10.3f}" for s in wall) + f" {wall[1] / wall[0]:>7.1f}"
-              + " ".join(f"{s:>13.3f}" for s in cpu) + f" {cpu[1] / cpu[0]:>10.1f}")
-    print(f"(length ratio {lengths[1] / lengths[0]:.0f}: linear time gives ~{lengths[1] / lengths[0]:.0f}; "
-          "target for Mamba <= 10)")
+        print(
+            f"{name:>10} "
+            + " ".join(f"{s:>10.3f}" for s in wall)
+            + f" {wall[1] / wall[0]:>7.1f}"
+            + " ".join(f"{s:>13.3f}" for s in cpu)
+            + f" {cpu[1] / cpu[0]:>10.1f}"
+        )
+    print(
+        f"(length ratio {lengths[1] / lengths[0]:.0f}: linear time gives ~{lengths[1] / lengths[0]:.0f}; "
+        "target for Mamba <= 10)"
+    )
     return result
 
 

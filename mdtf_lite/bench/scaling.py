@@ -99,8 +99,9 @@ def build_stack(mixer: str, depth: int, dim: int, heads: int = 8, backend: str =
     return torch.nn.Sequential(*blocks).eval()
 
 
-def run_worker(mixer: str, lengths: list[int], depth: int, dim: int, sequences: int, repeats: int,
-               backend: str, max_seconds: float) -> list[dict]:
+def run_worker(
+    mixer: str, lengths: list[int], depth: int, dim: int, sequences: int, repeats: int, backend: str, max_seconds: float
+) -> list[dict]:
     """Measure in *this* process (call it in a fresh one): one row per length, increasing lengths."""
     import torch
 
@@ -123,16 +124,35 @@ def run_worker(mixer: str, lengths: list[int], depth: int, dim: int, sequences: 
                     t0 = time.perf_counter()
                     stack(x)
                     times.append(time.perf_counter() - t0)
-        rows.append({"mixer": mixer, "T": length, "seconds": statistics.median(times), "runs": len(times),
-                     "peak_mb": mem.peak_mb, "sequences": sequences, "depth": depth, "dim": dim})
+        rows.append(
+            {
+                "mixer": mixer,
+                "T": length,
+                "seconds": statistics.median(times),
+                "runs": len(times),
+                "peak_mb": mem.peak_mb,
+                "sequences": sequences,
+                "depth": depth,
+                "dim": dim,
+            }
+        )
         del x
         if first > max_seconds:  # longer lengths would only be slower: stop, and say so
             break
     return rows
 
 
-def measure_scaling(lengths, mixers=("mamba", "attention"), depth: int = 2, dim: int = 64, sequences: int = 17,
-                    repeats: int = 3, backend: str = "auto", max_seconds: float = 60.0, timeout: float = 1800) -> list[dict]:
+def measure_scaling(
+    lengths,
+    mixers=("mamba", "attention"),
+    depth: int = 2,
+    dim: int = 64,
+    sequences: int = 17,
+    repeats: int = 3,
+    backend: str = "auto",
+    max_seconds: float = 60.0,
+    timeout: float = 1800,
+) -> list[dict]:
     """Run :func:`run_worker` for each mixer in a fresh subprocess; return all rows (list of dicts).
 
     Rows: mixer, T, seconds (median), runs, peak_mb (peak resident memory above the pre-forward
@@ -146,10 +166,28 @@ def measure_scaling(lengths, mixers=("mamba", "attention"), depth: int = 2, dim:
     for mixer in mixers:
         if mixer not in MIXERS:
             raise ValueError(f"mixer must be one of {MIXERS}, got {mixer!r}")
-        cmd = [sys.executable, "-m", "mdtf_lite.bench.scaling", "--worker", "--mixer", mixer,
-               "--lengths", *map(str, lengths), "--depth", str(depth), "--dim", str(dim),
-               "--sequences", str(sequences), "--repeats", str(repeats), "--backend", backend,
-               "--max-seconds", str(max_seconds)]
+        cmd = [
+            sys.executable,
+            "-m",
+            "mdtf_lite.bench.scaling",
+            "--worker",
+            "--mixer",
+            mixer,
+            "--lengths",
+            *map(str, lengths),
+            "--depth",
+            str(depth),
+            "--dim",
+            str(dim),
+            "--sequences",
+            str(sequences),
+            "--repeats",
+            str(repeats),
+            "--backend",
+            backend,
+            "--max-seconds",
+            str(max_seconds),
+        ]
         res = subprocess.run(cmd, capture_output=True, text=True, timeout=timeout)
         if res.returncode != 0:
             raise RuntimeError(f"scaling worker for {mixer!r} failed:\n{res.stderr[-2000:]}")
@@ -179,14 +217,18 @@ def main(argv=None) -> int:
     ap.add_argument("--max-seconds", type=float, default=60.0, help="stop a mixer once one run takes longer")
     args = ap.parse_args(argv)
     if args.worker:
-        rows = run_worker(args.mixer, args.lengths, args.depth, args.dim, args.sequences, args.repeats,
-                          args.backend, args.max_seconds)
+        rows = run_worker(
+            args.mixer, args.lengths, args.depth, args.dim, args.sequences, args.repeats, args.backend, args.max_seconds
+        )
         print(json.dumps(rows))
         return 0
-    mixers = list(args.mixers) + (["naive_attention"] if args.naive_attention and "naive_attention" not in args.mixers else [])
+    mixers = list(args.mixers) + (
+        ["naive_attention"] if args.naive_attention and "naive_attention" not in args.mixers else []
+    )
     print(f"temporal stacks: depth {args.depth}, C = {args.dim}, {args.sequences} sequences, no_grad; {_load()}")
-    rows = measure_scaling(args.lengths, mixers, args.depth, args.dim, args.sequences, args.repeats,
-                           args.backend, args.max_seconds)
+    rows = measure_scaling(
+        args.lengths, mixers, args.depth, args.dim, args.sequences, args.repeats, args.backend, args.max_seconds
+    )
     print(f"{'mixer':>16} {'T':>6} {'seconds':>9} {'peak MB':>9}")
     for r in rows:
         print(f"{r['mixer']:>16} {r['T']:>6} {r['seconds']:>9.4f} {r['peak_mb']:>9.1f}")

@@ -35,12 +35,14 @@ ROWS = ("cpu", "torch", "reference", "selective_scan_ref", "mambapy")
 def make_inputs(batch: int, d_inner: int, n_state: int, length: int, seed: int = 0, requires_grad: bool = True):
     """Random float32 scan inputs: u, delta (B, D, L); A (D, N); B, C (B, N, L); D (D,)."""
     g = torch.Generator().manual_seed(seed)
-    x = dict(u=torch.randn(batch, d_inner, length, generator=g),
-             delta=torch.randn(batch, d_inner, length, generator=g) * 0.5 - 1.0,
-             A=-torch.exp(torch.randn(d_inner, n_state, generator=g) * 0.5),
-             B=torch.randn(batch, n_state, length, generator=g),
-             C=torch.randn(batch, n_state, length, generator=g),
-             D=torch.randn(d_inner, generator=g))
+    x = dict(
+        u=torch.randn(batch, d_inner, length, generator=g),
+        delta=torch.randn(batch, d_inner, length, generator=g) * 0.5 - 1.0,
+        A=-torch.exp(torch.randn(d_inner, n_state, generator=g) * 0.5),
+        B=torch.randn(batch, n_state, length, generator=g),
+        C=torch.randn(batch, n_state, length, generator=g),
+        D=torch.randn(d_inner, generator=g),
+    )
     return {k: v.requires_grad_(requires_grad) for k, v in x.items()}
 
 
@@ -49,10 +51,10 @@ def _mambapy_scan(u, delta, A, B, C, D):
     from mambapy.pscan import pscan
 
     delta = torch.nn.functional.softplus(delta)
-    delta_a = torch.exp(delta.unsqueeze(-1) * A)                           # (B, L, D, N)
-    bx = delta.unsqueeze(-1) * B.unsqueeze(2) * u.unsqueeze(-1)            # (B, L, D, N)
+    delta_a = torch.exp(delta.unsqueeze(-1) * A)  # (B, L, D, N)
+    bx = delta.unsqueeze(-1) * B.unsqueeze(2) * u.unsqueeze(-1)  # (B, L, D, N)
     hs = pscan(delta_a, bx)
-    return (hs @ C.unsqueeze(-1)).squeeze(3) + D * u                      # (B, L, D)
+    return (hs @ C.unsqueeze(-1)).squeeze(3) + D * u  # (B, L, D)
 
 
 def scan_callable(row: str, x: dict):
@@ -70,8 +72,10 @@ def scan_callable(row: str, x: dict):
         return lambda: ref(*args, **kw)
     if row == "mambapy":
         # mamba.py's layout is (B, L, D): transpose once, outside the timed call (leaf tensors keep grads)
-        t = {k: (v.detach().transpose(1, 2).contiguous().requires_grad_(v.requires_grad) if v.dim() == 3 else v)
-             for k, v in x.items()}
+        t = {
+            k: (v.detach().transpose(1, 2).contiguous().requires_grad_(v.requires_grad) if v.dim() == 3 else v)
+            for k, v in x.items()
+        }
         return lambda: _mambapy_scan(t["u"], t["delta"], t["A"], t["B"], t["C"], t["D"])
     raise ValueError(f"unknown benchmark row {row!r}; choose from {ROWS}")
 
@@ -178,7 +182,7 @@ def machine_rates(n: int = 1 << 16, repeat: int = 100, clock: str = "wall") -> d
     out = {}
     torch.set_num_threads(1)
     try:
-        for name, op, count in (("exp_per_s", exps, n * repeat), ("fma_per_s", lambda: a @ a, 256 ** 3)):
+        for name, op, count in (("exp_per_s", exps, n * repeat), ("fma_per_s", lambda: a @ a, 256**3)):
             op()
             out[name] = threads * count / min(_timed(op, clock) for _ in range(3))
     finally:
@@ -217,8 +221,9 @@ def _predict(history, length, row, backward):
     return prev_t * (length / prev_len) ** power
 
 
-def run_table(lengths, batch, d_inner, n_state, reps, budget, rows=ROWS, out=print, floor: bool = True,
-              clock: str = "wall"):
+def run_table(
+    lengths, batch, d_inner, n_state, reps, budget, rows=ROWS, out=print, floor: bool = True, clock: str = "wall"
+):
     """Measure every (row, L) cell; print and return the table as a list of dicts."""
     for row in rows:  # warm up (numba compile, imports) on a tiny input
         scan_callable(row, make_inputs(2, 4, 2, 8))().sum().backward()
@@ -229,7 +234,7 @@ def run_table(lengths, batch, d_inner, n_state, reps, budget, rows=ROWS, out=pri
         x = make_inputs(batch, d_inner, n_state, length)
         cells = torch.rand(batch * d_inner * n_state * length) * -1.0
         torch.exp(cells)
-        exp_pass[length] = min(_timed(lambda: torch.exp(cells), clock) for _ in range(3))  # the exps alone, now
+        exp_pass[length] = min(_timed(lambda c=cells: torch.exp(c), clock) for _ in range(3))  # the exps alone, now
         del cells
         for row in rows:
             rec = {"row": row, "L": length}
@@ -247,15 +252,23 @@ def run_table(lengths, batch, d_inner, n_state, reps, budget, rows=ROWS, out=pri
     if not floor:
         return results, None
     rates = machine_rates(clock=clock)
-    out(f"\nmachine rates (torch, float32, {torch.get_num_threads()} threads): "
+    out(
+        f"\nmachine rates (torch, float32, {torch.get_num_threads()} threads): "
         f"exp {rates['exp_per_s'] / 1e9:.2f} G/s, fma {rates['fma_per_s'] / 1e9:.2f} G/s, "
-        f"copy {rates['bytes_per_s'] / 1e9:.1f} GB/s (FMA rate from a 256^3 matmul)")
-    out(f"floor = B*D*N*L x (exps / exp-rate + FMAs / fma-rate): 1 exp + 3 FMA forward, 2 exp + 11 FMA fwd+bwd; "
-        f"cpu kernels: {'numba' if numba_available() else 'torch fallback (numba missing)'}")
-    out("exp pass = torch.exp over B*D*N*L numbers, timed right before that length's rows (the fused scan must "
-        "do 1 such pass forward, 2 forward+backward)")
-    out(f"{'L':>6} {'floor fwd':>10} {'cpu fwd':>10} {'x floor':>8} {'floor f+b':>10} {'cpu f+b':>10} {'x floor':>8}"
-        f" {'exp pass':>10} {'fwd/exp':>8} {'f+b/exp':>8}")
+        f"copy {rates['bytes_per_s'] / 1e9:.1f} GB/s (FMA rate from a 256^3 matmul)"
+    )
+    out(
+        f"floor = B*D*N*L x (exps / exp-rate + FMAs / fma-rate): 1 exp + 3 FMA forward, 2 exp + 11 FMA fwd+bwd; "
+        f"cpu kernels: {'numba' if numba_available() else 'torch fallback (numba missing)'}"
+    )
+    out(
+        "exp pass = torch.exp over B*D*N*L numbers, timed right before that length's rows (the fused scan must "
+        "do 1 such pass forward, 2 forward+backward)"
+    )
+    out(
+        f"{'L':>6} {'floor fwd':>10} {'cpu fwd':>10} {'x floor':>8} {'floor f+b':>10} {'cpu f+b':>10} {'x floor':>8}"
+        f" {'exp pass':>10} {'fwd/exp':>8} {'f+b/exp':>8}"
+    )
     for length in lengths:
         cpu = next((r for r in results if r["row"] == "cpu" and r["L"] == length), None)
         if cpu is None:
@@ -263,9 +276,11 @@ def run_table(lengths, batch, d_inner, n_state, reps, budget, rows=ROWS, out=pri
         ff = floor_seconds(batch, d_inner, n_state, length, rates, False)
         fb = floor_seconds(batch, d_inner, n_state, length, rates, True)
         ep = exp_pass[length]
-        out(f"{length:>6} {ff * 1e3:>8.1f}ms {cpu['fwd'] * 1e3:>8.1f}ms {cpu['fwd'] / ff:>8.1f} "
+        out(
+            f"{length:>6} {ff * 1e3:>8.1f}ms {cpu['fwd'] * 1e3:>8.1f}ms {cpu['fwd'] / ff:>8.1f} "
             f"{fb * 1e3:>8.1f}ms {cpu['fwdbwd'] * 1e3:>8.1f}ms {cpu['fwdbwd'] / fb:>8.1f}"
-            f" {ep * 1e3:>8.1f}ms {cpu['fwd'] / ep:>8.1f} {cpu['fwdbwd'] / ep:>8.1f}")
+            f" {ep * 1e3:>8.1f}ms {cpu['fwd'] / ep:>8.1f} {cpu['fwdbwd'] / ep:>8.1f}"
+        )
     return results, rates
 
 
@@ -278,15 +293,20 @@ def _print_table(results, lengths, rows, out):
 
     out(f"\n{'L':>6} {'scan':<19} {'fwd':>9} {'fwd mem':>8} {'x ref':>7} {'fwd+bwd':>9} {'f+b mem':>8} {'x ref':>7}")
     for length in lengths:
-        ref = next(r for r in results if r["row"] == "selective_scan_ref" and r["L"] == length) \
-            if "selective_scan_ref" in rows else None
+        ref = (
+            next(r for r in results if r["row"] == "selective_scan_ref" and r["L"] == length)
+            if "selective_scan_ref" in rows
+            else None
+        )
         for rec in (r for r in results if r["L"] == length):
             ratios = []
             for key in ("fwd", "fwdbwd"):
                 ok = ref is not None and ref[key] is not None and rec[key] is not None
                 ratios.append(f"{ref[key] / rec[key]:.1f}" if ok else "-")
-            out(f"{length:>6} {rec['row']:<19} {fmt_t(rec['fwd']):>9} {fmt_m(rec['fwd_mib']):>8} {ratios[0]:>7} "
-                f"{fmt_t(rec['fwdbwd']):>9} {fmt_m(rec['fwdbwd_mib']):>8} {ratios[1]:>7}")
+            out(
+                f"{length:>6} {rec['row']:<19} {fmt_t(rec['fwd']):>9} {fmt_m(rec['fwd_mib']):>8} {ratios[0]:>7} "
+                f"{fmt_t(rec['fwdbwd']):>9} {fmt_m(rec['fwdbwd_mib']):>8} {ratios[1]:>7}"
+            )
 
 
 def main(argv=None) -> int:
@@ -297,10 +317,18 @@ def main(argv=None) -> int:
     p.add_argument("--n-state", type=int, default=16, help="N: state size")
     p.add_argument("--reps", type=int, default=3, help="timed calls per cell (best is kept)")
     p.add_argument("--budget", type=float, default=60.0, help="skip cells predicted to take longer (s)")
-    p.add_argument("--threads", type=int, default=0,
-                   help="torch and numba threads (0 = leave as is); 1 gives steadier numbers on a shared machine")
-    p.add_argument("--clock", choices=("wall", "cpu"), default="wall",
-                   help="wall time, or this process's CPU time (steadier on a shared machine; use with --threads 1)")
+    p.add_argument(
+        "--threads",
+        type=int,
+        default=0,
+        help="torch and numba threads (0 = leave as is); 1 gives steadier numbers on a shared machine",
+    )
+    p.add_argument(
+        "--clock",
+        choices=("wall", "cpu"),
+        default="wall",
+        help="wall time, or this process's CPU time (steadier on a shared machine; use with --threads 1)",
+    )
     p.add_argument("--rows", default=",".join(ROWS), help=f"subset of {','.join(ROWS)}")
     a = p.parse_args(argv)
     rows = tuple(r for r in a.rows.split(",") if r)
@@ -309,9 +337,11 @@ def main(argv=None) -> int:
         p.error(f"unknown rows {bad}; choose from {ROWS}")
     lengths = [int(v) for v in a.lengths.split(",") if v]
     load = os.getloadavg()[0] if hasattr(os, "getloadavg") else float("nan")
-    print(f"selective scan, B={a.batch} D={a.d_inner} N={a.n_state}, float32, torch {torch.__version__}, "
-          f"{torch.get_num_threads()} threads on {os.cpu_count()} cores ({platform.processor() or platform.machine()}), "
-          f"load average at start {load:.2f}, clock: {a.clock} time")
+    print(
+        f"selective scan, B={a.batch} D={a.d_inner} N={a.n_state}, float32, torch {torch.__version__}, "
+        f"{torch.get_num_threads()} threads on {os.cpu_count()} cores ({platform.processor() or platform.machine()}), "
+        f"load average at start {load:.2f}, clock: {a.clock} time"
+    )
     with threads(a.threads):
         print(f"threads: {torch.get_num_threads()}")
         run_table(lengths, a.batch, a.d_inner, a.n_state, a.reps, a.budget, rows, clock=a.clock)

@@ -36,8 +36,8 @@ from mdtf_lite.train.ensure import config_path
 from mdtf_lite.train.loop import make_optimizer
 from mdtf_lite.train.losses import pose_loss
 
-SHAPES = ((27, 16), (243, 2))          # (T, clips per batch)
-BAM_CONFIG = "bam-default"             # the frozen BAM stage 2 of `make run` attaches
+SHAPES = ((27, 16), (243, 2))  # (T, clips per batch)
+BAM_CONFIG = "bam-default"  # the frozen BAM stage 2 of `make run` attaches
 
 
 def build(arch: str, frames: int, backend: str) -> torch.nn.Module:
@@ -62,7 +62,7 @@ def time_steps(model: torch.nn.Module, batch: int, frames: int, repeats: int, tr
     x, y = _clips(batch, frames)
     if train:
         model.train()
-        opt = make_optimizer([p for p in model.parameters() if p.requires_grad], 1e-4, 0.01)   # as fit() does
+        opt = make_optimizer([p for p in model.parameters() if p.requires_grad], 1e-4, 0.01)  # as fit() does
 
         def step():
             loss, _ = pose_loss(model(x), y)
@@ -75,6 +75,7 @@ def time_steps(model: torch.nn.Module, batch: int, frames: int, repeats: int, tr
         def step():
             with torch.no_grad():
                 model(x)
+
     step()
     times = []
     for _ in range(repeats):
@@ -87,35 +88,55 @@ def time_steps(model: torch.nn.Module, batch: int, frames: int, repeats: int, tr
 def measure(backends, threads: int, repeats: int, shapes=SHAPES) -> list[dict]:
     """Rows {T, batch, backend, mode, mdtf, mixste, mlp (frames/s), ratio} measured in this process."""
     torch.set_num_threads(threads)
-    torch.set_flush_denormal(True)      # as the training loop runs (mdtf_lite.train.loop.fit)
+    torch.set_flush_denormal(True)  # as the training loop runs (mdtf_lite.train.loop.fit)
     rows = []
     for frames, batch in shapes:
         for mode in ("train", "infer"):
-            base = {arch: time_steps(build(arch, frames, "auto"), batch, frames, repeats, mode == "train")
-                    for arch in ("mixste", "mlp")}
+            base = {
+                arch: time_steps(build(arch, frames, "auto"), batch, frames, repeats, mode == "train")
+                for arch in ("mixste", "mlp")
+            }
             for backend in backends:
                 torch.manual_seed(0)
                 fps = time_steps(build("mdtf", frames, backend), batch, frames, repeats, mode == "train")
-                rows.append({"T": frames, "batch": batch, "mode": mode, "backend": backend, "mdtf": fps,
-                             **base, "ratio": fps / base["mixste"]})
+                rows.append(
+                    {
+                        "T": frames,
+                        "batch": batch,
+                        "mode": mode,
+                        "backend": backend,
+                        "mdtf": fps,
+                        **base,
+                        "ratio": fps / base["mixste"],
+                    }
+                )
     return rows
 
 
 def format_table(rows: list[dict], threads: int) -> str:
-    lines = [f"frames/s on {threads} thread(s) (load average {os.getloadavg()[0]:.2f}); ratio = MDTF / attention",
-             "", "| T | batch | mode | scan backend | MDTF | attention (MixSTE-like) | per-frame MLP | MDTF / attention |",
-             "|---|---|---|---|---|---|---|---|"]
+    lines = [
+        f"frames/s on {threads} thread(s) (load average {os.getloadavg()[0]:.2f}); ratio = MDTF / attention",
+        "",
+        "| T | batch | mode | scan backend | MDTF | attention (MixSTE-like) | per-frame MLP | MDTF / attention |",
+        "|---|---|---|---|---|---|---|---|",
+    ]
     for r in rows:
-        lines.append(f"| {r['T']} | {r['batch']} | {r['mode']} | {r['backend']} | {r['mdtf']:,.0f} | "
-                     f"{r['mixste']:,.0f} | {r['mlp']:,.0f} | {r['ratio']:.2f}x |")
+        lines.append(
+            f"| {r['T']} | {r['batch']} | {r['mode']} | {r['backend']} | {r['mdtf']:,.0f} | "
+            f"{r['mixste']:,.0f} | {r['mlp']:,.0f} | {r['ratio']:.2f}x |"
+        )
     return "\n".join(lines)
 
 
 def main(argv=None) -> int:
     ap = argparse.ArgumentParser(prog="python -m mdtf_lite.bench train", description=__doc__.split("\n\n")[0])
     ap.add_argument("--threads", type=int, default=min(2, os.cpu_count() or 1))
-    ap.add_argument("--backends", nargs="+", default=None,
-                    help="scan backends for MDTF (default: every CPU backend available here but the slow 'torch')")
+    ap.add_argument(
+        "--backends",
+        nargs="+",
+        default=None,
+        help="scan backends for MDTF (default: every CPU backend available here but the slow 'torch')",
+    )
     ap.add_argument("--repeats", type=int, default=5)
     ap.add_argument("--quick", action="store_true", help="T = 27 only, 2 repeats (a smoke run)")
     args = ap.parse_args(argv)

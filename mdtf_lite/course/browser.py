@@ -33,12 +33,27 @@ from pathlib import Path
 
 from mdtf_lite.paths import runs_dir
 
-__all__ = ["find_chromium", "ink_fraction", "check_html", "PageReport", "FigureReport", "CHROMIUM_FLAGS", "BLOCKED_URLS"]
+__all__ = [
+    "find_chromium",
+    "ink_fraction",
+    "check_html",
+    "PageReport",
+    "FigureReport",
+    "CHROMIUM_FLAGS",
+    "BLOCKED_URLS",
+]
 
 CHROMIUM_FLAGS = (
-    "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-    "--disable-background-networking", "--disable-component-update", "--disable-sync",
-    "--hide-scrollbars", "--window-size=1280,1000",
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--hide-scrollbars",
+    "--window-size=1280,1000",
 )
 
 #: URL patterns blocked while a page loads (the network is "off"): a page that needs any of them is broken.
@@ -140,11 +155,15 @@ class PageReport:
             out.append("no plotly figure rendered")
         for f in self.figures:
             if f.ink < min_ink:
-                out.append(f"figure {f.index} ({'3D' if f.is3d else '2D'}) looks blank: ink {f.ink:.4f} < {min_ink} "
-                           f"(see {f.screenshot})")
+                out.append(
+                    f"figure {f.index} ({'3D' if f.is3d else '2D'}) looks blank: ink {f.ink:.4f} < {min_ink} "
+                    f"(see {f.screenshot})"
+                )
             if self.played_s and f.frames > 1 and (len(set(f.played)) < 2 or f.poses_drawn < 2):
-                out.append(f"figure {f.index} has {f.frames} frames but did not animate when played "
-                           f"(frames shown {f.played}, {f.poses_drawn} distinct poses drawn)")
+                out.append(
+                    f"figure {f.index} has {f.frames} frames but did not animate when played "
+                    f"(frames shown {f.played}, {f.poses_drawn} distinct poses drawn)"
+                )
         return out
 
 
@@ -186,9 +205,17 @@ def _driver(browser: str, chromedriver: str, profile: str):
     return webdriver.Chrome(service=Service(chromedriver), options=opts)
 
 
-def check_html(html: str | Path, out_dir: str | Path, *, timeout_s: float = 90.0, max_figures: int = 24,
-               min_ink: float = 0.001, settle_s: float = 5.0, block_network: bool = True,
-               play_s: float = 0.0) -> PageReport:
+def check_html(
+    html: str | Path,
+    out_dir: str | Path,
+    *,
+    timeout_s: float = 90.0,
+    max_figures: int = 24,
+    min_ink: float = 0.001,
+    settle_s: float = 5.0,
+    block_network: bool = True,
+    play_s: float = 0.0,
+) -> PageReport:
     """Open ``html`` in headless Chromium, wait for plotly, screenshot each figure into ``out_dir``.
 
     Waits until every ``.plotly-graph-div`` has been plotted (3D ones with their WebGL canvas) and each
@@ -203,8 +230,10 @@ def check_html(html: str | Path, out_dir: str | Path, *, timeout_s: float = 90.0
         raise FileNotFoundError(f"no HTML page at {html}: execute and export the notebook first")
     tools = find_chromium()
     if tools is None:
-        raise RuntimeError("Chromium not found: apt-get install -y chromium chromium-driver "
-                           "(or set MDTF_CHROMIUM and MDTF_CHROMEDRIVER)")
+        raise RuntimeError(
+            "Chromium not found: apt-get install -y chromium chromium-driver "
+            "(or set MDTF_CHROMIUM and MDTF_CHROMEDRIVER)"
+        )
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
     stem = re.sub(r"[^A-Za-z0-9_.-]", "_", html.stem)
@@ -240,9 +269,19 @@ def check_html(html: str | Path, out_dir: str | Path, *, timeout_s: float = 90.0
                 png = el.screenshot_as_png
                 ink = ink_fraction(png)
             shot.write_bytes(png)
-            report.figures.append(FigureReport(i, bool(info["is3d"]), int(info["frames"]), info["width"],
-                                               info["height"], ink, str(shot), bool(info.get("in_widget")),
-                                               info.get("slider")))
+            report.figures.append(
+                FigureReport(
+                    i,
+                    bool(info["is3d"]),
+                    int(info["frames"]),
+                    info["width"],
+                    info["height"],
+                    ink,
+                    str(shot),
+                    bool(info.get("in_widget")),
+                    info.get("slider"),
+                )
+            )
         if play_s > 0:
             report.played_s = float(play_s)
             for f, el in zip(report.figures, elements):
@@ -297,13 +336,21 @@ def _play(driver, element, fig: FigureReport, seconds: float, every_s: float = 0
 
 
 def main(argv=None) -> int:
-    ap = argparse.ArgumentParser(prog="python -m mdtf_lite browser", description=__doc__.split("\n\n")[0],
-                                 formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap = argparse.ArgumentParser(
+        prog="python -m mdtf_lite browser",
+        description=__doc__.split("\n\n")[0],
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
     ap.add_argument("html", nargs="+", help="exported notebook pages (.html)")
     ap.add_argument("--out", default=None, help="screenshot folder (default: runs/browser_check)")
     ap.add_argument("--min-ink", type=float, default=0.001)
-    ap.add_argument("--play", type=float, default=0.0, metavar="SECONDS",
-                    help="also press play on every animated figure and check that it moves")
+    ap.add_argument(
+        "--play",
+        type=float,
+        default=0.0,
+        metavar="SECONDS",
+        help="also press play on every animated figure and check that it moves",
+    )
     args = ap.parse_args(argv)
     out = Path(args.out) if args.out else runs_dir() / "browser_check"
     status = 0
@@ -312,13 +359,17 @@ def main(argv=None) -> int:
         rep = check_html(page, out, min_ink=args.min_ink, play_s=args.play)
         reports.append(asdict(rep))
         problems = rep.problems(args.min_ink)
-        print(f"{Path(page).name}: {len(rep.figures)} figures ({sum(f.is3d for f in rep.figures)} 3D, "
-              f"{sum(f.in_widget for f in rep.figures)} from widgets), {rep.math_typeset} formulas typeset, "
-              f"network blocked, {rep.seconds:.1f} s -> {'OK' if not problems else 'BROKEN'}")
+        print(
+            f"{Path(page).name}: {len(rep.figures)} figures ({sum(f.is3d for f in rep.figures)} 3D, "
+            f"{sum(f.in_widget for f in rep.figures)} from widgets), {rep.math_typeset} formulas typeset, "
+            f"network blocked, {rep.seconds:.1f} s -> {'OK' if not problems else 'BROKEN'}"
+        )
         for f in rep.figures:
             played = f" played {len(set(f.played))} frames, {f.poses_drawn} poses" if f.played else ""
-            print(f"   fig {f.index:2d} {'3D' if f.is3d else '2D'}{' widget' if f.in_widget else ''} "
-                  f"frames={f.frames:3d} ink={f.ink:.4f}{played} {f.screenshot}")
+            print(
+                f"   fig {f.index:2d} {'3D' if f.is3d else '2D'}{' widget' if f.in_widget else ''} "
+                f"frames={f.frames:3d} ink={f.ink:.4f}{played} {f.screenshot}"
+            )
         for p in problems:
             print(f"   ! {p}")
         status |= bool(problems)

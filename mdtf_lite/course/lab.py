@@ -39,8 +39,15 @@ def lab_command(notebook: str = FRONT_NOTEBOOK, extra: list[str] | None = None) 
     As root (containers, CI) it adds ``--allow-root``: JupyterLab refuses to start as root without it.
     """
     root = ["--allow-root"] if hasattr(os, "geteuid") and os.geteuid() == 0 else []
-    return [sys.executable, "-m", "jupyterlab", f"--ServerApp.root_dir={paths.project_root()}", *root, notebook,
-            *(extra or [])]
+    return [
+        sys.executable,
+        "-m",
+        "jupyterlab",
+        f"--ServerApp.root_dir={paths.project_root()}",
+        *root,
+        notebook,
+        *(extra or []),
+    ]
 
 
 def _free_port() -> int:
@@ -64,10 +71,12 @@ class LabServer:
         return f"http://127.0.0.1:{self.port}"
 
     def request(self, method: str, path: str, body: dict | None = None, timeout: float = 60.0):
-        req = urllib.request.Request(f"{self.url}{path}", method=method,
-                                     data=None if body is None else json.dumps(body).encode(),
-                                     headers={"Authorization": f"token {self.token}",
-                                              "Content-Type": "application/json"})
+        req = urllib.request.Request(
+            f"{self.url}{path}",
+            method=method,
+            data=None if body is None else json.dumps(body).encode(),
+            headers={"Authorization": f"token {self.token}", "Content-Type": "application/json"},
+        )
         with urllib.request.urlopen(req, timeout=timeout) as resp:
             raw = resp.read()
             kind = resp.headers.get("Content-Type", "")
@@ -76,22 +85,36 @@ class LabServer:
     def __enter__(self) -> "LabServer":
         out = open(self.log, "wb") if self.log else subprocess.DEVNULL  # noqa: SIM115
         self.proc = subprocess.Popen(
-            lab_command(extra=["--no-browser", "--ServerApp.ip=127.0.0.1", f"--ServerApp.port={self.port}",
-                               "--ServerApp.port_retries=0", f"--IdentityProvider.token={self.token}"]),
-            stdout=out, stderr=subprocess.STDOUT, cwd=paths.project_root())
+            lab_command(
+                extra=[
+                    "--no-browser",
+                    "--ServerApp.ip=127.0.0.1",
+                    f"--ServerApp.port={self.port}",
+                    "--ServerApp.port_retries=0",
+                    f"--IdentityProvider.token={self.token}",
+                ]
+            ),
+            stdout=out,
+            stderr=subprocess.STDOUT,
+            cwd=paths.project_root(),
+        )
         deadline = time.time() + self.start_timeout
         while time.time() < deadline:
             if self.proc.poll() is not None:
-                raise RuntimeError(f"JupyterLab exited with {self.proc.returncode} before serving"
-                                   f"{f' (log: {self.log})' if self.log else ''}")
+                raise RuntimeError(
+                    f"JupyterLab exited with {self.proc.returncode} before serving"
+                    f"{f' (log: {self.log})' if self.log else ''}"
+                )
             try:
                 self.request("GET", "/api/status", timeout=2)
                 return self
             except OSError:
                 time.sleep(0.3)
         self.__exit__()
-        raise RuntimeError(f"JupyterLab did not answer on {self.url} within {self.start_timeout:.0f} s "
-                           "(set MDTF_LAB_START_TIMEOUT on a busy machine)")
+        raise RuntimeError(
+            f"JupyterLab did not answer on {self.url} within {self.start_timeout:.0f} s "
+            "(set MDTF_LAB_START_TIMEOUT on a busy machine)"
+        )
 
     def __exit__(self, *exc) -> None:
         if self.proc is None or self.proc.poll() is not None:
@@ -110,14 +133,35 @@ def run_cell(server: LabServer, kernel_id: str, code: str, timeout: float = 120.
 
     async def go():
         ws = await websocket.websocket_connect(
-            f"ws://127.0.0.1:{server.port}/api/kernels/{kernel_id}/channels?token={server.token}")
+            f"ws://127.0.0.1:{server.port}/api/kernels/{kernel_id}/channels?token={server.token}"
+        )
         msg_id, session = uuid.uuid4().hex, uuid.uuid4().hex
-        ws.write_message(json.dumps({
-            "header": {"msg_id": msg_id, "username": "check", "session": session, "msg_type": "execute_request",
-                       "version": "5.3", "date": ""},
-            "parent_header": {}, "metadata": {}, "channel": "shell", "buffers": [],
-            "content": {"code": code, "silent": False, "store_history": False, "user_expressions": {},
-                        "allow_stdin": False, "stop_on_error": True}}))
+        ws.write_message(
+            json.dumps(
+                {
+                    "header": {
+                        "msg_id": msg_id,
+                        "username": "check",
+                        "session": session,
+                        "msg_type": "execute_request",
+                        "version": "5.3",
+                        "date": "",
+                    },
+                    "parent_header": {},
+                    "metadata": {},
+                    "channel": "shell",
+                    "buffers": [],
+                    "content": {
+                        "code": code,
+                        "silent": False,
+                        "store_history": False,
+                        "user_expressions": {},
+                        "allow_stdin": False,
+                        "stop_on_error": True,
+                    },
+                }
+            )
+        )
         result, deadline = None, time.time() + timeout
         while time.time() < deadline:
             raw = await ws.read_message()
@@ -157,22 +201,31 @@ def check_lab(log: Path | None = None) -> dict:
         extensions = sorted(e.get("name", "") for e in config.get("federated_extensions", []))
         missing = [e for e in WIDGET_EXTENSIONS if e not in extensions]
         if missing:
-            raise RuntimeError(f"JupyterLab lacks the widget extensions {missing} (have {extensions}): "
-                               "reinstall with make setup")
+            raise RuntimeError(
+                f"JupyterLab lacks the widget extensions {missing} (have {extensions}): reinstall with make setup"
+            )
         nb = server.request("GET", f"/api/contents/{FRONT_NOTEBOOK}?content=1")
         kernel = nb["content"]["metadata"].get("kernelspec", {}).get("name")
         if kernel not in server.request("GET", "/api/kernelspecs")["kernelspecs"]:
             raise RuntimeError(f"{FRONT_NOTEBOOK} asks for kernel {kernel!r}, which this JupyterLab does not have")
-        session = server.request("POST", "/api/sessions", {"path": FRONT_NOTEBOOK, "type": "notebook",
-                                                           "name": Path(FRONT_NOTEBOOK).name,
-                                                           "kernel": {"name": kernel}})
+        session = server.request(
+            "POST",
+            "/api/sessions",
+            {"path": FRONT_NOTEBOOK, "type": "notebook", "name": Path(FRONT_NOTEBOOK).name, "kernel": {"name": kernel}},
+        )
         try:
-            result = run_cell(server, session["kernel"]["id"],
-                              "import mdtf_lite, sys; (mdtf_lite.__name__, sys.prefix)")
+            result = run_cell(
+                server, session["kernel"]["id"], "import mdtf_lite, sys; (mdtf_lite.__name__, sys.prefix)"
+            )
         finally:
             server.request("DELETE", f"/api/sessions/{session['id']}")
-    return {"seconds": round(time.time() - start, 1), "extensions": extensions, "kernel": kernel,
-            "result": result.get("text/plain", ""), "page": f"/lab/tree/{FRONT_NOTEBOOK}"}
+    return {
+        "seconds": round(time.time() - start, 1),
+        "extensions": extensions,
+        "kernel": kernel,
+        "result": result.get("text/plain", ""),
+        "page": f"/lab/tree/{FRONT_NOTEBOOK}",
+    }
 
 
 def main(argv=None) -> int:

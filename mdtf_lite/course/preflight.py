@@ -28,8 +28,17 @@ from mdtf_lite.paths import data_dir as default_dir
 from mdtf_lite.train import load_config, pose_loss
 from mdtf_lite.train.ensure import config_path
 
-__all__ = ["PreflightError", "Estimate", "real_sources", "pick_source", "gpu_available", "estimate_training",
-           "preflight_full", "main", "REAL_SOURCES"]
+__all__ = [
+    "PreflightError",
+    "Estimate",
+    "real_sources",
+    "pick_source",
+    "gpu_available",
+    "estimate_training",
+    "preflight_full",
+    "main",
+    "REAL_SOURCES",
+]
 
 REAL_SOURCES = ("motionbert", "h36m")  # the Human3.6M sources, the official recipe's first
 
@@ -59,10 +68,18 @@ class Estimate:
     def describe(self) -> str:
         clips = f"{self.clips:,d} training clips" + ("" if self.clips_known else " (assumed: the real data is absent)")
         total = self.total_s
-        when = f"{total / 3600:,.1f} h" if total >= 3600 else f"{total / 60:.1f} min" if total >= 60 else f"{total:.0f} s"
-        scaled = " (measured on short clips, batch 1 and 4 at T <= 27, extrapolated linearly to the batch and T)" if self.probe_batch else ""
-        return (f"{self.stage}: {self.step_s * 1000:,.0f} ms per step on {self.device}{scaled}, peak memory "
-                f"~{self.peak_mb:,.0f} MB; {self.steps:,d} steps ({clips}) -> ~{when} (an estimate)")
+        when = (
+            f"{total / 3600:,.1f} h" if total >= 3600 else f"{total / 60:.1f} min" if total >= 60 else f"{total:.0f} s"
+        )
+        scaled = (
+            " (measured on short clips, batch 1 and 4 at T <= 27, extrapolated linearly to the batch and T)"
+            if self.probe_batch
+            else ""
+        )
+        return (
+            f"{self.stage}: {self.step_s * 1000:,.0f} ms per step on {self.device}{scaled}, peak memory "
+            f"~{self.peak_mb:,.0f} MB; {self.steps:,d} steps ({clips}) -> ~{when} (an estimate)"
+        )
 
 
 def real_sources(data_dir: Path | None = None) -> dict[str, Path]:
@@ -77,7 +94,7 @@ def real_sources(data_dir: Path | None = None) -> dict[str, Path]:
 
 
 def pick_source(source: str = "auto", preferred: str | None = None, data_dir: Path | None = None) -> str:
-    """"auto" -> ``preferred`` if its real files are present, else the first real source present, else "default".
+    """ "auto" -> ``preferred`` if its real files are present, else the first real source present, else "default".
 
     Any other value is returned unchanged (an explicit choice; ``load_clips`` reports a missing folder).
     """
@@ -120,7 +137,6 @@ def _npz_shapes(path: Path) -> dict[str, tuple]:
 
 def _count_clips(cfg, data_dir: Path | None) -> tuple[int, bool]:
     """Training clips of cfg's source (T frames, stride ``data.stride`` or T), or a stated assumption if absent."""
-    import numpy as np
 
     frames = int(cfg.data.get("frames", 27))
     stride = int(cfg.data.get("stride") or frames)
@@ -128,8 +144,9 @@ def _count_clips(cfg, data_dir: Path | None) -> tuple[int, bool]:
     folder = Path(data_dir) / SOURCE_FOLDERS.get(source, source) if data_dir else source_dir(source)
     train = set(cfg.data.get("subjects") or ("S1", "S5", "S6", "S7", "S8"))
     try:
-        lengths = [shape[0] for key, shape in _npz_shapes(folder / "positions_3d.npz").items()
-                   if key.split("/")[0] in train]
+        lengths = [
+            shape[0] for key, shape in _npz_shapes(folder / "positions_3d.npz").items() if key.split("/")[0] in train
+        ]
         n = 4 * sum(max(0, (m - frames) // stride + 1) for m in lengths)  # four cameras per take
         if cfg.data.get("max_clips"):
             n = min(n, int(cfg.data["max_clips"]))
@@ -218,8 +235,9 @@ def estimate_training(cfg, data_dir: Path | None = None, probe_steps: int = 2) -
     return Estimate(cfg.stage, device, step_s, peak, cfg.epochs * per_epoch, clips, known, 1 if scaled else 0)
 
 
-def preflight_full(force: bool = False, config: str = "full", probe: bool = True, data_dir: Path | None = None,
-                   out=print) -> list[str]:
+def preflight_full(
+    force: bool = False, config: str = "full", probe: bool = True, data_dir: Path | None = None, out=print
+) -> list[str]:
     """Check what ``--params full`` needs; print an estimate; raise PreflightError unless ready or ``force``.
 
     Returns the list of problems found (empty when ready).
@@ -229,15 +247,21 @@ def preflight_full(force: bool = False, config: str = "full", probe: bool = True
     problems = []
     if not present:
         where = Path(data_dir) if data_dir else default_dir()
-        problems.append(f"no real Human3.6M files in {where} (looked for motionbert_h36m/ and h36m_vp3d/ with "
-                        "dataset.json + positions_3d.npz); convert them first: README, 'Data'")
+        problems.append(
+            f"no real Human3.6M files in {where} (looked for motionbert_h36m/ and h36m_vp3d/ with "
+            "dataset.json + positions_3d.npz); convert them first: README, 'Data'"
+        )
     elif cfg.data.get("source") not in present:
-        out(f"note: {config}.yaml names source {cfg.data.get('source')!r}; found {sorted(present)} -- the notebooks "
-            "use the real source that is present")
+        out(
+            f"note: {config}.yaml names source {cfg.data.get('source')!r}; found {sorted(present)} -- the notebooks "
+            "use the real source that is present"
+        )
     if not gpu_available():
         problems.append("no CUDA GPU (torch.cuda.is_available() is False): the official recipe takes days on a CPU")
-    out(f"preflight for --params full (configs/{config}.yaml: {cfg.epochs} epochs, batch {cfg.batch_size}, "
-        f"T = {cfg.data.get('frames')}, model {cfg.model.name})")
+    out(
+        f"preflight for --params full (configs/{config}.yaml: {cfg.epochs} epochs, batch {cfg.batch_size}, "
+        f"T = {cfg.data.get('frames')}, model {cfg.model.name})"
+    )
     if probe:
         try:
             est = estimate_training(cfg, data_dir)
@@ -247,8 +271,9 @@ def preflight_full(force: bool = False, config: str = "full", probe: bool = True
     for p in problems:
         out(f"  missing: {p}")
     if problems and not force:
-        raise PreflightError("refusing to start --params full: " + "; ".join(problems)
-                             + ". Pass --force to start anyway.")
+        raise PreflightError(
+            "refusing to start --params full: " + "; ".join(problems) + ". Pass --force to start anyway."
+        )
     if problems:
         out("  --force: starting anyway")
     return problems

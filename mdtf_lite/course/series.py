@@ -81,7 +81,7 @@ def load_param_set(name: str, params_dir: Path) -> dict:
             f"Available: {', '.join(available_param_sets(params_dir)) or '(none)'}"
         )
     try:
-        data = load_yaml_text(path.read_text(), str(path)) or {}   # no aliases: an alias bomb is refused
+        data = load_yaml_text(path.read_text(), str(path)) or {}  # no aliases: an alias bomb is refused
     except YamlRefused as exc:
         raise SeriesError(str(exc)) from None
     if not isinstance(data, dict) or not all(isinstance(v, dict) or v is None for v in data.values()):
@@ -98,16 +98,29 @@ def declared_parameters(notebook: Path) -> dict:
     source = "".join(cells[0]["source"])
     for number, line in enumerate(source.splitlines(), 1):
         if line.count("=") > 1:  # papermill's parser then warns "Unable to parse line N" on every run
-            raise SeriesError(f"{notebook.name}: line {number} of the parameters cell has more than one '=' "
-                              f"({line.strip()!r}); papermill cannot parse it: keep '=' out of its comments")
+            raise SeriesError(
+                f"{notebook.name}: line {number} of the parameters cell has more than one '=' "
+                f"({line.strip()!r}); papermill cannot parse it: keep '=' out of its comments"
+            )
     values = {}
     for node in ast.parse(source).body:
-        if isinstance(node, ast.Assign) and len(node.targets) == 1 and isinstance(node.targets[0], ast.Name):
-            values[node.targets[0].id] = ast.literal_eval(node.value)
-        elif isinstance(node, ast.AnnAssign) and isinstance(node.target, ast.Name) and node.value is not None:
-            values[node.target.id] = ast.literal_eval(node.value)
-        elif not isinstance(node, ast.Expr):  # docstrings/comments are fine, logic is not
+        if isinstance(node, ast.Expr):  # docstrings/comments are fine, logic is not
+            continue
+        if isinstance(node, ast.Assign) and len(node.targets) == 1:
+            target = node.targets[0]
+        elif isinstance(node, ast.AnnAssign):
+            target = node.target
+        else:  # augmented assignments, loops, calls, imports: logic
+            target = None
+        if not isinstance(target, ast.Name) or node.value is None:
             raise SeriesError(f"{notebook.name}: the parameters cell may only assign literals")
+        try:
+            values[target.id] = ast.literal_eval(node.value)
+        except ValueError:
+            raise SeriesError(
+                f"{notebook.name}: line {node.lineno} of the parameters cell assigns {target.id!r} an expression, "
+                "not a literal; compute derived values in the next cell"
+            ) from None
     return values
 
 
@@ -158,7 +171,9 @@ def check_param_set(param_set: dict, notebooks: list[Path], source: str = "the p
         if key not in RUNNER_KEYS:
             problems.append(f"runner: unknown key {key!r}{hint(key, RUNNER_KEYS)}; known: {list(RUNNER_KEYS)}")
     if problems:
-        raise SeriesError(f"{source}: " + "; ".join(problems) + f". Notebooks: {', '.join(stems)}; fix the parameter file")
+        raise SeriesError(
+            f"{source}: " + "; ".join(problems) + f". Notebooks: {', '.join(stems)}; fix the parameter file"
+        )
 
 
 def select(notebooks: list[Path], only: list[str] | None) -> list[Path]:
@@ -210,10 +225,18 @@ def _describe_failure(exc: Exception) -> str:
     return f"{where}: {ename}: {evalue}".strip()
 
 
-def run_series(param_name: str, only: list[str] | None = None, run_name: str | None = None,
-               notebooks_dir: Path | None = None, params_dir: Path | None = None,
-               runs_root: Path | None = None, keep_going: bool = False, html: bool = True,
-               cell_timeout: int | None = None, verbose: bool = False) -> tuple[list[NotebookResult], Path]:
+def run_series(
+    param_name: str,
+    only: list[str] | None = None,
+    run_name: str | None = None,
+    notebooks_dir: Path | None = None,
+    params_dir: Path | None = None,
+    runs_root: Path | None = None,
+    keep_going: bool = False,
+    html: bool = True,
+    cell_timeout: int | None = None,
+    verbose: bool = False,
+) -> tuple[list[NotebookResult], Path]:
     """Execute the series; returns the per-notebook results and the run folder.
 
     Prints one line per notebook (``verbose``: the parameters before each one instead); the kernels'
@@ -241,8 +264,7 @@ def run_series(param_name: str, only: list[str] | None = None, run_name: str | N
     summary_path = run_folder / "summary.json"
 
     def write_summary():
-        summary = {"params": param_name, "run_dir": str(run_folder),
-                   "notebooks": [asdict(r) for r in results]}
+        summary = {"params": param_name, "run_dir": str(run_folder), "notebooks": [asdict(r) for r in results]}
         tmp = summary_path.with_suffix(".tmp")
         tmp.write_text(json.dumps(summary, indent=1))
         tmp.replace(summary_path)
@@ -267,9 +289,16 @@ def run_series(param_name: str, only: list[str] | None = None, run_name: str | N
             print(f"[{index:2d}/{len(plans)}] {nb.stem:<24}", end=" ", flush=True)
         start = time.perf_counter()
         try:
-            pm.execute_notebook(str(nb), str(out), parameters=params, kernel_name="python3",
-                                cwd=str(nb.parent), execution_timeout=timeout, progress_bar=False,
-                                kernel_manager_class=km_class)
+            pm.execute_notebook(
+                str(nb),
+                str(out),
+                parameters=params,
+                kernel_name="python3",
+                cwd=str(nb.parent),
+                execution_timeout=timeout,
+                progress_bar=False,
+                kernel_manager_class=km_class,
+            )
             result.status = "ok"
         except Exception as exc:  # papermill already wrote the partial notebook with the failing cell
             result.status, result.error, failed = "failed", _describe_failure(exc), True
@@ -317,9 +346,11 @@ def output_sizes(folder: Path) -> dict:
     """Bytes on disk of a run folder's executed notebooks, HTML pages and shared page assets."""
     folder = Path(folder)
     assets = folder / "assets"
-    return {"ipynb": sum(p.stat().st_size for p in folder.glob("*.ipynb")),
-            "html": sum(p.stat().st_size for p in folder.glob("*.html")),
-            "assets": sum(p.stat().st_size for p in assets.rglob("*") if p.is_file()) if assets.is_dir() else 0}
+    return {
+        "ipynb": sum(p.stat().st_size for p in folder.glob("*.ipynb")),
+        "html": sum(p.stat().st_size for p in folder.glob("*.html")),
+        "assets": sum(p.stat().st_size for p in assets.rglob("*") if p.is_file()) if assets.is_dir() else 0,
+    }
 
 
 def format_table(results: list[NotebookResult]) -> str:
@@ -341,7 +372,9 @@ def main(argv: list[str] | None = None) -> int:
     run.add_argument("--name", help="run folder name under runs/ (default: the parameter set's name)")
     run.add_argument("--keep-going", action="store_true", help="continue after a failing notebook")
     run.add_argument("--no-html", action="store_true", help="skip the HTML exports")
-    run.add_argument("--cell-timeout", type=timeout_seconds, help=f"seconds per cell (default {DEFAULT_CELL_TIMEOUT_S})")
+    run.add_argument(
+        "--cell-timeout", type=timeout_seconds, help=f"seconds per cell (default {DEFAULT_CELL_TIMEOUT_S})"
+    )
     run.add_argument("--verbose", action="store_true", help="print each notebook's parameters before running it")
     run.add_argument("--notebooks-dir", type=Path, help=argparse.SUPPRESS)
     run.add_argument("--params-dir", type=Path, help=argparse.SUPPRESS)
@@ -358,20 +391,32 @@ def main(argv: list[str] | None = None) -> int:
             return 0
         if args.params == "full":  # refuse days of CPU on generated data (mdtf_lite.course.preflight)
             from mdtf_lite.course.preflight import PreflightError, preflight_full
+
             try:
                 preflight_full(force=args.force)
             except PreflightError as exc:
                 print(f"error: {exc}", file=sys.stderr)
                 return 3
-        results, folder = run_series(args.params, args.only, args.name, args.notebooks_dir, args.params_dir,
-                                     args.runs_dir, args.keep_going, not args.no_html, args.cell_timeout,
-                                     args.verbose)
+        results, folder = run_series(
+            args.params,
+            args.only,
+            args.name,
+            args.notebooks_dir,
+            args.params_dir,
+            args.runs_dir,
+            args.keep_going,
+            not args.no_html,
+            args.cell_timeout,
+            args.verbose,
+        )
     except SeriesError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
     print()
     print(format_table(results))
     sizes = output_sizes(folder)
-    print(f"\nexecuted notebooks {sizes['ipynb'] / 1e6:.1f} MB, HTML {sizes['html'] / 1e6:.1f} MB "
-          f"+ {sizes['assets'] / 1e6:.1f} MB shared assets/ (plotly.js, MathJax), summary.json: {folder}")
+    print(
+        f"\nexecuted notebooks {sizes['ipynb'] / 1e6:.1f} MB, HTML {sizes['html'] / 1e6:.1f} MB "
+        f"+ {sizes['assets'] / 1e6:.1f} MB shared assets/ (plotly.js, MathJax), summary.json: {folder}"
+    )
     return 0 if all(r.status == "ok" for r in results) else 1

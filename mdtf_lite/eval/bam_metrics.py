@@ -24,16 +24,18 @@ def _classes(pred: torch.Tensor, labels: torch.Tensor) -> torch.Tensor:
     """Logits (..., J, K) or classes (..., J) -> classes (..., J), checked against the labels' shape."""
     if pred.is_floating_point():
         if pred.shape[:-1] != labels.shape:
-            raise ValueError(f"logits {tuple(pred.shape)} must be (..., J, K) with (..., J) = labels "
-                             f"{tuple(labels.shape)}")
+            raise ValueError(
+                f"logits {tuple(pred.shape)} must be (..., J, K) with (..., J) = labels {tuple(labels.shape)}"
+            )
         return pred.argmax(-1)
     if pred.shape != labels.shape:
         raise ValueError(f"predicted classes {tuple(pred.shape)} and labels {tuple(labels.shape)} differ in shape")
     return pred
 
 
-def confusion_matrix(pred: torch.Tensor, labels: torch.Tensor, num_bins: int | None = None,
-                     exclude_root: bool = True) -> torch.Tensor:
+def confusion_matrix(
+    pred: torch.Tensor, labels: torch.Tensor, num_bins: int | None = None, exclude_root: bool = True
+) -> torch.Tensor:
     """Counts of (true, predicted) class pairs over the bone tokens.
 
     Args:
@@ -86,7 +88,7 @@ def metrics_from_confusion(cm: torch.Tensor) -> dict:
         "f1": f1.tolist(),
         "support": support.long().tolist(),
         "majority_class": int(support.argmax()),
-        "majority_rate": float(support.max() / total),   # accuracy of always guessing the commonest class
+        "majority_rate": float(support.max() / total),  # accuracy of always guessing the commonest class
         "tokens": int(total),
     }
 
@@ -114,10 +116,12 @@ def angle_error_deg(theta_hat: torch.Tensor, theta: torch.Tensor) -> float:
 
 def format_metrics(stats: dict) -> str:
     """A short human-readable table of :func:`metrics_from_confusion` output."""
-    lines = [f"accuracy {stats['accuracy']:.3f}   macro F1 {stats['macro_f1']:.3f}   "
-             f"majority-class rate {stats['majority_rate']:.3f} (class {stats['majority_class']})   "
-             f"tokens {stats['tokens']}",
-             "class  support  precision  recall    F1"]
+    lines = [
+        f"accuracy {stats['accuracy']:.3f}   macro F1 {stats['macro_f1']:.3f}   "
+        f"majority-class rate {stats['majority_rate']:.3f} (class {stats['majority_class']})   "
+        f"tokens {stats['tokens']}",
+        "class  support  precision  recall    F1",
+    ]
     for k, (s, p, r, f) in enumerate(zip(stats["support"], stats["precision"], stats["recall"], stats["f1"])):
         lines.append(f"{k:5d}  {s:7d}  {p:9.3f}  {r:6.3f}  {f:5.3f}")
     return "\n".join(lines)

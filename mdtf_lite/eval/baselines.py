@@ -54,9 +54,9 @@ def gaussian_smooth(y: torch.Tensor, sigma: float) -> torch.Tensor:
         raise ValueError(f"gaussian_smooth: sigma must be > 0 frames, got {sigma}")
     radius = int(np.ceil(3 * sigma))
     k = torch.arange(-radius, radius + 1, dtype=y.dtype)
-    w = torch.exp(-k ** 2 / (2 * sigma ** 2))
+    w = torch.exp(-(k**2) / (2 * sigma**2))
     w = w / w.sum()
-    idx = (torch.arange(y.shape[1])[:, None] + k.long()[None]).clamp(0, y.shape[1] - 1)   # (T, 2r+1)
+    idx = (torch.arange(y.shape[1])[:, None] + k.long()[None]).clamp(0, y.shape[1] - 1)  # (T, 2r+1)
     return torch.einsum("btk...,k->bt...", y[:, idx], w)
 
 

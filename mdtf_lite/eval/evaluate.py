@@ -29,12 +29,15 @@ def mm_per_unit(ds) -> np.ndarray | float:
         if not np.isfinite(factor).all():
             raise ValueError("this dataset has no 2.5d_factor for some clips: evaluate it with target='camera'")
         return factor * np.asarray(meta["res_w"], dtype=np.float64).reshape(-1, 1) / 2.0
-    raise ValueError(f"cannot convert {target!r} targets to millimetres: the dataset needs meta['factor_2.5d'] "
-                     "and meta['res_w'] (load it with mdtf_lite.data.load_clips)")
+    raise ValueError(
+        f"cannot convert {target!r} targets to millimetres: the dataset needs meta['factor_2.5d'] "
+        "and meta['res_w'] (load it with mdtf_lite.data.load_clips)"
+    )
 
 
-def evaluate_model(model: torch.nn.Module, ds, flip: bool = True, batch_size: int = 64,
-                   exclude_takes: bool = False) -> dict:
+def evaluate_model(
+    model: torch.nn.Module, ds, flip: bool = True, batch_size: int = 64, exclude_takes: bool = False
+) -> dict:
     """P1/P2 (mm) per action and overall, per clip and per joint, with optional flip TTA.
 
     Args:
@@ -58,9 +61,15 @@ def evaluate_model(model: torch.nn.Module, ds, flip: bool = True, batch_size: in
     valid = valid & keep[:, None]
     result = summarise_errors(errors, meta["action"], valid)
     weights = valid.sum(1).clip(min=1)
-    pairs = valid[:, 1:] & valid[:, :-1]          # velocity: both frames of a pair count
+    pairs = valid[:, 1:] & valid[:, :-1]  # velocity: both frames of a pair count
     result["mpjve_mm"] = float(errors["vel"][pairs].mean()) if pairs.any() else float("nan")
-    result.update({"per_clip_p1": (errors["p1"] * valid).sum(1) / weights,
-                   "per_clip_p2": (errors["p2"] * valid).sum(1) / weights,
-                   "errors": errors, "pred": pred.numpy(), "valid": valid})
+    result.update(
+        {
+            "per_clip_p1": (errors["p1"] * valid).sum(1) / weights,
+            "per_clip_p2": (errors["p2"] * valid).sum(1) / weights,
+            "errors": errors,
+            "pred": pred.numpy(),
+            "valid": valid,
+        }
+    )
     return result

@@ -65,8 +65,7 @@ def groups_table(scores: dict) -> str:
     ``scores``: model name -> ``evaluate_groups`` output (or any dict group -> {"p1_mm", "p2_mm"}).
     """
     groups = list(dict.fromkeys(g for per in scores.values() for g in per))
-    lines = ["| model | " + " | ".join(f"{g} P1 | {g} P2" for g in groups) + " |",
-             "|---|" + "---|---|" * len(groups)]
+    lines = ["| model | " + " | ".join(f"{g} P1 | {g} P2" for g in groups) + " |", "|---|" + "---|---|" * len(groups)]
     for name, per in scores.items():
         cells = [f"{per[g]['p1_mm']:.1f} | {per[g]['p2_mm']:.1f}" if g in per else "- | -" for g in groups]
         lines.append(f"| {name} | " + " | ".join(cells) + " |")

@@ -94,14 +94,14 @@ def procrustes_align(pred, target):
     p, t = p.double(), t.double()
     mu_p, mu_t = p.mean(dim=-2, keepdim=True), t.mean(dim=-2, keepdim=True)
     a, b = p - mu_p, t - mu_t
-    u, s, vh = torch.linalg.svd(a.transpose(-1, -2) @ b)        # (..., 3, 3), (..., 3), (..., 3, 3)
+    u, s, vh = torch.linalg.svd(a.transpose(-1, -2) @ b)  # (..., 3, 3), (..., 3), (..., 3, 3)
     d = torch.sign(torch.linalg.det(u @ vh))
-    d = torch.where(d == 0, torch.ones_like(d), d)              # degenerate (planar) poses: no flip
+    d = torch.where(d == 0, torch.ones_like(d), d)  # degenerate (planar) poses: no flip
     flip = torch.ones_like(s)
     flip[..., -1] = d
-    rot = u @ (flip.unsqueeze(-1) * vh)                          # U diag(1,1,d) V^T, a proper rotation
+    rot = u @ (flip.unsqueeze(-1) * vh)  # U diag(1,1,d) V^T, a proper rotation
     norm_a = (a * a).sum(dim=(-1, -2)).clamp_min(torch.finfo(a.dtype).tiny)
-    scale = (s * flip).sum(dim=-1) / norm_a                      # (...,)
+    scale = (s * flip).sum(dim=-1) / norm_a  # (...,)
     aligned = scale[..., None, None] * (a @ rot) + mu_t
     aligned = aligned.to(dtype)
     return aligned.detach().cpu().numpy() if was_numpy else aligned
@@ -115,12 +115,14 @@ def p_mpjpe(pred, target, reduction: str = "mean"):
     scales onto it with s = 0, so the error would read 0.0 for every prediction.
     """
     p, t, was_numpy = _as_tensors(pred, target, "p_mpjpe")
-    spread = (t - t.mean(dim=-2, keepdim=True)).abs().amax(dim=(-1, -2))       # (...,)
-    degenerate = ~(spread > 1e-9)                                               # NaN counts as degenerate too
+    spread = (t - t.mean(dim=-2, keepdim=True)).abs().amax(dim=(-1, -2))  # (...,)
+    degenerate = ~(spread > 1e-9)  # NaN counts as degenerate too
     if bool(degenerate.any()):
-        raise ValueError(f"p_mpjpe: {int(degenerate.sum())} of {degenerate.numel()} target poses have all joints at one "
-                         "point (e.g. all zeros) or are not finite; Procrustes alignment would scale any prediction "
-                         "onto them with error 0. Drop those poses or check that the target holds real 3D joints")
+        raise ValueError(
+            f"p_mpjpe: {int(degenerate.sum())} of {degenerate.numel()} target poses have all joints at one "
+            "point (e.g. all zeros) or are not finite; Procrustes alignment would scale any prediction "
+            "onto them with error 0. Drop those poses or check that the target holds real 3D joints"
+        )
     aligned = procrustes_align(p, t)
     return _reduce(torch.linalg.norm(aligned - t, dim=-1), reduction, was_numpy)
 

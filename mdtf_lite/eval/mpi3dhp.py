@@ -42,8 +42,10 @@ def joint_errors_mm(pred, target, valid=None) -> np.ndarray:
     """
     pred, target = np.asarray(pred, dtype=np.float64), np.asarray(target, dtype=np.float64)
     if pred.shape != target.shape or pred.ndim != 3 or pred.shape[1:] != (NUM_JOINTS, 3):
-        raise ValueError(f"3DHP scoring needs pred and target of shape (N, {NUM_JOINTS}, 3) in mm, "
-                         f"got {pred.shape} and {target.shape}")
+        raise ValueError(
+            f"3DHP scoring needs pred and target of shape (N, {NUM_JOINTS}, 3) in mm, "
+            f"got {pred.shape} and {target.shape}"
+        )
     if not (np.isfinite(pred).all() and np.isfinite(target).all()):
         raise ValueError("3DHP scoring: pred or target contains NaN/Inf; fix the predictions first")
     err = np.linalg.norm(pred - target, axis=-1)
@@ -72,8 +74,9 @@ def _scores(err: np.ndarray) -> dict:
     return {"frames": int(err.shape[0]), "mpjpe_mm": float(err.mean()), "pck150": pck(err), "auc": auc(err)}
 
 
-def evaluate_3dhp(pred: Mapping[str, np.ndarray], target: Mapping[str, np.ndarray],
-                  valid: Mapping[str, np.ndarray] | None = None) -> dict:
+def evaluate_3dhp(
+    pred: Mapping[str, np.ndarray], target: Mapping[str, np.ndarray], valid: Mapping[str, np.ndarray] | None = None
+) -> dict:
     """Score every sequence and the frame-weighted whole.
 
     Args:

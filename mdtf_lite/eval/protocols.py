@@ -24,8 +24,16 @@ from ..models.inputs import check_model_input, model_dtype
 from ..skeleton import FLIP_PERMUTATION
 from .metrics import mpjpe, mpjve, n_mpjpe, p_mpjpe
 
-__all__ = ["flip_tta", "predict", "action_group", "per_action_mean",
-           "MOTIONBERT_EXCLUDED_TAKES", "is_excluded_take", "pose_errors_mm", "summarise_errors"]
+__all__ = [
+    "flip_tta",
+    "predict",
+    "action_group",
+    "per_action_mean",
+    "MOTIONBERT_EXCLUDED_TAKES",
+    "is_excluded_take",
+    "pose_errors_mm",
+    "summarise_errors",
+]
 
 #: S9 takes whose ground truth is known to be misaligned; the MotionBERT protocol skips them.
 MOTIONBERT_EXCLUDED_TAKES = ("s_09_act_05_subact_02", "s_09_act_10_subact_02", "s_09_act_13_subact_01")
@@ -54,8 +62,9 @@ def flip_tta(fn: Callable[[torch.Tensor], torch.Tensor], x: torch.Tensor, output
 
 
 @torch.no_grad()
-def predict(model: torch.nn.Module, inputs, batch_size: int = 64, flip: bool = True,
-            output: str = "pose") -> torch.Tensor:
+def predict(
+    model: torch.nn.Module, inputs, batch_size: int = 64, flip: bool = True, output: str = "pose"
+) -> torch.Tensor:
     """Run ``model`` in eval mode over ``inputs`` (N, T, J, 3) in batches; returns (N, T, J, F) float32.
 
     The inputs are converted to the model's dtype and validated once here (``check_model_input``: shape,
@@ -66,12 +75,12 @@ def predict(model: torch.nn.Module, inputs, batch_size: int = 64, flip: bool = T
         raise ValueError(f"predict: expected a non-empty batch of clips (N, T, 17, 3), got {tuple(inputs.shape)}")
     check_model_input(model, inputs, name="inputs")
     was_training = model.training
-    device = next(iter(model.parameters()), next(iter(model.buffers()), inputs)).device   # parameter-free baselines too
+    device = next(iter(model.parameters()), next(iter(model.buffers()), inputs)).device  # parameter-free baselines too
     model.eval()
     try:
         outs = []
         for start in range(0, inputs.shape[0], batch_size):
-            xb = inputs[start:start + batch_size].to(device)
+            xb = inputs[start : start + batch_size].to(device)
             outs.append((flip_tta(model, xb, output) if flip else model(xb)).float().cpu())
         return torch.cat(outs)
     finally:
@@ -130,10 +139,14 @@ def pose_errors_mm(pred, target, mm_per_unit) -> dict:
     pred, target = pred - pred[..., :1, :], target - target[..., :1, :]  # root zeroed, as every protocol does
     pred, target = pred * scale, target * scale
     joint = mpjpe(pred, target, reduction="joint")
-    vel = (mpjve(pred, target, reduction="pose").numpy() if pred.shape[-3] >= 2
-           else np.zeros(pred.shape[:-3] + (0,)))
-    return {"p1": joint.mean(-1).numpy(), "p2": p_mpjpe(pred, target, reduction="pose").numpy(),
-            "n_p1": n_mpjpe(pred, target, reduction="pose").numpy(), "joint": joint.numpy(), "vel": vel}
+    vel = mpjve(pred, target, reduction="pose").numpy() if pred.shape[-3] >= 2 else np.zeros(pred.shape[:-3] + (0,))
+    return {
+        "p1": joint.mean(-1).numpy(),
+        "p2": p_mpjpe(pred, target, reduction="pose").numpy(),
+        "n_p1": n_mpjpe(pred, target, reduction="pose").numpy(),
+        "joint": joint.numpy(),
+        "vel": vel,
+    }
 
 
 def summarise_errors(errors: Mapping[str, np.ndarray], actions, valid=None) -> dict:
@@ -154,5 +167,11 @@ def summarise_errors(errors: Mapping[str, np.ndarray], actions, valid=None) -> d
     p1 = per_action_mean(errors["p1"].reshape(-1)[keep], frame_actions)
     p2 = per_action_mean(errors["p2"].reshape(-1)[keep], frame_actions)
     joint = errors["joint"].reshape(n * t, -1)[keep]
-    return {"p1_mm": p1["average"], "p2_mm": p2["average"], "per_action_p1": p1, "per_action_p2": p2,
-            "per_joint_p1": joint.mean(axis=0).tolist(), "frames": int(keep.sum())}
+    return {
+        "p1_mm": p1["average"],
+        "p2_mm": p2["average"],
+        "per_action_p1": p1,
+        "per_action_p2": p2,
+        "per_joint_p1": joint.mean(axis=0).tolist(),
+        "frames": int(keep.sum()),
+    }

@@ -47,8 +47,16 @@ from mdtf_lite.models.blocks import mamba_block
 from mdtf_lite.models.inputs import root_relative_2d
 from mdtf_lite.models.layers import SpatioTemporalLayer
 
-__all__ = ["BAM_WIDTHS", "BAMLevel", "BoneAwareModule", "ContinuousBAM", "bam_loss", "sincos_loss",
-           "sincos_to_theta", "stage1_targets"]
+__all__ = [
+    "BAM_WIDTHS",
+    "BAMLevel",
+    "BoneAwareModule",
+    "ContinuousBAM",
+    "bam_loss",
+    "sincos_loss",
+    "sincos_to_theta",
+    "stage1_targets",
+]
 
 #: the official widths of the four levels.
 BAM_WIDTHS: tuple[int, ...] = (64, 32, 16, 8)
@@ -60,10 +68,24 @@ class BAMLevel(SpatioTemporalLayer):
     (B, T, J, C) -> (B, T, J, C).
     """
 
-    def __init__(self, dim: int, d_state: int = 16, d_conv: int = 4, mlp_ratio: float = 2,
-                 drop_path: float = 0.0, scan_backend: str = "auto", dt_range: tuple[float, float] = (1e-3, 0.1)):
-        mamba = dict(d_state=d_state, d_conv=d_conv, mlp_ratio=mlp_ratio, drop_path=drop_path,
-                     scan_backend=scan_backend, dt_range=dt_range)
+    def __init__(
+        self,
+        dim: int,
+        d_state: int = 16,
+        d_conv: int = 4,
+        mlp_ratio: float = 2,
+        drop_path: float = 0.0,
+        scan_backend: str = "auto",
+        dt_range: tuple[float, float] = (1e-3, 0.1),
+    ):
+        mamba = dict(
+            d_state=d_state,
+            d_conv=d_conv,
+            mlp_ratio=mlp_ratio,
+            drop_path=drop_path,
+            scan_backend=scan_backend,
+            dt_range=dt_range,
+        )
         super().__init__(mamba_block(dim, **mamba), mamba_block(dim, **mamba), norm_dim=dim)
 
 
@@ -84,10 +106,20 @@ class BoneAwareModule(nn.Module):
 
     out_channels_per_token: int | None = None  # None -> num_bins (classifier)
 
-    def __init__(self, widths: Sequence[int] = BAM_WIDTHS, num_bins: int = DEFAULT_NUM_BINS, in_channels: int = 3,
-                 d_state: int = 16, d_conv: int = 4, mlp_ratio: float = 2, drop_path: float = 0.0,
-                 scan_backend: str = "auto", dt_min: float = 1e-3, dt_max: float = 0.1,
-                 root_relative_input: bool = False):
+    def __init__(
+        self,
+        widths: Sequence[int] = BAM_WIDTHS,
+        num_bins: int = DEFAULT_NUM_BINS,
+        in_channels: int = 3,
+        d_state: int = 16,
+        d_conv: int = 4,
+        mlp_ratio: float = 2,
+        drop_path: float = 0.0,
+        scan_backend: str = "auto",
+        dt_min: float = 1e-3,
+        dt_max: float = 0.1,
+        root_relative_input: bool = False,
+    ):
         super().__init__()
         widths = tuple(int(w) for w in widths)
         if not widths or min(widths) < 1:
@@ -97,8 +129,9 @@ class BoneAwareModule(nn.Module):
         self.widths, self.num_bins, self.in_channels = widths, int(num_bins), in_channels
         self.root_relative_input = bool(root_relative_input)
         self.embed = nn.Linear(in_channels, widths[0])
-        self.levels = nn.ModuleList(BAMLevel(w, d_state, d_conv, mlp_ratio, drop_path, scan_backend, (dt_min, dt_max))
-                                    for w in widths)
+        self.levels = nn.ModuleList(
+            BAMLevel(w, d_state, d_conv, mlp_ratio, drop_path, scan_backend, (dt_min, dt_max)) for w in widths
+        )
         self.downs = nn.ModuleList(nn.Linear(a, b) for a, b in zip(widths[:-1], widths[1:]))
         self.head = nn.Linear(widths[-1], self.out_channels_per_token or self.num_bins)
 
@@ -158,8 +191,10 @@ class ContinuousBAM(BoneAwareModule):
 # ------------------------------------------------------------------------------------------ losses
 def _check_token_shapes(pred: torch.Tensor, target: torch.Tensor, what: str) -> None:
     if pred.dim() < 2 or pred.shape[:-1] != target.shape:
-        raise ValueError(f"{what}: prediction {tuple(pred.shape)} and target {tuple(target.shape)} must be "
-                         "(..., J, K) and (..., J) with the same leading shape")
+        raise ValueError(
+            f"{what}: prediction {tuple(pred.shape)} and target {tuple(target.shape)} must be "
+            "(..., J, K) and (..., J) with the same leading shape"
+        )
     if target.shape[-1] < 2:
         raise ValueError(f"{what}: need J >= 2 joint tokens (token 0, the root, is excluded), got {target.shape[-1]}")
 

@@ -41,7 +41,7 @@ class SelfAttention(nn.Module):
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         b, length, c = x.shape
         q, k, v = self.qkv(x).reshape(b, length, 3, self.num_heads, c // self.num_heads).permute(2, 0, 3, 1, 4)
-        y = F.scaled_dot_product_attention(q, k, v)                # (B, heads, L, C / heads)
+        y = F.scaled_dot_product_attention(q, k, v)  # (B, heads, L, C / heads)
         return self.proj(y.transpose(1, 2).reshape(b, length, c))
 
 
@@ -52,8 +52,10 @@ def attention_block(dim: int, num_heads: int = 8, mlp_ratio: float = 2, drop_pat
 
 def _baseline_cfg(cfg: ModelConfig, arch: str) -> ModelConfig:
     if cfg.bone_stream:
-        raise ValueError(f"the {arch} baseline has no bone stream: build it with get_config(..., arch={arch!r}) "
-                         "or set bone_stream=False")
+        raise ValueError(
+            f"the {arch} baseline has no bone stream: build it with get_config(..., arch={arch!r}) "
+            "or set bone_stream=False"
+        )
     return cfg
 
 

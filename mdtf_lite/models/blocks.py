@@ -24,8 +24,19 @@ import torch.nn as nn
 from mdtf_lite.models.gem import GEM
 from mdtf_lite.models.mamba import Mamba
 
-__all__ = ["DropPath", "MLP", "ResidualBlock", "mamba_block", "spatial_block", "fold_spatial", "unfold_spatial",
-           "fold_temporal", "unfold_temporal", "SPATIAL_MIXERS", "BLOCK_NORM_EPS"]
+__all__ = [
+    "DropPath",
+    "MLP",
+    "ResidualBlock",
+    "mamba_block",
+    "spatial_block",
+    "fold_spatial",
+    "unfold_spatial",
+    "fold_temporal",
+    "unfold_temporal",
+    "SPATIAL_MIXERS",
+    "BLOCK_NORM_EPS",
+]
 
 #: LayerNorm eps of the residual blocks, the layers' (shared) norms and the bone stream (official: 1e-6).
 BLOCK_NORM_EPS = 1e-6
@@ -95,27 +106,47 @@ class ResidualBlock(nn.Module):
         return x + self.drop_path(self.mlp(self.norm2(x)))
 
 
-def mamba_block(dim: int, *, d_state: int = 16, d_conv: int = 4, mlp_ratio: float = 2, drop_path: float = 0.0,
-                bidirectional: bool = True, scan_backend: str = "auto",
-                dt_range: tuple[float, float] = (1e-3, 0.1)) -> ResidualBlock:
+def mamba_block(
+    dim: int,
+    *,
+    d_state: int = 16,
+    d_conv: int = 4,
+    mlp_ratio: float = 2,
+    drop_path: float = 0.0,
+    bidirectional: bool = True,
+    scan_backend: str = "auto",
+    dt_range: tuple[float, float] = (1e-3, 0.1),
+) -> ResidualBlock:
     """Plain bidirectional Mamba block (no GCN), (B', L, C) -> (B', L, C); 37,184 params for C = 64.
 
     Over frames it is MDTF's temporal block; over joints the bone stream's spatial block and the BAM's.
     """
-    mixer = Mamba(dim, d_state=d_state, d_conv=d_conv, bidirectional=bidirectional, scan_backend=scan_backend,
-                  dt_range=dt_range)
+    mixer = Mamba(
+        dim, d_state=d_state, d_conv=d_conv, bidirectional=bidirectional, scan_backend=scan_backend, dt_range=dt_range
+    )
     return ResidualBlock(dim, mixer, mlp_ratio=mlp_ratio, drop_path=drop_path)
 
 
-def spatial_block(dim: int, *, spatial_mixer: str = "gcn", gcn_directions: str = "both", d_state: int = 16,
-                  d_conv: int = 4, mlp_ratio: float = 2, drop_path: float = 0.0, bidirectional: bool = True,
-                  scan_backend: str = "auto", dt_range: tuple[float, float] = (1e-3, 0.1)) -> ResidualBlock:
+def spatial_block(
+    dim: int,
+    *,
+    spatial_mixer: str = "gcn",
+    gcn_directions: str = "both",
+    d_state: int = 16,
+    d_conv: int = 4,
+    mlp_ratio: float = 2,
+    drop_path: float = 0.0,
+    bidirectional: bool = True,
+    scan_backend: str = "auto",
+    dt_range: tuple[float, float] = (1e-3, 0.1),
+) -> ResidualBlock:
     """The spatial block a config names, (B*T, J, C) -> (B*T, J, C): "gcn" -> the GEM block (54,148 params
     for C = 64), "dwconv" -> GEM with the depthwise-conv ablation, "none" -> :func:`mamba_block`."""
     if spatial_mixer not in SPATIAL_MIXERS:
         raise ValueError(f"spatial_mixer must be one of {SPATIAL_MIXERS}, got {spatial_mixer!r}")
-    mamba = dict(d_state=d_state, d_conv=d_conv, bidirectional=bidirectional, scan_backend=scan_backend,
-                 dt_range=dt_range)
+    mamba = dict(
+        d_state=d_state, d_conv=d_conv, bidirectional=bidirectional, scan_backend=scan_backend, dt_range=dt_range
+    )
     if spatial_mixer == "none":
         return mamba_block(dim, mlp_ratio=mlp_ratio, drop_path=drop_path, **mamba)
     mixer = GEM(dim, spatial_mixer=spatial_mixer, gcn_directions=gcn_directions, **mamba)

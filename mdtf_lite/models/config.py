@@ -39,8 +39,20 @@ from dataclasses import dataclass, field
 
 from mdtf_lite.models.blocks import SPATIAL_MIXERS
 
-__all__ = ["BAMConfig", "BAM_VARIANTS", "bam_config_from_dict", "ModelConfig", "PRESETS", "ABLATIONS", "ARCHS",
-           "BONE_TOKEN_LAYOUTS", "get_config", "config_from_dict", "as_model_config", "vary"]
+__all__ = [
+    "BAMConfig",
+    "BAM_VARIANTS",
+    "bam_config_from_dict",
+    "ModelConfig",
+    "PRESETS",
+    "ABLATIONS",
+    "ARCHS",
+    "BONE_TOKEN_LAYOUTS",
+    "get_config",
+    "config_from_dict",
+    "as_model_config",
+    "vary",
+]
 
 ARCHS = ("mdtf", "posemamba", "mixste", "mlp")
 BAM_VARIANTS = ("classes", "continuous")
@@ -49,9 +61,17 @@ BONE_TOKEN_LAYOUTS = ("child", "official")
 
 #: the largest value each integer knob may take: far above every published model, low enough that a typo
 #: (``depth: 100000``) is refused at parse time instead of building for minutes or exhausting memory.
-INT_LIMITS = {"dim": 1024, "depth": 64, "n_frames": 1024, "num_heads": 64, "d_state": 256, "d_conv": 16,
-              "num_bins": 360, "in_channels": 16}
-MAX_WIDTH_SQ_DEPTH = 2 ** 23   # dim ** 2 * depth (MDTF-Large: 128 ** 2 * 12 = 196,608): ~100 M parameters at most
+INT_LIMITS = {
+    "dim": 1024,
+    "depth": 64,
+    "n_frames": 1024,
+    "num_heads": 64,
+    "d_state": 256,
+    "d_conv": 16,
+    "num_bins": 360,
+    "in_channels": 16,
+}
+MAX_WIDTH_SQ_DEPTH = 2**23  # dim ** 2 * depth (MDTF-Large: 128 ** 2 * 12 = 196,608): ~100 M parameters at most
 MAX_MLP_RATIO = 16.0
 MAX_DT = 10.0
 
@@ -84,7 +104,7 @@ def _mamba_knob_problems(cfg, ints: tuple[str, ...]) -> list[str]:
         if isinstance(value, bool) or not isinstance(value, int) or not 1 <= value <= INT_LIMITS[key]:
             problems.append(f"{key}={value!r} must be an integer from 1 to {INT_LIMITS[key]}")
     if problems:
-        return problems   # the comparisons below need numbers
+        return problems  # the comparisons below need numbers
     if not 0.0 <= cfg.drop_path < 1.0:
         problems.append(f"drop_path={cfg.drop_path!r} must be in [0, 1)")
     if not 0 < cfg.dt_min <= cfg.dt_max <= MAX_DT:
@@ -140,24 +160,31 @@ class ModelConfig:
     ablations: tuple[str, ...] = field(default=())
 
     def __post_init__(self):
-        if isinstance(self.ablations, (list, tuple)):   # a JSON list reads back as the tuple
+        if isinstance(self.ablations, (list, tuple)):  # a JSON list reads back as the tuple
             object.__setattr__(self, "ablations", tuple(self.ablations))
         problems = []
         if self.arch not in ARCHS:
             problems.append(f"arch={self.arch!r} is not one of {ARCHS}")
         problems += _mamba_knob_problems(self, ("dim", "depth", "n_frames", "num_heads"))
-        if not problems and self.dim ** 2 * self.depth > MAX_WIDTH_SQ_DEPTH:
-            problems.append(f"dim={self.dim} with depth={self.depth} is too large (dim ** 2 * depth = "
-                            f"{self.dim ** 2 * self.depth:,} > {MAX_WIDTH_SQ_DEPTH:,}, over 100 M parameters); "
-                            "use a smaller dim or depth")
+        if not problems and self.dim**2 * self.depth > MAX_WIDTH_SQ_DEPTH:
+            problems.append(
+                f"dim={self.dim} with depth={self.depth} is too large (dim ** 2 * depth = "
+                f"{self.dim**2 * self.depth:,} > {MAX_WIDTH_SQ_DEPTH:,}, over 100 M parameters); "
+                "use a smaller dim or depth"
+            )
         if not isinstance(self.ablations, tuple) or not all(isinstance(a, str) for a in self.ablations):
             problems.append(f"ablations={self.ablations!r} must be a list of names")
         if self.spatial_mixer not in SPATIAL_MIXERS:
             problems.append(f"spatial_mixer={self.spatial_mixer!r} is not one of {SPATIAL_MIXERS}")
         if self.gcn_directions not in ("both", "forward"):
             problems.append(f"gcn_directions={self.gcn_directions!r} must be 'both' or 'forward'")
-        if self.arch == "mixste" and isinstance(self.dim, int) and isinstance(self.num_heads, int) \
-                and self.num_heads > 0 and self.dim % self.num_heads:
+        if (
+            self.arch == "mixste"
+            and isinstance(self.dim, int)
+            and isinstance(self.num_heads, int)
+            and self.num_heads > 0
+            and self.dim % self.num_heads
+        ):
             problems.append(f"dim={self.dim} must be divisible by num_heads={self.num_heads} for attention")
         if self.bone_token_layout not in BONE_TOKEN_LAYOUTS:
             problems.append(f"bone_token_layout={self.bone_token_layout!r} is not one of {BONE_TOKEN_LAYOUTS}")
@@ -213,8 +240,11 @@ class BAMConfig:
     def __post_init__(self):
         problems = _mamba_knob_problems(self, ("num_bins", "in_channels"))
         widths = self.widths
-        if not isinstance(widths, (list, tuple)) or not 1 <= len(widths) <= 8 or not all(
-                isinstance(w, int) and not isinstance(w, bool) and 1 <= w <= INT_LIMITS["dim"] for w in widths):
+        if (
+            not isinstance(widths, (list, tuple))
+            or not 1 <= len(widths) <= 8
+            or not all(isinstance(w, int) and not isinstance(w, bool) and 1 <= w <= INT_LIMITS["dim"] for w in widths)
+        ):
             problems.append(f"widths={widths!r} must be a list of 1 to 8 integers from 1 to {INT_LIMITS['dim']}")
         if self.variant not in BAM_VARIANTS:
             problems.append(f"variant={self.variant!r} must be one of {BAM_VARIANTS}")
@@ -255,8 +285,9 @@ PRESETS: dict[str, ModelConfig] = {
     "tiny": ModelConfig(name="tiny", dim=64, depth=8, n_frames=243),
     "large": ModelConfig(name="large", dim=128, depth=12, n_frames=243),
     # the teaching model: official blocks, two init/input choices for short CPU runs (see ModelConfig)
-    "cpu": ModelConfig(name="cpu", dim=32, depth=4, n_frames=27, drop_path=0.0, dt_min=0.01, dt_max=1.0,
-                       root_relative_input=True),
+    "cpu": ModelConfig(
+        name="cpu", dim=32, depth=4, n_frames=27, drop_path=0.0, dt_min=0.01, dt_max=1.0, root_relative_input=True
+    ),
 }
 
 ABLATIONS: dict[str, dict] = {
@@ -267,10 +298,12 @@ ABLATIONS: dict[str, dict] = {
     "dwconv": {"spatial_mixer": "dwconv"},
 }
 
-_BASELINE_ARCH = {"posemamba": {"bone_stream": False, "spatial_mixer": "none"},
-                  "mixste": {"bone_stream": False, "spatial_mixer": "none"},
-                  # the per-frame MLP: dim is its hidden width, depth its residual blocks
-                  "mlp": {"bone_stream": False, "spatial_mixer": "none", "dim": 512, "depth": 2}}
+_BASELINE_ARCH = {
+    "posemamba": {"bone_stream": False, "spatial_mixer": "none"},
+    "mixste": {"bone_stream": False, "spatial_mixer": "none"},
+    # the per-frame MLP: dim is its hidden width, depth its residual blocks
+    "mlp": {"bone_stream": False, "spatial_mixer": "none", "dim": 512, "depth": 2},
+}
 
 
 def _check_keys(overrides: dict) -> None:
@@ -323,8 +356,10 @@ def config_from_dict(d: dict) -> ModelConfig:
     preset = d.pop("preset", None)
     ablation = d.pop("ablation", None)
     if "ablations" in d:
-        raise ValueError("'ablations' records the switches a resolved config was built with; to switch "
-                         "ablations on, write ablation: <name> or ablation: [<name>, ...]")
+        raise ValueError(
+            "'ablations' records the switches a resolved config was built with; to switch "
+            "ablations on, write ablation: <name> or ablation: [<name>, ...]"
+        )
     if preset is not None:
         return get_config(preset, ablation=ablation, **d)
     arch = d.pop("arch", None)
@@ -360,5 +395,6 @@ def as_model_config(cfg) -> ModelConfig:
         return get_config(cfg)
     if isinstance(cfg, dict):
         return config_from_dict(cfg)
-    raise ValueError(f"a model config must be a ModelConfig, a preset name ({sorted(PRESETS)}) or a dict, "
-                     f"got {type(cfg).__name__}")
+    raise ValueError(
+        f"a model config must be a ModelConfig, a preset name ({sorted(PRESETS)}) or a dict, got {type(cfg).__name__}"
+    )

@@ -70,7 +70,7 @@ class SkeletonGCN(nn.Module):
         if a.dim() != 2 or a.shape[0] != a.shape[1]:
             raise ValueError(f"SkeletonGCN: adj must be (J, J), got {tuple(a.shape)}")
         self.num_joints = a.shape[0]
-        self.register_buffer("adj", a, persistent=False)   # a constant of the skeleton, not a weight
+        self.register_buffer("adj", a, persistent=False)  # a constant of the skeleton, not a weight
         self.U = nn.Linear(dim, dim)
         self.V = nn.Linear(dim, dim)
         self.bn = nn.BatchNorm1d(self.num_joints)
@@ -78,8 +78,10 @@ class SkeletonGCN(nn.Module):
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         """x (B, J, C) -> (B, J, C)."""
         if x.dim() != 3 or x.shape[1] != self.num_joints:
-            raise ValueError(f"SkeletonGCN expects (B, J={self.num_joints}, C), got {tuple(x.shape)}; "
-                             "it mixes along the joint axis, so it only fits spatial (per-frame) sequences")
+            raise ValueError(
+                f"SkeletonGCN expects (B, J={self.num_joints}, C), got {tuple(x.shape)}; "
+                "it mixes along the joint axis, so it only fits spatial (per-frame) sequences"
+            )
         messages = torch.einsum("ij,bjc->bic", self.adj.to(x.dtype), self.V(x))
         return torch.relu(x + self.bn(messages + self.U(x)))
 

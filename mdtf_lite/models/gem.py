@@ -50,11 +50,13 @@ class GEM(Mamba):
 
     def __init__(self, d_model: int, spatial_mixer: str = "gcn", gcn_directions: str = "both", **mamba):
         if spatial_mixer not in GEM_MIXERS:
-            raise ValueError(f"GEM: spatial_mixer must be one of {GEM_MIXERS}, got {spatial_mixer!r} "
-                             "(a spatial mixer without a GCN is a plain Mamba)")
+            raise ValueError(
+                f"GEM: spatial_mixer must be one of {GEM_MIXERS}, got {spatial_mixer!r} "
+                "(a spatial mixer without a GCN is a plain Mamba)"
+            )
         if gcn_directions not in ("both", "forward"):
             raise ValueError(f"GEM: gcn_directions must be 'both' or 'forward', got {gcn_directions!r}")
-        width = mamba.get("expand", 1) * d_model                           # D, the width the GCNs see
+        width = mamba.get("expand", 1) * d_model  # D, the width the GCNs see
 
         def graph(reverse: bool) -> nn.Module:
             if spatial_mixer == "gcn":
@@ -73,10 +75,10 @@ class GEM(Mamba):
         """tokens (B*T, J, C) -> (B*T, J, C)."""
         if tokens.dim() != 3 or tokens.shape[-1] != self.d_model:
             raise ValueError(f"GEM expects tokens of shape (B*T, J, C={self.d_model}), got {tuple(tokens.shape)}")
-        x, z = self.in_proj(tokens).chunk(2, dim=-1)                        # (B*T, J, D) each
+        x, z = self.in_proj(tokens).chunk(2, dim=-1)  # (B*T, J, D) each
         y = self.ssm(self.fwd, self.gcn_fwd(self.gcn_norm_fwd(x)), z)
         if self.bwd is not None:
-            x_bwd = x.flip(1)                                               # position i = joint 16 - i
+            x_bwd = x.flip(1)  # position i = joint 16 - i
             if self.gcn_bwd is not None:
                 x_bwd = self.gcn_bwd(self.gcn_norm_bwd(x_bwd))
             y = (y + self.ssm(self.bwd, x_bwd, z.flip(1)).flip(1)) / 2

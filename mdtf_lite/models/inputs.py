@@ -13,8 +13,14 @@ import torch
 
 from mdtf_lite.skeleton import NUM_JOINTS
 
-__all__ = ["check_model_input", "check_pose_input", "check_bone_tokens", "model_dtype", "root_relative_2d",
-           "MAX_ABS_COORD"]
+__all__ = [
+    "check_model_input",
+    "check_pose_input",
+    "check_bone_tokens",
+    "model_dtype",
+    "root_relative_2d",
+    "MAX_ABS_COORD",
+]
 
 #: normalised screen coordinates are about [-1, 1]; beyond this the input is not normalised (pixels?) and
 #: the first Linear / LayerNorm overflow to NaN for |x| >~ 1e19 in float32.
@@ -76,13 +82,17 @@ def check_pose_input(x, n_frames: int | None, name: str = "x", dtype: torch.dtyp
             hint = " (2D only? append the detector confidence, or ones, as channel 3)"
         elif x.dim() == 4 and x.shape[2] != NUM_JOINTS:
             hint = f" ({x.shape[2]} joints: convert to the Human3.6M-17 layout of mdtf_lite.skeleton first)"
-        raise ValueError(f"{name} has shape {tuple(x.shape)}, expected (B, T, {NUM_JOINTS}, 3) = normalised x, y "
-                         f"and confidence per joint{hint}")
+        raise ValueError(
+            f"{name} has shape {tuple(x.shape)}, expected (B, T, {NUM_JOINTS}, 3) = normalised x, y "
+            f"and confidence per joint{hint}"
+        )
     if not x.is_floating_point():
         raise ValueError(f"{name} must be floating point, got {x.dtype} (use x.float())")
     if dtype is not None and x.dtype != dtype:
-        raise ValueError(f"{name} has dtype {x.dtype} but the model's parameters are {dtype}: convert the input, "
-                         f"{name} = {name}.to({dtype}) (or the model, model.to({x.dtype}))")
+        raise ValueError(
+            f"{name} has dtype {x.dtype} but the model's parameters are {dtype}: convert the input, "
+            f"{name} = {name}.to({dtype}) (or the model, model.to({x.dtype}))"
+        )
     if x.shape[0] == 0 or x.shape[1] == 0:
         raise ValueError(f"{name} has an empty batch or time axis: shape {tuple(x.shape)}")
     if n_frames is not None and x.shape[1] > n_frames:
@@ -90,22 +100,29 @@ def check_pose_input(x, n_frames: int | None, name: str = "x", dtype: torch.dtyp
             f"{name} has T = {x.shape[1]} frames but this model's temporal position embedding covers "
             f"n_frames = {n_frames}: cut the clip into windows of at most {n_frames} frames, or build the "
             f"model with n_frames >= {x.shape[1]} (the embedding is learned per position, so it is not "
-            "interpolated -- that would change the apparent frame rate)")
+            "interpolated -- that would change the apparent frame rate)"
+        )
     if not torch.isfinite(x).all():
-        raise ValueError(f"{name} contains NaN/Inf (first at index {_first_bad(x)} of (B, T, J, channel)): "
-                         "fill missing joints (e.g. interpolate over time) and give them confidence 0")
+        raise ValueError(
+            f"{name} contains NaN/Inf (first at index {_first_bad(x)} of (B, T, J, channel)): "
+            "fill missing joints (e.g. interpolate over time) and give them confidence 0"
+        )
     big = x[..., :2].abs() > MAX_ABS_COORD
     if big.any():
         where = tuple(torch.nonzero(big)[0].tolist())
-        raise ValueError(f"{name} has a coordinate {float(x[..., :2][where]):.3g} at index {where} of (B, T, J, xy), "
-                         f"beyond +-{MAX_ABS_COORD:g}: the model expects screen-normalised x, y (about [-1, 1]), "
-                         "not pixels; normalise with mdtf_lite.data.normalise_screen (or mdtf_lite.lift.to_model_inputs)")
+        raise ValueError(
+            f"{name} has a coordinate {float(x[..., :2][where]):.3g} at index {where} of (B, T, J, xy), "
+            f"beyond +-{MAX_ABS_COORD:g}: the model expects screen-normalised x, y (about [-1, 1]), "
+            "not pixels; normalise with mdtf_lite.data.normalise_screen (or mdtf_lite.lift.to_model_inputs)"
+        )
     conf = x[..., 2]
     outside = (conf < 0) | (conf > 1)
     if outside.any():
         where = tuple(torch.nonzero(outside)[0].tolist())
-        raise ValueError(f"{name} has confidence {float(conf[where]):.3g} at index {where} of (B, T, J), outside "
-                         "[0, 1]: channel 3 is the detector score (1 for ground-truth 2D, 0 for a missing joint)")
+        raise ValueError(
+            f"{name} has confidence {float(conf[where]):.3g} at index {where} of (B, T, J), outside "
+            "[0, 1]: channel 3 is the detector score (1 for ground-truth 2D, 0 for a missing joint)"
+        )
 
 
 def check_bone_tokens(tokens, x: torch.Tensor) -> None:
@@ -116,7 +133,9 @@ def check_bone_tokens(tokens, x: torch.Tensor) -> None:
     if not isinstance(tokens, torch.Tensor):
         raise ValueError(f"bone_tokens must be a torch.Tensor, got {type(tokens).__name__}")
     if tokens.shape != x.shape:
-        raise ValueError(f"bone_tokens has shape {tuple(tokens.shape)}, expected {tuple(x.shape)} (x's shape): "
-                         "one (phi/pi, theta_hat/pi, l_hat) token per joint and frame, from mdtf_lite.bones.bone_tokens")
+        raise ValueError(
+            f"bone_tokens has shape {tuple(tokens.shape)}, expected {tuple(x.shape)} (x's shape): "
+            "one (phi/pi, theta_hat/pi, l_hat) token per joint and frame, from mdtf_lite.bones.bone_tokens"
+        )
     if not tokens.is_floating_point():
         raise ValueError(f"bone_tokens must be floating point, got {tokens.dtype}")

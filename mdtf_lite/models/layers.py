@@ -48,8 +48,12 @@ class SpatioTemporalLayer(nn.Module):
             self.spatial_norm = nn.LayerNorm(norm_dim, eps=BLOCK_NORM_EPS)
             self.temporal_norm = nn.LayerNorm(norm_dim, eps=BLOCK_NORM_EPS)
 
-    def forward(self, h: torch.Tensor, norms: tuple[nn.Module, nn.Module] | None = None,
-                temporal_pos: torch.Tensor | None = None) -> torch.Tensor:
+    def forward(
+        self,
+        h: torch.Tensor,
+        norms: tuple[nn.Module, nn.Module] | None = None,
+        temporal_pos: torch.Tensor | None = None,
+    ) -> torch.Tensor:
         """h (B, T, J, C) -> (B, T, J, C).
 
         norms: (spatial norm, temporal norm) shared with other layers; None uses this layer's own.
@@ -59,7 +63,7 @@ class SpatioTemporalLayer(nn.Module):
         batch = h.shape[0]
         h = spatial_norm(unfold_spatial(self.spatial(fold_spatial(h)), batch))
         if temporal_pos is not None:
-            h = h + temporal_pos.unsqueeze(2)                      # (1, T, 1, C)
+            h = h + temporal_pos.unsqueeze(2)  # (1, T, 1, C)
         return temporal_norm(unfold_temporal(self.temporal(fold_temporal(h)), batch))
 
 

@@ -77,19 +77,19 @@ def macs_per_frame(model: nn.Module, frames: int = 27, batch: int = 1, include_b
 
     def on_mixer(module: Mamba, args, output):
         b, length, _ = output.shape
-        positions = b * length * module.d_inner * (1 if module.bwd is None else 2)   # per direction
+        positions = b * length * module.d_inner * (1 if module.bwd is None else 2)  # per direction
         scan_macs[0] += positions * module.d_state * SCAN_MACS_PER_STATE
         conv_macs[0] += positions * module.d_conv
 
     def on_attention(module, args, output):
         b, length, c = output.shape
-        attention_macs[0] += 2 * b * length * length * c          # Q K^T and A V
+        attention_macs[0] += 2 * b * length * length * c  # Q K^T and A V
 
     bam = getattr(model, "bam", None)
     if bam is not None and not include_bam:
-        kwargs["bone_tokens"] = model.bone_tokens_from_bam(x)     # computed outside the counter
+        kwargs["bone_tokens"] = model.bone_tokens_from_bam(x)  # computed outside the counter
 
-    mixers = [m for m in model.modules() if isinstance(m, Mamba)]         # GEM included
+    mixers = [m for m in model.modules() if isinstance(m, Mamba)]  # GEM included
     hooks = [m.register_forward_hook(on_mixer) for m in mixers]
     hooks += [m.register_forward_hook(on_attention) for m in model.modules() if isinstance(m, SelfAttention)]
     kernels = [m.kernels for m in mixers]
@@ -97,7 +97,7 @@ def macs_per_frame(model: nn.Module, frames: int = 27, batch: int = 1, include_b
     model.eval()
     try:
         for m in mixers:
-            m.kernels = mamba_kernels("reference", "cpu")   # see the module docstring: keep the scan out of the counter
+            m.kernels = mamba_kernels("reference", "cpu")  # see the module docstring: keep the scan out of the counter
         counter = FlopCounterMode(display=False)
         with counter:
             model(x, **kwargs)
@@ -108,8 +108,10 @@ def macs_per_frame(model: nn.Module, frames: int = 27, batch: int = 1, include_b
             m.kernels = k
         model.train(was_training)
     n = batch * frames
-    by_op = {str(op).split(".")[-1] if "." in str(op) else str(op): v / 2 / n
-             for op, v in counter.get_flop_counts().get("Global", {}).items()}
+    by_op = {
+        str(op).split(".")[-1] if "." in str(op) else str(op): v / 2 / n
+        for op, v in counter.get_flop_counts().get("Global", {}).items()
+    }
     counted = counter.get_total_flops() / 2 / n
     # the causal depthwise conv runs as K shifted multiply-adds (element-wise, invisible to the counter)
     by_op["causal_conv (analytic)"] = conv_macs[0] / n

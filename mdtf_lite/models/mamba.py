@@ -55,8 +55,16 @@ class Direction(nn.Module):
         D        (D,) skip connection, init 1
     """
 
-    def __init__(self, d_inner: int, d_state: int, d_conv: int, dt_rank: int, dt_min: float, dt_max: float,
-                 dt_init_floor: float = 1e-4):
+    def __init__(
+        self,
+        d_inner: int,
+        d_state: int,
+        d_conv: int,
+        dt_rank: int,
+        dt_min: float,
+        dt_max: float,
+        dt_init_floor: float = 1e-4,
+    ):
         super().__init__()
         # stored as a Conv1d (the usual parameter layout), applied channels-last by the backend's conv_silu
         self.conv1d = nn.Conv1d(d_inner, d_inner, d_conv, groups=d_inner, bias=True)
@@ -64,7 +72,7 @@ class Direction(nn.Module):
         self.dt_proj = nn.Linear(dt_rank, d_inner, bias=True)
         # Mamba's initialisation: dt_proj keeps the variance of delta at init, and its bias is
         # softplus^-1 of a step size drawn log-uniformly in [dt_min, dt_max].
-        nn.init.uniform_(self.dt_proj.weight, -dt_rank ** -0.5, dt_rank ** -0.5)
+        nn.init.uniform_(self.dt_proj.weight, -(dt_rank**-0.5), dt_rank**-0.5)
         dt = torch.exp(torch.rand(d_inner) * (math.log(dt_max) - math.log(dt_min)) + math.log(dt_min))
         dt = dt.clamp(min=dt_init_floor)
         with torch.no_grad():
@@ -94,23 +102,40 @@ class Mamba(nn.Module):
     Parameter count for C = 64 (expand 1, N 16, R 4): in_proj 8,192 + 2 x 4,032 + out_proj 4,096 = 20,352.
     """
 
-    def __init__(self, d_model: int, d_state: int = 16, d_conv: int = 4, expand: int = 1, dt_rank="auto",
-                 bidirectional: bool = True, scan_backend: str = "auto", dt_range: tuple[float, float] = (1e-3, 0.1)):
+    def __init__(
+        self,
+        d_model: int,
+        d_state: int = 16,
+        d_conv: int = 4,
+        expand: int = 1,
+        dt_rank="auto",
+        bidirectional: bool = True,
+        scan_backend: str = "auto",
+        dt_range: tuple[float, float] = (1e-3, 0.1),
+    ):
         super().__init__()
         if not 0 < dt_range[0] <= dt_range[1]:
             raise ValueError(f"Mamba: dt_range must be (dt_min, dt_max) with 0 < dt_min <= dt_max, got {dt_range}")
         if d_model < 1 or expand < 1 or d_state < 1 or d_conv < 1:
-            raise ValueError(f"Mamba: d_model, expand, d_state, d_conv must be positive, got "
-                             f"{d_model}, {expand}, {d_state}, {d_conv}")
+            raise ValueError(
+                f"Mamba: d_model, expand, d_state, d_conv must be positive, got "
+                f"{d_model}, {expand}, {d_state}, {d_conv}"
+            )
         self.d_model, self.d_inner, self.d_state, self.d_conv = d_model, expand * d_model, d_state, d_conv
         self.dt_rank = resolve_dt_rank(dt_rank, d_model)
         self.in_proj = nn.Linear(d_model, 2 * self.d_inner, bias=False)
-        direction = dict(d_inner=self.d_inner, d_state=d_state, d_conv=d_conv, dt_rank=self.dt_rank,
-                         dt_min=dt_range[0], dt_max=dt_range[1])
+        direction = dict(
+            d_inner=self.d_inner,
+            d_state=d_state,
+            d_conv=d_conv,
+            dt_rank=self.dt_rank,
+            dt_min=dt_range[0],
+            dt_max=dt_range[1],
+        )
         self.fwd = Direction(**direction)
         self.bwd = Direction(**direction) if bidirectional else None
         self.out_proj = nn.Linear(self.d_inner, d_model, bias=False)
-        self.scan_backend = scan_backend                  # the name asked for; self.kernels is what runs
+        self.scan_backend = scan_backend  # the name asked for; self.kernels is what runs
         self.kernels = mamba_kernels(scan_backend, self.in_proj.weight.device.type)
 
     def _apply(self, fn, *args, **kwargs):
@@ -123,7 +148,7 @@ class Mamba(nn.Module):
         """tokens (B, L, C) -> (B, L, C)."""
         if tokens.dim() != 3 or tokens.shape[-1] != self.d_model:
             raise ValueError(f"Mamba expects tokens of shape (B, L, C={self.d_model}), got {tuple(tokens.shape)}")
-        x, z = self.in_proj(tokens).chunk(2, dim=-1)               # (B, L, D) each
+        x, z = self.in_proj(tokens).chunk(2, dim=-1)  # (B, L, D) each
         y = self.ssm(self.fwd, x, z)
         if self.bwd is not None:
             y = (y + self.ssm(self.bwd, x.flip(1), z.flip(1)).flip(1)) / 2
@@ -131,11 +156,12 @@ class Mamba(nn.Module):
 
     def ssm(self, p: Direction, x: torch.Tensor, z: torch.Tensor) -> torch.Tensor:
         """One direction: x, z (B, L, D) in that direction's order -> y (B, L, D) = scan(conv(x)) * silu(z)."""
-        x = self.kernels.conv_silu(x, p.conv1d.weight, p.conv1d.bias)                 # (B, L, D)
+        x = self.kernels.conv_silu(x, p.conv1d.weight, p.conv1d.bias)  # (B, L, D)
         dt, B, C = p.x_proj(x).split([self.dt_rank, self.d_state, self.d_state], dim=-1)  # (B, L, R|N|N)
-        delta = dt @ p.dt_proj.weight.t()                                               # (B, L, D)
-        return self.kernels.scan(x, delta, -torch.exp(p.A_log.float()), B, C, p.D.float(), z,
-                                 p.dt_proj.bias.float())                                # (B, L, D)
+        delta = dt @ p.dt_proj.weight.t()  # (B, L, D)
+        return self.kernels.scan(
+            x, delta, -torch.exp(p.A_log.float()), B, C, p.D.float(), z, p.dt_proj.bias.float()
+        )  # (B, L, D)
 
     def extra_repr(self) -> str:
         return f"scan_backend={self.scan_backend!r} -> {self.kernels.backend!r}"

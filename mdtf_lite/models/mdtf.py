@@ -57,10 +57,18 @@ __all__ = ["MDTF", "FusionGate", "to_official_token_layout"]
 #: state-dict key prefixes of this package's older checkpoints -> the current ones (``upgrade_state_dict``):
 #: the bone stream's names before ``SpatioTemporalLayer``, and GEM's GCNs when they sat inside the scan
 #: directions as ``pre_conv`` hooks.  (``spatial_blocks.i`` / ``temporal_blocks.i`` are mapped by index.)
-_OLD_PREFIXES = {"bone_spatial_norm.": "bone_layer.spatial_norm.", "bone_temporal_norm.": "bone_layer.temporal_norm.",
-                 "bone_spatial.": "bone_layer.spatial.", "bone_temporal.": "bone_layer.temporal."}
-_OLD_GEM_PARTS = {"mixer.fwd.pre_conv.0.": "mixer.gcn_norm_fwd.", "mixer.fwd.pre_conv.1.": "mixer.gcn_fwd.",
-                  "mixer.bwd.pre_conv.0.": "mixer.gcn_norm_bwd.", "mixer.bwd.pre_conv.1.": "mixer.gcn_bwd."}
+_OLD_PREFIXES = {
+    "bone_spatial_norm.": "bone_layer.spatial_norm.",
+    "bone_temporal_norm.": "bone_layer.temporal_norm.",
+    "bone_spatial.": "bone_layer.spatial.",
+    "bone_temporal.": "bone_layer.temporal.",
+}
+_OLD_GEM_PARTS = {
+    "mixer.fwd.pre_conv.0.": "mixer.gcn_norm_fwd.",
+    "mixer.fwd.pre_conv.1.": "mixer.gcn_fwd.",
+    "mixer.bwd.pre_conv.0.": "mixer.gcn_norm_bwd.",
+    "mixer.bwd.pre_conv.1.": "mixer.gcn_bwd.",
+}
 
 
 def to_official_token_layout(tokens: torch.Tensor) -> torch.Tensor:
@@ -72,10 +80,10 @@ def _current_key(key: str) -> str:
     """The current name of a state-dict key written by an older version of this package (or ``key``)."""
     for old, new in _OLD_PREFIXES.items():
         if key.startswith(old):
-            key = new + key[len(old):]
+            key = new + key[len(old) :]
             break
     for old, part in (("spatial_blocks.", "spatial."), ("temporal_blocks.", "temporal.")):
-        index, dot, rest = key[len(old):].partition(".")
+        index, dot, rest = key[len(old) :].partition(".")
         if key.startswith(old) and dot and index.isdigit():
             key = ("joint_layer." if int(index) == 0 else f"strm.layers.{int(index) - 1}.") + part + rest
     for old, new in _OLD_GEM_PARTS.items():
@@ -126,11 +134,19 @@ class MDTF(nn.Module):
         super().__init__()
         self.cfg = cfg
         c = cfg.dim
-        mamba = dict(d_state=cfg.d_state, d_conv=cfg.d_conv, mlp_ratio=cfg.mlp_ratio,
-                     bidirectional=cfg.bidirectional, scan_backend=cfg.scan_backend,
-                     dt_range=(cfg.dt_min, cfg.dt_max))
-        make_spatial = make_spatial or (lambda dp: spatial_block(c, drop_path=dp, spatial_mixer=cfg.spatial_mixer,
-                                                                 gcn_directions=cfg.gcn_directions, **mamba))
+        mamba = dict(
+            d_state=cfg.d_state,
+            d_conv=cfg.d_conv,
+            mlp_ratio=cfg.mlp_ratio,
+            bidirectional=cfg.bidirectional,
+            scan_backend=cfg.scan_backend,
+            dt_range=(cfg.dt_min, cfg.dt_max),
+        )
+        make_spatial = make_spatial or (
+            lambda dp: spatial_block(
+                c, drop_path=dp, spatial_mixer=cfg.spatial_mixer, gcn_directions=cfg.gcn_directions, **mamba
+            )
+        )
         make_temporal = make_temporal or (lambda dp: mamba_block(c, drop_path=dp, **mamba))
         rates = torch.linspace(0, cfg.drop_path, cfg.depth).tolist()
 
@@ -189,7 +205,7 @@ class MDTF(nn.Module):
         if hasattr(self.bam, "predict_theta"):
             theta_hat = self.bam.predict_theta(x)
         else:
-            logits = self.bam(x)                                    # (B, T, 17, K)
+            logits = self.bam(x)  # (B, T, 17, K)
             theta_hat = bin_to_theta(logits.argmax(-1), num_bins=logits.shape[-1], dtype=x.dtype)
         return bone_tokens(x, theta_hat)
 
@@ -203,7 +219,8 @@ class MDTF(nn.Module):
                 raise ValueError(
                     "the bone stream needs bone tokens: pass bone_tokens=(B, T, 17, 3) from "
                     "mdtf_lite.bones.bone_tokens(x, theta_hat), or attach a trained BAM once with "
-                    "model.attach_bam(bam), or build the model with ablation 'no_bone'")
+                    "model.attach_bam(bam), or build the model with ablation 'no_bone'"
+                )
             return self.bone_tokens_from_bam(x)
         check_bone_tokens(tokens, x)
         return tokens
@@ -224,9 +241,9 @@ class MDTF(nn.Module):
         if self.cfg.root_relative_input:
             x = root_relative_2d(x)
         norms = (self.spatial_norm, self.temporal_norm)
-        h = self.joint_embed(x) + self.spatial_pos                   # (B, T, J, C)
-        h = self.joint_layer(h, norms, temporal_pos=self.temporal_pos[:, :x.shape[1]])
+        h = self.joint_embed(x) + self.spatial_pos  # (B, T, J, C)
+        h = self.joint_layer(h, norms, temporal_pos=self.temporal_pos[:, : x.shape[1]])
         if tokens is not None:
             h = self.fusion(h, self._bone_stream(tokens))
         h = self.strm(h, norms)
-        return self.head(self.head_norm(h))                          # (B, T, J, 3)
+        return self.head(self.head_norm(h))  # (B, T, J, 3)

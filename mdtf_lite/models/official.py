@@ -39,27 +39,63 @@ from mdtf_lite.models.bam import BoneAwareModule
 from mdtf_lite.models.config import ModelConfig, get_config
 from mdtf_lite.models.factory import build_model
 
-__all__ = ["official_to_ours", "ours_to_official", "official_bam_to_ours", "ours_to_official_bam",
-           "official_config", "read_official_state", "load_official_mdtf", "load_official_bam"]
+__all__ = [
+    "official_to_ours",
+    "ours_to_official",
+    "official_bam_to_ours",
+    "ours_to_official_bam",
+    "official_config",
+    "read_official_state",
+    "load_official_mdtf",
+    "load_official_bam",
+]
 
 # mixer-internal names: official -> ours (GEM's GCNs included; a plain mixer simply has none of those keys)
-_MIXER = [("in_proj.", "in_proj."), ("out_proj.", "out_proj."),
-          ("conv1d_b.", "bwd.conv1d."), ("x_proj_b.", "bwd.x_proj."), ("dt_proj_b.", "bwd.dt_proj."),
-          ("A_b_log", "bwd.A_log"), ("D_b", "bwd.D"),
-          ("conv1d.", "fwd.conv1d."), ("x_proj.", "fwd.x_proj."), ("dt_proj.", "fwd.dt_proj."),
-          ("A_log", "fwd.A_log"), ("D", "fwd.D"),
-          ("norm_gcn_b.", "gcn_norm_bwd."), ("gcn_b.batch_norm.", "gcn_bwd.bn."), ("gcn_b.", "gcn_bwd."),
-          ("norm_gcn.", "gcn_norm_fwd."), ("gcn.batch_norm.", "gcn_fwd.bn."), ("gcn.", "gcn_fwd.")]
+_MIXER = [
+    ("in_proj.", "in_proj."),
+    ("out_proj.", "out_proj."),
+    ("conv1d_b.", "bwd.conv1d."),
+    ("x_proj_b.", "bwd.x_proj."),
+    ("dt_proj_b.", "bwd.dt_proj."),
+    ("A_b_log", "bwd.A_log"),
+    ("D_b", "bwd.D"),
+    ("conv1d.", "fwd.conv1d."),
+    ("x_proj.", "fwd.x_proj."),
+    ("dt_proj.", "fwd.dt_proj."),
+    ("A_log", "fwd.A_log"),
+    ("D", "fwd.D"),
+    ("norm_gcn_b.", "gcn_norm_bwd."),
+    ("gcn_b.batch_norm.", "gcn_bwd.bn."),
+    ("gcn_b.", "gcn_bwd."),
+    ("norm_gcn.", "gcn_norm_fwd."),
+    ("gcn.batch_norm.", "gcn_fwd.bn."),
+    ("gcn.", "gcn_fwd."),
+]
 
 # block-level names: official -> ours
-_BLOCK = [("mambanorm1.", "norm1."), ("mambanorm2.", "norm2."), ("norm1.", "norm1."), ("norm2.", "norm2."),
-          ("mlp.", "mlp."), ("gcnmamba.", "mixer."), ("mamba.", "mixer.")]
+_BLOCK = [
+    ("mambanorm1.", "norm1."),
+    ("mambanorm2.", "norm2."),
+    ("norm1.", "norm1."),
+    ("norm2.", "norm2."),
+    ("mlp.", "mlp."),
+    ("gcnmamba.", "mixer."),
+    ("mamba.", "mixer."),
+]
 
-_TOP = [("Spatial_patch_to_embedding1.", "joint_embed."), ("Spatial_patch_to_embedding2.", "bone_embed."),
-        ("Spatial_pos_embed", "spatial_pos"), ("Temporal_pos_embed", "temporal_pos"),
-        ("Spatial_norm.", "spatial_norm."), ("Temporal_norm.", "temporal_norm."),
-        ("limbSpatialNorm.", "bone_layer.spatial_norm."), ("limbTemporalNorm.", "bone_layer.temporal_norm."),
-        ("fusion.", "fusion.proj."), ("head.0.", "head_norm."), ("head.1.", "head.")]
+_TOP = [
+    ("Spatial_patch_to_embedding1.", "joint_embed."),
+    ("Spatial_patch_to_embedding2.", "bone_embed."),
+    ("Spatial_pos_embed", "spatial_pos"),
+    ("Temporal_pos_embed", "temporal_pos"),
+    ("Spatial_norm.", "spatial_norm."),
+    ("Temporal_norm.", "temporal_norm."),
+    ("limbSpatialNorm.", "bone_layer.spatial_norm."),
+    ("limbTemporalNorm.", "bone_layer.temporal_norm."),
+    ("fusion.", "fusion.proj."),
+    ("head.0.", "head_norm."),
+    ("head.1.", "head."),
+]
 
 _BONE_BLOCKS = {"limbSpatialMamba.": "bone_layer.spatial.", "limbTemporalMamba.": "bone_layer.temporal."}
 
@@ -86,18 +122,22 @@ def _block_key(rest: str, where: str, reverse: bool = False, gem: bool = False) 
             raise ValueError(f"{where}: unknown block parameter {rest!r}")
         a, b = hit
     else:
-        table = {"norm1.": "mambanorm1." if gem else "norm1.", "norm2.": "mambanorm2." if gem else "norm2.",
-                 "mlp.": "mlp.", "mixer.": "gcnmamba." if gem else "mamba."}
+        table = {
+            "norm1.": "mambanorm1." if gem else "norm1.",
+            "norm2.": "mambanorm2." if gem else "norm2.",
+            "mlp.": "mlp.",
+            "mixer.": "gcnmamba." if gem else "mamba.",
+        }
         a = next((p for p in table if rest.startswith(p)), None)
         if a is None:
             raise ValueError(f"{where}: unknown block parameter {rest!r}")
         b = table[a]
-    inner = rest[len(a):]
+    inner = rest[len(a) :]
     if a in ("mixer.", "gcnmamba.", "mamba."):
         m = _first(_MIXER, inner, reverse)
         if m is None:
             raise ValueError(f"{where}: unknown Mamba parameter {inner!r}")
-        inner = m[1] + inner[len(m[0]):]
+        inner = m[1] + inner[len(m[0]) :]
     return b + inner
 
 
@@ -112,7 +152,7 @@ def _map_stage2(key: str, depth: int, reverse: bool) -> str:
             return layer + part + _block_key(m.group(3), key)
         for a, b in _BONE_BLOCKS.items():
             if key.startswith(a):
-                return b + _block_key(key[len(a):], key)
+                return b + _block_key(key[len(a) :], key)
     else:
         m = re.match(r"(joint_layer|strm\.layers\.(\d+))\.(spatial|temporal)\.(.*)", key)
         if m:
@@ -121,18 +161,19 @@ def _map_stage2(key: str, depth: int, reverse: bool) -> str:
             return f"{'STEblocks' if gem else 'TTEblocks'}.{i}.{_block_key(m.group(4), key, True, gem)}"
         for a, b in _BONE_BLOCKS.items():
             if key.startswith(b):
-                return a + _block_key(key[len(b):], key, reverse=True)
+                return a + _block_key(key[len(b) :], key, reverse=True)
     hit = _first(_TOP, key, reverse)
     if hit is None:
-        raise ValueError(f"no {'official' if reverse else 'package'} name for {'our' if reverse else 'official'} "
-                         f"key {key!r}")
-    return hit[1] + key[len(hit[0]):]
+        raise ValueError(
+            f"no {'official' if reverse else 'package'} name for {'our' if reverse else 'official'} key {key!r}"
+        )
+    return hit[1] + key[len(hit[0]) :]
 
 
 def _strip_module(state: dict) -> dict:
     """Drop the ``module.`` prefix that (Distributed)DataParallel adds to every key."""
     if state and all(k.startswith("module.") for k in state):
-        return {k[len("module."):]: v for k, v in state.items()}
+        return {k[len("module.") :]: v for k, v in state.items()}
     return dict(state)
 
 
@@ -183,14 +224,14 @@ def ours_to_official_bam(state: dict) -> dict:
     out = {}
     for k, v in state.items():
         if k.startswith("embed."):
-            out["Spatial_patch_to_embedding." + k[len("embed."):]] = v
+            out["Spatial_patch_to_embedding." + k[len("embed.") :]] = v
         elif k.startswith("head."):
-            out[f"mlp.{n_down}." + k[len("head."):]] = v
-        elif (m := re.match(r"downs\.(\d+)\.(.*)", k)):
+            out[f"mlp.{n_down}." + k[len("head.") :]] = v
+        elif m := re.match(r"downs\.(\d+)\.(.*)", k):
             out[f"mlp.{m.group(1)}.{m.group(2)}"] = v
-        elif (m := re.match(r"levels\.(\d+)\.(spatial|temporal)_norm\.(.*)", k)):
+        elif m := re.match(r"levels\.(\d+)\.(spatial|temporal)_norm\.(.*)", k):
             out[f"{m.group(2).capitalize()}_norm.{m.group(1)}.{m.group(3)}"] = v
-        elif (m := re.match(r"levels\.(\d+)\.(spatial|temporal)\.(.*)", k)):
+        elif m := re.match(r"levels\.(\d+)\.(spatial|temporal)\.(.*)", k):
             name = "STEblocks" if m.group(2) == "spatial" else "TTEblocks"
             out[f"{name}.{m.group(1)}.{_block_key(m.group(3), k, reverse=True)}"] = v
         else:
@@ -212,22 +253,27 @@ def read_official_state(path, trust_pickle: bool = False) -> dict:
     """
     path = Path(path).expanduser()
     if not path.is_file():
-        raise FileNotFoundError(f"official checkpoint {path} does not exist; download it from the official "
-                                "repository's README (Pretrained Weights) and put it under data/official/")
+        raise FileNotFoundError(
+            f"official checkpoint {path} does not exist; download it from the official "
+            "repository's README (Pretrained Weights) and put it under data/official/"
+        )
     if path.suffix == ".safetensors":
         return load_file(str(path))
     if not trust_pickle:
-        raise ValueError(f"{path} is a pickled torch checkpoint; opening it runs the unpickler. If you trust the "
-                         "file, pass trust_pickle=True (it is then read with torch.load(weights_only=True)), or "
-                         "convert it to .safetensors once")
+        raise ValueError(
+            f"{path} is a pickled torch checkpoint; opening it runs the unpickler. If you trust the "
+            "file, pass trust_pickle=True (it is then read with torch.load(weights_only=True)), or "
+            "convert it to .safetensors once"
+        )
     obj = torch.load(str(path), map_location="cpu", weights_only=True)
     for key in ("model_pos", "model", "state_dict"):
         if isinstance(obj, dict) and isinstance(obj.get(key), dict):
             obj = obj[key]
             break
     if not isinstance(obj, dict) or not all(isinstance(v, torch.Tensor) for v in obj.values()):
-        raise ValueError(f"{path} holds no state dict of tensors (looked at the top level and at "
-                         "'model_pos', 'model', 'state_dict')")
+        raise ValueError(
+            f"{path} holds no state dict of tensors (looked at the top level and at 'model_pos', 'model', 'state_dict')"
+        )
     return obj
 
 

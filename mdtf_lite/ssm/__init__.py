@@ -55,9 +55,20 @@ BACKENDS = ("auto", "reference", "cpp", "cpu", "torch", "triton", "mamba_ssm")
 #: Python-loop reference at every L of the models too.  The first available entry is used.
 CPU_PREFERENCE = ("cpp", "cpu", "torch", "reference")
 
-__all__ = ["selective_scan", "selective_scan_channels_last", "mamba_kernels", "MambaKernels", "available_backends",
-           "resolve_backend", "BACKENDS", "CPU_PREFERENCE", "SCAN_CORES", "selective_scan_reference",
-           "selective_scan_cpu", "validate_scan_inputs"]
+__all__ = [
+    "selective_scan",
+    "selective_scan_channels_last",
+    "mamba_kernels",
+    "MambaKernels",
+    "available_backends",
+    "resolve_backend",
+    "BACKENDS",
+    "CPU_PREFERENCE",
+    "SCAN_CORES",
+    "selective_scan_reference",
+    "selective_scan_cpu",
+    "validate_scan_inputs",
+]
 
 
 @functools.cache
@@ -67,10 +78,12 @@ def _triton_usable(device_type: str) -> tuple[bool, str]:
     if device_type == "cuda":
         return True, ""
     loaded = sys.modules.get("mdtf_lite.ssm.triton_kernel")
-    if (loaded.INTERPRETED if loaded is not None else os.environ.get("TRITON_INTERPRET") == "1"):
+    if loaded.INTERPRETED if loaded is not None else os.environ.get("TRITON_INTERPRET") == "1":
         return True, ""
-    return False, ("the triton backend needs CUDA tensors, or TRITON_INTERPRET=1 set before triton is first "
-                   "imported (Triton's CPU interpreter; slow, for testing)")
+    return False, (
+        "the triton backend needs CUDA tensors, or TRITON_INTERPRET=1 set before triton is first "
+        "imported (Triton's CPU interpreter; slow, for testing)"
+    )
 
 
 @functools.cache
@@ -127,11 +140,14 @@ def resolve_backend(backend: str, device_type: str) -> str:
             return "torch"
         return next(name for name in CPU_PREFERENCE if _cpu_backend_usable(name))
     if backend in ("cpp", "cpu") and device_type != "cpu":
-        raise RuntimeError(f"selective-scan backend {backend!r} runs CPU tensors only; use 'auto' or 'triton' on "
-                           f"{device_type}")
+        raise RuntimeError(
+            f"selective-scan backend {backend!r} runs CPU tensors only; use 'auto' or 'triton' on {device_type}"
+        )
     if backend == "cpp" and not cpp_kernel.available():
-        raise RuntimeError(f"selective-scan backend 'cpp' is unavailable: {cpp_kernel.build_error()}; available "
-                           f"here: {available_backends(device_type)}")
+        raise RuntimeError(
+            f"selective-scan backend 'cpp' is unavailable: {cpp_kernel.build_error()}; available "
+            f"here: {available_backends(device_type)}"
+        )
     if backend == "triton":
         ok, why = _triton_usable(device_type)
     elif backend == "mamba_ssm":
@@ -139,8 +155,10 @@ def resolve_backend(backend: str, device_type: str) -> str:
     else:
         ok, why = True, ""
     if not ok:
-        raise RuntimeError(f"selective-scan backend {backend!r} is unavailable: {why}. "
-                           f"Available here for {device_type} tensors: {available_backends(device_type)}")
+        raise RuntimeError(
+            f"selective-scan backend {backend!r} is unavailable: {why}. "
+            f"Available here for {device_type} tensors: {available_backends(device_type)}"
+        )
     return backend
 
 
@@ -151,12 +169,26 @@ def resolve_backend(backend: str, device_type: str) -> str:
 def _scan_cpp(u, delta, A, B, C, **kw):
     """The fused C++ kernel covers the Mamba block's case (D, z, delta_bias, softplus, ungrouped B/C);
     anything else goes to the next CPU backend."""
-    if kw["D"] is None or kw["z"] is None or kw["delta_bias"] is None or not kw["delta_softplus"] \
-            or B.dim() != 3 or C.dim() != 3:
+    if (
+        kw["D"] is None
+        or kw["z"] is None
+        or kw["delta_bias"] is None
+        or not kw["delta_softplus"]
+        or B.dim() != 3
+        or C.dim() != 3
+    ):
         return (selective_scan_cpu if numba_available() else selective_scan_torch)(u, delta, A, B, C, **kw)
-    out = cpp_kernel.scan_channels_last(u.transpose(1, 2), delta.transpose(1, 2), A, B.transpose(1, 2),
-                                        C.transpose(1, 2), kw["D"], kw["z"].transpose(1, 2), kw["delta_bias"],
-                                        return_last_state=kw["return_last_state"])
+    out = cpp_kernel.scan_channels_last(
+        u.transpose(1, 2),
+        delta.transpose(1, 2),
+        A,
+        B.transpose(1, 2),
+        C.transpose(1, 2),
+        kw["D"],
+        kw["z"].transpose(1, 2),
+        kw["delta_bias"],
+        return_last_state=kw["return_last_state"],
+    )
     if kw["return_last_state"]:
         return out[0].transpose(1, 2), out[1]
     return out.transpose(1, 2)
@@ -175,12 +207,30 @@ def _scan_mamba_ssm(u, delta, A, B, C, **kw):
 
 
 #: backend name -> scan function; ``resolve_backend`` picks the name ("auto" included).
-SCAN_CORES = {"reference": selective_scan_reference, "cpp": _scan_cpp, "cpu": selective_scan_cpu,
-              "torch": selective_scan_torch, "triton": _scan_triton, "mamba_ssm": _scan_mamba_ssm}
+SCAN_CORES = {
+    "reference": selective_scan_reference,
+    "cpp": _scan_cpp,
+    "cpu": selective_scan_cpu,
+    "torch": selective_scan_torch,
+    "triton": _scan_triton,
+    "mamba_ssm": _scan_mamba_ssm,
+}
 
 
-def selective_scan(u, delta, A, B, C, D=None, z=None, delta_bias=None, delta_softplus=False,
-                   return_last_state=False, backend: str = "auto", check_finite: bool = True):
+def selective_scan(
+    u,
+    delta,
+    A,
+    B,
+    C,
+    D=None,
+    z=None,
+    delta_bias=None,
+    delta_softplus=False,
+    return_last_state=False,
+    backend: str = "auto",
+    check_finite: bool = True,
+):
     """Run the selective scan on ``backend``.  Returns y (B, D, L) [, last state h_L (B, D, N)].
 
     Shapes as in the module docstring.  Bad shapes, mixed devices, complex or non-finite inputs raise
@@ -191,8 +241,18 @@ def selective_scan(u, delta, A, B, C, D=None, z=None, delta_bias=None, delta_sof
     """
     validate_scan_inputs(u, delta, A, B, C, D=D, z=z, delta_bias=delta_bias, check_finite=check_finite)
     name = resolve_backend(backend, u.device.type)
-    return SCAN_CORES[name](u, delta, A, B, C, D=D, z=z, delta_bias=delta_bias, delta_softplus=delta_softplus,
-                            return_last_state=return_last_state)
+    return SCAN_CORES[name](
+        u,
+        delta,
+        A,
+        B,
+        C,
+        D=D,
+        z=z,
+        delta_bias=delta_bias,
+        delta_softplus=delta_softplus,
+        return_last_state=return_last_state,
+    )
 
 
 # ------------------------------------------------------------------- what a model's mixer calls
@@ -217,9 +277,18 @@ class _ThroughTranspose:
     core: Callable
 
     def __call__(self, u, delta, A, B, C, D, z, delta_bias):
-        y = self.core(u.transpose(1, 2), delta.transpose(1, 2), A, B.transpose(1, 2).contiguous(),
-                      C.transpose(1, 2).contiguous(), D=D, z=z.transpose(1, 2), delta_bias=delta_bias,
-                      delta_softplus=True, return_last_state=False)
+        y = self.core(
+            u.transpose(1, 2),
+            delta.transpose(1, 2),
+            A,
+            B.transpose(1, 2).contiguous(),
+            C.transpose(1, 2).contiguous(),
+            D=D,
+            z=z.transpose(1, 2),
+            delta_bias=delta_bias,
+            delta_softplus=True,
+            return_last_state=False,
+        )
         return y.transpose(1, 2)
 
 

@@ -25,11 +25,11 @@ def causal_depthwise_conv(x: torch.Tensor, weight: torch.Tensor, bias: torch.Ten
     """
     k = weight.shape[-1]
     length = x.shape[1]
-    xp = F.pad(x, (0, 0, k - 1, 0))                                # zeros before position 0
-    w = weight[:, 0, :]                                            # (D, K)
+    xp = F.pad(x, (0, 0, k - 1, 0))  # zeros before position 0
+    w = weight[:, 0, :]  # (D, K)
     y = xp[:, 0:length] * w[:, 0]
     for i in range(1, k):
-        y = y + xp[:, i:i + length] * w[:, i]
+        y = y + xp[:, i : i + length] * w[:, i]
     return y if bias is None else y + bias
 
 

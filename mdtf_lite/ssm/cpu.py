@@ -168,8 +168,9 @@ class _FusedScan(torch.autograd.Function):
         last = u.new_empty((nb, nd, nstate))
         nchunks = -(-length // chunk_size) if need_grad else 1
         checkpoints = u.new_empty((nb, nd, nchunks, nstate))
-        cpu_kernels.scan_forward(*(t.numpy() for t in arrays), chunk_size, need_grad,
-                                 y.numpy(), last.numpy(), checkpoints.numpy())
+        cpu_kernels.scan_forward(
+            *(t.numpy() for t in arrays), chunk_size, need_grad, y.numpy(), last.numpy(), checkpoints.numpy()
+        )
         if need_grad:
             ctx.save_for_backward(*arrays, checkpoints)
         ctx.chunk_size = chunk_size
@@ -185,9 +186,22 @@ class _FusedScan(torch.autograd.Function):
         du, ddelta = torch.empty_like(u), torch.empty_like(delta)
         dA_rows = u.new_empty(u.shape[0], *A.shape)
         dB, dC = torch.zeros_like(Bt), torch.zeros_like(Ct)
-        cpu_kernels.scan_backward(u.numpy(), delta.numpy(), A.numpy(), Bt.numpy(), Ct.numpy(), ctx.chunk_size,
-                                  checkpoints.numpy(), dy.numpy(), dlast.numpy(), du.numpy(), ddelta.numpy(),
-                                  dA_rows.numpy(), dB.numpy(), dC.numpy())
+        cpu_kernels.scan_backward(
+            u.numpy(),
+            delta.numpy(),
+            A.numpy(),
+            Bt.numpy(),
+            Ct.numpy(),
+            ctx.chunk_size,
+            checkpoints.numpy(),
+            dy.numpy(),
+            dlast.numpy(),
+            du.numpy(),
+            ddelta.numpy(),
+            dA_rows.numpy(),
+            dB.numpy(),
+            dC.numpy(),
+        )
         return du, ddelta, dA_rows.sum(0), dB, dC, None
 
 
@@ -201,6 +215,7 @@ def _core_torch(u, delta, A, B, C, plan: ScanPlan):
 
 def _core_fused(u, delta, A, B, C, plan: ScanPlan):
     """numba-kernel core on (B, D, L) tensors -> y (B, D, L), h_L (B, D, N)."""
+
     def state_last(m):  # (B, [G,] N, L) -> (B, G, L, N)
         return (m.unsqueeze(1) if m.dim() == 3 else m).transpose(-1, -2)
 
@@ -217,15 +232,38 @@ def numba_available() -> bool:
     return True
 
 
-def selective_scan_torch(u, delta, A, B, C, D=None, z=None, delta_bias=None, delta_softplus=False,
-                         return_last_state=False, chunk_size: int = DEFAULT_CHUNK_SIZE):
+def selective_scan_torch(
+    u,
+    delta,
+    A,
+    B,
+    C,
+    D=None,
+    z=None,
+    delta_bias=None,
+    delta_softplus=False,
+    return_last_state=False,
+    chunk_size: int = DEFAULT_CHUNK_SIZE,
+):
     """Pure-PyTorch chunked scan (any device): same arguments and returns as :func:`selective_scan_cpu`."""
-    return scan_with_epilogue(_core_torch, u, delta, A, B, C, D, z, delta_bias, delta_softplus,
-                              return_last_state, chunk_size)
+    return scan_with_epilogue(
+        _core_torch, u, delta, A, B, C, D, z, delta_bias, delta_softplus, return_last_state, chunk_size
+    )
 
 
-def selective_scan_cpu(u, delta, A, B, C, D=None, z=None, delta_bias=None, delta_softplus=False,
-                       return_last_state=False, chunk_size: int = DEFAULT_CHUNK_SIZE):
+def selective_scan_cpu(
+    u,
+    delta,
+    A,
+    B,
+    C,
+    D=None,
+    z=None,
+    delta_bias=None,
+    delta_softplus=False,
+    return_last_state=False,
+    chunk_size: int = DEFAULT_CHUNK_SIZE,
+):
     """Selective scan with mamba-ssm's ``selective_scan_fn`` semantics, fast on CPU.
 
     Uses the fused numba kernels (``mdtf_lite.ssm.cpu_kernels``) for CPU tensors when numba is
@@ -241,5 +279,4 @@ def selective_scan_cpu(u, delta, A, B, C, D=None, z=None, delta_bias=None, delta
         Computes in float32 (float64 if any input is float64), like mamba-ssm.
     """
     core = _core_fused if (u.device.type == "cpu" and numba_available()) else _core_torch
-    return scan_with_epilogue(core, u, delta, A, B, C, D, z, delta_bias, delta_softplus,
-                              return_last_state, chunk_size)
+    return scan_with_epilogue(core, u, delta, A, B, C, D, z, delta_bias, delta_softplus, return_last_state, chunk_size)

@@ -53,8 +53,9 @@ def scan_forward(u, delta, A, Bt, Ct, chunk, save_checkpoints, y, last, checkpoi
 
 
 @njit(parallel=True, fastmath=_FASTMATH, cache=True)
-def scan_backward(u, delta, A, Bt, Ct, chunk, checkpoints, dy, dlast,
-                  du, ddelta, dA_rows, dB, dC):  # pragma: no cover - jit
+def scan_backward(
+    u, delta, A, Bt, Ct, chunk, checkpoints, dy, dlast, du, ddelta, dA_rows, dB, dC
+):  # pragma: no cover - jit
     """Reverse recurrence through recomputed chunks.  Fills du, ddelta, dA_rows (B, D, N: sum over b
     left to the caller), dB, dC (which must be zero on entry)."""
     nb, nd, length = u.shape
@@ -65,9 +66,9 @@ def scan_backward(u, delta, A, Bt, Ct, chunk, checkpoints, dy, dlast,
     for bg in prange(nb * groups):
         b = bg // groups
         g = bg % groups
-        hs = np.empty((chunk + 1, nstate), dtype=u.dtype)   # states h_{s-1} .. h_{e-1} of one chunk
-        aa = np.empty((chunk, nstate), dtype=u.dtype)       # a_t of the chunk
-        carry = np.empty(nstate, dtype=u.dtype)             # a_{t+1} g_{t+1} (+ dlast at the end)
+        hs = np.empty((chunk + 1, nstate), dtype=u.dtype)  # states h_{s-1} .. h_{e-1} of one chunk
+        aa = np.empty((chunk, nstate), dtype=u.dtype)  # a_t of the chunk
+        carry = np.empty(nstate, dtype=u.dtype)  # a_{t+1} g_{t+1} (+ dlast at the end)
         dA_acc = np.empty(nstate, dtype=u.dtype)
         for d in range(g * heads, (g + 1) * heads):
             carry[:] = dlast[b, d, :]

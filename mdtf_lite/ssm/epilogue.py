@@ -17,8 +17,15 @@ from dataclasses import dataclass
 import torch
 import torch.nn.functional as F
 
-__all__ = ["ScanPlan", "compute_dtype", "group_count", "expand_groups", "prepare_delta", "finish_output",
-           "scan_with_epilogue"]
+__all__ = [
+    "ScanPlan",
+    "compute_dtype",
+    "group_count",
+    "expand_groups",
+    "prepare_delta",
+    "finish_output",
+    "scan_with_epilogue",
+]
 
 
 @dataclass(frozen=True)
@@ -64,8 +71,20 @@ def finish_output(y, u, D, z, dtype_in):
     return y.to(dtype_in)
 
 
-def scan_with_epilogue(core, u, delta, A, B, C, D=None, z=None, delta_bias=None, delta_softplus=False,
-                       return_last_state=False, chunk_size: int = 32):
+def scan_with_epilogue(
+    core,
+    u,
+    delta,
+    A,
+    B,
+    C,
+    D=None,
+    z=None,
+    delta_bias=None,
+    delta_softplus=False,
+    return_last_state=False,
+    chunk_size: int = 32,
+):
     """Prepare, run ``core(u, delta, A, B, C, plan) -> (y, h_L)``, finish.  Returns y [, h_L].
 
     Computes in float32 (float64 if any input is float64); y comes back in u's dtype.

@@ -16,8 +16,9 @@ from .epilogue import compute_dtype, expand_groups, finish_output, prepare_delta
 __all__ = ["selective_scan_reference"]
 
 
-def selective_scan_reference(u, delta, A, B, C, D=None, z=None, delta_bias=None, delta_softplus=False,
-                             return_last_state=False):
+def selective_scan_reference(
+    u, delta, A, B, C, D=None, z=None, delta_bias=None, delta_softplus=False, return_last_state=False
+):
     """Sequential selective scan (differentiable by autograd).  Returns y (B, D, L) [, h_L (B, D, N)].
 
     Computes in float32, or in float64 when any input is float64 (the float64 oracle of the tests).

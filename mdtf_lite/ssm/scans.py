@@ -77,10 +77,10 @@ def chunked_scan(a, b, chunk_size: int):
     out = []
     carry = torch.zeros_like(b[0])
     for start in range(0, a.shape[0], chunk_size):
-        a_c, b_c = a[start:start + chunk_size], b[start:start + chunk_size]
-        local = sequential_scan(a_c, b_c)                       # the chunks are independent: parallel
+        a_c, b_c = a[start : start + chunk_size], b[start : start + chunk_size]
+        local = sequential_scan(a_c, b_c)  # the chunks are independent: parallel
         decay = torch.cumprod(a_c, dim=0)
-        h = local + decay * carry                               # the only sequential part: one carry per chunk
+        h = local + decay * carry  # the only sequential part: one carry per chunk
         out.append(h)
         carry = h[-1]
     return torch.cat(out)

@@ -26,7 +26,6 @@ from __future__ import annotations
 import torch
 import triton
 import triton.language as tl
-
 from triton import knobs
 
 from .epilogue import ScanPlan, scan_with_epilogue
@@ -37,22 +36,40 @@ DEFAULT_CHUNK = 16
 
 
 @triton.jit
-def _scan_fwd_kernel(u_ptr, dl_ptr, A_ptr, B_ptr, C_ptr, y_ptr, last_ptr, ck_ptr,
-                     L, D, N, H, s_bb, s_bg, s_bn,
-                     CHUNK: tl.constexpr, SAVE: tl.constexpr, BLOCK_D: tl.constexpr, BLOCK_N: tl.constexpr):
+def _scan_fwd_kernel(
+    u_ptr,
+    dl_ptr,
+    A_ptr,
+    B_ptr,
+    C_ptr,
+    y_ptr,
+    last_ptr,
+    ck_ptr,
+    L,
+    D,
+    N,
+    H,
+    s_bb,
+    s_bg,
+    s_bn,
+    CHUNK: tl.constexpr,
+    SAVE: tl.constexpr,
+    BLOCK_D: tl.constexpr,
+    BLOCK_N: tl.constexpr,
+):
     b = tl.program_id(0)
     pd = tl.program_id(1)
-    d = pd * BLOCK_D + tl.arange(0, BLOCK_D)           # (BLOCK_D,) channels of this program
-    n = tl.arange(0, BLOCK_N)                           # (BLOCK_N,) state index
+    d = pd * BLOCK_D + tl.arange(0, BLOCK_D)  # (BLOCK_D,) channels of this program
+    n = tl.arange(0, BLOCK_N)  # (BLOCK_N,) state index
     md = d < D
     mn = n < N
     m2 = md[:, None] & mn[None, :]
-    g = (pd * BLOCK_D) // H                             # the one group these channels read B, C from
-    A = tl.load(A_ptr + d[:, None] * N + n[None, :], mask=m2, other=0.0)   # (BLOCK_D, BLOCK_N)
-    row = (b * D + d) * L                               # start of u[b, d, :], delta[b, d, :], y[b, d, :]
-    bc = b * s_bb + g * s_bg + n * s_bn                 # start of B[b, g, n, :], C[b, g, n, :]
+    g = (pd * BLOCK_D) // H  # the one group these channels read B, C from
+    A = tl.load(A_ptr + d[:, None] * N + n[None, :], mask=m2, other=0.0)  # (BLOCK_D, BLOCK_N)
+    row = (b * D + d) * L  # start of u[b, d, :], delta[b, d, :], y[b, d, :]
+    bc = b * s_bb + g * s_bg + n * s_bn  # start of B[b, g, n, :], C[b, g, n, :]
     nch = tl.cdiv(L, CHUNK)
-    state = (b * D + d[:, None]) * N + n[None, :]       # (BLOCK_D, BLOCK_N) offsets into (B, D, N)
+    state = (b * D + d[:, None]) * N + n[None, :]  # (BLOCK_D, BLOCK_N) offsets into (B, D, N)
     h = tl.zeros([BLOCK_D, BLOCK_N], dtype=tl.float32)
     for t in range(0, L):
         if SAVE:
@@ -62,17 +79,40 @@ def _scan_fwd_kernel(u_ptr, dl_ptr, A_ptr, B_ptr, C_ptr, y_ptr, last_ptr, ck_ptr
         uu = tl.load(u_ptr + row + t, mask=md, other=0.0)
         Bt = tl.load(B_ptr + bc + t, mask=mn, other=0.0)
         Ct = tl.load(C_ptr + bc + t, mask=mn, other=0.0)
-        a = tl.exp(dl[:, None] * A)                     # discretised A (zero-order hold)
-        h = a * h + (dl * uu)[:, None] * Bt[None, :]    # h_t = a_t h_{t-1} + delta_t u_t B_t
-        tl.store(y_ptr + row + t, tl.sum(h * Ct[None, :], axis=1), mask=md)   # y_t = <C_t, h_t>
+        a = tl.exp(dl[:, None] * A)  # discretised A (zero-order hold)
+        h = a * h + (dl * uu)[:, None] * Bt[None, :]  # h_t = a_t h_{t-1} + delta_t u_t B_t
+        tl.store(y_ptr + row + t, tl.sum(h * Ct[None, :], axis=1), mask=md)  # y_t = <C_t, h_t>
     tl.store(last_ptr + state, h, mask=m2)
 
 
 @triton.jit
-def _scan_bwd_kernel(u_ptr, dl_ptr, A_ptr, B_ptr, C_ptr, ck_ptr, dy_ptr, dlast_ptr, scratch_ptr,
-                     du_ptr, ddl_ptr, dA_ptr, dBp_ptr, dCp_ptr,
-                     L, D, N, H, NBLK, s_bb, s_bg, s_bn,
-                     CHUNK: tl.constexpr, BLOCK_D: tl.constexpr, BLOCK_N: tl.constexpr):
+def _scan_bwd_kernel(
+    u_ptr,
+    dl_ptr,
+    A_ptr,
+    B_ptr,
+    C_ptr,
+    ck_ptr,
+    dy_ptr,
+    dlast_ptr,
+    scratch_ptr,
+    du_ptr,
+    ddl_ptr,
+    dA_ptr,
+    dBp_ptr,
+    dCp_ptr,
+    L,
+    D,
+    N,
+    H,
+    NBLK,
+    s_bb,
+    s_bg,
+    s_bn,
+    CHUNK: tl.constexpr,
+    BLOCK_D: tl.constexpr,
+    BLOCK_N: tl.constexpr,
+):
     b = tl.program_id(0)
     pd = tl.program_id(1)
     d = pd * BLOCK_D + tl.arange(0, BLOCK_D)
@@ -84,12 +124,12 @@ def _scan_bwd_kernel(u_ptr, dl_ptr, A_ptr, B_ptr, C_ptr, ck_ptr, dy_ptr, dlast_p
     A = tl.load(A_ptr + d[:, None] * N + n[None, :], mask=m2, other=0.0)
     row = (b * D + d) * L
     bc = b * s_bb + g * s_bg + n * s_bn
-    part = ((b * NBLK + pd) * N + n) * L                # dB/dC partials (B, NBLK, N, L) of this program
+    part = ((b * NBLK + pd) * N + n) * L  # dB/dC partials (B, NBLK, N, L) of this program
     nch = tl.cdiv(L, CHUNK)
     state = (b * D + d[:, None]) * N + n[None, :]
     tile = tl.arange(0, BLOCK_D)[:, None] * BLOCK_N + n[None, :]
     scratch = scratch_ptr + (b * NBLK + pd) * (CHUNK + 1) * BLOCK_D * BLOCK_N + tile
-    carry = tl.load(dlast_ptr + state, mask=m2, other=0.0)   # a_{t+1} g_{t+1}; starts as dL/dh_L
+    carry = tl.load(dlast_ptr + state, mask=m2, other=0.0)  # a_{t+1} g_{t+1}; starts as dL/dh_L
     dA_acc = tl.zeros([BLOCK_D, BLOCK_N], dtype=tl.float32)
     for ci in range(0, nch):
         c = nch - 1 - ci
@@ -117,11 +157,11 @@ def _scan_bwd_kernel(u_ptr, dl_ptr, A_ptr, B_ptr, C_ptr, ck_ptr, dy_ptr, dlast_p
             h_t = tl.load(scratch + (k + 1) * BLOCK_D * BLOCK_N)
             h_prev = tl.load(scratch + k * BLOCK_D * BLOCK_N)
             a = tl.exp(dl[:, None] * A)
-            gn = dy[:, None] * Ct[None, :] + carry                       # dL/dh_t
+            gn = dy[:, None] * Ct[None, :] + carry  # dL/dh_t
             tl.store(dCp_ptr + part + t, tl.sum(dy[:, None] * h_t, axis=0), mask=mn)
             tl.store(dBp_ptr + part + t, tl.sum(gn * (dl * uu)[:, None], axis=0), mask=mn)
-            sum_gb = tl.sum(gn * Bt[None, :], axis=1)                    # sum_n g B
-            p = gn * a * h_prev                                          # dL/d(delta_t A)
+            sum_gb = tl.sum(gn * Bt[None, :], axis=1)  # sum_n g B
+            p = gn * a * h_prev  # dL/d(delta_t A)
             tl.store(du_ptr + row + t, sum_gb * dl, mask=md)
             tl.store(ddl_ptr + row + t, sum_gb * uu + tl.sum(p * A, axis=1), mask=md)
             dA_acc += p * dl[:, None]
@@ -156,9 +196,27 @@ class _TritonScan(torch.autograd.Function):
         y = torch.empty_like(u)
         last = u.new_empty(nb, nd, nstate)
         ck = u.new_empty(nb, nd, triton.cdiv(length, chunk) if save else 1, nstate)
-        _scan_fwd_kernel[(nb, nblk)](u, delta, A, Bg, Cg, y, last, ck, length, nd, nstate, nd // groups,
-                                     Bg.stride(0), Bg.stride(1), Bg.stride(2),
-                                     CHUNK=chunk, SAVE=save, BLOCK_D=block_d, BLOCK_N=block_n)
+        _scan_fwd_kernel[(nb, nblk)](
+            u,
+            delta,
+            A,
+            Bg,
+            Cg,
+            y,
+            last,
+            ck,
+            length,
+            nd,
+            nstate,
+            nd // groups,
+            Bg.stride(0),
+            Bg.stride(1),
+            Bg.stride(2),
+            CHUNK=chunk,
+            SAVE=save,
+            BLOCK_D=block_d,
+            BLOCK_N=block_n,
+        )
         if save:
             ctx.save_for_backward(u, delta, A, Bg, Cg, ck)
         ctx.meta = (chunk, block_d, block_n, nblk)
@@ -177,10 +235,33 @@ class _TritonScan(torch.autograd.Function):
         dA_rows = u.new_empty(nb, nd, nstate)
         dBp = u.new_empty(nb, nblk, nstate, length)
         dCp = u.new_empty(nb, nblk, nstate, length)
-        _scan_bwd_kernel[(nb, nblk)](u, delta, A, Bg, Cg, ck, dy, dlast, scratch, du, ddelta, dA_rows, dBp, dCp,
-                                     length, nd, nstate, nd // groups, nblk,
-                                     Bg.stride(0), Bg.stride(1), Bg.stride(2),
-                                     CHUNK=chunk, BLOCK_D=block_d, BLOCK_N=block_n)
+        _scan_bwd_kernel[(nb, nblk)](
+            u,
+            delta,
+            A,
+            Bg,
+            Cg,
+            ck,
+            dy,
+            dlast,
+            scratch,
+            du,
+            ddelta,
+            dA_rows,
+            dBp,
+            dCp,
+            length,
+            nd,
+            nstate,
+            nd // groups,
+            nblk,
+            Bg.stride(0),
+            Bg.stride(1),
+            Bg.stride(2),
+            CHUNK=chunk,
+            BLOCK_D=block_d,
+            BLOCK_N=block_n,
+        )
         # channel blocks never straddle groups, so each group's blocks are consecutive
         dB = dBp.view(nb, groups, nblk // groups, nstate, length).sum(2)
         dC = dCp.view(nb, groups, nblk // groups, nstate, length).sum(2)
@@ -190,8 +271,10 @@ class _TritonScan(torch.autograd.Function):
 def _core_triton(u, delta, A, B, C, plan: ScanPlan):
     """Triton core on (B, D, L) tensors -> y (B, D, L), h_L (B, D, N) (float32)."""
     if u.device.type != "cuda" and not INTERPRETED:
-        raise RuntimeError("the triton backend needs CUDA tensors, or TRITON_INTERPRET=1 set before "
-                           "mdtf_lite.ssm.triton_kernel is first imported (CPU interpreter)")
+        raise RuntimeError(
+            "the triton backend needs CUDA tensors, or TRITON_INTERPRET=1 set before "
+            "mdtf_lite.ssm.triton_kernel is first imported (CPU interpreter)"
+        )
 
     def grouped(m):  # (B, [G,] N, L) -> (B, G, N, L)
         m = m.unsqueeze(1) if m.dim() == 3 else m
@@ -200,11 +283,23 @@ def _core_triton(u, delta, A, B, C, plan: ScanPlan):
     return _TritonScan.apply(u, delta, A, grouped(B), grouped(C), plan.chunk_size)
 
 
-def selective_scan_triton(u, delta, A, B, C, D=None, z=None, delta_bias=None, delta_softplus=False,
-                          return_last_state=False, chunk_size: int = DEFAULT_CHUNK):
+def selective_scan_triton(
+    u,
+    delta,
+    A,
+    B,
+    C,
+    D=None,
+    z=None,
+    delta_bias=None,
+    delta_softplus=False,
+    return_last_state=False,
+    chunk_size: int = DEFAULT_CHUNK,
+):
     """Selective scan on the Triton kernels; arguments and returns as ``mdtf_lite.ssm.selective_scan``.
 
     ``chunk_size`` is the number of steps between stored states (the backward recomputes the rest).
     """
-    return scan_with_epilogue(_core_triton, u, delta, A, B, C, D, z, delta_bias, delta_softplus,
-                              return_last_state, chunk_size)
+    return scan_with_epilogue(
+        _core_triton, u, delta, A, B, C, D, z, delta_bias, delta_softplus, return_last_state, chunk_size
+    )

@@ -30,8 +30,10 @@ def validate_scan_inputs(u, delta, A, B, C, D=None, z=None, delta_bias=None, che
         if not isinstance(t, torch.Tensor):
             raise ValueError(f"selective_scan: {name} must be a torch.Tensor, got {type(t).__name__}")
         if t.is_complex():
-            raise ValueError(f"selective_scan: {name} is complex ({t.dtype}); only real-valued scans are "
-                             "supported (use mamba-ssm's selective_scan_ref for complex A)")
+            raise ValueError(
+                f"selective_scan: {name} is complex ({t.dtype}); only real-valued scans are "
+                "supported (use mamba-ssm's selective_scan_ref for complex A)"
+            )
         if not t.is_floating_point():
             raise ValueError(f"selective_scan: {name} must be a floating-point tensor, got {t.dtype}")
     if u.dim() != 3:
@@ -47,16 +49,22 @@ def validate_scan_inputs(u, delta, A, B, C, D=None, z=None, delta_bias=None, che
     for name, m in (("B", B), ("C", C)):
         if m.dim() == 3:
             if m.shape != (batch, n_state, length):
-                raise ValueError(f"selective_scan: {name} must be (B, N, L) = ({batch}, {n_state}, {length}) "
-                                 f"or grouped (B, G, N, L), got {_shape(m)}")
+                raise ValueError(
+                    f"selective_scan: {name} must be (B, N, L) = ({batch}, {n_state}, {length}) "
+                    f"or grouped (B, G, N, L), got {_shape(m)}"
+                )
         elif m.dim() == 4:
             groups = m.shape[1]
             if m.shape[0] != batch or m.shape[2:] != (n_state, length) or groups == 0 or d_inner % groups:
-                raise ValueError(f"selective_scan: grouped {name} must be (B, G, N, L) = ({batch}, G, {n_state}, "
-                                 f"{length}) with D = {d_inner} divisible by G, got {_shape(m)}")
+                raise ValueError(
+                    f"selective_scan: grouped {name} must be (B, G, N, L) = ({batch}, G, {n_state}, "
+                    f"{length}) with D = {d_inner} divisible by G, got {_shape(m)}"
+                )
         else:
-            raise ValueError(f"selective_scan: {name} must be (B, N, L) or (B, G, N, L) (input-dependent); "
-                             f"got {_shape(m)} (time-invariant (D, N) B/C is not supported)")
+            raise ValueError(
+                f"selective_scan: {name} must be (B, N, L) or (B, G, N, L) (input-dependent); "
+                f"got {_shape(m)} (time-invariant (D, N) B/C is not supported)"
+            )
     if B.dim() == 4 and C.dim() == 4 and B.shape[1] != C.shape[1]:
         raise ValueError(f"selective_scan: B and C must use the same number of groups, got {_shape(B)} and {_shape(C)}")
     for name, t in (("D", D), ("delta_bias", delta_bias)):
@@ -70,5 +78,7 @@ def validate_scan_inputs(u, delta, A, B, C, D=None, z=None, delta_bias=None, che
     if check_finite:
         for name, t in named.items():
             if t is not None and not bool(torch.isfinite(t).all()):
-                raise ValueError(f"selective_scan: {name} contains NaN or Inf; fix the producer of {name} "
-                                 "(e.g. a diverged layer) before the scan")
+                raise ValueError(
+                    f"selective_scan: {name} contains NaN or Inf; fix the producer of {name} "
+                    "(e.g. a diverged layer) before the scan"
+                )

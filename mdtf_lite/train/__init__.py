@@ -26,7 +26,30 @@ from .losses import pose_loss
 from .run_folder import checkpoint_dir, resolve_checkpoint_path
 from .stages import BAMStage, MDTFStage, Stage, get_stage
 
-__all__ = ["TrainConfig", "ConfigError", "load_config", "apply_overrides", "fit", "FitResult", "run_epochs",
-           "train_epoch", "TrainingDiverged", "CheckpointError", "checkpoint_dir", "load_checkpoint",
-           "read_checkpoint", "resolve_checkpoint_path", "ensure_checkpoint", "configs_dir", "config_path",
-           "load_split", "pose_loss", "BackgroundFit", "learning_rate", "Stage", "BAMStage", "MDTFStage", "get_stage"]
+__all__ = [
+    "TrainConfig",
+    "ConfigError",
+    "load_config",
+    "apply_overrides",
+    "fit",
+    "FitResult",
+    "run_epochs",
+    "train_epoch",
+    "TrainingDiverged",
+    "CheckpointError",
+    "checkpoint_dir",
+    "load_checkpoint",
+    "read_checkpoint",
+    "resolve_checkpoint_path",
+    "ensure_checkpoint",
+    "configs_dir",
+    "config_path",
+    "load_split",
+    "pose_loss",
+    "BackgroundFit",
+    "learning_rate",
+    "Stage",
+    "BAMStage",
+    "MDTFStage",
+    "get_stage",
+]

@@ -15,22 +15,29 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+
 from .checkpoint import CheckpointError
 from .config import ConfigError, load_config
 from .loop import TrainingDiverged, fit
 
 
 def main(argv=None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m mdtf_lite.train", description=__doc__.split("\n")[0],
-                                     formatter_class=argparse.RawDescriptionHelpFormatter, epilog=__doc__)
+    parser = argparse.ArgumentParser(
+        prog="python -m mdtf_lite.train",
+        description=__doc__.split("\n")[0],
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+        epilog=__doc__,
+    )
     parser.add_argument("--config", required=True, help="a YAML training config, e.g. configs/ci.yaml")
     parser.add_argument("--resume", action="store_true", help="continue from the run's checkpoint if present")
-    parser.add_argument("--overwrite", action="store_true",
-                        help="a fresh run may replace an existing checkpoint (or write into a folder with other "
-                             "files, which are kept); same as overwrite=true")
+    parser.add_argument(
+        "--overwrite",
+        action="store_true",
+        help="a fresh run may replace an existing checkpoint (or write into a folder with other "
+        "files, which are kept); same as overwrite=true",
+    )
     parser.add_argument("overrides", nargs="*", help="key=value overrides (YAML values; dotted keys: model.dim=32)")
     args = parser.parse_intermixed_args(argv)  # overrides may come before and after the flags
-
 
     try:
         cfg = load_config(args.config, list(args.overrides) + (["overwrite=true"] if args.overwrite else []))

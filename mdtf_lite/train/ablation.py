@@ -25,14 +25,22 @@ from .. import paths
 from ..eval import by_group, evaluate_model
 from ..models import count_parameters
 from ..models.config import vary
-from .config import load_config
-from .ensure import ensure_checkpoint
 from .background import BackgroundFit
+from .config import load_config
 from .data import load_split
+from .ensure import ensure_checkpoint
 from .loop import fit
 
-__all__ = ["VARIANTS", "DEFAULT_SEEDS", "run_ablation", "group_scores", "aggregate", "differences", "print_table",
-           "main"]
+__all__ = [
+    "VARIANTS",
+    "DEFAULT_SEEDS",
+    "run_ablation",
+    "group_scores",
+    "aggregate",
+    "differences",
+    "print_table",
+    "main",
+]
 
 #: variant name -> changes to the config's ``model`` section.
 VARIANTS: dict[str, dict] = {
@@ -47,8 +55,9 @@ VARIANTS: dict[str, dict] = {
 DEFAULT_SEEDS = (0, 1)
 
 
-def run_ablation(config_path, variants=None, overrides=None, progress: bool = True,
-                 seeds=DEFAULT_SEEDS, jobs: int = 1) -> list[dict]:
+def run_ablation(
+    config_path, variants=None, overrides=None, progress: bool = True, seeds=DEFAULT_SEEDS, jobs: int = 1
+) -> list[dict]:
     """Train every variant once per seed with the budget of ``config_path``; returns the aggregated rows.
 
     ``jobs`` runs train side by side (one in this process, the rest in child processes), each with the
@@ -73,22 +82,33 @@ def run_ablation(config_path, variants=None, overrides=None, progress: bool = Tr
         for seed in seeds:
             model = vary(base.model, **VARIANTS[name])
             cfg = base.replace(name=f"{base.name}-{name}-s{seed}", model=model, seed=int(seed))
-            todo.append((name, int(seed), cfg.replace(progress=progress, overwrite=True)))  # a new table replaces old runs
-    val_set = load_split(base, "test")   # the loop's validation clips, scored again per group (procedural / real)
+            todo.append(
+                (name, int(seed), cfg.replace(progress=progress, overwrite=True))
+            )  # a new table replaces old runs
+    val_set = load_split(base, "test")  # the loop's validation clips, scored again per group (procedural / real)
     runs = []
     for start in range(0, len(todo), jobs):
         # `jobs` runs side by side, each on its own cores (cfg.num_threads), like notebook 06's MDTF and MLP:
         # the first in this process, the others in child processes; every one gets the same time_budget.
-        batch = todo[start:start + jobs]
+        batch = todo[start : start + jobs]
         t0 = time.perf_counter()
         others = [BackgroundFit(cfg) for _, _, cfg in batch[1:]]
         results = [fit(batch[0][2])] + [bg.result() for bg in others]
         for (name, seed, _), result in zip(batch, results):
-            runs.append({"variant": name, "seed": seed, "params": count_parameters(result.model),
-                         "p1_mm": result.last.get("val_p1_mm"), "p2_mm": result.last.get("val_p2_mm"),
-                         "train_seconds": result.train_seconds, "seconds": time.perf_counter() - t0,
-                         "steps": sum(h.get("steps", 0) for h in result.history), "jobs": len(batch),
-                         **group_scores(result.model, val_set, base.flip_test)})
+            runs.append(
+                {
+                    "variant": name,
+                    "seed": seed,
+                    "params": count_parameters(result.model),
+                    "p1_mm": result.last.get("val_p1_mm"),
+                    "p2_mm": result.last.get("val_p2_mm"),
+                    "train_seconds": result.train_seconds,
+                    "seconds": time.perf_counter() - t0,
+                    "steps": sum(h.get("steps", 0) for h in result.history),
+                    "jobs": len(batch),
+                    **group_scores(result.model, val_set, base.flip_test),
+                }
+            )
             print(f"[ablation] {name} seed {seed}: {runs[-1]}")
     rows = aggregate(runs)
     out = paths.run_dir() / "ablation.json"
@@ -109,7 +129,7 @@ def group_scores(model, ds, flip: bool = True) -> dict:
 
 
 def _score_keys(runs: list[dict]) -> list[str]:
-    """"p1_mm", "p2_mm", then the per-group keys "p1_<group>_mm", "p2_<group>_mm" in the runs' order."""
+    """ "p1_mm", "p2_mm", then the per-group keys "p1_<group>_mm", "p2_<group>_mm" in the runs' order."""
     keys = [k for r in runs for k in r if k.startswith(("p1_", "p2_")) and k.endswith("_mm")]
     return list(dict.fromkeys(["p1_mm", "p2_mm", *keys]))
 
@@ -144,8 +164,10 @@ def differences(rows: list[dict], reference: str = "full") -> list[str]:
         gap = r["p1_mm"] - ref["p1_mm"]
         noise = (r["p1_spread"] or 0.0) + (ref["p1_spread"] or 0.0)
         verdict = "exceeds" if abs(gap) > noise else "is within"
-        lines.append(f"{r['variant']}: P1 {gap:+.1f} mm vs {reference} ({'worse' if gap > 0 else 'better'}), "
-                     f"which {verdict} the seed spread ({noise:.1f} mm)")
+        lines.append(
+            f"{r['variant']}: P1 {gap:+.1f} mm vs {reference} ({'worse' if gap > 0 else 'better'}), "
+            f"which {verdict} the seed spread ({noise:.1f} mm)"
+        )
     return lines
 
 
@@ -155,14 +177,18 @@ def print_table(rows: list[dict]) -> None:
     heads = "".join(f" {'P1 ' + k[3:-3]:>14s}" for k in groups)
     print(f"{'variant':16s} {'params':>9s} {'P1 mm':>14s} {'P2 mm':>14s}{heads} {'steps':>7s} {'seconds':>8s}")
     for r in rows:
+
         def cell(key):
             if r.get(key) is None:
                 return f"{'-':>14s}"
             spread = r.get(key.replace("_mm", "_spread"))
             return f"{r[key]:8.1f} ± {spread:4.1f}" if spread is not None else f"{r[key]:14.1f}"
+
         cells = "".join(f" {cell(k)}" for k in groups)
-        print(f"{r['variant']:16s} {r['params']:9d} {cell('p1_mm')} {cell('p2_mm')}{cells} {r.get('steps', 0):7.0f} "
-              f"{r.get('seconds', 0):8.0f}")
+        print(
+            f"{r['variant']:16s} {r['params']:9d} {cell('p1_mm')} {cell('p2_mm')}{cells} {r.get('steps', 0):7.0f} "
+            f"{r.get('seconds', 0):8.0f}"
+        )
 
 
 def main(argv=None) -> int:
@@ -171,8 +197,12 @@ def main(argv=None) -> int:
     parser.add_argument("--variants", nargs="+", default=None, help=f"subset of {list(VARIANTS)}")
     parser.add_argument("--quiet", action="store_true", help="no progress bars")
     parser.add_argument("--seeds", nargs="+", type=int, default=list(DEFAULT_SEEDS), help="seeds per variant")
-    parser.add_argument("--jobs", type=int, default=1,
-                        help="runs trained side by side, each with the config's num_threads (2 on 2 cores: half the time)")
+    parser.add_argument(
+        "--jobs",
+        type=int,
+        default=1,
+        help="runs trained side by side, each with the config's num_threads (2 on 2 cores: half the time)",
+    )
     parser.add_argument("overrides", nargs="*", help="key=value overrides applied to every variant")
     args = parser.parse_args(argv)
     variants = [v for v in args.variants or () if "=" not in v] or None

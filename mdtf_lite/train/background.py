@@ -36,11 +36,12 @@ class BackgroundFit:
     def __init__(self, cfg: TrainConfig):
         if not isinstance(cfg, TrainConfig):
             raise TypeError(f"BackgroundFit needs a TrainConfig, got {type(cfg).__name__}")
-        self.cfg = cfg.replace(progress=False)       # no progress bar from a process without a notebook
+        self.cfg = cfg.replace(progress=False)  # no progress bar from a process without a notebook
         ctx = mp.get_context("spawn")
         self._queue = ctx.Queue()
-        self._proc = ctx.Process(target=_child, args=(self.cfg.to_dict(), self._queue), daemon=True,
-                                 name=f"fit-{cfg.name}")
+        self._proc = ctx.Process(
+            target=_child, args=(self.cfg.to_dict(), self._queue), daemon=True, name=f"fit-{cfg.name}"
+        )
         self._proc.start()
 
     def running(self) -> bool:
@@ -56,11 +57,13 @@ class BackgroundFit:
         except queue_mod.Empty:
             if self._proc.is_alive():
                 raise TimeoutError(f"background run {self.cfg.name!r} still running after {timeout} s") from None
-            raise RuntimeError(f"background run {self.cfg.name!r} died (exit code {self._proc.exitcode}) "
-                               "without a result") from None
+            raise RuntimeError(
+                f"background run {self.cfg.name!r} died (exit code {self._proc.exitcode}) without a result"
+            ) from None
         self._proc.join()
         if not msg["ok"]:
             raise RuntimeError(f"background run {self.cfg.name!r} failed: {msg['error']}")
         model, _ = load_checkpoint(msg["checkpoint"])
-        return FitResult(model=model.eval(), config=self.cfg, history=msg["history"],
-                         checkpoint=Path(msg["checkpoint"]))
+        return FitResult(
+            model=model.eval(), config=self.cfg, history=msg["history"], checkpoint=Path(msg["checkpoint"])
+        )

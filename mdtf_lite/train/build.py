@@ -62,5 +62,6 @@ def load_weights(model: torch.nn.Module, state: dict, where) -> None:
     if missing or unexpected or bad_shapes:
         raise CheckpointError(
             f"weights in {where} do not fit the model described by its config: missing {missing[:5]}, "
-            f"unexpected {unexpected[:5]}, shape mismatches {sorted(bad_shapes)[:5]}")
+            f"unexpected {unexpected[:5]}, shape mismatches {sorted(bad_shapes)[:5]}"
+        )
     model.load_state_dict(state, strict=True)

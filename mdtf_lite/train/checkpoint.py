@@ -28,11 +28,23 @@ from pathlib import Path
 import torch
 from safetensors import SafetensorError
 from safetensors.torch import load_file, save_file
+
 from .._atomic import FolderRefused, foreign_names, fresh_sibling, swap_in
 from ..models.config import bam_config_from_dict
 
-__all__ = ["CheckpointError", "save_checkpoint", "read_checkpoint", "resolve_checkpoint_dir", "checkpoint_status",
-           "optimizer_to_flat", "optimizer_from_flat", "upgrade_config", "FILES", "OWN_NAMES", "FORMAT_VERSION"]
+__all__ = [
+    "CheckpointError",
+    "save_checkpoint",
+    "read_checkpoint",
+    "resolve_checkpoint_dir",
+    "checkpoint_status",
+    "optimizer_to_flat",
+    "optimizer_from_flat",
+    "upgrade_config",
+    "FILES",
+    "OWN_NAMES",
+    "FORMAT_VERSION",
+]
 
 FILES = ("model.safetensors", "state.safetensors", "state.json", "config.json")
 #: 2: config.json holds the resolved TrainConfig once (``train_config``) and the attached BAM's config (``bam``)
@@ -119,8 +131,10 @@ def save_checkpoint(folder, model_state: dict, state_tensors: dict, state_meta: 
         folder.parent.mkdir(parents=True, exist_ok=True)
         tmp = fresh_sibling(folder, "tmp")
     except OSError as exc:
-        raise CheckpointError(f"cannot write the checkpoint {folder} ({type(exc).__name__}: {exc}): choose a "
-                              "writable out_dir or fix the permissions") from None
+        raise CheckpointError(
+            f"cannot write the checkpoint {folder} ({type(exc).__name__}: {exc}): choose a "
+            "writable out_dir or fix the permissions"
+        ) from None
     try:
         save_file({k: v.detach().cpu().contiguous() for k, v in model_state.items()}, str(tmp / "model.safetensors"))
         save_file({k: v.detach().cpu().contiguous() for k, v in state_tensors.items()}, str(tmp / "state.safetensors"))
@@ -130,17 +144,26 @@ def save_checkpoint(folder, model_state: dict, state_tensors: dict, state_meta: 
         for name in OWN_NAMES:  # flush to disk before the swap
             with open(tmp / name, "rb") as f:
                 os.fsync(f.fileno())
-        swap_in(tmp, folder, OWN_NAMES, "checkpoint", merge=True, last="manifest.json",
-                aside=folder.with_name(f"{folder.name}.old"))
+        swap_in(
+            tmp,
+            folder,
+            OWN_NAMES,
+            "checkpoint",
+            merge=True,
+            last="manifest.json",
+            aside=folder.with_name(f"{folder.name}.old"),
+        )
         old = folder.with_name(f"{folder.name}.old")
         if old.is_dir() and not any(p.name not in OWN_NAMES for p in old.iterdir()):
             shutil.rmtree(old, ignore_errors=True)
     except FolderRefused as exc:
         raise CheckpointError(str(exc)) from None
-    except (OSError, SafetensorError) as exc:   # safetensors reports a full disk as SafetensorError
-        raise CheckpointError(f"could not write the checkpoint {folder} ({type(exc).__name__}: {exc}); the previous "
-                              "checkpoint there (if any) is unchanged. Free disk space or choose a writable "
-                              "out_dir") from None
+    except (OSError, SafetensorError) as exc:  # safetensors reports a full disk as SafetensorError
+        raise CheckpointError(
+            f"could not write the checkpoint {folder} ({type(exc).__name__}: {exc}); the previous "
+            "checkpoint there (if any) is unchanged. Free disk space or choose a writable "
+            "out_dir"
+        ) from None
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
     return folder
@@ -155,13 +178,19 @@ def resolve_checkpoint_dir(folder) -> Path:
     if not folder.exists() and (old / "manifest.json").is_file():
         return old
     if folder.is_file():
-        raise CheckpointError(f"{folder} is a file; a checkpoint is a folder holding model.safetensors, "
-                              "config.json, ... (written by mdtf_lite.train)")
+        raise CheckpointError(
+            f"{folder} is a file; a checkpoint is a folder holding model.safetensors, "
+            "config.json, ... (written by mdtf_lite.train)"
+        )
     if not folder.exists():
-        raise CheckpointError(f"no checkpoint at {folder}: train one first (python -m mdtf_lite.train "
-                              "--config configs/<name>.yaml) or check the path")
-    raise CheckpointError(f"{folder} is not a complete checkpoint (manifest.json missing): it was not written "
-                          "by mdtf_lite.train or an earlier save was interrupted; delete it and retrain")
+        raise CheckpointError(
+            f"no checkpoint at {folder}: train one first (python -m mdtf_lite.train "
+            "--config configs/<name>.yaml) or check the path"
+        )
+    raise CheckpointError(
+        f"{folder} is not a complete checkpoint (manifest.json missing): it was not written "
+        "by mdtf_lite.train or an earlier save was interrupted; delete it and retrain"
+    )
 
 
 def read_checkpoint(folder, with_state: bool = True) -> dict:
@@ -176,19 +205,26 @@ def read_checkpoint(folder, with_state: bool = True) -> dict:
     except (OSError, json.JSONDecodeError) as exc:
         raise CheckpointError(f"{folder}/manifest.json is unreadable ({exc}); the checkpoint is corrupted") from exc
     if not isinstance(manifest, dict):
-        raise CheckpointError(f"{folder}/manifest.json holds a JSON {type(manifest).__name__}, not the object of file "
-                              "-> SHA-256 that mdtf_lite.train writes; the checkpoint is corrupted: retrain or restore it")
+        raise CheckpointError(
+            f"{folder}/manifest.json holds a JSON {type(manifest).__name__}, not the object of file "
+            "-> SHA-256 that mdtf_lite.train writes; the checkpoint is corrupted: retrain or restore it"
+        )
     needed = FILES if with_state else ("model.safetensors", "config.json")
     for name in needed:
         path = folder / name
         if not path.is_file():
             raise CheckpointError(f"checkpoint {folder} lacks {name}; it is incomplete: retrain or restore it")
         if manifest.get(name) != _sha256(path):
-            raise CheckpointError(f"checkpoint file {path} does not match its recorded SHA-256: the file is "
-                                  "corrupted or was modified; retrain or restore it")
+            raise CheckpointError(
+                f"checkpoint file {path} does not match its recorded SHA-256: the file is "
+                "corrupted or was modified; retrain or restore it"
+            )
     try:
-        out = {"dir": folder, "config": json.loads((folder / "config.json").read_text()),
-               "model_state": load_file(str(folder / "model.safetensors"))}
+        out = {
+            "dir": folder,
+            "config": json.loads((folder / "config.json").read_text()),
+            "model_state": load_file(str(folder / "model.safetensors")),
+        }
         if with_state:
             out["state_tensors"] = load_file(str(folder / "state.safetensors"))
             out["state_meta"] = json.loads((folder / "state.json").read_text())
@@ -196,14 +232,18 @@ def read_checkpoint(folder, with_state: bool = True) -> dict:
         raise CheckpointError(f"checkpoint {folder} could not be parsed ({exc}); it is corrupted") from exc
     for name, key in (("config.json", "config"), ("state.json", "state_meta")):
         if key in out and not isinstance(out[key], dict):
-            raise CheckpointError(f"{folder / name} holds a JSON {type(out[key]).__name__}, not the object that "
-                                  "mdtf_lite.train writes; the checkpoint is corrupted: retrain or restore it")
+            raise CheckpointError(
+                f"{folder / name} holds a JSON {type(out[key]).__name__}, not the object that "
+                "mdtf_lite.train writes; the checkpoint is corrupted: retrain or restore it"
+            )
     for group in ("model_state", "state_tensors"):
         for name, tensor in out.get(group, {}).items():
             if tensor.is_floating_point() and not bool(torch.isfinite(tensor).all()):
                 file = "model.safetensors" if group == "model_state" else "state.safetensors"
-                raise CheckpointError(f"{folder / file}: tensor {name!r} holds NaN/Inf values; a model with them "
-                                      "gives NaN poses. Use an earlier checkpoint or retrain (lower lr / set grad_clip)")
+                raise CheckpointError(
+                    f"{folder / file}: tensor {name!r} holds NaN/Inf values; a model with them "
+                    "gives NaN poses. Use an earlier checkpoint or retrain (lower lr / set grad_clip)"
+                )
     out["config"] = upgrade_config(out["config"], folder)
     return out
 
@@ -221,16 +261,24 @@ def upgrade_config(config: dict, folder="checkpoint") -> dict:
     if version == FORMAT_VERSION:
         return config
     if version != 1:
-        raise CheckpointError(f"checkpoint {folder} has format version {version!r}; this mdtf_lite reads versions 1 "
-                              f"and {FORMAT_VERSION}: retrain it with this version")
+        raise CheckpointError(
+            f"checkpoint {folder} has format version {version!r}; this mdtf_lite reads versions 1 "
+            f"and {FORMAT_VERSION}: retrain it with this version"
+        )
     try:
         described = config["model"]
         stage = described.get("stage", "mdtf")
         bam = bam_config_from_dict(described["bam"]).to_dict() if described.get("bam") is not None else None
         model = bam if stage == "bam" else described["model"]
-        return {"train_config": {**config["train_config"], "stage": stage, "model": model},
-                "bam": None if stage == "bam" else bam, "epoch": config.get("epoch", 0),
-                "metrics": config.get("metrics", {}), "format_version": FORMAT_VERSION}
+        return {
+            "train_config": {**config["train_config"], "stage": stage, "model": model},
+            "bam": None if stage == "bam" else bam,
+            "epoch": config.get("epoch", 0),
+            "metrics": config.get("metrics", {}),
+            "format_version": FORMAT_VERSION,
+        }
     except (KeyError, TypeError, ValueError, AttributeError) as exc:
-        raise CheckpointError(f"checkpoint {folder} has a format-1 config.json without a readable model description "
-                              f"({type(exc).__name__}: {exc}); retrain it with this version") from None
+        raise CheckpointError(
+            f"checkpoint {folder} has a format-1 config.json without a readable model description "
+            f"({type(exc).__name__}: {exc}); retrain it with this version"
+        ) from None

@@ -42,17 +42,29 @@ RESUME_MAY_CHANGE = ("epochs", "progress", "out_dir", "num_threads", "checkpoint
 #: The upper bounds are far above any sensible run and stop a typo from training for days or allocating
 #: terabytes.  ``None`` is allowed where the field's type is Optional.
 LIMITS = {
-    "epochs": (1, 100_000, False), "batch_size": (1, 65_536, False), "warmup_steps": (0, 10 ** 9, False),
-    "steps_per_epoch": (1, 10 ** 9, False), "val_every": (0, 100_000, False), "checkpoint_every": (1, 100_000, False),
-    "seed": (0, 2 ** 63 - 1, False), "num_threads": (1, 1024, False),
-    "lr": (0.0, 10.0, True), "weight_decay": (0.0, 10.0, False), "lr_decay": (0.0, 1.0, True),
-    "lr_final": (0.0, 1.0, False), "time_budget": (0.0, 1e7, True), "grad_clip": (0.0, 1e6, True),
+    "epochs": (1, 100_000, False),
+    "batch_size": (1, 65_536, False),
+    "warmup_steps": (0, 10**9, False),
+    "steps_per_epoch": (1, 10**9, False),
+    "val_every": (0, 100_000, False),
+    "checkpoint_every": (1, 100_000, False),
+    "seed": (0, 2**63 - 1, False),
+    "num_threads": (1, 1024, False),
+    "lr": (0.0, 10.0, True),
+    "weight_decay": (0.0, 10.0, False),
+    "lr_decay": (0.0, 1.0, True),
+    "lr_final": (0.0, 1.0, False),
+    "time_budget": (0.0, 1e7, True),
+    "grad_clip": (0.0, 1e6, True),
 }
-_LIMIT_HINTS = {"grad_clip": " (the largest gradient norm; null = no clipping; a negative one flips the gradient)",
-                "time_budget": " seconds (null = no limit)", "num_threads": " (null = torch's default)",
-                "lr_decay": " (the per-epoch lr factor)"}
+_LIMIT_HINTS = {
+    "grad_clip": " (the largest gradient norm; null = no clipping; a negative one flips the gradient)",
+    "time_budget": " seconds (null = no limit)",
+    "num_threads": " (null = torch's default)",
+    "lr_decay": " (the per-epoch lr factor)",
+}
 #: data section numbers: frames per clip (the official model: 243), window stride, clip subset.
-DATA_LIMITS = {"frames": (1, 1024), "stride": (1, 10 ** 6), "max_clips": (1, 10 ** 8), "seed": (0, 2 ** 63 - 1)}
+DATA_LIMITS = {"frames": (1, 1024), "stride": (1, 10**6), "max_clips": (1, 10**8), "seed": (0, 2**63 - 1)}
 MAX_LOSS_WEIGHT = 1e6
 MAX_NAME_CHARS = 100
 MAX_CONFIG_BYTES = 100_000
@@ -134,7 +146,7 @@ class TrainConfig:
     overwrite: bool = False
 
     def __post_init__(self):
-        for key in ("data", "val_data", "loss_weights"):     # own copies: the caller's dicts stay theirs
+        for key in ("data", "val_data", "loss_weights"):  # own copies: the caller's dicts stay theirs
             if isinstance(getattr(self, key), dict):
                 object.__setattr__(self, key, dict(getattr(self, key)))
         _check_types(self)
@@ -144,15 +156,18 @@ class TrainConfig:
         if self.schedule not in SCHEDULES:
             problems.append(f"schedule={self.schedule!r} must be one of {SCHEDULES}")
         if self.device is not None and not _DEVICE.fullmatch(self.device):
-            problems.append(f"device={self.device!r} must be cpu, cuda, cuda:<index>, mps or null (= CUDA when "
-                            "available, else CPU)")
+            problems.append(
+                f"device={self.device!r} must be cpu, cuda, cuda:<index>, mps or null (= CUDA when available, else CPU)"
+            )
         unknown_w = sorted(set(self.loss_weights) - {"mpjpe", "n_mpjpe", "velocity"})
         if unknown_w:
             problems.append(f"loss_weights has unknown terms {unknown_w}; known: mpjpe, n_mpjpe, velocity")
         bad_w = {k: w for k, w in self.loss_weights.items() if not _finite_number(w) or not 0 <= w <= MAX_LOSS_WEIGHT}
         if bad_w:
-            problems.append(f"loss_weights {bad_w} must be finite numbers from 0 to {MAX_LOSS_WEIGHT:g} (a negative "
-                            "weight trains the model away from the target)")
+            problems.append(
+                f"loss_weights {bad_w} must be finite numbers from 0 to {MAX_LOSS_WEIGHT:g} (a negative "
+                "weight trains the model away from the target)"
+            )
         elif self.loss_weights and not any(self.loss_weights.values()):
             problems.append("loss_weights are all 0: nothing would be trained; give at least one a positive weight")
         for key in ("data", "val_data"):
@@ -160,12 +175,22 @@ class TrainConfig:
         if "split" in self.data or "split" in self.val_data:
             problems.append("data.split is set by the training loop (train/test); remove it")
         if len(self.name) > MAX_NAME_CHARS or not self.name.isprintable():
-            problems.append(f"name={self.name[:40]!r}... must be at most {MAX_NAME_CHARS} printable characters "
-                            "(it becomes a folder name)")
-        elif not self.name or "/" in self.name or "\\" in self.name or self.name.strip(".") == "" \
-                or self.name != self.name.strip() or "\0" in self.name:
-            problems.append(f"name={self.name!r} must be a plain folder name (not '.', '..', empty, or with '/', '\\' "
-                            "or surrounding spaces): it becomes <run_dir>/checkpoints/<name>")
+            problems.append(
+                f"name={self.name[:40]!r}... must be at most {MAX_NAME_CHARS} printable characters "
+                "(it becomes a folder name)"
+            )
+        elif (
+            not self.name
+            or "/" in self.name
+            or "\\" in self.name
+            or self.name.strip(".") == ""
+            or self.name != self.name.strip()
+            or "\0" in self.name
+        ):
+            problems.append(
+                f"name={self.name!r} must be a plain folder name (not '.', '..', empty, or with '/', '\\' "
+                "or surrounding spaces): it becomes <run_dir>/checkpoints/<name>"
+            )
         if problems:
             raise ConfigError("invalid training config: " + "; ".join(problems))
         object.__setattr__(self, "model", _parse_model(self.stage, self.model))
@@ -173,8 +198,12 @@ class TrainConfig:
     def to_dict(self) -> dict:
         """The resolved config as plain JSON-ready data (the model section resolved: every field)."""
         d = {f.name: getattr(self, f.name) for f in dataclasses.fields(self)}
-        d.update(model=self.model.to_dict(), data=dict(self.data), val_data=dict(self.val_data),
-                 loss_weights=dict(self.loss_weights))
+        d.update(
+            model=self.model.to_dict(),
+            data=dict(self.data),
+            val_data=dict(self.val_data),
+            loss_weights=dict(self.loss_weights),
+        )
         return d
 
     @classmethod
@@ -208,8 +237,9 @@ def _parse_model(stage: str, model) -> BAMConfig | ModelConfig:
             raise ConfigError(f"stage {stage!r} trains a {want.__name__}, got a {type(model).__name__} as model")
         return model
     if model is not None and not isinstance(model, dict):
-        raise ConfigError(f"model must be a mapping (the YAML model: section) or a {want.__name__}, "
-                          f"got {type(model).__name__}")
+        raise ConfigError(
+            f"model must be a mapping (the YAML model: section) or a {want.__name__}, got {type(model).__name__}"
+        )
     try:
         return bam_config_from_dict(model or {}) if stage == "bam" else as_model_config(dict(model or {}))
     except (TypeError, ValueError) as exc:
@@ -247,10 +277,16 @@ def _data_problems(section: str, data: dict) -> list[str]:
             problems.append(f"{section}.{key}={value!r} must be an integer from {low} to {high}")
     for key, kind in (("subjects", str), ("cameras", int)):
         value = data.get(key)
-        if value is not None and (not isinstance(value, list) or not value or len(value) > 1000
-                                  or not all(isinstance(v, kind) and not isinstance(v, bool) for v in value)):
-            problems.append(f"{section}.{key}={value!r} must be a non-empty list of {kind.__name__}s "
-                            f"(e.g. {'[S1, S5]' if kind is str else '[0, 1]'}) or null")
+        if value is not None and (
+            not isinstance(value, list)
+            or not value
+            or len(value) > 1000
+            or not all(isinstance(v, kind) and not isinstance(v, bool) for v in value)
+        ):
+            problems.append(
+                f"{section}.{key}={value!r} must be a non-empty list of {kind.__name__}s "
+                f"(e.g. {'[S1, S5]' if kind is str else '[0, 1]'}) or null"
+            )
     return problems
 
 
@@ -260,8 +296,12 @@ def _check_known(d: dict) -> None:
     if unknown:
         import difflib
 
-        hints = [f"{u!r} (did you mean {difflib.get_close_matches(u, known, 1)[0]!r}?)"
-                 if difflib.get_close_matches(u, known, 1) else repr(u) for u in unknown]
+        hints = [
+            f"{u!r} (did you mean {difflib.get_close_matches(u, known, 1)[0]!r}?)"
+            if difflib.get_close_matches(u, known, 1)
+            else repr(u)
+            for u in unknown
+        ]
         raise ConfigError(f"unknown training config key(s): {', '.join(hints)}; known keys: {known}")
 
 
@@ -282,7 +322,7 @@ def _check_types(cfg: TrainConfig) -> None:
     hints = typing.get_type_hints(TrainConfig)
     wrong = []
     for f in dataclasses.fields(cfg):
-        if f.name == "model":                 # checked by _parse_model
+        if f.name == "model":  # checked by _parse_model
             continue
         value, hint = getattr(cfg, f.name), hints[f.name]
         wants_float = hint is float or (typing.get_origin(hint) is typing.Union and float in typing.get_args(hint))
@@ -293,8 +333,9 @@ def _check_types(cfg: TrainConfig) -> None:
             except ValueError:
                 pass
         if not _type_ok(value, hint):
-            wrong.append(f"{f.name}={value!r} should be {getattr(hint, '__name__', str(hint))} "
-                         f"(got {type(value).__name__})")
+            wrong.append(
+                f"{f.name}={value!r} should be {getattr(hint, '__name__', str(hint))} (got {type(value).__name__})"
+            )
         elif wants_float and isinstance(value, int):
             object.__setattr__(cfg, f.name, float(value))
     for key in ("data", "val_data", "loss_weights"):
@@ -340,10 +381,14 @@ def load_config(path, overrides=None) -> TrainConfig:
     if not path.is_file():
         folder = path.parent if path.parent.is_dir() else None
         have = sorted(p.name for p in folder.glob("*.yaml")) if folder else []
-        raise FileNotFoundError(f"training config {path} not found" + (f"; available in {folder}: {have}" if have else ""))
+        raise FileNotFoundError(
+            f"training config {path} not found" + (f"; available in {folder}: {have}" if have else "")
+        )
     if path.stat().st_size > MAX_CONFIG_BYTES:
-        raise ConfigError(f"{path}: {path.stat().st_size} bytes, larger than any training config "
-                          f"({MAX_CONFIG_BYTES} at most); is it the right file?")
+        raise ConfigError(
+            f"{path}: {path.stat().st_size} bytes, larger than any training config "
+            f"({MAX_CONFIG_BYTES} at most); is it the right file?"
+        )
     try:
         d = load_yaml_text(path.read_text(encoding="utf-8"), source=str(path)) or {}
     except UnicodeDecodeError as exc:

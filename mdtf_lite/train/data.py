@@ -46,12 +46,15 @@ def clip_tensors(ds, what: str) -> tuple[torch.Tensor, torch.Tensor]:
     """
     x, y = _as_float32(ds.inputs), _as_float32(ds.targets)
     if x.ndim == 4 and len(x) == 0:
-        raise ValueError(f"the {what} is empty: check data.source / subjects / max_clips and that the dataset "
-                         "exists (python -m data_tools make-default)")
+        raise ValueError(
+            f"the {what} is empty: check data.source / subjects / max_clips and that the dataset "
+            "exists (python -m data_tools make-default)"
+        )
     if x.ndim != 4 or x.shape[2:] != (17, 3) or y.shape != x.shape:
-        raise ValueError(f"the {what}'s inputs {tuple(x.shape)} / targets {tuple(y.shape)} must both be "
-                         "(N, T, 17, 3)")
+        raise ValueError(f"the {what}'s inputs {tuple(x.shape)} / targets {tuple(y.shape)} must both be (N, T, 17, 3)")
     if not torch.isfinite(y).all():
-        raise ValueError(f"the {what}'s targets hold NaN/Inf: fix the data (missing joints must be filled or "
-                         "their clips dropped) before training")
+        raise ValueError(
+            f"the {what}'s targets hold NaN/Inf: fix the data (missing joints must be filled or "
+            "their clips dropped) before training"
+        )
     return x, y

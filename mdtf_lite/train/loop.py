@@ -38,18 +38,29 @@ from typing import Callable, Sequence
 import torch
 
 from ..data.geometry import flip_poses
+from ..models.inputs import check_model_input
 from .build import load_weights
 from .checkpoint import CheckpointError, optimizer_from_flat, optimizer_to_flat, read_checkpoint, save_checkpoint
 from .config import RESUME_MAY_CHANGE, TrainConfig
-from ..models.inputs import check_model_input
 from .data import clip_tensors, load_split
 from .distributed import Ranks, training_process
 from .records import format_epoch
 from .run_folder import checkpoint_dir, has_checkpoint, preflight
 from .stages import Stage, get_stage
 
-__all__ = ["fit", "FitResult", "TrainingDiverged", "Run", "learning_rate", "make_optimizer", "run_epochs",
-           "train_epoch", "train_step", "save", "restore"]
+__all__ = [
+    "fit",
+    "FitResult",
+    "TrainingDiverged",
+    "Run",
+    "learning_rate",
+    "make_optimizer",
+    "run_epochs",
+    "train_epoch",
+    "train_step",
+    "save",
+    "restore",
+]
 
 
 class TrainingDiverged(RuntimeError):
@@ -84,7 +95,7 @@ def learning_rate(cfg: TrainConfig, epoch: int, step: int, total_steps: int, ela
     """
     warm = min(1.0, (step + 1) / cfg.warmup_steps) if cfg.warmup_steps else 1.0
     if cfg.schedule == "exponential":
-        return cfg.lr * cfg.lr_decay ** epoch * warm
+        return cfg.lr * cfg.lr_decay**epoch * warm
     progress = step / max(1, total_steps)
     if cfg.time_budget:
         progress = max(progress, elapsed / cfg.time_budget)
@@ -110,25 +121,30 @@ class Run:
 
     cfg: TrainConfig
     stage: Stage
-    model: torch.nn.Module            # the network (unwrapped): what is saved and returned
-    net: torch.nn.Module              # what the forward runs: ``model`` or its DDP wrapper
+    model: torch.nn.Module  # the network (unwrapped): what is saved and returned
+    net: torch.nn.Module  # what the forward runs: ``model`` or its DDP wrapper
     optimizer: torch.optim.Optimizer
-    generator: torch.Generator        # the shuffling and the flips (its state is checkpointed)
-    x: torch.Tensor                   # (N, T, 17, 3) training inputs
-    y: torch.Tensor                   # (N, T, 17, 3) training targets
+    generator: torch.Generator  # the shuffling and the flips (its state is checkpointed)
+    x: torch.Tensor  # (N, T, 17, 3) training inputs
+    y: torch.Tensor  # (N, T, 17, 3) training targets
     device: torch.device
     ranks: Ranks
-    folder: Path                      # the checkpoint folder
-    steps: int                        # optimiser steps per epoch
-    global_batch: int                 # clips per step, over all ranks
-    start_epoch: int = 0              # epochs already done (a resumed run)
+    folder: Path  # the checkpoint folder
+    steps: int  # optimiser steps per epoch
+    global_batch: int  # clips per step, over all ranks
+    start_epoch: int = 0  # epochs already done (a resumed run)
     history: list = field(default_factory=list)
-    elapsed: float = 0.0              # seconds of optimiser steps so far
-    saved_at: Path | None = None      # the last checkpoint written (or resumed from)
+    elapsed: float = 0.0  # seconds of optimiser steps so far
+    saved_at: Path | None = None  # the last checkpoint written (or resumed from)
 
 
-def fit(cfg: TrainConfig, resume: bool = False, train_set=None, val_set=None,
-        callbacks: Sequence[Callable[[dict], None]] = ()) -> FitResult:
+def fit(
+    cfg: TrainConfig,
+    resume: bool = False,
+    train_set=None,
+    val_set=None,
+    callbacks: Sequence[Callable[[dict], None]] = (),
+) -> FitResult:
     """Train ``cfg`` and return the model, its per-epoch history and its checkpoint folder.
 
     Args:
@@ -148,7 +164,7 @@ def fit(cfg: TrainConfig, resume: bool = False, train_set=None, val_set=None,
     if not isinstance(cfg, TrainConfig):
         raise TypeError(f"fit needs a TrainConfig (load_config(path) or TrainConfig(...)), got {type(cfg).__name__}")
     folder = checkpoint_dir(cfg)
-    preflight(cfg, resume, folder)          # a folder this run would damage is refused before any work
+    preflight(cfg, resume, folder)  # a folder this run would damage is refused before any work
     # the data is converted and checked here, once: no step checks it again
     x, y = clip_tensors(train_set if train_set is not None else load_split(cfg, "train"), "training split")
     if cfg.val_every == 0:
@@ -159,29 +175,47 @@ def fit(cfg: TrainConfig, resume: bool = False, train_set=None, val_set=None,
 
     with training_process(cfg.num_threads, cfg.device) as (ranks, device):
         stage = get_stage(cfg)
-        torch.manual_seed(cfg.seed)                       # the same initial weights on every rank
+        torch.manual_seed(cfg.seed)  # the same initial weights on every rank
         model = stage.build(cfg).to(device).train()
         check_model_input(model, x, "the training split's inputs")
         if val_x is not None:
             check_model_input(model, val_x, "the validation split's inputs")
         optimizer = make_optimizer([p for p in model.parameters() if p.requires_grad], cfg.lr, cfg.weight_decay)
         global_batch = min(cfg.batch_size, len(x))
-        run = Run(cfg=cfg, stage=stage, model=model, net=model, optimizer=optimizer,
-                  generator=torch.Generator().manual_seed(cfg.seed), x=x, y=y, device=device, ranks=ranks,
-                  folder=folder, steps=_steps_per_epoch(len(x), cfg), global_batch=global_batch)
+        run = Run(
+            cfg=cfg,
+            stage=stage,
+            model=model,
+            net=model,
+            optimizer=optimizer,
+            generator=torch.Generator().manual_seed(cfg.seed),
+            x=x,
+            y=y,
+            device=device,
+            ranks=ranks,
+            folder=folder,
+            steps=_steps_per_epoch(len(x), cfg),
+            global_batch=global_batch,
+        )
         if resume and has_checkpoint(folder):
             run.start_epoch = restore(run)
             _say(run, f"resumed {cfg.name} from {folder} after epoch {run.start_epoch}")
         elif resume:
             _say(run, f"--resume: no checkpoint at {folder} yet, starting from scratch")
         if global_batch % ranks.world:
-            _say(run, f"note: batch_size {global_batch} is not divisible by {ranks.world} ranks; "
-                      "ranks get unequal shares")
+            _say(
+                run,
+                f"note: batch_size {global_batch} is not divisible by {ranks.world} ranks; ranks get unequal shares",
+            )
         run.net = ranks.wrap(model, device)
         run_epochs(run, val_set, callbacks)
     model.cpu().eval()
-    return FitResult(model=model, config=cfg, history=run.history,
-                     checkpoint=folder if (folder / "manifest.json").is_file() else None)
+    return FitResult(
+        model=model,
+        config=cfg,
+        history=run.history,
+        checkpoint=folder if (folder / "manifest.json").is_file() else None,
+    )
 
 
 def run_epochs(run: Run, val_set=None, callbacks: Sequence[Callable[[dict], None]] = ()) -> list:
@@ -197,7 +231,7 @@ def run_epochs(run: Run, val_set=None, callbacks: Sequence[Callable[[dict], None
         run.history.append(rec)
         if run.ranks.rank == 0:
             if cfg.progress:
-                print(f"[{cfg.name}] epoch {epoch + 1}/{cfg.epochs}: {format_epoch(rec)}")   # errors in mm
+                print(f"[{cfg.name}] epoch {epoch + 1}/{cfg.epochs}: {format_epoch(rec)}")  # errors in mm
             if (epoch + 1) % cfg.checkpoint_every == 0 or last:
                 run.saved_at = save(run, epoch + 1)
             for cb in callbacks:
@@ -222,23 +256,32 @@ def train_epoch(run: Run, epoch: int) -> tuple[dict, bool]:
         seconds += time.perf_counter() - ts
         done += 1
         loss_sum += loss
-        for k, v in terms.items():      # tensors: summed on the device, read once below
+        for k, v in terms.items():  # tensors: summed on the device, read once below
             term_sums[k] = term_sums.get(k, 0.0) + v
         if bar is not None:
-            bar.set_postfix(loss=f"{loss_sum / done:.4f}",
-                            frames_per_s=f"{done * run.global_batch * run.x.shape[1] / (time.perf_counter() - t0):.0f}")
+            bar.set_postfix(
+                loss=f"{loss_sum / done:.4f}",
+                frames_per_s=f"{done * run.global_batch * run.x.shape[1] / (time.perf_counter() - t0):.0f}",
+            )
             bar.update()
         if cfg.time_budget and run.ranks.any(run.elapsed + seconds >= cfg.time_budget):
-            out_of_time = True          # every rank stops at the same step
+            out_of_time = True  # every rank stops at the same step
             break
     if bar is not None:
         bar.close()
     run.elapsed += seconds
-    rec = {"epoch": epoch + 1, "train_loss": loss_sum / done, "lr": lr, "seconds": time.perf_counter() - t0,
-           "train_seconds": seconds, "steps": done, "frames_per_s": done * run.global_batch * run.x.shape[1] / seconds}
+    rec = {
+        "epoch": epoch + 1,
+        "train_loss": loss_sum / done,
+        "lr": lr,
+        "seconds": time.perf_counter() - t0,
+        "train_seconds": seconds,
+        "steps": done,
+        "frames_per_s": done * run.global_batch * run.x.shape[1] / seconds,
+    }
     rec.update({f"train_{k}": float(v) / done for k, v in term_sums.items()})
     if out_of_time:
-        rec["stopped_by_time_budget"] = True     # finished early on purpose, not interrupted
+        rec["stopped_by_time_budget"] = True  # finished early on purpose, not interrupted
     return rec, out_of_time
 
 
@@ -246,23 +289,26 @@ def train_step(run: Run, epoch: int, step: int, perm: torch.Tensor, lr: float) -
     """One AdamW step at learning rate ``lr`` on global batch ``step`` of ``perm``: (the loss averaged over
     the ranks, the loss terms as tensors).  Raises ``TrainingDiverged`` before a NaN/Inf loss reaches the weights."""
     cfg, ranks = run.cfg, run.ranks
-    idx = perm[step * run.global_batch:(step + 1) * run.global_batch]
+    idx = perm[step * run.global_batch : (step + 1) * run.global_batch]
     # flips drawn for the whole global batch, then split: every rank and a resumed run draw the same numbers
     flips = torch.rand(len(idx), generator=run.generator) < 0.5
-    idx, flips = idx[ranks.rank::ranks.world], flips[ranks.rank::ranks.world]
+    idx, flips = idx[ranks.rank :: ranks.world], flips[ranks.rank :: ranks.world]
     xb, yb = run.x[idx], run.y[idx]
     if cfg.flip_augment and flips.any():
         xb, yb = xb.clone(), yb.clone()
         xb[flips], yb[flips] = flip_poses(xb[flips]), flip_poses(yb[flips])
     xb, yb = xb.to(run.device, non_blocking=True), yb.to(run.device, non_blocking=True)
     loss, terms = run.stage.loss(run.model, run.net(xb), yb, cfg)
-    global_loss = float(ranks.mean(loss.detach()))    # the step's one host sync: the divergence check
+    global_loss = float(ranks.mean(loss.detach()))  # the step's one host sync: the divergence check
     if not math.isfinite(global_loss):
-        kept = (f"the last good checkpoint is kept at {run.saved_at}" if run.saved_at
-                else "no checkpoint was written yet")
-        raise TrainingDiverged(f"{cfg.name}: the loss became {global_loss} at epoch {epoch + 1}, step {step + 1}; "
-                               f"{kept}. Lower lr (this step's was {lr:.3g}), set grad_clip, or check the data for "
-                               "extreme values")
+        kept = (
+            f"the last good checkpoint is kept at {run.saved_at}" if run.saved_at else "no checkpoint was written yet"
+        )
+        raise TrainingDiverged(
+            f"{cfg.name}: the loss became {global_loss} at epoch {epoch + 1}, step {step + 1}; "
+            f"{kept}. Lower lr (this step's was {lr:.3g}), set grad_clip, or check the data for "
+            "extreme values"
+        )
     for group in run.optimizer.param_groups:
         group["lr"] = lr
     run.optimizer.zero_grad(set_to_none=True)
@@ -280,8 +326,12 @@ def save(run: Run, epoch: int) -> Path:
     state = {**opt_tensors, "rng.torch": torch.get_rng_state(), "rng.shuffle": run.generator.get_state()}
     meta = {"epoch": epoch, "optimizer": opt_meta, "history": run.history}
     bam = run.stage.bam_config
-    config = {"train_config": run.cfg.to_dict(), "bam": None if bam is None else bam.to_dict(), "epoch": epoch,
-              "metrics": run.history[-1] if run.history else {}}
+    config = {
+        "train_config": run.cfg.to_dict(),
+        "bam": None if bam is None else bam.to_dict(),
+        "epoch": epoch,
+        "metrics": run.history[-1] if run.history else {},
+    }
     return save_checkpoint(run.folder, run.model.state_dict(), state, meta, config)
 
 
@@ -292,12 +342,17 @@ def restore(run: Run) -> int:
     """
     ckpt = read_checkpoint(run.folder)
     saved, now = _flat(ckpt["config"]["train_config"]), _flat(run.cfg.math_fields())
-    diffs = [f"{k}: checkpoint {saved.get(k)!r} vs config {now.get(k)!r}"
-             for k in sorted(set(saved) | set(now)) if k not in RESUME_MAY_CHANGE and saved.get(k) != now.get(k)]
+    diffs = [
+        f"{k}: checkpoint {saved.get(k)!r} vs config {now.get(k)!r}"
+        for k in sorted(set(saved) | set(now))
+        if k not in RESUME_MAY_CHANGE and saved.get(k) != now.get(k)
+    ]
     if diffs:
-        raise CheckpointError(f"cannot resume from {ckpt['dir']}: it was trained with a different config "
-                              f"({'; '.join(diffs)}). Resume with the same config (only {RESUME_MAY_CHANGE} may "
-                              "change), or start a fresh run with a new name / out_dir")
+        raise CheckpointError(
+            f"cannot resume from {ckpt['dir']}: it was trained with a different config "
+            f"({'; '.join(diffs)}). Resume with the same config (only {RESUME_MAY_CHANGE} may "
+            "change), or start a fresh run with a new name / out_dir"
+        )
     load_weights(run.model, ckpt["model_state"], ckpt["dir"])
     meta = ckpt["state_meta"]
     run.optimizer.load_state_dict(optimizer_from_flat(ckpt["state_tensors"], meta["optimizer"]))

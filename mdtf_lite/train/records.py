@@ -25,7 +25,7 @@ def in_display_units(record: dict) -> dict:
     """An epoch record with metre-valued training terms converted to mm (``train_mpjpe`` -> ``train_mpjpe_mm``)."""
     out = {}
     for k, v in record.items():
-        term = k[len("train_"):] if k.startswith("train_") else None
+        term = k[len("train_") :] if k.startswith("train_") else None
         if term in METRE_TERMS and isinstance(v, (int, float)):
             out[f"{k}_mm"] = 1000.0 * v
         else:
@@ -35,5 +35,8 @@ def in_display_units(record: dict) -> dict:
 
 def format_epoch(record: dict) -> str:
     """``train_loss 0.1, train_mpjpe_mm 223.6, val_p1_mm 194.7, ...``: one epoch's record, errors in mm."""
-    return ", ".join(f"{k} {v:.4g}" if isinstance(v, float) else f"{k} {v}"
-                     for k, v in in_display_units(record).items() if k != "epoch")
+    return ", ".join(
+        f"{k} {v:.4g}" if isinstance(v, float) else f"{k} {v}"
+        for k, v in in_display_units(record).items()
+        if k != "epoch"
+    )

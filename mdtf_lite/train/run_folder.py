@@ -1,8 +1,8 @@
 """Where a run's checkpoint lives, and the checks made before a run may write there.
 
-    folder = checkpoint_dir(cfg)                # out_dir, or <run_dir>/checkpoints/<name>
-    preflight(cfg, resume, folder)              # refuse a folder this run would damage, before any work
-    resolve_checkpoint_path("bam-ci")           # a reference: an existing path or a name under <run_dir>/checkpoints
+folder = checkpoint_dir(cfg)                # out_dir, or <run_dir>/checkpoints/<name>
+preflight(cfg, resume, folder)              # refuse a folder this run would damage, before any work
+resolve_checkpoint_path("bam-ci")           # a reference: an existing path or a name under <run_dir>/checkpoints
 """
 
 from __future__ import annotations
@@ -46,23 +46,31 @@ def preflight(cfg: TrainConfig, resume: bool, folder: Path) -> None:
     or could not write: a file; an existing checkpoint on a fresh run (no ``resume``) without
     ``overwrite``; a folder holding other files without ``overwrite`` (with it, those files are kept);
     an unwritable location.  Raises: CheckpointError naming the folder and the fix."""
-    if folder.is_symlink():   # a save renames a fresh folder into place: it would meet the link, not its target
-        raise CheckpointError(f"the checkpoint folder {folder} is a symbolic link; nothing was changed. Set out_dir to "
-                              f"the real folder ({folder.resolve()}) or to a new folder")
+    if folder.is_symlink():  # a save renames a fresh folder into place: it would meet the link, not its target
+        raise CheckpointError(
+            f"the checkpoint folder {folder} is a symbolic link; nothing was changed. Set out_dir to "
+            f"the real folder ({folder.resolve()}) or to a new folder"
+        )
     status = checkpoint_status(folder)
     if status == "file":
-        raise CheckpointError(f"the checkpoint folder {folder} is an existing file; nothing was changed. Set out_dir "
-                              "to a folder (new, or one holding a checkpoint)")
+        raise CheckpointError(
+            f"the checkpoint folder {folder} is an existing file; nothing was changed. Set out_dir "
+            "to a folder (new, or one holding a checkpoint)"
+        )
     has = status == "checkpoint" or (status == "foreign" and (folder / "manifest.json").is_file())
     if has and not resume and not cfg.overwrite:
-        raise CheckpointError(f"a checkpoint already exists at {folder}; a fresh run would replace it. Continue it "
-                              "with --resume (resume=True), replace it with --overwrite (overwrite=True), or choose "
-                              "another name= / out_dir=")
+        raise CheckpointError(
+            f"a checkpoint already exists at {folder}; a fresh run would replace it. Continue it "
+            "with --resume (resume=True), replace it with --overwrite (overwrite=True), or choose "
+            "another name= / out_dir="
+        )
     if status == "foreign" and not cfg.overwrite and not (resume and has):
         shown = ", ".join(foreign_names(folder, OWN_NAMES)[:5])
-        raise CheckpointError(f"out_dir {folder} is an existing folder with other files ({shown}), not a checkpoint. "
-                              "Choose a new or empty folder, or pass --overwrite (overwrite=True) to write the "
-                              "checkpoint files into it (the other files are kept)")
+        raise CheckpointError(
+            f"out_dir {folder} is an existing folder with other files ({shown}), not a checkpoint. "
+            "Choose a new or empty folder, or pass --overwrite (overwrite=True) to write the "
+            "checkpoint files into it (the other files are kept)"
+        )
     try:
         check_writable(folder, "checkpoint")
     except FolderRefused as exc:

@@ -44,8 +44,9 @@ class Stage:
         """A freshly initialised network for ``cfg`` (weights from the current torch RNG)."""
         raise NotImplementedError
 
-    def loss(self, model: torch.nn.Module, out: torch.Tensor, targets: torch.Tensor,
-             cfg: TrainConfig) -> tuple[torch.Tensor, dict]:
+    def loss(
+        self, model: torch.nn.Module, out: torch.Tensor, targets: torch.Tensor, cfg: TrainConfig
+    ) -> tuple[torch.Tensor, dict]:
         """(scalar loss, {term name: detached 0-d tensor}) of ``out = model(x)`` against targets (B, T, 17, 3)."""
         raise NotImplementedError
 
@@ -66,7 +67,7 @@ class BAMStage(Stage):
         return model.loss(out, targets), {}
 
     def validate(self, model, ds, flip: bool = True, batch_size: int = 64) -> dict:
-        x, y = (torch.as_tensor(a, dtype=torch.float32) for a in (ds.inputs, ds.targets))   # checked by fit
+        x, y = (torch.as_tensor(a, dtype=torch.float32) for a in (ds.inputs, ds.targets))  # checked by fit
         out = predict(model, x, batch_size, flip=flip, output="joint_scores")
         classes = model.classes_from_output(out)
         labels = theta_labels(y, model.num_bins)
@@ -92,13 +93,17 @@ class MDTFStage(Stage):
         model = build_model(cfg.model)
         if cfg.model.bone_stream:
             if not cfg.bam_checkpoint:
-                raise ValueError("this stage-2 model has a bone stream, so it needs a trained BAM: set "
-                                 "bam_checkpoint to a stage-1 checkpoint (train one with a 'stage: bam' config), "
-                                 "or use model.ablation=no_bone")
+                raise ValueError(
+                    "this stage-2 model has a bone stream, so it needs a trained BAM: set "
+                    "bam_checkpoint to a stage-1 checkpoint (train one with a 'stage: bam' config), "
+                    "or use model.ablation=no_bone"
+                )
             bam, bam_cfg = load_checkpoint(resolve_checkpoint_path(cfg.bam_checkpoint))
             if bam_cfg.stage != "bam":
-                raise CheckpointError(f"bam_checkpoint={cfg.bam_checkpoint!r} holds a stage-{bam_cfg.stage!r} "
-                                      "model, not a Bone Aware Module")
+                raise CheckpointError(
+                    f"bam_checkpoint={cfg.bam_checkpoint!r} holds a stage-{bam_cfg.stage!r} "
+                    "model, not a Bone Aware Module"
+                )
             model.attach_bam(bam)
             self.bam_config = bam_cfg.model
         return model

@@ -16,11 +16,21 @@ HTML too; pickers and ``show_frame(t)`` re-render from Python.  Topic views live
 
 from mdtf_lite.viz.notebook import setup_notebook_plotting
 from mdtf_lite.viz.skeleton import (
-    overlay_figure, side_by_side_figure, skeleton_2d_figure, skeleton_animation, skeleton_figure,
+    overlay_figure,
+    side_by_side_figure,
+    skeleton_2d_figure,
+    skeleton_animation,
+    skeleton_figure,
 )
 from mdtf_lite.viz.widgets import SkeletonViewer, skeleton_viewer
 
 __all__ = [
-    "setup_notebook_plotting", "skeleton_figure", "skeleton_2d_figure", "skeleton_animation",
-    "overlay_figure", "side_by_side_figure", "SkeletonViewer", "skeleton_viewer",
+    "setup_notebook_plotting",
+    "skeleton_figure",
+    "skeleton_2d_figure",
+    "skeleton_animation",
+    "overlay_figure",
+    "side_by_side_figure",
+    "SkeletonViewer",
+    "skeleton_viewer",
 ]

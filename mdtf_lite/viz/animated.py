@@ -193,10 +193,21 @@ class AnimatedViewer:
         text = self._readout(self.frame)
         if text is not None:
             lines = text.count("<br>") + 1
-            layout.setdefault("annotations", []).append({
-                "text": text, "x": 0, "y": 1, "xref": "paper", "yref": "paper", "xanchor": "left",
-                "yanchor": "bottom", "yshift": 24 if fixed else 4, "align": "left", "showarrow": False,
-                "font": {"size": 12}})
+            layout.setdefault("annotations", []).append(
+                {
+                    "text": text,
+                    "x": 0,
+                    "y": 1,
+                    "xref": "paper",
+                    "yref": "paper",
+                    "xanchor": "left",
+                    "yanchor": "bottom",
+                    "yshift": 24 if fixed else 4,
+                    "align": "left",
+                    "showarrow": False,
+                    "font": {"size": 12},
+                }
+            )
             self._grow(layout, "t", READOUT_LINE_PX * lines + 8)
         frames = []
         if len(ids) > 1:
@@ -211,9 +222,13 @@ class AnimatedViewer:
             self._grow(layout, "b", CONTROLS_MARGIN)
         self._fig = {"data": fig["data"], "layout": layout, "frames": frames}
         self._figure = None
-        self.output.outputs = ({"output_type": "display_data", "metadata": {},
-                                "data": {PLOTLY_MIME: self._fig,
-                                         "text/plain": f"<{type(self).__name__}: {len(ids)} frames>"}},)
+        self.output.outputs = (
+            {
+                "output_type": "display_data",
+                "metadata": {},
+                "data": {PLOTLY_MIME: self._fig, "text/plain": f"<{type(self).__name__}: {len(ids)} frames>"},
+            },
+        )
 
     @staticmethod
     def _grow(layout: dict, side: str, px: int) -> None:

@@ -24,24 +24,46 @@ from mdtf_lite import bones as bn
 from mdtf_lite.skeleton import JOINT_NAMES, PARENTS
 from mdtf_lite.viz.fallback import FallbackVBox
 from mdtf_lite.viz.skeleton import (
-    SIDES, VIEWS, _as_sequence, _axis_2d_ranges, bone_lines, scene_ranges, skeleton_2d_traces, skeleton_traces,
+    SIDES,
+    VIEWS,
+    _as_sequence,
+    _axis_2d_ranges,
+    bone_lines,
+    scene_ranges,
+    skeleton_2d_traces,
+    skeleton_traces,
     to_plot_coords,
 )
 
 __all__ = ["depth_ambiguity_figure", "theta_histogram_figure", "confusion_figure", "BoneAngleWidget", "CLASS_COLOURS"]
 
 #: one colour per theta class (K <= 12), from "pointing away from the camera" to "towards it".
-CLASS_COLOURS = ("#313695", "#4575b4", "#74add1", "#f46d43", "#d73027", "#a50026",
-                 "#7f3b08", "#b35806", "#e08214", "#8073ac", "#542788", "#2d004b")
+CLASS_COLOURS = (
+    "#313695",
+    "#4575b4",
+    "#74add1",
+    "#f46d43",
+    "#d73027",
+    "#a50026",
+    "#7f3b08",
+    "#b35806",
+    "#e08214",
+    "#8073ac",
+    "#542788",
+    "#2d004b",
+)
 HIGHLIGHT = "#9467bd"
 
 
 def _scene(ranges: dict, view: str = "front") -> dict:
     axis = {"showbackground": True, "backgroundcolor": "#f4f4f4", "zeroline": False}
-    return {"xaxis": {**axis, "title": {"text": "x"}, "range": ranges["x"]},
-            "yaxis": {**axis, "title": {"text": "z depth"}, "range": ranges["y"]},
-            "zaxis": {**axis, "title": {"text": "-y up"}, "range": ranges["z"]},
-            "aspectmode": "cube", "camera": VIEWS[view]}
+    return {
+        "xaxis": {**axis, "title": {"text": "x"}, "range": ranges["x"]},
+        "yaxis": {**axis, "title": {"text": "z depth"}, "range": ranges["y"]},
+        "zaxis": {**axis, "title": {"text": "-y up"}, "range": ranges["z"]},
+        "aspectmode": "cube",
+        "camera": VIEWS[view],
+    }
 
 
 def _pose(pose, name: str) -> np.ndarray:
@@ -49,17 +71,22 @@ def _pose(pose, name: str) -> np.ndarray:
 
 
 # ------------------------------------------------------------------------------ depth ambiguity
-def depth_ambiguity_figure(pose_a, pose_b, labels: tuple[str, str] = ("pose A", "pose B"),
-                           view: str = "side", height: int = 440) -> go.Figure:
+def depth_ambiguity_figure(
+    pose_a, pose_b, labels: tuple[str, str] = ("pose A", "pose B"), view: str = "side", height: int = 440
+) -> go.Figure:
     """Two 3D poses side by side and, on the right, both of their 2D projections overlaid.
 
     With ``pose_b = mdtf_lite.bones.flip_bone_depth(pose_a, ...)`` the two 2D skeletons coincide:
     the image alone cannot tell the poses apart.  (J, 3), (J, 3) -> Figure with 2 scenes and one 2D axis.
     """
     a, b = _pose(pose_a, "pose_a"), _pose(pose_b, "pose_b")
-    fig = make_subplots(rows=1, cols=3, specs=[[{"type": "scene"}, {"type": "scene"}, {"type": "xy"}]],
-                        subplot_titles=(f"{labels[0]} (3D)", f"{labels[1]} (3D)", "both, projected to 2D"),
-                        column_widths=[0.36, 0.36, 0.28])
+    fig = make_subplots(
+        rows=1,
+        cols=3,
+        specs=[[{"type": "scene"}, {"type": "scene"}, {"type": "xy"}]],
+        subplot_titles=(f"{labels[0]} (3D)", f"{labels[1]} (3D)", "both, projected to 2D"),
+        column_widths=[0.36, 0.36, 0.28],
+    )
     for col, (pose, label) in enumerate(((a, labels[0]), (b, labels[1])), start=1):
         for trace in skeleton_traces(pose, label, palette=col - 1):
             fig.add_trace(trace, row=1, col=col)
@@ -68,16 +95,22 @@ def depth_ambiguity_figure(pose_a, pose_b, labels: tuple[str, str] = ("pose A", 
             fig.add_trace(trace, row=1, col=3)
     ranges = scene_ranges(to_plot_coords(a), to_plot_coords(b))
     xr, yr = _axis_2d_ranges([a, b])
-    fig.update_layout(scene=_scene(ranges, view), scene2=_scene(ranges, view), height=height,
-                      margin={"l": 0, "r": 0, "t": 50, "b": 0}, legend={"orientation": "h", "y": -0.05})
+    fig.update_layout(
+        scene=_scene(ranges, view),
+        scene2=_scene(ranges, view),
+        height=height,
+        margin={"l": 0, "r": 0, "t": 50, "b": 0},
+        legend={"orientation": "h", "y": -0.05},
+    )
     fig.update_xaxes(range=xr, row=1, col=3)
     fig.update_yaxes(range=yr, scaleanchor="x", scaleratio=1, row=1, col=3)
     return fig
 
 
 # ----------------------------------------------------------------------------------- histogram
-def theta_histogram_figure(theta, num_bins: int = bn.DEFAULT_NUM_BINS, step_deg: float = 5.0,
-                           title: str | None = None, height: int = 360) -> go.Figure:
+def theta_histogram_figure(
+    theta, num_bins: int = bn.DEFAULT_NUM_BINS, step_deg: float = 5.0, title: str | None = None, height: int = 360
+) -> go.Figure:
     """Histogram of polar angles (radians, any shape) in ``step_deg`` bars, coloured by BAM class.
 
     Each class's share of all angles is written above it; dashed lines mark the class edges.
@@ -93,21 +126,38 @@ def theta_histogram_figure(theta, num_bins: int = bn.DEFAULT_NUM_BINS, step_deg:
     width = 180.0 / num_bins
     cls = np.minimum((centres // width).astype(int), num_bins - 1)
     share = counts / counts.sum()
-    fig = go.Figure(go.Bar(x=centres, y=share, width=step_deg * 0.95,
-                           marker={"color": [CLASS_COLOURS[c] for c in cls]},
-                           hovertemplate="theta %{x:.1f} deg: %{y:.2%}<extra></extra>", showlegend=False))
-    class_share = np.bincount(np.minimum((np.clip(t, 0, 180) // width).astype(int), num_bins - 1),
-                              minlength=num_bins) / t.size
+    fig = go.Figure(
+        go.Bar(
+            x=centres,
+            y=share,
+            width=step_deg * 0.95,
+            marker={"color": [CLASS_COLOURS[c] for c in cls]},
+            hovertemplate="theta %{x:.1f} deg: %{y:.2%}<extra></extra>",
+            showlegend=False,
+        )
+    )
+    class_share = (
+        np.bincount(np.minimum((np.clip(t, 0, 180) // width).astype(int), num_bins - 1), minlength=num_bins) / t.size
+    )
     top = float(share.max())
     for k in range(num_bins):
-        fig.add_annotation(x=(k + 0.5) * width, y=top * 1.12, showarrow=False,
-                           text=f"class {k}<br>{class_share[k]:.1%}", font={"color": CLASS_COLOURS[k]})
+        fig.add_annotation(
+            x=(k + 0.5) * width,
+            y=top * 1.12,
+            showarrow=False,
+            text=f"class {k}<br>{class_share[k]:.1%}",
+            font={"color": CLASS_COLOURS[k]},
+        )
         if k:
             fig.add_vline(x=k * width, line={"dash": "dash", "color": "#999", "width": 1})
-    fig.update_layout(title=title, height=height, bargap=0, margin={"l": 50, "r": 10, "t": 50 if title else 20, "b": 40},
-                      xaxis={"title": {"text": "theta = angle from the depth axis (degrees)"}, "range": [0, 180],
-                             "dtick": width},
-                      yaxis={"title": {"text": "share of bones"}, "tickformat": ".0%", "range": [0, top * 1.3]})
+    fig.update_layout(
+        title=title,
+        height=height,
+        bargap=0,
+        margin={"l": 50, "r": 10, "t": 50 if title else 20, "b": 40},
+        xaxis={"title": {"text": "theta = angle from the depth axis (degrees)"}, "range": [0, 180], "dtick": width},
+        yaxis={"title": {"text": "share of bones"}, "tickformat": ".0%", "range": [0, top * 1.3]},
+    )
     return fig
 
 
@@ -123,12 +173,27 @@ def confusion_figure(cm, title: str | None = None, height: int = 420) -> go.Figu
     width = 180 / k
     names = [f"{k_}: {k_ * width:.0f}-{(k_ + 1) * width:.0f}" for k_ in range(k)]
     text = [[f"{rows[i, j]:.0%}<br>{int(cm[i, j])}" for j in range(k)] for i in range(k)]
-    fig = go.Figure(go.Heatmap(z=rows, x=names, y=names, text=text, texttemplate="%{text}", zmin=0, zmax=1,
-                               colorscale="Blues", colorbar={"title": {"text": "row share"}},
-                               hovertemplate="true %{y}, predicted %{x}: %{text}<extra></extra>"))
-    fig.update_layout(title=title, height=height, margin={"l": 80, "r": 10, "t": 50 if title else 20, "b": 60},
-                      xaxis={"title": {"text": "predicted class (theta degrees)"}},
-                      yaxis={"title": {"text": "true class"}, "autorange": "reversed"})
+    fig = go.Figure(
+        go.Heatmap(
+            z=rows,
+            x=names,
+            y=names,
+            text=text,
+            texttemplate="%{text}",
+            zmin=0,
+            zmax=1,
+            colorscale="Blues",
+            colorbar={"title": {"text": "row share"}},
+            hovertemplate="true %{y}, predicted %{x}: %{text}<extra></extra>",
+        )
+    )
+    fig.update_layout(
+        title=title,
+        height=height,
+        margin={"l": 80, "r": 10, "t": 50 if title else 20, "b": 60},
+        xaxis={"title": {"text": "predicted class (theta degrees)"}},
+        yaxis={"title": {"text": "true class"}, "autorange": "reversed"},
+    )
     return fig
 
 
@@ -164,34 +229,59 @@ class BoneAngleWidget:
         bone_picker, theta_slider, phi_slider, readout: the controls; widget: the ``VBox`` to display.
     """
 
-    def __init__(self, pose, bone: int = 13, num_bins: int = bn.DEFAULT_NUM_BINS, view: str = "front",
-                 height: int = 460):
+    def __init__(
+        self, pose, bone: int = 13, num_bins: int = bn.DEFAULT_NUM_BINS, view: str = "front", height: int = 460
+    ):
         import ipywidgets as W
 
         self.start = _pose(pose, "pose").copy()
         self.pose = self.start.copy()
         self.num_bins = num_bins
-        base = make_subplots(rows=1, cols=2, specs=[[{"type": "scene"}, {"type": "xy"}]],
-                             subplot_titles=("3D (drag to rotate)", "2D projection (x, y)"), column_widths=[0.6, 0.4])
+        base = make_subplots(
+            rows=1,
+            cols=2,
+            specs=[[{"type": "scene"}, {"type": "xy"}]],
+            subplot_titles=("3D (drag to rotate)", "2D projection (x, y)"),
+            column_widths=[0.6, 0.4],
+        )
         for trace in skeleton_traces(self.pose, "pose"):
             base.add_trace(trace, row=1, col=1)
         for trace in skeleton_2d_traces(self.pose[:, :2], "2D"):
             base.add_trace(trace, row=1, col=2)
-        base.add_trace(go.Scatter3d(x=[], y=[], z=[], mode="lines", line={"color": HIGHLIGHT, "width": 12},
-                                    name="picked bone"), row=1, col=1)
-        base.add_trace(go.Scatter(x=[], y=[], mode="lines", line={"color": HIGHLIGHT, "width": 7},
-                                  showlegend=False), row=1, col=2)
+        base.add_trace(
+            go.Scatter3d(x=[], y=[], z=[], mode="lines", line={"color": HIGHLIGHT, "width": 12}, name="picked bone"),
+            row=1,
+            col=1,
+        )
+        base.add_trace(
+            go.Scatter(x=[], y=[], mode="lines", line={"color": HIGHLIGHT, "width": 7}, showlegend=False), row=1, col=2
+        )
         base.update_layout(height=height, margin={"l": 0, "r": 0, "t": 40, "b": 0}, showlegend=False)
         self._view = view
         self.figure = go.FigureWidget(base)
         self._n = len(SIDES) + 1
 
-        self.bone_picker = W.Dropdown(options=[(_bone_label(c), c) for c in range(1, len(PARENTS))], value=bone,
-                                      description="bone")
-        self.theta_slider = W.FloatSlider(value=90.0, min=0.0, max=180.0, step=1.0, description="theta (deg)",
-                                          continuous_update=True, layout=W.Layout(width="45%"))
-        self.phi_slider = W.FloatSlider(value=0.0, min=-180.0, max=180.0, step=1.0, description="phi (deg)",
-                                        continuous_update=True, layout=W.Layout(width="45%"))
+        self.bone_picker = W.Dropdown(
+            options=[(_bone_label(c), c) for c in range(1, len(PARENTS))], value=bone, description="bone"
+        )
+        self.theta_slider = W.FloatSlider(
+            value=90.0,
+            min=0.0,
+            max=180.0,
+            step=1.0,
+            description="theta (deg)",
+            continuous_update=True,
+            layout=W.Layout(width="45%"),
+        )
+        self.phi_slider = W.FloatSlider(
+            value=0.0,
+            min=-180.0,
+            max=180.0,
+            step=1.0,
+            description="phi (deg)",
+            continuous_update=True,
+            layout=W.Layout(width="45%"),
+        )
         self.reset_button = W.Button(description="reset pose")
         self.readout = W.HTML()
         self._syncing = False
@@ -199,9 +289,15 @@ class BoneAngleWidget:
         for s in (self.theta_slider, self.phi_slider):
             s.observe(lambda ch: self._from_sliders(), names="value")
         self.reset_button.on_click(lambda _: self.reset())
-        self.widget = FallbackVBox([W.HBox([self.bone_picker, self.reset_button]),
-                                    W.HBox([self.theta_slider, self.phi_slider]), self.figure, self.readout],
-                                   figure=lambda: self.figure)
+        self.widget = FallbackVBox(
+            [
+                W.HBox([self.bone_picker, self.reset_button]),
+                W.HBox([self.theta_slider, self.phi_slider]),
+                self.figure,
+                self.readout,
+            ],
+            figure=lambda: self.figure,
+        )
         self.pick_bone(bone)
 
     # ------------------------------------------------------------------------------- updates
@@ -240,7 +336,9 @@ class BoneAngleWidget:
         pts = np.concatenate([p3, parent + reach * np.eye(3), parent - reach * np.eye(3)])
         ranges = scene_ranges(pts, margin=0.05)
         p2 = self.pose[:, :2]
-        pts2 = np.concatenate([p2, self.pose[PARENTS[self.bone], :2] + reach * np.array([[1, 0], [0, 1], [-1, 0], [0, -1]])])
+        pts2 = np.concatenate(
+            [p2, self.pose[PARENTS[self.bone], :2] + reach * np.array([[1, 0], [0, 1], [-1, 0], [0, -1]])]
+        )
         lo, hi = pts2.min(0), pts2.max(0)
         c2, half2 = (lo + hi) / 2, float((hi - lo).max()) / 2 * 1.05
         with self.figure.batch_update():
@@ -292,7 +390,8 @@ class BoneAngleWidget:
         self.readout.value = (
             f"<b>{_bone_label(self.bone)}</b>: phi = {math.degrees(phi):.1f} deg, theta = {math.degrees(theta):.1f} deg "
             f"(class {k}), length = {length:.3f}<br>seen in 2D: |b_xy| = length sin(theta) = {length * math.sin(theta):.3f}; "
-            f"hidden depth = length cos(theta) = {length * math.cos(theta):+.3f}")
+            f"hidden depth = length cos(theta) = {length * math.cos(theta):+.3f}"
+        )
 
     def _ipython_display_(self, **kwargs):
         self.widget._ipython_display_()

@@ -17,11 +17,11 @@ import copy
 import numpy as np
 import plotly.graph_objects as go
 
+from mdtf_lite.data.cameras import h36m_cameras
+from mdtf_lite.data.geometry import project, world_to_camera
 from mdtf_lite.viz.animated import AnimatedViewer, as_index, skeleton_coords
 from mdtf_lite.viz.fallback import figure_json
 from mdtf_lite.viz.skeleton import TRACES_PER_SKELETON, skeleton_2d_traces, skeleton_traces, to_plot_coords
-from mdtf_lite.data.cameras import h36m_cameras
-from mdtf_lite.data.geometry import project, world_to_camera
 
 __all__ = ["world_as_camera", "four_views_figure", "rig_figure", "histogram_figure", "realism_figure", "CameraViewer"]
 
@@ -37,8 +37,13 @@ def four_views_figure(world_pose, subject: str = "S1", title: str | None = None)
     from plotly.subplots import make_subplots
 
     cams = h36m_cameras(subject)
-    fig = make_subplots(rows=2, cols=2, subplot_titles=[f"camera {c.index} ({c.id})" for c in cams],
-                        horizontal_spacing=0.06, vertical_spacing=0.1)
+    fig = make_subplots(
+        rows=2,
+        cols=2,
+        subplot_titles=[f"camera {c.index} ({c.id})" for c in cams],
+        horizontal_spacing=0.06,
+        vertical_spacing=0.1,
+    )
     for c in cams:
         uv = project(world_to_camera(np.asarray(world_pose, float), c), c)
         r, k = c.index // 2 + 1, c.index % 2 + 1
@@ -46,8 +51,12 @@ def four_views_figure(world_pose, subject: str = "S1", title: str | None = None)
             fig.add_trace(t, row=r, col=k)
         fig.update_xaxes(range=[0, c.res_w], row=r, col=k)
         fig.update_yaxes(range=[c.res_h, 0], scaleanchor=f"x{c.index + 1 if c.index else ''}", row=r, col=k)
-    fig.update_layout(height=700, title=title or f"one pose seen by the four cameras of {subject} (pixels)",
-                      showlegend=False, margin={"l": 10, "r": 10, "t": 60, "b": 10})
+    fig.update_layout(
+        height=700,
+        title=title or f"one pose seen by the four cameras of {subject} (pixels)",
+        showlegend=False,
+        margin={"l": 10, "r": 10, "t": 60, "b": 10},
+    )
     return fig
 
 
@@ -55,10 +64,19 @@ def _camera_markers(subject: str) -> list[go.Scatter3d]:
     traces = []
     for c in h36m_cameras(subject):
         look = c.t + c.R @ np.array([0, 0, 1.0])  # 1 m along the optical axis
-        traces.append(go.Scatter3d(x=[c.t[0], look[0]], y=[c.t[1], look[1]], z=[c.t[2], look[2]],
-                                   mode="lines+markers+text", text=[f"cam {c.index}", ""],
-                                   marker={"size": [6, 2], "color": "#9467bd"}, line={"color": "#9467bd"},
-                                   name=f"camera {c.index}", showlegend=False))
+        traces.append(
+            go.Scatter3d(
+                x=[c.t[0], look[0]],
+                y=[c.t[1], look[1]],
+                z=[c.t[2], look[2]],
+                mode="lines+markers+text",
+                text=[f"cam {c.index}", ""],
+                marker={"size": [6, 2], "color": "#9467bd"},
+                line={"color": "#9467bd"},
+                name=f"camera {c.index}",
+                showlegend=False,
+            )
+        )
     return traces
 
 
@@ -68,12 +86,18 @@ def rig_figure(world_seq, subject: str = "S1", frame: int = 0, title: str | None
     w = np.asarray(world_seq, float)
     w = w[None] if w.ndim == 2 else w
     fig = go.Figure(skeleton_traces(world_as_camera(w[frame]), "pose", legend=False))
-    fig.add_trace(go.Scatter3d(x=w[:, 0, 0], y=w[:, 0, 1], z=np.zeros(len(w)), mode="lines", name="pelvis path",
-                               line={"color": "#2ca02c"}))
+    fig.add_trace(
+        go.Scatter3d(
+            x=w[:, 0, 0], y=w[:, 0, 1], z=np.zeros(len(w)), mode="lines", name="pelvis path", line={"color": "#2ca02c"}
+        )
+    )
     fig.add_traces(_camera_markers(subject))
-    fig.update_layout(height=520, title=title or f"capture room of {subject} (world metres, Z up)",
-                      scene={"aspectmode": "data", "xaxis_title": "X", "yaxis_title": "Y", "zaxis_title": "Z up"},
-                      margin={"l": 0, "r": 0, "t": 40, "b": 0})
+    fig.update_layout(
+        height=520,
+        title=title or f"capture room of {subject} (world metres, Z up)",
+        scene={"aspectmode": "data", "xaxis_title": "X", "yaxis_title": "Y", "zaxis_title": "Z up"},
+        margin={"l": 0, "r": 0, "t": 40, "b": 0},
+    )
     return fig
 
 
@@ -81,10 +105,12 @@ def histogram_figure(samples: dict, title: str = "", unit: str = "", bins: int =
     """Overlaid normalised histograms of 1-D samples ``{label: (n,)}`` (e.g. default vs CMU)."""
     fig = go.Figure()
     for label, x in samples.items():
-        fig.add_trace(go.Histogram(x=np.asarray(x, float), name=label, histnorm="probability density",
-                                   nbinsx=bins, opacity=0.55))
-    fig.update_layout(barmode="overlay", title=title, xaxis_title=unit, height=320,
-                      margin={"l": 40, "r": 10, "t": 40, "b": 40})
+        fig.add_trace(
+            go.Histogram(x=np.asarray(x, float), name=label, histnorm="probability density", nbinsx=bins, opacity=0.55)
+        )
+    fig.update_layout(
+        barmode="overlay", title=title, xaxis_title=unit, height=320, margin={"l": 40, "r": 10, "t": 40, "b": 40}
+    )
     return fig
 
 
@@ -99,8 +125,9 @@ class CameraViewer(AnimatedViewer):
     side and joints, the same in 3D, then the 4 camera markers) and ``slider_frame``.
     """
 
-    def __init__(self, world, views, subject: str = "S1", fps: float = 25.0, height: int = 520,
-                 max_frames: int | None = 150):
+    def __init__(
+        self, world, views, subject: str = "S1", fps: float = 25.0, height: int = 520, max_frames: int | None = 150
+    ):
         import ipywidgets as W
         from plotly.subplots import make_subplots
 
@@ -109,14 +136,21 @@ class CameraViewer(AnimatedViewer):
             raise ValueError(f"world must be finite (T, 17, 3) metres, got shape {self.world.shape}")
         self.views = [np.asarray(v, float)[..., :2] for v in views]
         if any(v.shape != (len(self.world), 17, 2) for v in self.views):
-            raise ValueError(f"every camera view must be (T, 17, 2|3) with T = {len(self.world)} (the world "
-                             f"poses' frames), got {[v.shape for v in self.views]}")
+            raise ValueError(
+                f"every camera view must be (T, 17, 2|3) with T = {len(self.world)} (the world "
+                f"poses' frames), got {[v.shape for v in self.views]}"
+            )
         super().__init__(len(self.world), fps=fps, max_frames=max_frames)
         self.cameras = h36m_cameras(subject)
         self.camera = 0
         self._plot = to_plot_coords(world_as_camera(self.world))  # (T, 17, 3): the 3D traces' coordinates
-        fig = make_subplots(rows=1, cols=2, specs=[[{"type": "xy"}, {"type": "scene"}]],
-                            subplot_titles=["2D (pixels)", "3D (world, metres)"], column_widths=[0.45, 0.55])
+        fig = make_subplots(
+            rows=1,
+            cols=2,
+            specs=[[{"type": "xy"}, {"type": "scene"}]],
+            subplot_titles=["2D (pixels)", "3D (world, metres)"],
+            column_widths=[0.45, 0.55],
+        )
         for t in skeleton_2d_traces(self.views[0][0], "2D", legend=False):
             fig.add_trace(t, row=1, col=1)
         for t in skeleton_traces(world_as_camera(self.world[0]), "3D", legend=False):
@@ -126,14 +160,22 @@ class CameraViewer(AnimatedViewer):
         lo, hi = self.world.reshape(-1, 3).min(0), self.world.reshape(-1, 3).max(0)
         half = max(float((hi - lo)[:2].max()) / 2 + 0.3, 1.0)
         c = (lo + hi) / 2
-        fig.update_layout(height=height, showlegend=False, margin={"l": 10, "r": 10, "t": 40, "b": 10},
-                          scene={"xaxis": {"range": [c[0] - half, c[0] + half]},
-                                 "yaxis": {"range": [c[1] - half, c[1] + half]},
-                                 "zaxis": {"range": [0, max(2.0, float(hi[2]) + 0.2)]}, "aspectmode": "manual",
-                                 "aspectratio": {"x": 1, "y": 1, "z": max(2.0, float(hi[2]) + 0.2) / (2 * half)}})
+        fig.update_layout(
+            height=height,
+            showlegend=False,
+            margin={"l": 10, "r": 10, "t": 40, "b": 10},
+            scene={
+                "xaxis": {"range": [c[0] - half, c[0] + half]},
+                "yaxis": {"range": [c[1] - half, c[1] + half]},
+                "zaxis": {"range": [0, max(2.0, float(hi[2]) + 0.2)]},
+                "aspectmode": "manual",
+                "aspectratio": {"x": 1, "y": 1, "z": max(2.0, float(hi[2]) + 0.2) / (2 * half)},
+            },
+        )
         self._base = figure_json(fig)
-        self.camera_picker = W.Dropdown(options=[(f"camera {c.index} ({c.id})", c.index) for c in self.cameras],
-                                        value=0, description="camera")
+        self.camera_picker = W.Dropdown(
+            options=[(f"camera {c.index} ({c.id})", c.index) for c in self.cameras], value=0, description="camera"
+        )
         self.camera_picker.observe(lambda ch: ch["new"] != self.camera and self.set_camera(ch["new"]), names="value")
         self.widget = W.VBox([self.camera_picker, self.output])
         self._render()
@@ -169,22 +211,53 @@ def realism_figure(default_stats: dict, cmu_stats: dict, labels=("default", "CMU
     joints, groups = list(default_stats["angles"]), list(default_stats["spectra"])
     titles = [f"{j} angle (deg)" for j in joints] + [f"{g} speed spectrum" for g in groups]
     cols = 5
-    fig = make_subplots(rows=2, cols=cols, subplot_titles=titles + [""] * (2 * cols - len(titles)),
-                        horizontal_spacing=0.05, vertical_spacing=0.16)
+    fig = make_subplots(
+        rows=2,
+        cols=cols,
+        subplot_titles=titles + [""] * (2 * cols - len(titles)),
+        horizontal_spacing=0.05,
+        vertical_spacing=0.16,
+    )
     colors = ("#1f77b4", "#d62728")
     for i, j in enumerate(joints):
         for k, stats in enumerate((default_stats, cmu_stats)):
             x = np.asarray(stats["angles"][j], float)
-            fig.add_trace(go.Histogram(x=x, xbins={"start": 0, "end": 180, "size": 180 / bins}, histnorm="probability density",
-                                       name=labels[k], legendgroup=labels[k], showlegend=i == 0, opacity=0.55,
-                                       marker_color=colors[k]), row=1, col=i + 1)
+            fig.add_trace(
+                go.Histogram(
+                    x=x,
+                    xbins={"start": 0, "end": 180, "size": 180 / bins},
+                    histnorm="probability density",
+                    name=labels[k],
+                    legendgroup=labels[k],
+                    showlegend=i == 0,
+                    opacity=0.55,
+                    marker_color=colors[k],
+                ),
+                row=1,
+                col=i + 1,
+            )
             fig.add_vline(x=float(np.median(x)), line_dash="dash", line_color=colors[k], row=1, col=i + 1)
     for i, g in enumerate(groups):
         for k, stats in enumerate((default_stats, cmu_stats)):
             f, p = stats["spectra"][g]
-            fig.add_trace(go.Scatter(x=f, y=p, mode="lines", name=labels[k], legendgroup=labels[k], showlegend=False,
-                                     line={"color": colors[k]}), row=2, col=i + 1)
+            fig.add_trace(
+                go.Scatter(
+                    x=f,
+                    y=p,
+                    mode="lines",
+                    name=labels[k],
+                    legendgroup=labels[k],
+                    showlegend=False,
+                    line={"color": colors[k]},
+                ),
+                row=2,
+                col=i + 1,
+            )
         fig.update_xaxes(range=[0, 6], title_text="Hz", row=2, col=i + 1)
-    fig.update_layout(barmode="overlay", height=560, title=f"{labels[0]} vs {labels[1]}: joint angles and speed spectra",
-                      margin={"l": 30, "r": 10, "t": 70, "b": 30})
+    fig.update_layout(
+        barmode="overlay",
+        height=560,
+        title=f"{labels[0]} vs {labels[1]}: joint angles and speed spectra",
+        margin={"l": 30, "r": 10, "t": 70, "b": 30},
+    )
     return fig

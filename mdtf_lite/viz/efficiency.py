@@ -44,22 +44,41 @@ def scaling_figure(rows: list[dict], title: str | None = None) -> go.Figure:
         sel = sorted((r for r in rows if r["mixer"] == mixer), key=lambda r: r["T"])
         style = MIXER_STYLE.get(mixer, {"name": mixer, "color": None})
         for col, key in ((1, "seconds"), (2, "peak_mb")):
-            fig.add_trace(go.Scatter(
-                x=[r["T"] for r in sel], y=[max(r[key], 1e-3) for r in sel], mode="lines+markers",
-                name=style["name"], legendgroup=mixer, showlegend=col == 1, line={"color": style["color"]},
-                hovertemplate="T=%{x}: %{y:.3g}<extra>" + style["name"] + "</extra>"), row=1, col=col)
+            fig.add_trace(
+                go.Scatter(
+                    x=[r["T"] for r in sel],
+                    y=[max(r[key], 1e-3) for r in sel],
+                    mode="lines+markers",
+                    name=style["name"],
+                    legendgroup=mixer,
+                    showlegend=col == 1,
+                    line={"color": style["color"]},
+                    hovertemplate="T=%{x}: %{y:.3g}<extra>" + style["name"] + "</extra>",
+                ),
+                row=1,
+                col=col,
+            )
     # guides: slope 1 and slope 2 through the first Mamba time point
     first = min((r for r in rows if r["mixer"] == mixers[0]), key=lambda r: r["T"])
     t0, s0 = first["T"], max(first["seconds"], 1e-4)
     for power, dash in ((1, "dot"), (2, "dash")):
-        fig.add_trace(go.Scatter(x=all_t, y=[s0 * (t / t0) ** power for t in all_t], mode="lines",
-                                 name=f"~T^{power}", line={"color": "#999999", "dash": dash, "width": 1}),
-                      row=1, col=1)
+        fig.add_trace(
+            go.Scatter(
+                x=all_t,
+                y=[s0 * (t / t0) ** power for t in all_t],
+                mode="lines",
+                name=f"~T^{power}",
+                line={"color": "#999999", "dash": dash, "width": 1},
+            ),
+            row=1,
+            col=1,
+        )
     for col in (1, 2):
         fig.update_xaxes(type="log", title_text="clip length T (frames)", row=1, col=col)
         fig.update_yaxes(type="log", row=1, col=col)
-    fig.update_layout(height=420, title=title, legend={"orientation": "h", "y": -0.25},
-                      margin={"l": 50, "r": 10, "t": 60, "b": 10})
+    fig.update_layout(
+        height=420, title=title, legend={"orientation": "h", "y": -0.25}, margin={"l": 50, "r": 10, "t": 60, "b": 10}
+    )
     return fig
 
 
@@ -71,21 +90,38 @@ def peers_figure(peers: list[dict], measured: list[dict] | None = None) -> go.Fi
         raise ValueError("no peer has both MACs and P1")
     size = [8 + 6 * math.sqrt(p["params_m"] or 1.0) for p in rows]
     colors = ["#1f77b4" if p["method"].startswith("MDTF") else "#7f7f7f" for p in rows]
-    fig = go.Figure(go.Scatter(
-        x=[p["macs_m"] for p in rows], y=[p["p1_mm"] for p in rows], mode="markers+text",
-        text=[p["method"] for p in rows], textposition="top center", name="published",
-        marker={"size": size, "color": colors, "opacity": 0.8},
-        customdata=[p["params_m"] for p in rows],
-        hovertemplate="%{text}<br>%{x} M MACs/frame<br>P1 %{y} mm<br>%{customdata} M params<extra></extra>"))
+    fig = go.Figure(
+        go.Scatter(
+            x=[p["macs_m"] for p in rows],
+            y=[p["p1_mm"] for p in rows],
+            mode="markers+text",
+            text=[p["method"] for p in rows],
+            textposition="top center",
+            name="published",
+            marker={"size": size, "color": colors, "opacity": 0.8},
+            customdata=[p["params_m"] for p in rows],
+            hovertemplate="%{text}<br>%{x} M MACs/frame<br>P1 %{y} mm<br>%{customdata} M params<extra></extra>",
+        )
+    )
     if measured:
-        fig.add_trace(go.Scatter(
-            x=[m["macs_m"] for m in measured], y=[m["p1_mm"] for m in measured], mode="markers",
-            name="counted here (mdtf_lite)", text=[m["method"] for m in measured],
-            marker={"size": 14, "symbol": "circle-open", "color": "#2ca02c", "line": {"width": 3}},
-            hovertemplate="%{text}: %{x:.1f} M MACs/frame (counted)<extra></extra>"))
-    fig.update_layout(xaxis={"type": "log", "title": {"text": "MACs per frame (millions, log)"}},
-                      yaxis={"title": {"text": "Human3.6M MPJPE, P1 (mm, lower is better)"}},
-                      height=460, margin={"l": 60, "r": 10, "t": 30, "b": 50}, legend={"x": 0.75, "y": 0.98})
+        fig.add_trace(
+            go.Scatter(
+                x=[m["macs_m"] for m in measured],
+                y=[m["p1_mm"] for m in measured],
+                mode="markers",
+                name="counted here (mdtf_lite)",
+                text=[m["method"] for m in measured],
+                marker={"size": 14, "symbol": "circle-open", "color": "#2ca02c", "line": {"width": 3}},
+                hovertemplate="%{text}: %{x:.1f} M MACs/frame (counted)<extra></extra>",
+            )
+        )
+    fig.update_layout(
+        xaxis={"type": "log", "title": {"text": "MACs per frame (millions, log)"}},
+        yaxis={"title": {"text": "Human3.6M MPJPE, P1 (mm, lower is better)"}},
+        height=460,
+        margin={"l": 60, "r": 10, "t": 30, "b": 50},
+        legend={"x": 0.75, "y": 0.98},
+    )
     return fig
 
 
@@ -101,10 +137,22 @@ def ablation_figure(rows: list[dict], title: str | None = None) -> go.Figure:
     fig = go.Figure()
     for key, label, color in (("p1_mm", "P1 (MPJPE)", "#1f77b4"), ("p2_mm", "P2 (P-MPJPE)", "#9ecae1")):
         spread = [r.get(key.replace("_mm", "_spread")) for r in rows]
-        fig.add_trace(go.Bar(x=names, y=[r.get(key) for r in rows], name=label, marker_color=color,
-                             error_y={"type": "data", "array": [s or 0.0 for s in spread], "visible": any(spread)},
-                             customdata=[r.get("params") for r in rows],
-                             hovertemplate="%{x}: %{y:.1f} mm<br>%{customdata} params<extra>" + label + "</extra>"))
-    fig.update_layout(barmode="group", height=380, title=title, yaxis={"title": {"text": "mm (lower is better)"}},
-                      margin={"l": 60, "r": 10, "t": 40 if title else 10, "b": 40})
+        fig.add_trace(
+            go.Bar(
+                x=names,
+                y=[r.get(key) for r in rows],
+                name=label,
+                marker_color=color,
+                error_y={"type": "data", "array": [s or 0.0 for s in spread], "visible": any(spread)},
+                customdata=[r.get("params") for r in rows],
+                hovertemplate="%{x}: %{y:.1f} mm<br>%{customdata} params<extra>" + label + "</extra>",
+            )
+        )
+    fig.update_layout(
+        barmode="group",
+        height=380,
+        title=title,
+        yaxis={"title": {"text": "mm (lower is better)"}},
+        margin={"l": 60, "r": 10, "t": 40 if title else 10, "b": 40},
+    )
     return fig

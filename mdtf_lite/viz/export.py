@@ -34,15 +34,32 @@ from pathlib import Path
 
 from mdtf_lite.viz.fallback import FALLBACK_KEY, PLOTLY_MIME, WIDGET_MIME
 
-__all__ = ["ASSETS", "export_html", "static_notebook", "widget_html", "plotly_div", "slim_notebook",
-           "copy_assets", "plotlyjs_name"]
+__all__ = [
+    "ASSETS",
+    "export_html",
+    "static_notebook",
+    "widget_html",
+    "plotly_div",
+    "slim_notebook",
+    "copy_assets",
+    "plotlyjs_name",
+]
 
 ASSETS = "assets"
 WIDGET_STATE_MIME = "application/vnd.jupyter.widget-state+json"
 TEMPLATES = Path(__file__).parent / "templates"
 #: MathJax 2 parts that typeset TeX with the HTML-CSS output and STIX web fonts (relative to static/)
-MATHJAX_PARTS = ("MathJax.js", "config/TeX-AMS-MML_HTMLorMML-full.js", "config/Safe.js", "extensions",
-                 "jax/input/TeX", "jax/element", "jax/output/HTML-CSS", "fonts/HTML-CSS/STIX-Web", "LICENSE")
+MATHJAX_PARTS = (
+    "MathJax.js",
+    "config/TeX-AMS-MML_HTMLorMML-full.js",
+    "config/Safe.js",
+    "extensions",
+    "jax/input/TeX",
+    "jax/element",
+    "jax/output/HTML-CSS",
+    "fonts/HTML-CSS/STIX-Web",
+    "LICENSE",
+)
 MATHJAX_SKIP = ("a11y",)  # accessibility explorer: 3.7 MB the pages never load
 MATHJAX_CONFIG = "TeX-AMS-MML_HTMLorMML-full,Safe"
 
@@ -79,16 +96,18 @@ def copy_assets(folder: Path) -> dict:
     urls = {"plotly": f"{ASSETS}/{plotly_file.name}", "mathjax": None}
     source = mathjax_source()
     if source is None:
-        warnings.warn("jupyter-server-mathjax is not installed: exported maths shows as LaTeX source "
-                      "(pip install jupyter-server-mathjax, or run make setup)", stacklevel=2)
+        warnings.warn(
+            "jupyter-server-mathjax is not installed: exported maths shows as LaTeX source "
+            "(pip install jupyter-server-mathjax, or run make setup)",
+            stacklevel=2,
+        )
         return urls
     target = assets / "mathjax"
     if not (target / "MathJax.js").is_file():
         for part in MATHJAX_PARTS:
             src = source / part
             if src.is_dir():
-                shutil.copytree(src, target / part, dirs_exist_ok=True,
-                                ignore=shutil.ignore_patterns(*MATHJAX_SKIP))
+                shutil.copytree(src, target / part, dirs_exist_ok=True, ignore=shutil.ignore_patterns(*MATHJAX_SKIP))
             elif src.is_file():
                 (target / part).parent.mkdir(parents=True, exist_ok=True)
                 shutil.copy2(src, target / part)
@@ -102,8 +121,16 @@ def plotly_div(fig: dict, height: int | None = None) -> str:
     import plotly.io as pio
 
     layout = fig.get("layout", {}) if isinstance(fig, dict) else {}
-    return pio.to_html(fig, include_plotlyjs=False, include_mathjax=False, full_html=False, validate=False,
-                       auto_play=False, default_width="100%", default_height=height or layout.get("height") or 525)
+    return pio.to_html(
+        fig,
+        include_plotlyjs=False,
+        include_mathjax=False,
+        full_html=False,
+        validate=False,
+        auto_play=False,
+        default_width="100%",
+        default_height=height or layout.get("height") or 525,
+    )
 
 
 def _is_figure_model(state: dict) -> bool:
@@ -111,12 +138,14 @@ def _is_figure_model(state: dict) -> bool:
 
 
 def _model_figure(state: dict) -> dict:
-    return {"data": state.get("_widget_data", state.get("_data", [])),
-            "layout": state.get("_widget_layout", state.get("_layout", {}))}
+    return {
+        "data": state.get("_widget_data", state.get("_data", [])),
+        "layout": state.get("_widget_layout", state.get("_layout", {})),
+    }
 
 
 def _ref(value) -> str | None:
-    return value[len("IPY_MODEL_"):] if isinstance(value, str) and value.startswith("IPY_MODEL_") else None
+    return value[len("IPY_MODEL_") :] if isinstance(value, str) and value.startswith("IPY_MODEL_") else None
 
 
 def widget_html(model_id: str, models: dict, figure: dict | None = None, _depth: int = 0) -> str:
@@ -143,18 +172,21 @@ def widget_html(model_id: str, models: dict, figure: dict | None = None, _depth:
         if name in ("VBoxModel", "HBoxModel", "BoxModel", "GridBoxModel"):
             row = name == "HBoxModel"
             kids = "".join(render(_ref(c), depth + 1) for c in st.get("children", []) if _ref(c))
-            return (f"<div class='mdtf-w-box' style='display:flex;flex-direction:{'row' if row else 'column'};"
-                    f"gap:6px;align-items:{'center' if row else 'stretch'}'>{kids}</div>")
+            return (
+                f"<div class='mdtf-w-box' style='display:flex;flex-direction:{'row' if row else 'column'};"
+                f"gap:6px;align-items:{'center' if row else 'stretch'}'>{kids}</div>"
+            )
         if name in ("HTMLModel", "HTMLMathModel"):
             return f"<div class='mdtf-w-html'>{label}{st.get('value', '')}</div>"
         if name in ("LabelModel", "TextModel", "TextareaModel"):
             return f"<div class='mdtf-w-text'>{label}{esc(str(st.get('value', '')))}</div>"
         if name in ("FloatProgressModel", "IntProgressModel"):
-            return (f"<span>{label}<progress value='{st.get('value', 0)}' max='{st.get('max', 100)}'>"
-                    f"</progress></span>")
+            return f"<span>{label}<progress value='{st.get('value', 0)}' max='{st.get('max', 100)}'></progress></span>"
         if name in ("IntSliderModel", "FloatSliderModel", "FloatLogSliderModel"):
-            return (f"<span>{label}<input type='range' disabled min='{st.get('min', 0)}' max='{st.get('max', 100)}' "
-                    f"value='{st.get('value', 0)}'> {esc(str(st.get('value', '')))}</span>")
+            return (
+                f"<span>{label}<input type='range' disabled min='{st.get('min', 0)}' max='{st.get('max', 100)}' "
+                f"value='{st.get('value', 0)}'> {esc(str(st.get('value', '')))}</span>"
+            )
         if name == "PlayModel":
             return f"<span>{label}<button disabled title='plays in a live kernel'>&#9654;</button></span>"
         if name in ("DropdownModel", "SelectModel", "RadioButtonsModel", "ToggleButtonsModel"):
@@ -172,6 +204,7 @@ def widget_html(model_id: str, models: dict, figure: dict | None = None, _depth:
                 if text:
                     parts.append(f"<pre class='mdtf-w-output'>{''.join(text)}</pre>")
                     text.clear()
+
             for out in st.get("outputs", []):
                 data = out.get("data", {})
                 if PLOTLY_MIME in data:

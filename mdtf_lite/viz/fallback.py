@@ -26,8 +26,17 @@ import plotly.graph_objects as go
 
 from mdtf_lite.viz.notebook import in_notebook_kernel
 
-__all__ = ["PLOTLY_MIME", "WIDGET_MIME", "FALLBACK_KEY", "figure_json", "fallback_bundle", "display_with_fallback",
-           "refresh_fallbacks", "FallbackVBox", "FallbackFigureWidget"]
+__all__ = [
+    "PLOTLY_MIME",
+    "WIDGET_MIME",
+    "FALLBACK_KEY",
+    "figure_json",
+    "fallback_bundle",
+    "display_with_fallback",
+    "refresh_fallbacks",
+    "FallbackVBox",
+    "FallbackFigureWidget",
+]
 
 PLOTLY_MIME = "application/vnd.plotly.v1+json"
 WIDGET_MIME = "application/vnd.jupyter.widget-view+json"

@@ -17,8 +17,15 @@ from plotly.subplots import make_subplots
 
 from mdtf_lite.skeleton import BONES, JOINT_NAMES, NUM_JOINTS, rest_pose
 
-__all__ = ["conv_window", "skeletal_neighbours", "edges_missed_by_conv", "joint_influence",
-           "adjacency_figure", "receptive_field_figure", "influence_figure"]
+__all__ = [
+    "conv_window",
+    "skeletal_neighbours",
+    "edges_missed_by_conv",
+    "joint_influence",
+    "adjacency_figure",
+    "receptive_field_figure",
+    "influence_figure",
+]
 
 
 def conv_window(joint: int, kernel: int = 4, reverse: bool = False) -> list[int]:
@@ -38,8 +45,9 @@ def skeletal_neighbours(joint: int) -> list[int]:
 
 def edges_missed_by_conv(kernel: int = 4) -> list[tuple[int, int]]:
     """Bones (parent, child) whose two joints never share a causal-conv window in either direction."""
-    return [(p, c) for p, c in BONES
-            if p not in conv_window(c, kernel) and c not in conv_window(p, kernel, reverse=True)]
+    return [
+        (p, c) for p, c in BONES if p not in conv_window(c, kernel) and c not in conv_window(p, kernel, reverse=True)
+    ]
 
 
 def joint_influence(mixer: torch.nn.Module, x: torch.Tensor, seed: int = 0) -> np.ndarray:
@@ -53,7 +61,7 @@ def joint_influence(mixer: torch.nn.Module, x: torch.Tensor, seed: int = 0) -> n
         raise ValueError(f"joint_influence expects x of shape (1, J, C), got {tuple(x.shape)}")
     gen = torch.Generator().manual_seed(seed)
     x = x.detach().clone().requires_grad_(True)
-    y = mixer(x)[0]                                                             # (J, C)
+    y = mixer(x)[0]  # (J, C)
     rows = []
     for i in range(y.shape[0]):
         w = torch.randn(y.shape[1], generator=gen)
@@ -69,8 +77,18 @@ def adjacency_figure(matrices: dict[str, np.ndarray], title: str | None = None) 
     for k, name in enumerate(names, start=1):
         m = np.asarray(matrices[name], dtype=float)
         labels = [str(i) for i in range(m.shape[0])]
-        fig.add_trace(go.Heatmap(z=m, x=labels, y=labels, colorscale="Blues", showscale=k == len(names),
-                                 hovertemplate="row %{y}, col %{x}: %{z:.3f}<extra></extra>"), row=1, col=k)
+        fig.add_trace(
+            go.Heatmap(
+                z=m,
+                x=labels,
+                y=labels,
+                colorscale="Blues",
+                showscale=k == len(names),
+                hovertemplate="row %{y}, col %{x}: %{z:.3f}<extra></extra>",
+            ),
+            row=1,
+            col=k,
+        )
         fig.update_yaxes(autorange="reversed", row=1, col=k)
     fig.update_layout(title=title, height=380, width=380 * len(names) + 80, margin=dict(l=30, r=30, t=60, b=30))
     return fig
@@ -80,11 +98,23 @@ def receptive_field_figure(joint: int, kernel: int = 4) -> go.Figure:
     """The skeleton (rest pose, front view) with what ``joint`` mixes in: conv windows vs GCN neighbours."""
     pose = rest_pose()
     xs, ys = pose[:, 0], -pose[:, 1]
-    fwd, bwd, gcn = set(conv_window(joint, kernel)), set(conv_window(joint, kernel, reverse=True)), set(skeletal_neighbours(joint))
+    fwd, bwd, gcn = (
+        set(conv_window(joint, kernel)),
+        set(conv_window(joint, kernel, reverse=True)),
+        set(skeletal_neighbours(joint)),
+    )
     fig = go.Figure()
     for p, c in BONES:
-        fig.add_trace(go.Scatter(x=[xs[p], xs[c]], y=[ys[p], ys[c]], mode="lines", line=dict(color="#bbbbbb", width=4),
-                                 hoverinfo="skip", showlegend=False))
+        fig.add_trace(
+            go.Scatter(
+                x=[xs[p], xs[c]],
+                y=[ys[p], ys[c]],
+                mode="lines",
+                line=dict(color="#bbbbbb", width=4),
+                hoverinfo="skip",
+                showlegend=False,
+            )
+        )
     groups = {
         "the joint": ({joint}, "#d62728", 20),
         f"GCN: skeletal neighbours {sorted(gcn)}": (gcn, "#2ca02c", 16),
@@ -93,13 +123,34 @@ def receptive_field_figure(joint: int, kernel: int = 4) -> go.Figure:
     }
     for label, (members, color, size) in groups.items():
         idx = sorted(members)
-        fig.add_trace(go.Scatter(x=xs[idx], y=ys[idx], mode="markers", name=label,
-                                 marker=dict(color=color, size=size, line=dict(color="white", width=1))))
-    fig.add_trace(go.Scatter(x=xs, y=ys, mode="text", text=[str(i) for i in range(NUM_JOINTS)],
-                             textposition="middle right", hovertext=list(JOINT_NAMES), showlegend=False))
-    fig.update_layout(title=f"What joint {joint} ({JOINT_NAMES[joint]}) mixes in before the scan",
-                      xaxis=dict(visible=False), yaxis=dict(visible=False, scaleanchor="x"),
-                      height=520, width=640, legend=dict(x=0.0, y=-0.05, orientation="v"))
+        fig.add_trace(
+            go.Scatter(
+                x=xs[idx],
+                y=ys[idx],
+                mode="markers",
+                name=label,
+                marker=dict(color=color, size=size, line=dict(color="white", width=1)),
+            )
+        )
+    fig.add_trace(
+        go.Scatter(
+            x=xs,
+            y=ys,
+            mode="text",
+            text=[str(i) for i in range(NUM_JOINTS)],
+            textposition="middle right",
+            hovertext=list(JOINT_NAMES),
+            showlegend=False,
+        )
+    )
+    fig.update_layout(
+        title=f"What joint {joint} ({JOINT_NAMES[joint]}) mixes in before the scan",
+        xaxis=dict(visible=False),
+        yaxis=dict(visible=False, scaleanchor="x"),
+        height=520,
+        width=640,
+        legend=dict(x=0.0, y=-0.05, orientation="v"),
+    )
     return fig
 
 

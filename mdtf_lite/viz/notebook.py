@@ -32,9 +32,18 @@ class OfflineNotebookRenderer(NotebookRenderer):
     def to_mimebundle(self, fig_dict):
         from plotly.io import to_html
 
-        html = to_html(fig_dict, config=self.config, auto_play=self.auto_play, include_plotlyjs=False,
-                       include_mathjax=False, full_html=False, animation_opts=self.animation_opts,
-                       default_width="100%", default_height=525, validate=False)
+        html = to_html(
+            fig_dict,
+            config=self.config,
+            auto_play=self.auto_play,
+            include_plotlyjs=False,
+            include_mathjax=False,
+            full_html=False,
+            animation_opts=self.animation_opts,
+            default_width="100%",
+            default_height=525,
+            validate=False,
+        )
         return {"text/html": html}
 
 

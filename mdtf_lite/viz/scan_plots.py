@@ -16,15 +16,21 @@ def scan_schedule_figure(levels: list[list[tuple[int, int]]], length: int, title
         for src, dst in level:
             xs += [src, dst, None]
             ys += [-depth, -(depth + 1), None]
-    fig.add_trace(go.Scatter(x=xs, y=ys, mode="lines", line=dict(width=1.5, color="#1f77b4"),
-                             hoverinfo="skip", name="combine"))
+    fig.add_trace(
+        go.Scatter(x=xs, y=ys, mode="lines", line=dict(width=1.5, color="#1f77b4"), hoverinfo="skip", name="combine")
+    )
     grid_x = [t for _ in range(len(levels) + 1) for t in range(length)]
     grid_y = [-d for d in range(len(levels) + 1) for _ in range(length)]
     fig.add_trace(go.Scatter(x=grid_x, y=grid_y, mode="markers", marker=dict(size=7, color="#444"), name="element"))
     work = sum(len(lv) for lv in levels)
-    fig.update_layout(title=f"{title}: {len(levels)} levels, {work} combines (L = {length})",
-                      xaxis_title="time step t", yaxis_title="level", height=260 + 18 * len(levels),
-                      showlegend=False, margin=dict(l=40, r=10, t=50, b=40))
+    fig.update_layout(
+        title=f"{title}: {len(levels)} levels, {work} combines (L = {length})",
+        xaxis_title="time step t",
+        yaxis_title="level",
+        height=260 + 18 * len(levels),
+        showlegend=False,
+        margin=dict(l=40, r=10, t=50, b=40),
+    )
     fig.update_yaxes(tickvals=[-d for d in range(len(levels) + 1)], ticktext=[str(d) for d in range(len(levels) + 1)])
     return fig
 
@@ -34,8 +40,13 @@ def cost_figure(lengths, series: dict[str, list[float]], y_title: str, title: st
     fig = go.Figure()
     for name, values in series.items():
         fig.add_trace(go.Scatter(x=list(lengths), y=list(values), mode="lines+markers", name=name))
-    fig.update_layout(title=title, xaxis_title="sequence length L", yaxis_title=y_title, height=360,
-                      margin=dict(l=50, r=10, t=50, b=40))
+    fig.update_layout(
+        title=title,
+        xaxis_title="sequence length L",
+        yaxis_title=y_title,
+        height=360,
+        margin=dict(l=50, r=10, t=50, b=40),
+    )
     fig.update_xaxes(type="log")
     fig.update_yaxes(type="log")
     return fig

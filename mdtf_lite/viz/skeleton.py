@@ -28,9 +28,18 @@ import plotly.graph_objects as go
 from mdtf_lite.skeleton import BONES, JOINT_NAMES, JOINT_SIDES, NUM_JOINTS, check_pose_shape
 
 __all__ = [
-    "PALETTES", "TRACES_PER_SKELETON", "to_plot_coords", "bone_lines", "skeleton_traces",
-    "skeleton_2d_traces", "skeleton_figure", "skeleton_2d_figure", "skeleton_animation",
-    "overlay_figure", "side_by_side_figure", "scene_ranges",
+    "PALETTES",
+    "TRACES_PER_SKELETON",
+    "to_plot_coords",
+    "bone_lines",
+    "skeleton_traces",
+    "skeleton_2d_traces",
+    "skeleton_figure",
+    "skeleton_2d_figure",
+    "skeleton_animation",
+    "overlay_figure",
+    "side_by_side_figure",
+    "scene_ranges",
 ]
 
 SIDES = ("left", "right", "center")
@@ -157,8 +166,14 @@ def scene_ranges(*sequences: np.ndarray, margin: float = 0.1) -> dict[str, list[
 
 
 # -------------------------------------------------------------------------------------- traces
-def skeleton_traces(pose, name: str = "pose", palette: int = 0, show_joints: bool = True,
-                    legend: bool = True, highlight: int | None = None) -> list[go.Scatter3d]:
+def skeleton_traces(
+    pose,
+    name: str = "pose",
+    palette: int = 0,
+    show_joints: bool = True,
+    legend: bool = True,
+    highlight: int | None = None,
+) -> list[go.Scatter3d]:
     """The ``TRACES_PER_SKELETON`` Scatter3d traces of one 3D pose (J, 3) in camera coordinates.
 
     ``highlight`` enlarges one joint marker (used by the joint picker of the widget).
@@ -168,41 +183,76 @@ def skeleton_traces(pose, name: str = "pose", palette: int = 0, show_joints: boo
     traces = []
     for i, side in enumerate(SIDES):
         x, y, z = bone_lines(p, side)
-        traces.append(go.Scatter3d(
-            x=x, y=y, z=z, mode="lines", name=name, legendgroup=name, showlegend=legend and i == 0,
-            line={"color": style[side], "width": 5, "dash": style["dash"]}, opacity=style["opacity"],
-            hoverinfo="skip",
-        ))
+        traces.append(
+            go.Scatter3d(
+                x=x,
+                y=y,
+                z=z,
+                mode="lines",
+                name=name,
+                legendgroup=name,
+                showlegend=legend and i == 0,
+                line={"color": style[side], "width": 5, "dash": style["dash"]},
+                opacity=style["opacity"],
+                hoverinfo="skip",
+            )
+        )
     sizes = [JOINT_SIZE] * NUM_JOINTS  # drawn over the 5 px lines, so a little wider than them
     if highlight is not None:
         sizes[int(highlight)] = 2.5 * JOINT_SIZE
-    traces.append(go.Scatter3d(
-        x=p[:, 0], y=p[:, 1], z=p[:, 2], mode="markers", name=f"{name} joints", legendgroup=name,
-        showlegend=False, visible=True if show_joints else False, text=list(JOINT_NAMES),
-        marker={"size": sizes, "color": [style[s] for s in JOINT_SIDES]},
-        hovertemplate="%{text}<extra>" + name + "</extra>",
-    ))
+    traces.append(
+        go.Scatter3d(
+            x=p[:, 0],
+            y=p[:, 1],
+            z=p[:, 2],
+            mode="markers",
+            name=f"{name} joints",
+            legendgroup=name,
+            showlegend=False,
+            visible=True if show_joints else False,
+            text=list(JOINT_NAMES),
+            marker={"size": sizes, "color": [style[s] for s in JOINT_SIDES]},
+            hovertemplate="%{text}<extra>" + name + "</extra>",
+        )
+    )
     return traces
 
 
-def skeleton_2d_traces(keypoints, name: str = "2D keypoints", palette: int = 0,
-                       legend: bool = True) -> list[go.Scatter]:
+def skeleton_2d_traces(
+    keypoints, name: str = "2D keypoints", palette: int = 0, legend: bool = True
+) -> list[go.Scatter]:
     """The ``TRACES_PER_SKELETON`` Scatter traces of one 2D pose (J, 2) or (J, 3) (third column ignored)."""
     k = _as_sequence(keypoints, name, (2, 3))[0][:, :2]
     style = PALETTES[palette % len(PALETTES)]
     traces = []
     for i, side in enumerate(SIDES):
         x, y = bone_lines(k, side)
-        traces.append(go.Scatter(
-            x=x, y=y, mode="lines", name=name, legendgroup=name, showlegend=legend and i == 0,
-            line={"color": style[side], "width": 3, "dash": style["dash"]}, opacity=style["opacity"],
-            hoverinfo="skip",
-        ))
-    traces.append(go.Scatter(
-        x=k[:, 0], y=k[:, 1], mode="markers", name=f"{name} joints", legendgroup=name, showlegend=False,
-        text=list(JOINT_NAMES), marker={"size": 6, "color": [style[s] for s in JOINT_SIDES]},
-        hovertemplate="%{text}: (%{x:.3f}, %{y:.3f})<extra></extra>",
-    ))
+        traces.append(
+            go.Scatter(
+                x=x,
+                y=y,
+                mode="lines",
+                name=name,
+                legendgroup=name,
+                showlegend=legend and i == 0,
+                line={"color": style[side], "width": 3, "dash": style["dash"]},
+                opacity=style["opacity"],
+                hoverinfo="skip",
+            )
+        )
+    traces.append(
+        go.Scatter(
+            x=k[:, 0],
+            y=k[:, 1],
+            mode="markers",
+            name=f"{name} joints",
+            legendgroup=name,
+            showlegend=False,
+            text=list(JOINT_NAMES),
+            marker={"size": 6, "color": [style[s] for s in JOINT_SIDES]},
+            hovertemplate="%{text}: (%{x:.3f}, %{y:.3f})<extra></extra>",
+        )
+    )
     return traces
 
 
@@ -228,8 +278,16 @@ def _axis_2d_ranges(seqs: Sequence[np.ndarray], margin: float = 0.08) -> tuple[l
 
 
 # -------------------------------------------------------------------------------------- figures
-def skeleton_figure(pose, *, frame: int = 0, title: str | None = None, view: str = "front",
-                    unit: str = "m", show_joints: bool = True, height: int = 520) -> go.Figure:
+def skeleton_figure(
+    pose,
+    *,
+    frame: int = 0,
+    title: str | None = None,
+    view: str = "front",
+    unit: str = "m",
+    show_joints: bool = True,
+    height: int = 520,
+) -> go.Figure:
     """A static 3D skeleton (or several overlaid), drawn upright.
 
     Args:
@@ -249,14 +307,24 @@ def skeleton_figure(pose, *, frame: int = 0, title: str | None = None, view: str
     for i, (label, seq) in enumerate(named.items()):
         fig.add_traces(skeleton_traces(seq[frame], label, i, show_joints, legend=len(named) > 1))
     ranges = scene_ranges(*(to_plot_coords(s[frame]) for s in named.values()))
-    fig.update_layout(scene=_scene_layout(ranges, view, unit), height=height, title=title,
-                      margin={"l": 0, "r": 0, "t": 40 if title else 10, "b": 0},
-                      legend={"x": 0.01, "y": 0.99})
+    fig.update_layout(
+        scene=_scene_layout(ranges, view, unit),
+        height=height,
+        title=title,
+        margin={"l": 0, "r": 0, "t": 40 if title else 10, "b": 0},
+        legend={"x": 0.01, "y": 0.99},
+    )
     return fig
 
 
-def skeleton_2d_figure(keypoints, *, frame: int = 0, title: str | None = None,
-                       image_size: tuple[float, float] | None = None, height: int = 480) -> go.Figure:
+def skeleton_2d_figure(
+    keypoints,
+    *,
+    frame: int = 0,
+    title: str | None = None,
+    image_size: tuple[float, float] | None = None,
+    height: int = 480,
+) -> go.Figure:
     """A static 2D skeleton (or several overlaid) in image orientation (y axis pointing down).
 
     Args:
@@ -277,7 +345,9 @@ def skeleton_2d_figure(keypoints, *, frame: int = 0, title: str | None = None,
     fig.update_layout(
         xaxis={"range": xr, "title": {"text": "x"}, "constrain": "domain"},
         yaxis={"range": yr, "title": {"text": "y (down)"}, "scaleanchor": "x", "scaleratio": 1},
-        height=height, title=title, plot_bgcolor="#f8f8f8",
+        height=height,
+        title=title,
+        plot_bgcolor="#f8f8f8",
         margin={"l": 40, "r": 10, "t": 40 if title else 10, "b": 40},
     )
     return fig
@@ -295,30 +365,61 @@ def _animation_controls(frame_ids: np.ndarray, duration_ms: int, redraw: bool = 
         raise ValueError(f"active slider step {active} out of range 0..{len(names) - 1}")
 
     def args(frames, d):
-        return [frames, {"frame": {"duration": d, "redraw": redraw}, "mode": "immediate",
-                         "transition": {"duration": 0}, "fromcurrent": True}]
+        return [
+            frames,
+            {
+                "frame": {"duration": d, "redraw": redraw},
+                "mode": "immediate",
+                "transition": {"duration": 0},
+                "fromcurrent": True,
+            },
+        ]
+
     play = args(names[active:] + names[:active] if active else None, duration_ms)
     return {
-        "updatemenus": [{
-            "type": "buttons", "direction": "left", "showactive": False, "x": 0.0, "y": -0.06,
-            "xanchor": "left", "yanchor": "top", "pad": {"r": 10, "t": 0},
-            "buttons": [
-                {"label": "\u25b6 play", "method": "animate", "args": play},
-                {"label": "\u275a\u275a pause", "method": "animate", "args": args([None], 0)},
-            ],
-        }],
-        "sliders": [{
-            "active": int(active), "x": 0.2, "len": 0.78, "y": -0.06, "yanchor": "top",
-            "currentvalue": {"prefix": "frame ", "font": {"color": "#444"}}, "pad": {"t": 10},
-            # plotly labels every step: past MAX_SLIDER_LABELS they overprint, so only the current value shows
-            **({"font": {"color": "rgba(0,0,0,0)"}} if len(names) > MAX_SLIDER_LABELS else {}),
-            "steps": [{"label": n, "method": "animate", "args": args([n], 0)} for n in names],
-        }],
+        "updatemenus": [
+            {
+                "type": "buttons",
+                "direction": "left",
+                "showactive": False,
+                "x": 0.0,
+                "y": -0.06,
+                "xanchor": "left",
+                "yanchor": "top",
+                "pad": {"r": 10, "t": 0},
+                "buttons": [
+                    {"label": "\u25b6 play", "method": "animate", "args": play},
+                    {"label": "\u275a\u275a pause", "method": "animate", "args": args([None], 0)},
+                ],
+            }
+        ],
+        "sliders": [
+            {
+                "active": int(active),
+                "x": 0.2,
+                "len": 0.78,
+                "y": -0.06,
+                "yanchor": "top",
+                "currentvalue": {"prefix": "frame ", "font": {"color": "#444"}},
+                "pad": {"t": 10},
+                # plotly labels every step: past MAX_SLIDER_LABELS they overprint, so only the current value shows
+                **({"font": {"color": "rgba(0,0,0,0)"}} if len(names) > MAX_SLIDER_LABELS else {}),
+                "steps": [{"label": n, "method": "animate", "args": args([n], 0)} for n in names],
+            }
+        ],
     }
 
 
-def skeleton_animation(poses, *, max_frames: int | None = 150, fps: float = 25.0, title: str | None = None,
-                       view: str = "front", unit: str = "m", height: int = 560) -> go.Figure:
+def skeleton_animation(
+    poses,
+    *,
+    max_frames: int | None = 150,
+    fps: float = 25.0,
+    title: str | None = None,
+    view: str = "front",
+    unit: str = "m",
+    height: int = 560,
+) -> go.Figure:
     """A 3D skeleton animation with play/pause buttons and a frame slider.
 
     Args:
@@ -343,18 +444,29 @@ def skeleton_animation(poses, *, max_frames: int | None = 150, fps: float = 25.0
             out += skeleton_traces(seq[t], label, i, legend=multi)
         return out
 
-    fig = go.Figure(data=traces_at(ids[0]),
-                    frames=[go.Frame(data=traces_at(t), name=str(int(t))) for t in ids])
+    fig = go.Figure(data=traces_at(ids[0]), frames=[go.Frame(data=traces_at(t), name=str(int(t))) for t in ids])
     ranges = scene_ranges(*(to_plot_coords(s[ids]) for s in named.values()))
-    fig.update_layout(scene=_scene_layout(ranges, view, unit), height=height, title=title,
-                      margin={"l": 0, "r": 0, "t": 40 if title else 10, "b": CONTROLS_MARGIN},
-                      legend={"x": 0.01, "y": 0.99},
-                      **_animation_controls(ids, max(int(1000 * step / fps), 20)))
+    fig.update_layout(
+        scene=_scene_layout(ranges, view, unit),
+        height=height,
+        title=title,
+        margin={"l": 0, "r": 0, "t": 40 if title else 10, "b": CONTROLS_MARGIN},
+        legend={"x": 0.01, "y": 0.99},
+        **_animation_controls(ids, max(int(1000 * step / fps), 20)),
+    )
     return fig
 
 
-def overlay_figure(prediction, ground_truth, *, max_frames: int | None = 150, fps: float = 25.0,
-                   title: str | None = None, unit: str = "m", view: str = "front") -> go.Figure:
+def overlay_figure(
+    prediction,
+    ground_truth,
+    *,
+    max_frames: int | None = 150,
+    fps: float = 25.0,
+    title: str | None = None,
+    unit: str = "m",
+    view: str = "front",
+) -> go.Figure:
     """Prediction (solid, saturated) over ground truth (dashed, light); static for (J, 3), else animated.
 
     Both are camera coordinates of the same shape, (J, 3) or (T, J, 3).  The title gets the mean
@@ -372,9 +484,17 @@ def overlay_figure(prediction, ground_truth, *, max_frames: int | None = 150, fp
     return skeleton_animation(named, max_frames=max_frames, fps=fps, title=label, unit=unit, view=view)
 
 
-def side_by_side_figure(keypoints_2d, poses_3d, *, max_frames: int | None = 120, fps: float = 25.0,
-                        title: str | None = None, unit: str = "m", image_size=None,
-                        height: int = 500) -> go.Figure:
+def side_by_side_figure(
+    keypoints_2d,
+    poses_3d,
+    *,
+    max_frames: int | None = 120,
+    fps: float = 25.0,
+    title: str | None = None,
+    unit: str = "m",
+    image_size=None,
+    height: int = 500,
+) -> go.Figure:
     """The 2D input (left panel) beside the 3D skeleton(s) (right panel), animated together.
 
     Args:
@@ -400,15 +520,18 @@ def side_by_side_figure(keypoints_2d, poses_3d, *, max_frames: int | None = 120,
             out += skeleton_traces(seq[t], label, i, legend=multi)
         return out
 
-    fig = make_subplots(rows=1, cols=2, column_widths=[0.42, 0.58],
-                        specs=[[{"type": "xy"}, {"type": "scene"}]],
-                        subplot_titles=("2D input", "3D (camera frame, upright)"))
+    fig = make_subplots(
+        rows=1,
+        cols=2,
+        column_widths=[0.42, 0.58],
+        specs=[[{"type": "xy"}, {"type": "scene"}]],
+        subplot_titles=("2D input", "3D (camera frame, upright)"),
+    )
     first = traces_at(ids[0])
     for k, trace in enumerate(first):
         fig.add_trace(trace, row=1, col=1 if k < TRACES_PER_SKELETON else 2)
     if len(ids) > 1:
-        fig.frames = [go.Frame(data=traces_at(t), name=str(int(t)), traces=list(range(len(first))))
-                      for t in ids]
+        fig.frames = [go.Frame(data=traces_at(t), name=str(int(t)), traces=list(range(len(first)))) for t in ids]
         step = int(ids[1] - ids[0])
         fig.update_layout(**_animation_controls(ids, max(int(1000 * step / fps), 20)))
     if image_size is not None:
@@ -417,7 +540,9 @@ def side_by_side_figure(keypoints_2d, poses_3d, *, max_frames: int | None = 120,
         xr, yr = _axis_2d_ranges([kp[ids]])
     ranges = scene_ranges(*(to_plot_coords(s[ids]) for s in named.values()))
     fig.update_layout(
-        scene=_scene_layout(ranges, "front", unit), height=height, title=title,
+        scene=_scene_layout(ranges, "front", unit),
+        height=height,
+        title=title,
         xaxis={"range": xr, "constrain": "domain"},
         yaxis={"range": yr, "scaleanchor": "x", "scaleratio": 1, "title": {"text": "y (down)"}},
         margin={"l": 40, "r": 0, "t": 60 if title else 40, "b": CONTROLS_MARGIN if len(ids) > 1 else 10},

@@ -13,10 +13,11 @@ from __future__ import annotations
 import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
-from mdtf_lite.train.records import METRE_TERMS, METRICS, format_epoch, in_display_units
+from mdtf_lite.train.records import METRICS, format_epoch, in_display_units
 from mdtf_lite.viz.fallback import FallbackFigureWidget
 
 __all__ = ["METRICS", "loss_curve_figure", "LiveLossPlot", "format_epoch", "in_display_units"]
+
 
 def _panels(histories: dict) -> list[str]:
     keys = [k for k in METRICS if any(k in h for hist in histories.values() for h in hist)]
@@ -34,8 +35,12 @@ def loss_curve_figure(histories: dict, title: str = "training curves", metrics: 
     unknown = [k for k in keys if k not in METRICS]
     if unknown:
         raise ValueError(f"unknown metric(s) {unknown}; known: {list(METRICS)}")
-    fig = make_subplots(rows=1, cols=len(keys), subplot_titles=[METRICS[k][0] for k in keys],
-                        horizontal_spacing=0.08 if len(keys) > 2 else 0.12)
+    fig = make_subplots(
+        rows=1,
+        cols=len(keys),
+        subplot_titles=[METRICS[k][0] for k in keys],
+        horizontal_spacing=0.08 if len(keys) > 2 else 0.12,
+    )
     colours = ["#1f77b4", "#d62728", "#2ca02c", "#9467bd", "#ff7f0e", "#8c564b"]
     last_epoch = 1
     for r, (name, history) in enumerate(histories.items()):
@@ -45,17 +50,32 @@ def loss_curve_figure(histories: dict, title: str = "training curves", metrics: 
             if not pts:  # this run does not have this metric (BAM: no MPJPE): no empty line in the panel
                 continue
             last_epoch = max([last_epoch] + [p[0] for p in pts])
-            fig.add_trace(go.Scatter(x=[p[0] for p in pts], y=[p[1] for p in pts], mode="lines+markers",
-                                     name=name, legendgroup=name, showlegend=legend,
-                                     line={"color": colours[r % len(colours)]},
-                                     hovertemplate=f"{name}<br>epoch %{{x}}<br>{METRICS[key][1]} %{{y:.4g}}<extra></extra>"),
-                          row=1, col=c)
+            fig.add_trace(
+                go.Scatter(
+                    x=[p[0] for p in pts],
+                    y=[p[1] for p in pts],
+                    mode="lines+markers",
+                    name=name,
+                    legendgroup=name,
+                    showlegend=legend,
+                    line={"color": colours[r % len(colours)]},
+                    hovertemplate=f"{name}<br>epoch %{{x}}<br>{METRICS[key][1]} %{{y:.4g}}<extra></extra>",
+                ),
+                row=1,
+                col=c,
+            )
             legend = False
     for c, key in enumerate(keys, 1):
         fig.update_yaxes(title_text=METRICS[key][1], row=1, col=c)
     # whole epochs only: ticks every epoch (or every few when there are many), never at 1.5
-    fig.update_xaxes(title_text="epoch", tickmode="linear", tick0=1, dtick=max(1, round(last_epoch / 8)),
-                     tickformat="d", range=[0.5, last_epoch + 0.5])
+    fig.update_xaxes(
+        title_text="epoch",
+        tickmode="linear",
+        tick0=1,
+        dtick=max(1, round(last_epoch / 8)),
+        tickformat="d",
+        range=[0.5, last_epoch + 0.5],
+    )
     fig.update_layout(title=title, height=360, legend={"orientation": "h", "y": -0.25})
     return fig
 
@@ -80,5 +100,3 @@ class LiveLossPlot:
             self.widget.data = ()
             self.widget.layout = fresh.layout
             self.widget.add_traces(list(fresh.data))
-
-

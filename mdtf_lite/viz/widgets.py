@@ -24,8 +24,17 @@ from mdtf_lite.skeleton import JOINT_NAMES
 from mdtf_lite.viz.animated import AnimatedViewer, as_index, skeleton_coords, typed_array
 from mdtf_lite.viz.fallback import figure_json
 from mdtf_lite.viz.skeleton import (
-    JOINT_SIZE, SIDES, TRACES_PER_SKELETON, VIEWS, _as_named, _as_sequence, _axis_2d_ranges, scene_ranges,
-    side_by_side_figure, skeleton_figure, to_plot_coords,
+    JOINT_SIZE,
+    SIDES,
+    TRACES_PER_SKELETON,
+    VIEWS,
+    _as_named,
+    _as_sequence,
+    _axis_2d_ranges,
+    scene_ranges,
+    side_by_side_figure,
+    skeleton_figure,
+    to_plot_coords,
 )
 
 __all__ = ["SkeletonViewer", "skeleton_viewer"]
@@ -49,8 +58,18 @@ class SkeletonViewer(AnimatedViewer):
         widget: the ``VBox`` to display (displaying the viewer itself shows it too).
     """
 
-    def __init__(self, poses, keypoints_2d=None, *, fps: float = 25.0, view: str = "front",
-                 unit: str = "m", joint: int = 10, height: int = 480, max_frames: int | None = 150):
+    def __init__(
+        self,
+        poses,
+        keypoints_2d=None,
+        *,
+        fps: float = 25.0,
+        view: str = "front",
+        unit: str = "m",
+        joint: int = 10,
+        height: int = 480,
+        max_frames: int | None = 150,
+    ):
         import ipywidgets as W
 
         self.poses = _as_named(poses, (3,), "pose")
@@ -76,13 +95,21 @@ class SkeletonViewer(AnimatedViewer):
             base.update_layout(xaxis={"range": xr}, yaxis={"range": yr})
             self._offset = TRACES_PER_SKELETON  # the 2D panel's traces come first
         base.update_layout(scene=scene_ranges_layout(self._plot), scene_camera=VIEWS[view])
-        base.add_scatter3d(x=[], y=[], z=[], mode="lines", name="joint trajectory",
-                           line={"color": "#9467bd", "width": 3}, hoverinfo="skip")
+        base.add_scatter3d(
+            x=[],
+            y=[],
+            z=[],
+            mode="lines",
+            name="joint trajectory",
+            line={"color": "#9467bd", "width": 3},
+            hoverinfo="skip",
+        )
         self._base = figure_json(base)
 
         self.view_picker = W.Dropdown(options=list(VIEWS), value=view, description="view")
-        self.joint_picker = W.Dropdown(options=[(f"{j} {n}", j) for j, n in enumerate(JOINT_NAMES)],
-                                       value=joint, description="joint")
+        self.joint_picker = W.Dropdown(
+            options=[(f"{j} {n}", j) for j, n in enumerate(JOINT_NAMES)], value=joint, description="joint"
+        )
         # a picker moved by the reader re-renders; one moved by set_view / pick_joint already did
         self.view_picker.observe(lambda ch: ch["new"] != self.view and self.set_view(ch["new"]), names="value")
         self.joint_picker.observe(lambda ch: ch["new"] != self.joint and self.pick_joint(ch["new"]), names="value")
@@ -116,8 +143,12 @@ class SkeletonViewer(AnimatedViewer):
         fig = copy.deepcopy(self._base)
         fig["layout"]["scene"]["camera"] = copy.deepcopy(VIEWS[self.view])
         path = next(iter(self._plot.values()))[:, self.joint]  # (T, 3)
-        fig["data"][-1].update(x=typed_array(path[:, 0]), y=typed_array(path[:, 1]), z=typed_array(path[:, 2]),
-                               name=f"{JOINT_NAMES[self.joint]} trajectory")
+        fig["data"][-1].update(
+            x=typed_array(path[:, 0]),
+            y=typed_array(path[:, 1]),
+            z=typed_array(path[:, 2]),
+            name=f"{JOINT_NAMES[self.joint]} trajectory",
+        )
         sizes = [JOINT_SIZE] * len(JOINT_NAMES)
         sizes[self.joint] = 2.5 * JOINT_SIZE
         for s in range(len(self._plot)):
@@ -148,8 +179,7 @@ class SkeletonViewer(AnimatedViewer):
 def scene_ranges_layout(plot_seqs: dict) -> dict:
     """Fixed cubic ranges over whole clips (plot coordinates) for a scene layout update."""
     r = scene_ranges(*plot_seqs.values())
-    return {"xaxis": {"range": r["x"]}, "yaxis": {"range": r["y"]}, "zaxis": {"range": r["z"]},
-            "aspectmode": "cube"}
+    return {"xaxis": {"range": r["x"]}, "yaxis": {"range": r["y"]}, "zaxis": {"range": r["z"]}, "aspectmode": "cube"}
 
 
 def skeleton_viewer(poses, keypoints_2d=None, **kwargs) -> SkeletonViewer:

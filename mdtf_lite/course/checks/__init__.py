@@ -29,8 +29,20 @@ from typing import Callable, Iterable
 
 import numpy as np
 
-__all__ = ["CheckResult", "Case", "compare", "diagnose", "run_check", "set_strict", "is_strict",
-           "require_passed", "outcomes", "CheckFailed", "GRADE_LOG_ENV", "STRICT_ENV"]
+__all__ = [
+    "CheckResult",
+    "Case",
+    "compare",
+    "diagnose",
+    "run_check",
+    "set_strict",
+    "is_strict",
+    "require_passed",
+    "outcomes",
+    "CheckFailed",
+    "GRADE_LOG_ENV",
+    "STRICT_ENV",
+]
 
 GRADE_LOG_ENV = "MDTF_GRADE_LOG"
 STRICT_ENV = "MDTF_CHECKS_STRICT"
@@ -95,9 +107,11 @@ def require_passed(*names: str) -> None:
         if got["status"] == "not implemented":
             raise NotImplementedError(f"{name} is still a stub: write it and pass its check above first")
         if not got["passed"]:
-            raise CheckFailed(f"{name} did not pass its check ({got['status']}"
-                              + (f"; failing cases: {', '.join(got['failing'])}" if got["failing"] else "")
-                              + "): fix it above before using it here")
+            raise CheckFailed(
+                f"{name} did not pass its check ({got['status']}"
+                + (f"; failing cases: {', '.join(got['failing'])}" if got["failing"] else "")
+                + "): fix it above before using it here"
+            )
 
 
 def _to_numpy(x):
@@ -142,20 +156,22 @@ def _shape_diagnosis(s: np.ndarray, r: np.ndarray, rtol: float, atol: float) -> 
         off = [k for k in range(s.ndim) if s.shape[k] != r.shape[k]]
         if len(off) == 1 and abs(s.shape[off[0]] - r.shape[off[0]]) == 1:
             k = off[0]
-            return (f"off by one along axis {k}: {s.shape[k]} entries where {r.shape[k]} are expected "
-                    "(check where the loop or slice starts and stops)")
+            return (
+                f"off by one along axis {k}: {s.shape[k]} entries where {r.shape[k]} are expected "
+                "(check where the loop or slice starts and stops)"
+            )
         if sorted(s.shape) == sorted(r.shape):
             return f"axes in the wrong order: shape {s.shape}, expected {r.shape} (permute, do not reshape)"
     if s.ndim == r.ndim + 1:
         for k in range(s.ndim):
-            if s.shape[:k] + s.shape[k + 1:] == r.shape:
+            if s.shape[:k] + s.shape[k + 1 :] == r.shape:
                 for how, red in (("mean", s.mean(axis=k)), ("sum", s.sum(axis=k))):
                     if _close(red, r, rtol, atol):
                         return f"wrong reduction: the {how} over axis {k} is missing (you return one value per entry of it)"
                 return f"one axis too many (axis {k}, size {s.shape[k]}): a reduction or indexing step is missing"
     if s.ndim + 1 == r.ndim:
         for k in range(r.ndim):
-            if r.shape[:k] + r.shape[k + 1:] == s.shape:
+            if r.shape[:k] + r.shape[k + 1 :] == s.shape:
                 return f"wrong reduction: you reduced axis {k} (size {r.shape[k]}) that the answer keeps"
     if s.ndim < r.ndim and s.size == 1:
         return f"wrong reduction: a single number where an array of shape {r.shape} is expected"
@@ -291,16 +307,28 @@ def _log(entry: dict) -> None:
 def _finish(name: str, status: str, cases: list[str], failing: list[str], detail: dict | None = None) -> None:
     _OUTCOMES[name] = {"passed": status == "passed", "status": status, "failing": list(failing)}
     for case in cases:
-        entry = {"check": name, "case": case, "ok": status == "passed" or (status == "wrong" and case not in failing),
-                 "status": status}
+        entry = {
+            "check": name,
+            "case": case,
+            "ok": status == "passed" or (status == "wrong" and case not in failing),
+            "status": status,
+        }
         if detail and case in detail:
             entry["diagnosis"] = detail[case]
         _log(entry)
 
 
-def run_check(name: str, student_fn: Callable, reference_fn: Callable, cases: Iterable,
-              rtol: float = 1e-5, atol: float = 1e-6, hint: str = "",
-              mistakes: dict[str, Callable] | None = None, forbid: Iterable[Callable] = ()) -> list[CheckResult]:
+def run_check(
+    name: str,
+    student_fn: Callable,
+    reference_fn: Callable,
+    cases: Iterable,
+    rtol: float = 1e-5,
+    atol: float = 1e-6,
+    hint: str = "",
+    mistakes: dict[str, Callable] | None = None,
+    forbid: Iterable[Callable] = (),
+) -> list[CheckResult]:
     """Call both functions on every case, print per-case feedback, raise if any case is wrong.
 
     Args:
@@ -326,7 +354,7 @@ def run_check(name: str, student_fn: Callable, reference_fn: Callable, cases: It
     strict = is_strict()
     target = inspect.unwrap(getattr(student_fn, "__func__", student_fn))
     if any(target is inspect.unwrap(f) for f in forbid):
-        msg = (f"{name}: you passed the package's own {_qualname(target)}, not your function")
+        msg = f"{name}: you passed the package's own {_qualname(target)}, not your function"
         if strict:
             _finish(name, "rejected", names, names)
             raise CheckFailed(msg + ": write it yourself (this check does not grade the package)")
@@ -345,8 +373,10 @@ def run_check(name: str, student_fn: Callable, reference_fn: Callable, cases: It
             raise CheckFailed(f"{name} [{case.name}] raised {type(exc).__name__}: {exc}. {hint}".strip()) from exc
         if used and strict:
             _finish(name, "rejected", names, names)
-            raise CheckFailed(f"{name}: your function calls the package's {used}; the exercise is to write it "
-                              "yourself, so the checker rejects it (it would only be checking the package)")
+            raise CheckFailed(
+                f"{name}: your function calls the package's {used}; the exercise is to write it "
+                "yourself, so the checker rejects it (it would only be checking the package)"
+            )
         called = called or used
         res = compare(got, expected, rtol, atol)
         why = ""
@@ -365,13 +395,19 @@ def run_check(name: str, student_fn: Callable, reference_fn: Callable, cases: It
         print(f"{name} [{case.name}]: {res.verdict}" + (f" {diff}" if diff else "") + (f" -- {why}" if why else ""))
         results.append(res)
     if called:
-        print(f"note: {name}: your function calls the package's {called} -- accepted outside an exercise; "
-              "the grader rejects it")
+        print(
+            f"note: {name}: your function calls the package's {called} -- accepted outside an exercise; "
+            "the grader rejects it"
+        )
     if failing:
         _finish(name, "wrong", names, failing, detail)
         lines = "\n".join(f"  * {n}: {detail[n]}" for n in failing)
-        raise CheckFailed(f"{name}: {len(failing)} of {len(cases)} cases wrong:\n{lines}" + (f"\nHint: {hint}" if hint else ""))
+        raise CheckFailed(
+            f"{name}: {len(failing)} of {len(cases)} cases wrong:\n{lines}" + (f"\nHint: {hint}" if hint else "")
+        )
     _finish(name, "passed", names, [])
-    print(f"{name}: all {len(results)} cases pass "
-          f"({sum(r.verdict == 'exact' for r in results)} exact, {sum(r.verdict == 'approx' for r in results)} approx)")
+    print(
+        f"{name}: all {len(results)} cases pass "
+        f"({sum(r.verdict == 'exact' for r in results)} exact, {sum(r.verdict == 'approx' for r in results)} approx)"
+    )
     return results

@@ -14,8 +14,14 @@ from mdtf_lite.data.clips import window_starts
 from mdtf_lite.data.geometry import flip_poses, normalise_screen, project, world_to_camera
 from mdtf_lite.skeleton import BONES
 
-__all__ = ["check_world_to_camera", "check_project", "check_normalise_screen", "check_flip_poses",
-           "check_window_starts", "check_bone_lengths"]
+__all__ = [
+    "check_world_to_camera",
+    "check_project",
+    "check_normalise_screen",
+    "check_flip_poses",
+    "check_window_starts",
+    "check_bone_lengths",
+]
 
 
 def _cases_points(n_cases: int = 3):
@@ -26,8 +32,14 @@ def _cases_points(n_cases: int = 3):
 def check_world_to_camera(student_fn) -> None:
     """``student_fn(points (..., 3) world m, camera) -> (..., 3)`` camera frame."""
     cases = [(p, h36m_camera(s, c)) for p, (s, c) in zip(_cases_points(), [("S1", 0), ("S9", 2), ("S11", 3)])]
-    run_check("world_to_camera", student_fn, world_to_camera, cases, atol=1e-9,
-              hint="X_cam = R^T (X - t) with R from the quaternion (camera -> world) and t in metres")
+    run_check(
+        "world_to_camera",
+        student_fn,
+        world_to_camera,
+        cases,
+        atol=1e-9,
+        hint="X_cam = R^T (X - t) with R from the quaternion (camera -> world) and t in metres",
+    )
 
 
 def check_project(student_fn) -> None:
@@ -36,8 +48,14 @@ def check_project(student_fn) -> None:
     for p, (s, c) in zip(_cases_points(), [("S1", 0), ("S9", 2), ("S11", 3)]):
         cam = h36m_camera(s, c)
         cases.append((world_to_camera(p, cam), cam))
-    run_check("project", student_fn, project, cases, atol=1e-6,
-              hint="clamp X/Z to [-1, 1]; radial 1 + k1 r2 + k2 r2^2 + k3 r2^3; tangential p.XX and p r2; f XXX + c")
+    run_check(
+        "project",
+        student_fn,
+        project,
+        cases,
+        atol=1e-6,
+        hint="clamp X/Z to [-1, 1]; radial 1 + k1 r2 + k2 r2^2 + k3 r2^3; tangential p.XX and p r2; f XXX + c",
+    )
 
 
 def check_normalise_screen(student_fn) -> None:
@@ -51,22 +69,37 @@ def check_flip_poses(student_fn) -> None:
     """``student_fn(poses (..., 17, C)) -> (..., 17, C)`` mirrored left/right."""
     rng = np.random.default_rng(2)
     cases = [(rng.normal(size=(4, 17, 3)),), (rng.normal(size=(2, 9, 17, 3)),)]
-    run_check("flip_poses", student_fn, flip_poses, cases,
-              hint="negate x (channel 0) AND swap left and right joints (mdtf_lite.skeleton.FLIP_PERMUTATION)")
+    run_check(
+        "flip_poses",
+        student_fn,
+        flip_poses,
+        cases,
+        hint="negate x (channel 0) AND swap left and right joints (mdtf_lite.skeleton.FLIP_PERMUTATION)",
+    )
 
 
 def check_window_starts(student_fn) -> None:
     """``student_fn(length, frames, stride) -> list of start frames`` of the full windows."""
     cases = [(100, 27, 9), (243, 243, 81), (500, 81, 81), (80, 81, 27)]
-    run_check("window_starts", lambda *a: np.asarray(student_fn(*a), float),
-              lambda *a: np.asarray(window_starts(*a), float), cases,
-              hint="starts 0, stride, 2 stride, ... while start + frames <= length (the tail is dropped)")
+    run_check(
+        "window_starts",
+        lambda *a: np.asarray(student_fn(*a), float),
+        lambda *a: np.asarray(window_starts(*a), float),
+        cases,
+        hint="starts 0, stride, 2 stride, ... while start + frames <= length (the tail is dropped)",
+    )
 
 
 def check_bone_lengths(student_fn) -> None:
     """``student_fn(poses (T, 17, 3)) -> (T, 16)`` length of each bone (parent, child) ordered by child."""
+
     def reference(p):
         return np.stack([np.linalg.norm(p[:, c] - p[:, a], axis=-1) for a, c in BONES], -1)
 
-    run_check("bone_lengths", student_fn, reference, [(x[0],) for x in [_cases_points(1)]],
-              hint="for (parent, child) in BONES: |pose[child] - pose[parent]|")
+    run_check(
+        "bone_lengths",
+        student_fn,
+        reference,
+        [(x[0],) for x in [_cases_points(1)]],
+        hint="for (parent, child) in BONES: |pose[child] - pose[parent]|",
+    )

@@ -49,21 +49,35 @@ def _scan_cases(seed=1):
 
 def check_combine(fn):
     """Check ``fn(left, right) -> (a, b)`` against the composition of two affine maps."""
-    results = run_check("combine", lambda l, r: tuple(fn(l, r)), combine, _pair_cases(), forbid=[combine],
-                        mistakes={"right applied first: you computed 'right, then left'":
-                                  lambda l, r: combine(r, l)},
-                        hint="Apply left first: h -> a1 h + b1, then h -> a2 h + b2. Expand a2 (a1 h + b1) + b2.")
+    results = run_check(
+        "combine",
+        lambda left, right: tuple(fn(left, right)),
+        combine,
+        _pair_cases(),
+        forbid=[combine],
+        mistakes={"right applied first: you computed 'right, then left'": lambda left, right: combine(right, left)},
+        hint="Apply left first: h -> a1 h + b1, then h -> a2 h + b2. Expand a2 (a1 h + b1) + b2.",
+    )
     # associativity is what makes parallel scans possible: check the student's operator has it
     g = torch.Generator().manual_seed(2)
-    x, y, z = ((torch.rand(5, generator=g, dtype=torch.float64), torch.randn(5, generator=g, dtype=torch.float64))
-               for _ in range(3))
-    run_check("combine is associative", lambda: tuple(fn(tuple(fn(x, y)), z)), lambda: tuple(fn(x, tuple(fn(y, z)))),
-              {"combine(combine(x, y), z) vs combine(x, combine(y, z))": ()}, forbid=[combine], hint="combine(combine(x, y), z) must equal combine(x, combine(y, z)).")
+    x, y, z = (
+        (torch.rand(5, generator=g, dtype=torch.float64), torch.randn(5, generator=g, dtype=torch.float64))
+        for _ in range(3)
+    )
+    run_check(
+        "combine is associative",
+        lambda: tuple(fn(tuple(fn(x, y)), z)),
+        lambda: tuple(fn(x, tuple(fn(y, z)))),
+        {"combine(combine(x, y), z) vs combine(x, combine(y, z))": ()},
+        forbid=[combine],
+        hint="combine(combine(x, y), z) must equal combine(x, combine(y, z)).",
+    )
     return results
 
 
 def check_sequential_scan(fn):
     """Check ``fn(a, b) -> h`` (a, b, h: (L, *S)) against the recurrence h_t = a_t h_{t-1} + b_t."""
+
     def from_t1(a, b):  # the loop starts at t = 1
         return sequential_scan(a[1:], b[1:])
 
@@ -73,11 +87,19 @@ def check_sequential_scan(fn):
     def h_before(a, b):  # stores h_{t-1} instead of h_t
         return torch.cat([torch.zeros_like(b[:1]), sequential_scan(a, b)[:-1]])
 
-    return run_check("sequential_scan", fn, sequential_scan, _scan_cases(), forbid=[sequential_scan],
-                     mistakes={"off by one: the loop starts at t = 1 (state h_0 = b_0 is missing)": from_t1,
-                               "off by one: a_{t-1} multiplies h_{t-1}; use a_t": a_before,
-                               "off by one: you store the state before the update (h_{t-1}); append after it": h_before},
-                     hint="Start from h = 0 (shape S), loop over t, keep every h_t; stack along dim 0.")
+    return run_check(
+        "sequential_scan",
+        fn,
+        sequential_scan,
+        _scan_cases(),
+        forbid=[sequential_scan],
+        mistakes={
+            "off by one: the loop starts at t = 1 (state h_0 = b_0 is missing)": from_t1,
+            "off by one: a_{t-1} multiplies h_{t-1}; use a_t": a_before,
+            "off by one: you store the state before the update (h_{t-1}); append after it": h_before,
+        },
+        hint="Start from h = 0 (shape S), loop over t, keep every h_t; stack along dim 0.",
+    )
 
 
 def check_chunked_scan(fn):
@@ -85,12 +107,18 @@ def check_chunked_scan(fn):
     cases = [Case(f"{c.name}, chunk {k}", (*c.args, k)) for c in _scan_cases() for k in (1, 3, 4, 50)]
 
     def no_carry(a, b, k):
-        return torch.cat([sequential_scan(a[s:s + k], b[s:s + k]) for s in range(0, len(a), k)])
+        return torch.cat([sequential_scan(a[s : s + k], b[s : s + k]) for s in range(0, len(a), k)])
 
-    return run_check("chunked_scan", fn, lambda a, b, k: chunked_scan(a, b, k), cases, forbid=[chunked_scan],
-                     mistakes={"the carry is missing: every chunk starts from zero": no_carry},
-                     hint="Inside a chunk scan from zero; then h = local + cumprod(a_chunk) * carry, "
-                          "carry = last h of the previous chunk. Handle a last, shorter chunk.")
+    return run_check(
+        "chunked_scan",
+        fn,
+        lambda a, b, k: chunked_scan(a, b, k),
+        cases,
+        forbid=[chunked_scan],
+        mistakes={"the carry is missing: every chunk starts from zero": no_carry},
+        hint="Inside a chunk scan from zero; then h = local + cumprod(a_chunk) * carry, "
+        "carry = last h of the previous chunk. Handle a last, shorter chunk.",
+    )
 
 
 def reference_zoh(delta: torch.Tensor, A: torch.Tensor, B: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
@@ -106,9 +134,11 @@ def reference_zoh(delta: torch.Tensor, A: torch.Tensor, B: torch.Tensor) -> tupl
 def check_zoh(fn):
     """Check ``fn(delta (L, D), A (D, N), B (L, N)) -> (A_bar, B_bar)``, both (L, D, N), exact ZOH."""
     cases = {}
-    for name, (L, D, N, scale, seed) in {"L 5, D 3, N 4": (5, 3, 4, 1.0, 0),
-                                         "tiny steps (delta ~ 1e-3)": (4, 2, 3, 1e-3, 1),
-                                         "large steps (delta ~ 5)": (3, 4, 2, 5.0, 2)}.items():
+    for name, (L, D, N, scale, seed) in {
+        "L 5, D 3, N 4": (5, 3, 4, 1.0, 0),
+        "tiny steps (delta ~ 1e-3)": (4, 2, 3, 1e-3, 1),
+        "large steps (delta ~ 5)": (3, 4, 2, 5.0, 2),
+    }.items():
         g = torch.Generator().manual_seed(seed)
         delta = scale * (0.2 + torch.rand(L, D, generator=g, dtype=torch.float64))
         A = -(0.5 + torch.rand(D, N, generator=g, dtype=torch.float64))
@@ -122,9 +152,18 @@ def check_zoh(fn):
         a, b = reference_zoh(delta, A, B)
         return 1 + delta[:, :, None] * A[None], b
 
-    return run_check("zoh", lambda d, a, b: tuple(fn(d, a, b)), reference_zoh, cases, rtol=1e-7, atol=1e-10,
-                     mistakes={"B_bar = delta * B is Mamba's first-order simplification; the exercise asks for the "
-                               "exact hold (exp(delta A) - 1) / A * B": euler_b,
-                               "A_bar = 1 + delta A is the Euler step; the exact hold is exp(delta A)": euler_a},
-                     hint="Broadcast delta (L, D, 1) with A (1, D, N); A_bar = exp(delta A); "
-                          "B_bar = (exp(delta A) - 1) / A * B[:, None, :]. torch.expm1 keeps tiny steps accurate.")
+    return run_check(
+        "zoh",
+        lambda d, a, b: tuple(fn(d, a, b)),
+        reference_zoh,
+        cases,
+        rtol=1e-7,
+        atol=1e-10,
+        mistakes={
+            "B_bar = delta * B is Mamba's first-order simplification; the exercise asks for the "
+            "exact hold (exp(delta A) - 1) / A * B": euler_b,
+            "A_bar = 1 + delta A is the Euler step; the exact hold is exp(delta A)": euler_a,
+        },
+        hint="Broadcast delta (L, D, 1) with A (1, D, N); A_bar = exp(delta A); "
+        "B_bar = (exp(delta A) - 1) / A * B[:, None, :]. torch.expm1 keeps tiny steps accurate.",
+    )

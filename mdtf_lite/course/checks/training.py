@@ -49,11 +49,19 @@ def reference_train_lifter(model, inputs, targets, steps, lr) -> list[float]:
 def check_train_lifter(fn: Callable) -> None:
     """Check ``fn(model, inputs, targets, steps, lr) -> losses`` against the reference loop, step by step."""
     cases = {}
-    for name, (n, steps, lr, seed) in {"8 poses, 5 steps": (8, 5, 1e-2, 0), "1 pose, 3 steps": (1, 3, 1e-3, 1),
-                                       "32 poses, 10 steps": (32, 10, 3e-3, 2)}.items():
+    for name, (n, steps, lr, seed) in {
+        "8 poses, 5 steps": (8, 5, 1e-2, 0),
+        "1 pose, 3 steps": (1, 3, 1e-3, 1),
+        "32 poses, 10 steps": (32, 10, 3e-3, 2),
+    }.items():
         g = torch.Generator().manual_seed(100 + seed)
-        cases[name] = (seed, torch.randn(n, 17, 3, generator=g, dtype=torch.float64),
-                       torch.randn(n, 17, 3, generator=g, dtype=torch.float64), steps, lr)
+        cases[name] = (
+            seed,
+            torch.randn(n, 17, 3, generator=g, dtype=torch.float64),
+            torch.randn(n, 17, 3, generator=g, dtype=torch.float64),
+            steps,
+            lr,
+        )
 
     def no_zero_grad(seed, x, y, steps, lr):
         model = make_lifter(seed)
@@ -77,10 +85,17 @@ def check_train_lifter(fn: Callable) -> None:
             out.append(float(loss))
         return out
 
-    run_check("train_lifter", lambda seed, x, y, steps, lr: [float(v) for v in fn(make_lifter(seed), x, y, steps, lr)],
-              lambda seed, x, y, steps, lr: reference_train_lifter(make_lifter(seed), x, y, steps, lr), cases,
-              rtol=1e-6, atol=1e-9,
-              mistakes={"gradients accumulate: call opt.zero_grad() before loss.backward() every step": no_zero_grad,
-                        "mean squared error: the loss is MPJPE, the mean Euclidean joint error": mse},
-              hint="for each step: loss = MPJPE(model(inputs flattened to (N, 51)) reshaped to (N, 17, 3), targets); "
-                   "zero_grad, backward, step; record float(loss) (the loss before the update).")
+    run_check(
+        "train_lifter",
+        lambda seed, x, y, steps, lr: [float(v) for v in fn(make_lifter(seed), x, y, steps, lr)],
+        lambda seed, x, y, steps, lr: reference_train_lifter(make_lifter(seed), x, y, steps, lr),
+        cases,
+        rtol=1e-6,
+        atol=1e-9,
+        mistakes={
+            "gradients accumulate: call opt.zero_grad() before loss.backward() every step": no_zero_grad,
+            "mean squared error: the loss is MPJPE, the mean Euclidean joint error": mse,
+        },
+        hint="for each step: loss = MPJPE(model(inputs flattened to (N, 51)) reshaped to (N, 17, 3), targets); "
+        "zero_grad, backward, step; record float(loss) (the loss before the update).",
+    )

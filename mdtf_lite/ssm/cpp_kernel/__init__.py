@@ -41,7 +41,7 @@ _STATE: dict = {}
 def _ops_registered() -> bool:
     """True when the operators exist in this process already (the build step loads its library as a check)."""
     try:
-        torch.ops.mdtf_lite.scan_fwd
+        _ = torch.ops.mdtf_lite.scan_fwd  # the attribute lookup fails when the library is not loaded
     except (AttributeError, RuntimeError):
         return False
     return True
@@ -61,17 +61,20 @@ def load() -> bool:
         if problem is None:
             try:
                 torch.ops.load_library(str(_build.library_file()))
-            except (OSError, RuntimeError) as exc:   # e.g. built against another libtorch ABI
+            except (OSError, RuntimeError) as exc:  # e.g. built against another libtorch ABI
                 problem = f"broken: {_build.library_file()} does not load ({str(exc).strip().splitlines()[0]})"
     if problem is None:
         _register_fake_and_autograd()
         _STATE["ok"] = True
         return True
     _STATE["ok"] = False
-    _STATE["error"] = (f"the fused C++ scan kernels are {problem}; build them with "
-                       "`python -m mdtf_lite.ssm.cpp_kernel` (or `make setup`)")
-    warnings.warn(f"mdtf_lite: {_STATE['error']}. Using the numba/PyTorch CPU scans meanwhile.", RuntimeWarning,
-                  stacklevel=2)
+    _STATE["error"] = (
+        f"the fused C++ scan kernels are {problem}; build them with "
+        "`python -m mdtf_lite.ssm.cpp_kernel` (or `make setup`)"
+    )
+    warnings.warn(
+        f"mdtf_lite: {_STATE['error']}. Using the numba/PyTorch CPU scans meanwhile.", RuntimeWarning, stacklevel=2
+    )
     return False
 
 
@@ -94,8 +97,16 @@ def _scan_fwd_fake(u, delta, A, B, C, Dskip, z, delta_bias):
 def _scan_bwd_fake(u, delta, A, B, C, Dskip, z, delta_bias, grad_y):
     S, L, D = u.shape
     N = A.shape[1]
-    return [u.new_empty((S, L, D)), u.new_empty((S, L, D)), A.new_empty((D, N)), u.new_empty((S, L, N)),
-            u.new_empty((S, L, N)), u.new_empty((D,)), u.new_empty((S, L, D)), u.new_empty((D,))]
+    return [
+        u.new_empty((S, L, D)),
+        u.new_empty((S, L, D)),
+        A.new_empty((D, N)),
+        u.new_empty((S, L, N)),
+        u.new_empty((S, L, N)),
+        u.new_empty((D,)),
+        u.new_empty((S, L, D)),
+        u.new_empty((D,)),
+    ]
 
 
 def _conv_fwd_fake(x, weight, bias):
@@ -108,7 +119,7 @@ def _conv_bwd_fake(x, weight, bias, grad_u):
 
 def _scan_setup(ctx, inputs, output):
     ctx.save_for_backward(*inputs)
-    ctx.mark_non_differentiable(output[1])   # the last state h_L: returned for inspection, no gradient
+    ctx.mark_non_differentiable(output[1])  # the last state h_L: returned for inspection, no gradient
 
 
 def _scan_backward(ctx, grad_y, grad_last):
@@ -145,11 +156,12 @@ def causal_conv_silu(x: torch.Tensor, weight: torch.Tensor, bias: torch.Tensor) 
 
     Equal to ``F.silu(mdtf_lite.models.mamba.causal_depthwise_conv(x, weight, bias))``.
     """
-    if not _STATE.get("ok") and not load():   # a dict lookup once loaded: torch.compile traces it freely
+    if not _STATE.get("ok") and not load():  # a dict lookup once loaded: torch.compile traces it freely
         raise RuntimeError(f"the cpp kernels are unavailable: {build_error()}")
     w = weight.reshape(weight.shape[0], weight.shape[-1])
-    y = torch.ops.mdtf_lite.conv_silu_fwd(_last_dim_contiguous(x.float()), w.float().contiguous(),
-                                          bias.float().contiguous())
+    y = torch.ops.mdtf_lite.conv_silu_fwd(
+        _last_dim_contiguous(x.float()), w.float().contiguous(), bias.float().contiguous()
+    )
     return y.to(x.dtype)
 
 

@@ -34,10 +34,16 @@ _CHECKOUT = Path(__file__).resolve().parents[3]
 
 
 def compiler_flags() -> list[str]:
-    flags = ["-O3", "-fopenmp", "-fno-math-errno", "-fno-trapping-math",
-             "-fassociative-math", "-fno-signed-zeros"]   # reassociation: SIMD sums over channels
+    flags = [
+        "-O3",
+        "-fopenmp",
+        "-fno-math-errno",
+        "-fno-trapping-math",
+        "-fassociative-math",
+        "-fno-signed-zeros",
+    ]  # reassociation: SIMD sums over channels
     if torch.backends.cpu.get_cpu_capability() in ("AVX2", "AVX512"):
-        flags += ["-mavx2", "-mfma"]          # the SIMD width every x86-64 machine of the last decade has
+        flags += ["-mavx2", "-mfma"]  # the SIMD width every x86-64 machine of the last decade has
     return flags
 
 
@@ -47,8 +53,11 @@ def library_name() -> str:
 
 def expected_manifest() -> dict:
     """What a build for the current source, flags and torch must record in its ``build.json``."""
-    return {"source_sha256": hashlib.sha256(SOURCE.read_bytes()).hexdigest(), "flags": compiler_flags(),
-            "torch": torch.__version__}
+    return {
+        "source_sha256": hashlib.sha256(SOURCE.read_bytes()).hexdigest(),
+        "flags": compiler_flags(),
+        "torch": torch.__version__,
+    }
 
 
 def extensions_root() -> Path:
@@ -76,8 +85,10 @@ def build_problem() -> str | None:
     if not (folder / MANIFEST).is_file() or not lib.is_file():
         others = [p.name for p in extensions_root().glob(f"{library_name()}-*") if p != folder]
         if others:
-            return (f"stale: {extensions_root()} holds builds of another source or torch version "
-                    f"({', '.join(others)}), none of the current one")
+            return (
+                f"stale: {extensions_root()} holds builds of another source or torch version "
+                f"({', '.join(others)}), none of the current one"
+            )
         return f"not built (no {folder})"
     try:
         recorded = json.loads((folder / MANIFEST).read_text())
@@ -95,7 +106,7 @@ def _remove_leftovers(root: Path) -> None:
             os.kill(int(tmp.name.rsplit("-", 1)[1]), 0)
         except (ValueError, ProcessLookupError):
             shutil.rmtree(tmp, ignore_errors=True)
-        except PermissionError:   # a live process of another user
+        except PermissionError:  # a live process of another user
             pass
 
 
@@ -117,13 +128,20 @@ def build(verbose: bool = False) -> Path:
     # -fopenmp: at::parallel_for is inline OpenMP; the library links libgomp.so.1, which resolves to the copy
     # torch has already loaded (one thread pool, sized by torch.set_num_threads).  is_python_module=False:
     # a plain shared library, loaded (here, as a check) with torch.ops.load_library.
-    load(name=library_name(), sources=[str(source)], extra_cflags=compiler_flags(), extra_ldflags=["-fopenmp"],
-         build_directory=str(tmp), verbose=verbose, is_python_module=False)
+    load(
+        name=library_name(),
+        sources=[str(source)],
+        extra_cflags=compiler_flags(),
+        extra_ldflags=["-fopenmp"],
+        build_directory=str(tmp),
+        verbose=verbose,
+        is_python_module=False,
+    )
     (tmp / MANIFEST).write_text(json.dumps(expected_manifest(), indent=1) + "\n")
     try:
-        os.rename(tmp, folder)             # atomic: the folder appears complete or not at all
+        os.rename(tmp, folder)  # atomic: the folder appears complete or not at all
     except OSError:
-        if build_problem() is not None:    # not "another build finished first"
+        if build_problem() is not None:  # not "another build finished first"
             raise
         shutil.rmtree(tmp, ignore_errors=True)
     return lib
