@@ -4,6 +4,7 @@ Tests that read ../shared/mocap skip with a message when it is absent (set MDTF_
 
 import numpy as np
 import pytest
+from fuzz_helpers import mangle
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -252,11 +253,7 @@ def test_missing_files(tmp_path):
     ),
 )
 def test_random_truncation_and_edits_of_the_amc(tmp_path, cut, edits):
-    text = AMC
-    for where, token in edits:
-        i = int(where * len(text))
-        text = text[:i] + token + text[i + 1 :]
-    text = text[: int(cut * len(text))] if cut < 1 else text
+    text = mangle(AMC, cut, edits)
     a, m = _write(tmp_path, amc=text)
     asf = read_asf(a)
     try:
@@ -282,11 +279,7 @@ def test_random_truncation_and_edits_of_the_amc(tmp_path, cut, edits):
     ),
 )
 def test_random_truncation_and_edits_of_the_asf(tmp_path, cut, edits):
-    text = ASF
-    for where, token in edits:
-        i = int(where * len(text))
-        text = text[:i] + token + text[i + 1 :]
-    text = text[: int(cut * len(text))] if cut < 1 else text
+    text = mangle(ASF, cut, edits)
     a, _ = _write(tmp_path, asf=text)
     try:
         asf = read_asf(a)

@@ -190,6 +190,7 @@ def test_two_files_with_the_same_name_are_refused(tmp_path):
 
 
 # ------------------------------------------------- property-based: truncated / corrupted BVH files
+from fuzz_helpers import mangle  # noqa: E402
 from hypothesis import HealthCheck, given, settings  # noqa: E402
 from hypothesis import strategies as st  # noqa: E402
 
@@ -206,11 +207,7 @@ from hypothesis import strategies as st  # noqa: E402
     ),
 )
 def test_random_truncation_and_edits_give_value_error_or_finite_motion(tmp_path, cut, edits):
-    text = TINY
-    for where, token in edits:
-        i = int(where * len(text))
-        text = text[:i] + token + text[i + 1 :]
-    text = text[: int(cut * len(text))] if cut < 1 else text
+    text = mangle(TINY, cut, edits)
     p = _tiny(tmp_path, text, "r.bvh")
     try:
         b = read_bvh(p)

@@ -106,18 +106,23 @@ def _kill_group(proc):
     proc.wait()
 
 
+def _spawn(args, ext):
+    """A Python process in its own session (so that its compiler children can be killed with it)."""
+    return subprocess.Popen(
+        [sys.executable, *args],
+        env=_env(ext),
+        cwd=ROOT,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        start_new_session=True,
+    )
+
+
 @pytest.mark.slow
 def test_a_build_or_load_killed_at_any_point_never_blocks_the_next_process(tmp_path):
     ext = tmp_path / "ext"
     for delay in (0.5, 1, 2, 4, 8):
-        proc = subprocess.Popen(
-            [sys.executable, "-m", "mdtf_lite.ssm.cpp_kernel"],
-            env=_env(ext),
-            cwd=ROOT,
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL,
-            start_new_session=True,
-        )
+        proc = _spawn(["-m", "mdtf_lite.ssm.cpp_kernel"], ext)
         time.sleep(delay)
         _kill_group(proc)
         backend, err, seconds = run_scan(ext)
@@ -138,14 +143,7 @@ def test_a_build_or_load_killed_at_any_point_never_blocks_the_next_process(tmp_p
     assert done.returncode == 0, done.stderr[-2000:]
     assert not list(ext.glob(".*.tmp-*")), "the leftovers of the killed builds are still there"
     for delay in (0.5, 1.5):  # a process killed while loading
-        proc = subprocess.Popen(
-            [sys.executable, "-c", SCAN],
-            env=_env(ext),
-            cwd=ROOT,
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL,
-            start_new_session=True,
-        )
+        proc = _spawn(["-c", SCAN], ext)
         time.sleep(delay)
         _kill_group(proc)
     backend, err, seconds = run_scan(ext)
