@@ -16,21 +16,44 @@ ClipDataset), ``sources`` (``load_clips``); ``synthetic/`` the motion generator 
 
 from mdtf_lite.data.cameras import Camera, h36m_camera, h36m_cameras
 from mdtf_lite.data.clips import ClipDataset, Video, flip_inputs, flip_targets, make_clips
-from mdtf_lite.data.readers.cmu import cmu_clips as _cmu_clips
-from mdtf_lite.data.synthetic.default import build_default_dataset, ensure_default_dataset
-from mdtf_lite.data.geometry import (FLIP_PERMUTATION, camera_to_world, flip_poses, normalise_screen, pose_25d, project,
-                                     root_relative, unnormalise_screen, world_to_camera)
+from mdtf_lite.data.geometry import (
+    FLIP_PERMUTATION,
+    camera_to_world,
+    flip_poses,
+    normalise_screen,
+    pose_25d,
+    project,
+    root_relative,
+    unnormalise_screen,
+    world_to_camera,
+)
 from mdtf_lite.data.npz_io import PickleRefused
+from mdtf_lite.data.readers.cmu import cmu_clips
 from mdtf_lite.data.sources import load_clips, subject_groups
+from mdtf_lite.data.synthetic.default import build_default_dataset, ensure_default_dataset
 
 __all__ = [
-    "ensure_default_dataset", "build_default_dataset", "load_clips", "ClipDataset", "Video", "make_clips",
-    "flip_poses", "flip_inputs", "flip_targets", "FLIP_PERMUTATION", "Camera", "h36m_camera", "h36m_cameras",
-    "world_to_camera", "camera_to_world", "project", "normalise_screen", "unnormalise_screen", "root_relative",
-    "pose_25d", "PickleRefused", "cmu_clips", "subject_groups",
+    "ensure_default_dataset",
+    "build_default_dataset",
+    "load_clips",
+    "ClipDataset",
+    "Video",
+    "make_clips",
+    "flip_poses",
+    "flip_inputs",
+    "flip_targets",
+    "FLIP_PERMUTATION",
+    "Camera",
+    "h36m_camera",
+    "h36m_cameras",
+    "world_to_camera",
+    "camera_to_world",
+    "project",
+    "normalise_screen",
+    "unnormalise_screen",
+    "root_relative",
+    "pose_25d",
+    "PickleRefused",
+    "cmu_clips",
+    "subject_groups",
 ]
-
-
-def cmu_clips(*args, **kwargs):
-    """Real CMU motion as clips like the default dataset's (see :func:`mdtf_lite.data.readers.cmu.cmu_clips`)."""
-    return _cmu_clips(*args, **kwargs)

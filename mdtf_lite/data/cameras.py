@@ -19,8 +19,16 @@ from pathlib import Path
 
 import numpy as np
 
-__all__ = ["Camera", "CAMERA_IDS", "CAMERA_SUBJECTS", "NUM_CAMERAS", "quaternion_to_matrix", "h36m_camera",
-           "h36m_cameras", "camera_facts"]
+__all__ = [
+    "Camera",
+    "CAMERA_IDS",
+    "CAMERA_SUBJECTS",
+    "NUM_CAMERAS",
+    "quaternion_to_matrix",
+    "h36m_camera",
+    "h36m_cameras",
+    "camera_facts",
+]
 
 _FACTS = Path(__file__).with_name("h36m_cameras.json")
 NUM_CAMERAS = 4
@@ -42,11 +50,14 @@ def quaternion_to_matrix(q) -> np.ndarray:
     q = np.asarray(q, dtype=np.float64)
     q = q / np.linalg.norm(q, axis=-1, keepdims=True)
     w, x, y, z = np.moveaxis(q, -1, 0)
-    return np.stack([
-        np.stack([1 - 2 * (y * y + z * z), 2 * (x * y - w * z), 2 * (x * z + w * y)], -1),
-        np.stack([2 * (x * y + w * z), 1 - 2 * (x * x + z * z), 2 * (y * z - w * x)], -1),
-        np.stack([2 * (x * z - w * y), 2 * (y * z + w * x), 1 - 2 * (x * x + y * y)], -1),
-    ], -2)
+    return np.stack(
+        [
+            np.stack([1 - 2 * (y * y + z * z), 2 * (x * y - w * z), 2 * (x * z + w * y)], -1),
+            np.stack([2 * (x * y + w * z), 1 - 2 * (x * x + z * z), 2 * (y * z - w * x)], -1),
+            np.stack([2 * (x * z - w * y), 2 * (y * z + w * x), 1 - 2 * (x * x + y * y)], -1),
+        ],
+        -2,
+    )
 
 
 @dataclass(frozen=True)
@@ -57,12 +68,12 @@ class Camera:
     id: str
     res_w: int
     res_h: int
-    focal: np.ndarray        # (2,) pixels
-    center: np.ndarray       # (2,) pixels
-    radial: np.ndarray       # (3,) k1 k2 k3
-    tangential: np.ndarray   # (2,) p1 p2
-    R: np.ndarray            # (3, 3) camera -> world
-    t: np.ndarray            # (3,) metres, world frame
+    focal: np.ndarray  # (2,) pixels
+    center: np.ndarray  # (2,) pixels
+    radial: np.ndarray  # (3,) k1 k2 k3
+    tangential: np.ndarray  # (2,) p1 p2
+    R: np.ndarray  # (3, 3) camera -> world
+    t: np.ndarray  # (3,) metres, world frame
     subject: str = ""
 
     def flipped(self) -> "Camera":
@@ -70,8 +81,11 @@ class Camera:
 
         With screen-normalised coordinates this matches negating x (see ``geometry.flip_poses``).
         """
-        return replace(self, center=np.array([self.res_w - self.center[0], self.center[1]]),
-                       tangential=np.array([-self.tangential[0], self.tangential[1]]))
+        return replace(
+            self,
+            center=np.array([self.res_w - self.center[0], self.center[1]]),
+            tangential=np.array([-self.tangential[0], self.tangential[1]]),
+        )
 
     def intrinsics_vector(self) -> np.ndarray:
         """(9,) float32: fx/w*2, fy/w*2 (focal in screen units), cx, cy screen-normalised, k1 k2 k3 p1 p2."""
@@ -96,18 +110,27 @@ def h36m_camera(subject: str, index: int) -> Camera:
     """Camera ``index`` (0..3, the order of the VideoPose3D files) as calibrated for ``subject``."""
     facts = camera_facts()
     if subject not in facts["extrinsics"]:
-        raise ValueError(f"no extrinsics for subject {subject!r}; the Human3.6M release has them for "
-                         f"{list(facts['extrinsics'])} (S2-S4 have none)")
+        raise ValueError(
+            f"no extrinsics for subject {subject!r}; the Human3.6M release has them for "
+            f"{list(facts['extrinsics'])} (S2-S4 have none)"
+        )
     if not 0 <= int(index) < NUM_CAMERAS:
         raise ValueError(f"camera index must be 0..{NUM_CAMERAS - 1}, got {index!r}")
     intr = facts["intrinsics"][int(index)]
     extr = facts["extrinsics"][subject][int(index)]
-    return Camera(index=int(index), id=intr["id"], res_w=int(intr["res_w"]), res_h=int(intr["res_h"]),
-                  focal=np.asarray(intr["focal_length"], float), center=np.asarray(intr["center"], float),
-                  radial=np.asarray(intr["radial_distortion"], float),
-                  tangential=np.asarray(intr["tangential_distortion"], float),
-                  R=quaternion_to_matrix(extr["orientation_wxyz"]),
-                  t=np.asarray(extr["translation_mm"], float) / 1000.0, subject=subject)
+    return Camera(
+        index=int(index),
+        id=intr["id"],
+        res_w=int(intr["res_w"]),
+        res_h=int(intr["res_h"]),
+        focal=np.asarray(intr["focal_length"], float),
+        center=np.asarray(intr["center"], float),
+        radial=np.asarray(intr["radial_distortion"], float),
+        tangential=np.asarray(intr["tangential_distortion"], float),
+        R=quaternion_to_matrix(extr["orientation_wxyz"]),
+        t=np.asarray(extr["translation_mm"], float) / 1000.0,
+        subject=subject,
+    )
 
 
 def h36m_cameras(subject: str) -> list[Camera]:

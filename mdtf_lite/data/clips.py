@@ -57,27 +57,43 @@ def window_starts(length: int, frames: int, stride: int) -> list[int]:
 def _check_video(v: Video, target: str) -> None:
     kp = v.keypoints
     if kp.ndim != 3 or kp.shape[1:] != (NUM_JOINTS, 3):
-        raise ValueError(f"video {v.name!r}: keypoints have shape {kp.shape}, expected (T, {NUM_JOINTS}, 3) "
-                         "pixels + confidence in H36M-17 joint order")
+        raise ValueError(
+            f"video {v.name!r}: keypoints have shape {kp.shape}, expected (T, {NUM_JOINTS}, 3) "
+            "pixels + confidence in H36M-17 joint order"
+        )
     if not np.all(np.isfinite(kp)):
         t, j = np.argwhere(~np.isfinite(kp))[0][:2]
-        raise ValueError(f"video {v.name!r}: keypoints have NaN/Inf (first at frame {t}, joint {j}); "
-                         "interpolate or drop those frames before making clips")
+        raise ValueError(
+            f"video {v.name!r}: keypoints have NaN/Inf (first at frame {t}, joint {j}); "
+            "interpolate or drop those frames before making clips"
+        )
     if np.all(kp[..., 2] <= 0):
-        raise ValueError(f"video {v.name!r}: every confidence is zero; the detections are missing. Use "
-                         "keypoints='gt' or re-run the detector for this video")
+        raise ValueError(
+            f"video {v.name!r}: every confidence is zero; the detections are missing. Use "
+            "keypoints='gt' or re-run the detector for this video"
+        )
     arr = v.target_cam if target == "camera" else v.pose_25d
     if arr is None:
-        raise ValueError(f"video {v.name!r} has no {target!r} target; this source offers "
-                         f"{'2.5d' if v.pose_25d is not None else 'camera'} targets only: pass target=... accordingly")
+        raise ValueError(
+            f"video {v.name!r} has no {target!r} target; this source offers "
+            f"{'2.5d' if v.pose_25d is not None else 'camera'} targets only: pass target=... accordingly"
+        )
     if arr.shape != kp.shape or not np.all(np.isfinite(arr)):
-        raise ValueError(f"video {v.name!r}: {target} target has shape {arr.shape} (expected {kp.shape}) "
-                         "or NaN/Inf values; convert the source again")
+        raise ValueError(
+            f"video {v.name!r}: {target} target has shape {arr.shape} (expected {kp.shape}) "
+            "or NaN/Inf values; convert the source again"
+        )
 
 
-def make_clips(videos: list[Video], frames: int, stride: int | None = None, target: str = "camera",
-               short: str = "resample", max_clips: int | None = None,
-               seed: int = 0) -> tuple[np.ndarray, np.ndarray, dict]:
+def make_clips(
+    videos: list[Video],
+    frames: int,
+    stride: int | None = None,
+    target: str = "camera",
+    short: str = "resample",
+    max_clips: int | None = None,
+    seed: int = 0,
+) -> tuple[np.ndarray, np.ndarray, dict]:
     """Cut videos into clips; returns (inputs (N, T, 17, 3), targets (N, T, 17, 3), meta) as float32.
 
     ``stride`` defaults to T (non-overlapping).  ``target`` is "camera" or "2.5d".  ``max_clips`` keeps a
@@ -101,8 +117,10 @@ def make_clips(videos: list[Video], frames: int, stride: int | None = None, targ
             starts = np.asarray(window_starts(n, frames, stride), np.int64)
             per_video.append((vi, starts[:, None] + np.arange(frames)[None]))
         elif short == "error" or n < 2:
-            raise ValueError(f"video {v.name!r} has {n} frames, fewer than the clip length T={frames}: use shorter "
-                             "clips (frames=...), short='resample' (one clip resampled to T) or short='skip'")
+            raise ValueError(
+                f"video {v.name!r} has {n} frames, fewer than the clip length T={frames}: use shorter "
+                "clips (frames=...), short='resample' (one clip resampled to T) or short='skip'"
+            )
         elif short == "resample":
             per_video.append((vi, np.round(np.linspace(0, n - 1, frames)).astype(np.int64)[None]))
     if not per_video:
@@ -113,7 +131,7 @@ def make_clips(videos: list[Video], frames: int, stride: int | None = None, targ
         keep[np.random.default_rng(seed).choice(total, int(max_clips), replace=False)] = True
         kept, offset = [], 0
         for vi, idx in per_video:
-            rows = keep[offset:offset + len(idx)]
+            rows = keep[offset : offset + len(idx)]
             offset += len(idx)
             if rows.any():
                 kept.append((vi, idx[rows]))
@@ -131,8 +149,9 @@ def make_clips(videos: list[Video], frames: int, stride: int | None = None, targ
             t = t - t[:, :1]
         ins.append(x.astype(np.float32)[idx])
         tgs.append(t.astype(np.float32)[idx])
-        facs.append(np.full(idx.shape, np.nan, np.float32) if v.factor_25d is None
-                    else v.factor_25d.astype(np.float32)[idx])
+        facs.append(
+            np.full(idx.shape, np.nan, np.float32) if v.factor_25d is None else v.factor_25d.astype(np.float32)[idx]
+        )
         vals.append(np.ones(idx.shape, bool) if v.valid is None else np.asarray(v.valid, bool)[idx])
         idxs.append(idx)
         rows += [(v.subject, v.action, v.camera, int(r[0]), v.name, v.res_w, v.res_h) for r in idx]
@@ -167,8 +186,17 @@ class ClipDataset(_TorchDataset):
     dim N), ``source``, ``split``, ``target`` ("camera" | "2.5d"), ``keypoints`` ("detected" | "gt"), ``fps``.
     """
 
-    def __init__(self, inputs, targets, meta: dict, source: str = "", split: str = "", target: str = "camera",
-                 keypoints: str = "detected", fps: float = 50.0):
+    def __init__(
+        self,
+        inputs,
+        targets,
+        meta: dict,
+        source: str = "",
+        split: str = "",
+        target: str = "camera",
+        keypoints: str = "detected",
+        fps: float = 50.0,
+    ):
         self.inputs = torch.from_numpy(np.ascontiguousarray(inputs, np.float32))
         self.targets = torch.from_numpy(np.ascontiguousarray(targets, np.float32))
         self.meta = meta
@@ -188,9 +216,19 @@ class ClipDataset(_TorchDataset):
         """A new dataset with the clips ``indices`` (order kept)."""
         idx = np.asarray(indices, dtype=np.int64)
         meta = {k: v[idx] for k, v in self.meta.items()}
-        return ClipDataset(self.inputs.numpy()[idx], self.targets.numpy()[idx], meta, self.source, self.split,
-                           self.target, self.keypoints, self.fps)
+        return ClipDataset(
+            self.inputs.numpy()[idx],
+            self.targets.numpy()[idx],
+            meta,
+            self.source,
+            self.split,
+            self.target,
+            self.keypoints,
+            self.fps,
+        )
 
     def __repr__(self) -> str:
-        return (f"ClipDataset(source={self.source!r}, split={self.split!r}, N={len(self)}, T={self.frames}, "
-                f"keypoints={self.keypoints!r}, target={self.target!r})")
+        return (
+            f"ClipDataset(source={self.source!r}, split={self.split!r}, N={len(self)}, T={self.frames}, "
+            f"keypoints={self.keypoints!r}, target={self.target!r})"
+        )

@@ -12,8 +12,17 @@ import numpy as np
 from mdtf_lite.data.cameras import Camera, normalise_screen, unnormalise_screen  # screen units live with the camera
 from mdtf_lite.skeleton import FLIP_PERMUTATION
 
-__all__ = ["world_to_camera", "camera_to_world", "project", "normalise_screen", "unnormalise_screen",
-           "root_relative", "pose_25d", "flip_poses", "FLIP_PERMUTATION"]
+__all__ = [
+    "world_to_camera",
+    "camera_to_world",
+    "project",
+    "normalise_screen",
+    "unnormalise_screen",
+    "root_relative",
+    "pose_25d",
+    "flip_poses",
+    "FLIP_PERMUTATION",
+]
 
 
 def _rotate_rows(x: np.ndarray, M: np.ndarray) -> np.ndarray:
@@ -46,14 +55,16 @@ def project(points_cam, camera: Camera, distort: bool = True) -> np.ndarray:
         raise ValueError(f"points_cam has shape {x.shape}; expected (..., 3) camera-frame points")
     z = x[..., 2:3]
     if np.any(z <= 0):
-        raise ValueError("some points are behind the camera (Z <= 0): pass camera-frame points "
-                         "(world_to_camera first) of a subject inside the capture area")
+        raise ValueError(
+            "some points are behind the camera (Z <= 0): pass camera-frame points "
+            "(world_to_camera first) of a subject inside the capture area"
+        )
     xx = x[..., :2] / z
     if distort:
         xx = np.clip(xx, -1.0, 1.0)
-        r2 = np.sum(xx ** 2, axis=-1, keepdims=True)
+        r2 = np.sum(xx**2, axis=-1, keepdims=True)
         k1, k2, k3 = camera.radial
-        radial = 1 + k1 * r2 + k2 * r2 ** 2 + k3 * r2 ** 3
+        radial = 1 + k1 * r2 + k2 * r2**2 + k3 * r2**3
         tan = np.sum(camera.tangential * xx, axis=-1, keepdims=True)
         xx = xx * (radial + tan) + camera.tangential * r2
     return camera.focal * xx + camera.center
@@ -61,7 +72,7 @@ def project(points_cam, camera: Camera, distort: bool = True) -> np.ndarray:
 
 def root_relative(poses, root: int = 0):
     """Subtract joint ``root`` from every joint: (..., J, C) -> (..., J, C); works for numpy and torch."""
-    return poses - poses[..., root:root + 1, :]
+    return poses - poses[..., root : root + 1, :]
 
 
 def pose_25d(points_cam, camera: Camera, distort: bool = True) -> tuple[np.ndarray, np.ndarray]:
@@ -73,9 +84,9 @@ def pose_25d(points_cam, camera: Camera, distort: bool = True) -> tuple[np.ndarr
     """
     x = np.asarray(points_cam, dtype=np.float64)
     uv = project(x, camera, distort)
-    z_root = x[..., 0:1, 2]                       # (T, 1) metres
-    scale = camera.focal[0] / z_root               # pixels per metre at the root depth
-    z = (x[..., 2] - z_root) * scale               # (T, J) pixels
+    z_root = x[..., 0:1, 2]  # (T, 1) metres
+    scale = camera.focal[0] / z_root  # pixels per metre at the root depth
+    z = (x[..., 2] - z_root) * scale  # (T, J) pixels
     factor = z_root[..., 0] * 1000.0 / camera.focal[0]
     return np.concatenate([uv, z[..., None]], axis=-1), factor
 

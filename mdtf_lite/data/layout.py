@@ -60,13 +60,16 @@ def check_target(folder, own=LAYOUT_NAMES) -> None:
     files that are not a dataset's (call it before heavy work; :func:`write_layout` checks again)."""
     folder = Path(folder)
     if folder.exists() and not folder.is_dir():
-        raise FolderRefused(f"{folder} exists and is a file, not a dataset folder; choose another --out (nothing "
-                            "was changed)")
+        raise FolderRefused(
+            f"{folder} exists and is a file, not a dataset folder; choose another --out (nothing was changed)"
+        )
     foreign = foreign_names(folder, own)
     if foreign:
-        raise FolderRefused(f"{folder} already holds files that are not part of a dataset ({', '.join(foreign[:5])}"
-                            f"{', ...' if len(foreign) > 5 else ''}); they are never deleted. Choose an empty or new "
-                            "--out folder, or move those files away")
+        raise FolderRefused(
+            f"{folder} already holds files that are not part of a dataset ({', '.join(foreign[:5])}"
+            f"{', ...' if len(foreign) > 5 else ''}); they are never deleted. Choose an empty or new "
+            "--out folder, or move those files away"
+        )
 
 
 def write_layout(folder, positions_3d: dict, keypoints: dict, info: dict) -> Path:
@@ -79,12 +82,17 @@ def write_layout(folder, positions_3d: dict, keypoints: dict, info: dict) -> Pat
     folder = Path(folder)
     tmp = fresh_dataset_folder(folder)
     try:
-        arrays = {f"{s}{KEY_SEP}{a}": np.asarray(x, np.float32) for s, acts in positions_3d.items()
-                  for a, x in acts.items()}
+        arrays = {
+            f"{s}{KEY_SEP}{a}": np.asarray(x, np.float32) for s, acts in positions_3d.items() for a, x in acts.items()
+        }
         save_npz(tmp / "positions_3d.npz", arrays)
         for kind, subjects in keypoints.items():
-            arrays = {f"{s}{KEY_SEP}{a}{KEY_SEP}{c}": np.asarray(x, np.float32)
-                      for s, acts in subjects.items() for a, views in acts.items() for c, x in enumerate(views)}
+            arrays = {
+                f"{s}{KEY_SEP}{a}{KEY_SEP}{c}": np.asarray(x, np.float32)
+                for s, acts in subjects.items()
+                for a, views in acts.items()
+                for c, x in enumerate(views)
+            }
             save_npz(tmp / f"keypoints_2d_{kind}.npz", arrays)
         info = {"format": LAYOUT_FORMAT, **info, "keypoint_kinds": sorted(keypoints)}
         (tmp / "dataset.json").write_text(json.dumps(info, indent=1, sort_keys=True) + "\n")
@@ -100,9 +108,11 @@ def read_info(folder) -> dict:
     folder = Path(folder)
     path = folder / "dataset.json"
     if not path.is_file():
-        raise FileNotFoundError(f"{path} is missing: {folder} is not a converted dataset folder. Build the default "
-                                "one with `python -m data_tools make-default` or convert real files with "
-                                "`python -m data_tools convert-...` (see the README)")
+        raise FileNotFoundError(
+            f"{path} is missing: {folder} is not a converted dataset folder. Build the default "
+            "one with `python -m data_tools make-default` or convert real files with "
+            "`python -m data_tools convert-...` (see the README)"
+        )
     try:
         info = json.loads(path.read_text())
     except json.JSONDecodeError as exc:
@@ -110,15 +120,20 @@ def read_info(folder) -> dict:
     except UnicodeDecodeError as exc:
         raise ValueError(f"{path} is not UTF-8 text ({exc}); delete the folder and build/convert it again") from None
     if not isinstance(info, dict):
-        raise ValueError(f"{path} holds a JSON {type(info).__name__}, expected an object with \"format\", \"splits\", "
-                         "...; it was not written by mdtf-lite: build/convert the dataset again")
+        raise ValueError(
+            f'{path} holds a JSON {type(info).__name__}, expected an object with "format", "splits", '
+            "...; it was not written by mdtf-lite: build/convert the dataset again"
+        )
     if info.get("format") != LAYOUT_FORMAT:
         raise ValueError(f"{path} has format {info.get('format')!r}, expected {LAYOUT_FORMAT!r}; convert again")
     splits = info.get("splits")
-    if not isinstance(splits, dict) or not all(isinstance(v, list) and all(isinstance(x, str) for x in v)
-                                               for v in splits.values()):
-        raise ValueError(f"{path} lacks \"splits\" (an object split -> list of subjects, e.g. {{\"train\": [\"S1\"], "
-                         f"\"test\": [\"S9\"]}}), got {splits!r}: add it or convert the dataset again")
+    if not isinstance(splits, dict) or not all(
+        isinstance(v, list) and all(isinstance(x, str) for x in v) for v in splits.values()
+    ):
+        raise ValueError(
+            f'{path} lacks "splits" (an object split -> list of subjects, e.g. {{"train": ["S1"], '
+            f'"test": ["S9"]}}), got {splits!r}: add it or convert the dataset again'
+        )
     return info
 
 
@@ -149,32 +164,40 @@ def read_layout(folder, kinds: tuple[str, ...] = ("gt", "detected"), subjects=No
                 if sorted(cams) != list(range(NUM_CAMERAS)):
                     missing = sorted(set(range(NUM_CAMERAS)) - set(cams))
                     extra = sorted(set(cams) - set(range(NUM_CAMERAS)))
-                    raise ValueError(f"{path}: {s}/{a} has cameras {sorted(cams)}, expected {list(range(NUM_CAMERAS))} "
-                                     f"(missing {missing}{f', unknown {extra}' if extra else ''}). Each 2D view is paired "
-                                     "with the camera of its index, so a gap would pair the wrong cameras: convert the "
-                                     "dataset again with every camera")
-        lay.keypoints[kind] = {s: {a: [v[c] for c in range(NUM_CAMERAS)] for a, v in acts.items()}
-                               for s, acts in views.items()}
+                    raise ValueError(
+                        f"{path}: {s}/{a} has cameras {sorted(cams)}, expected {list(range(NUM_CAMERAS))} "
+                        f"(missing {missing}{f', unknown {extra}' if extra else ''}). Each 2D view is paired "
+                        "with the camera of its index, so a gap would pair the wrong cameras: convert the "
+                        "dataset again with every camera"
+                    )
+        lay.keypoints[kind] = {
+            s: {a: [v[c] for c in range(NUM_CAMERAS)] for a, v in acts.items()} for s, acts in views.items()
+        }
     return lay
 
 
 def _split_key(key: str, path, parts: int) -> tuple[str, ...]:
-    """"S1/Walking 1" (parts=2) or "S1/Walking 1/0" (parts=3, camera index last) -> its parts."""
+    """ "S1/Walking 1" (parts=2) or "S1/Walking 1/0" (parts=3, camera index last) -> its parts."""
     want = "'<subject>/<action>'" if parts == 2 else "'<subject>/<action>/<camera 0..3>'"
     pieces = key.split(KEY_SEP, 1)
     if len(pieces) == 2 and parts == 3:
         pieces = [pieces[0], *pieces[1].rsplit(KEY_SEP, 1)]
     if len(pieces) != parts or not all(pieces) or (parts == 3 and not pieces[2].isdigit()):
-        raise ValueError(f"{path}: key {key!r} is not {want}; the file is not in the mdtf-lite layout "
-                         "(mdtf_lite.data.layout): convert the original again with python -m data_tools")
+        raise ValueError(
+            f"{path}: key {key!r} is not {want}; the file is not in the mdtf-lite layout "
+            "(mdtf_lite.data.layout): convert the original again with python -m data_tools"
+        )
     return tuple(pieces)
 
 
 def _check_array(arr: np.ndarray, last: tuple[int, ...], path, key) -> None:
     if arr.ndim != 3 or arr.shape[1] != 17 or arr.shape[2] not in last:
-        raise ValueError(f"{path} key {key!r} has shape {arr.shape}; expected (T, 17, {'|'.join(map(str, last))}). "
-                         "The file is not in the mdtf-lite layout: convert the original again")
+        raise ValueError(
+            f"{path} key {key!r} has shape {arr.shape}; expected (T, 17, {'|'.join(map(str, last))}). "
+            "The file is not in the mdtf-lite layout: convert the original again"
+        )
     if not np.all(np.isfinite(arr)):
         t = int(np.argwhere(~np.isfinite(arr))[0][0])
-        raise ValueError(f"{path} key {key!r} has NaN/Inf values (first at frame {t}); fix or drop that sequence "
-                         "and convert again")
+        raise ValueError(
+            f"{path} key {key!r} has NaN/Inf values (first at frame {t}); fix or drop that sequence and convert again"
+        )

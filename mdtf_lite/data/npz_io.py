@@ -22,11 +22,11 @@ __all__ = ["save_npz", "load_npz", "load_pickled", "PickleRefused", "MAX_NPZ_BYT
 _EPOCH = (1980, 1, 1, 0, 0, 0)
 
 #: the most an npz may expand to in memory (the sum of its members' declared uncompressed sizes).
-MAX_NPZ_BYTES = 16 * 2 ** 30
+MAX_NPZ_BYTES = 16 * 2**30
 #: a compressed member larger than ``_BOMB_MIN_BYTES`` that expands more than ``MAX_COMPRESSION_RATIO``
 #: times is a zip bomb: pose arrays compress 2-10x, and only constant arrays reach deflate's ~1000x.
 MAX_COMPRESSION_RATIO = 200
-_BOMB_MIN_BYTES = 64 * 2 ** 20
+_BOMB_MIN_BYTES = 64 * 2**20
 
 
 class PickleRefused(ValueError):
@@ -43,8 +43,10 @@ def save_npz(path, arrays: dict[str, np.ndarray], compress: bool = False) -> Pat
         for key in sorted(arrays):
             arr = np.asarray(arrays[key])
             if arr.dtype == object:
-                raise ValueError(f"array {key!r} has dtype object, which would need pickle; store plain "
-                                 "numeric or fixed-width string arrays")
+                raise ValueError(
+                    f"array {key!r} has dtype object, which would need pickle; store plain "
+                    "numeric or fixed-width string arrays"
+                )
             buf = io.BytesIO()
             np.lib.format.write_array(buf, np.ascontiguousarray(arr), allow_pickle=False)
             info = zipfile.ZipInfo(key + ".npy", date_time=_EPOCH)
@@ -56,9 +58,11 @@ def save_npz(path, arrays: dict[str, np.ndarray], compress: bool = False) -> Pat
 
 
 def _open_error(path: Path, exc: Exception) -> ValueError:
-    return ValueError(f"{path} is not a readable .npz ({type(exc).__name__}: {exc}); the file is truncated or "
-                      "corrupted: delete it and download/convert it again (for data/default: "
-                      "`python -m data_tools make-default`)")
+    return ValueError(
+        f"{path} is not a readable .npz ({type(exc).__name__}: {exc}); the file is truncated or "
+        "corrupted: delete it and download/convert it again (for data/default: "
+        "`python -m data_tools make-default`)"
+    )
 
 
 def _check_sizes(path: Path, max_bytes: int) -> None:
@@ -70,25 +74,36 @@ def _check_sizes(path: Path, max_bytes: int) -> None:
             infos = zf.infolist()
             total = sum(i.file_size for i in infos)
             if total > max_bytes:
-                raise ValueError(f"{path} would expand to {total / 2 ** 30:.1f} GiB in memory (its members' declared "
-                                 f"sizes), more than the {max_bytes / 2 ** 30:.1f} GiB allowed; a zip bomb or the wrong "
-                                 "file. Pass max_bytes= if the file is genuine")
+                raise ValueError(
+                    f"{path} would expand to {total / 2**30:.1f} GiB in memory (its members' declared "
+                    f"sizes), more than the {max_bytes / 2**30:.1f} GiB allowed; a zip bomb or the wrong "
+                    "file. Pass max_bytes= if the file is genuine"
+                )
             for info in infos:
-                if info.file_size > _BOMB_MIN_BYTES and info.file_size > MAX_COMPRESSION_RATIO * max(info.compress_size, 1):
-                    raise ValueError(f"{path}: member {info.filename!r} expands {info.file_size / max(info.compress_size, 1):.0f}"
-                                     f" times ({info.compress_size} -> {info.file_size} bytes), like a zip bomb; real "
-                                     "arrays compress at most a few times. Recreate the file with save_npz")
+                if info.file_size > _BOMB_MIN_BYTES and info.file_size > MAX_COMPRESSION_RATIO * max(
+                    info.compress_size, 1
+                ):
+                    raise ValueError(
+                        f"{path}: member {info.filename!r} expands {info.file_size / max(info.compress_size, 1):.0f}"
+                        f" times ({info.compress_size} -> {info.file_size} bytes), like a zip bomb; real "
+                        "arrays compress at most a few times. Recreate the file with save_npz"
+                    )
                 if not info.filename.endswith(".npy"):
                     continue
                 with zf.open(info) as fh:
                     version = np.lib.format.read_magic(fh)
-                    shape, _, dtype = (np.lib.format.read_array_header_1_0(fh) if version == (1, 0)
-                                       else np.lib.format.read_array_header_2_0(fh))
+                    shape, _, dtype = (
+                        np.lib.format.read_array_header_1_0(fh)
+                        if version == (1, 0)
+                        else np.lib.format.read_array_header_2_0(fh)
+                    )
                     declared = int(np.prod(shape, dtype=object)) * dtype.itemsize
                 if not dtype.hasobject and declared > info.file_size:
-                    raise ValueError(f"{path}: member {info.filename!r} declares a {shape} {dtype} array "
-                                     f"({declared} bytes) but holds {info.file_size} bytes; the file is corrupted or "
-                                     "crafted: recreate it")
+                    raise ValueError(
+                        f"{path}: member {info.filename!r} declares a {shape} {dtype} array "
+                        f"({declared} bytes) but holds {info.file_size} bytes; the file is corrupted or "
+                        "crafted: recreate it"
+                    )
     except (zipfile.BadZipFile, OSError, EOFError) as exc:
         raise _open_error(path, exc) from None
     except ValueError as exc:
@@ -116,9 +131,11 @@ def load_npz(path, keys: tuple[str, ...] | None = None, max_bytes: int = MAX_NPZ
         with open(path, "rb") as fh:
             head = fh.read(6)
         if head == b"\x93NUMPY":
-            raise ValueError(f"{path} is a single .npy array saved under an .npz name, not an npz (a zip of named "
-                             "arrays); save it with mdtf_lite.data.npz_io.save_npz(path, {name: array}) or "
-                             "numpy.savez, or convert the original again")
+            raise ValueError(
+                f"{path} is a single .npy array saved under an .npz name, not an npz (a zip of named "
+                "arrays); save it with mdtf_lite.data.npz_io.save_npz(path, {name: array}) or "
+                "numpy.savez, or convert the original again"
+            )
         raise _open_error(path, ValueError("not a zip archive"))
     _check_sizes(path, max_bytes)
     try:
@@ -137,8 +154,10 @@ def load_npz(path, keys: tuple[str, ...] | None = None, max_bytes: int = MAX_NPZ
         raise ValueError(f"{path} lacks the key(s) {exc.args[0]}; it has {names}. Is it the right file?") from None
     except ValueError as exc:
         if "pickle" in str(exc).lower():
-            raise PickleRefused(f"{path} holds a pickled object; pickle-free files are expected here. Convert "
-                                "the original once with `python -m data_tools convert-... --trust-pickle`") from None
+            raise PickleRefused(
+                f"{path} holds a pickled object; pickle-free files are expected here. Convert "
+                "the original once with `python -m data_tools convert-... --trust-pickle`"
+            ) from None
         raise _open_error(path, exc) from None
     except (zipfile.BadZipFile, OSError, EOFError) as exc:
         raise _open_error(path, exc) from None
@@ -160,14 +179,17 @@ def load_pickled(path, key: str | None = None, trust_pickle: bool = False):
         raise PickleRefused(
             f"{path} stores Python pickles, and unpickling a file can execute arbitrary code. If you trust this "
             "file (e.g. you downloaded it from the dataset authors), pass trust_pickle=True (CLI: --trust-pickle) "
-            "to convert it once into the pickle-free layout that mdtf-lite reads.")
+            "to convert it once into the pickle-free layout that mdtf-lite reads."
+        )
     if key is None:
         try:
             with open(path, "rb") as fh:
                 return pickle.load(fh)
         except (pickle.UnpicklingError, EOFError, AttributeError, ValueError) as exc:
-            raise ValueError(f"{path} is not a readable pickle ({type(exc).__name__}: {exc}); it is truncated or "
-                             "corrupted: download it again") from None
+            raise ValueError(
+                f"{path} is not a readable pickle ({type(exc).__name__}: {exc}); it is truncated or "
+                "corrupted: download it again"
+            ) from None
     try:
         with np.load(path, allow_pickle=True) as z:
             if key not in z.files:

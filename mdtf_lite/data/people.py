@@ -21,24 +21,56 @@ from mdtf_lite.data.cameras import h36m_cameras
 from mdtf_lite.data.geometry import project, world_to_camera
 from mdtf_lite.data.synthetic.synth import TEST_SUBJECTS, TRAIN_SUBJECTS
 
-__all__ = ["DATABASE_PREFIX", "subject_name", "motion_class", "action_name", "assign_cameras", "in_image",
-           "fit_in_view", "MIN_RUN", "SHIFTS_M"]
+__all__ = [
+    "DATABASE_PREFIX",
+    "subject_name",
+    "motion_class",
+    "action_name",
+    "assign_cameras",
+    "in_image",
+    "fit_in_view",
+    "MIN_RUN",
+    "SHIFTS_M",
+]
 
 #: subject name = prefix + person ("CMU02", "HDMbd"); layout keys allow any name without "/".
 DATABASE_PREFIX = {"cmu": "CMU", "hdm05": "HDM"}
 #: the CMU index's descriptions of the shipped clips, one word per class (clip id -> class; a person id
 #: alone covers all of that person's clips)
-CMU_CLASSES = {"01": "Playground", "02_01": "Walk", "02_02": "Walk", "02_03": "Run", "02_04": "Jump",
-               "02_05": "Punch", "02_06": "Bend", "02_07": "Swordplay", "02_08": "Swordplay",
-               "02_09": "Swordplay", "02_10": "Wash", "03": "WalkUneven", "05_01": "Walk", "05": "Dance",
-               "06": "Basketball"}
+CMU_CLASSES = {
+    "01": "Playground",
+    "02_01": "Walk",
+    "02_02": "Walk",
+    "02_03": "Run",
+    "02_04": "Jump",
+    "02_05": "Punch",
+    "02_06": "Bend",
+    "02_07": "Swordplay",
+    "02_08": "Swordplay",
+    "02_09": "Swordplay",
+    "02_10": "Wash",
+    "03": "WalkUneven",
+    "05_01": "Walk",
+    "05": "Dance",
+    "06": "Basketball",
+}
 #: HDM05 file-name stems start with the motion class ("hopBothLegs1hops" -> "Hop")
-HDM05_CLASSES = (("depositFloor", "Deposit"), ("elbowToKnee", "ElbowToKnee"), ("grabHigh", "GrabHigh"),
-                 ("hop", "Hop"), ("jog", "Jog"), ("kick", "Kick"), ("lieDown", "LieDown"),
-                 ("rotateArms", "RotateArms"), ("sneak", "Sneak"), ("squat", "Squat"), ("throw", "Throw"))
-MIN_RUN = 25            # frames: shorter runs of in-image frames are dropped (0.5 s at 50 fps)
-SHIFTS_M = np.arange(-1.0, 1.01, 0.25)   # floor shifts (x and y, metres) tried when a clip leaves an image
-SEARCH_STEP = 5         # frames: the shift search looks at every 5th frame, the chosen shift is checked on all
+HDM05_CLASSES = (
+    ("depositFloor", "Deposit"),
+    ("elbowToKnee", "ElbowToKnee"),
+    ("grabHigh", "GrabHigh"),
+    ("hop", "Hop"),
+    ("jog", "Jog"),
+    ("kick", "Kick"),
+    ("lieDown", "LieDown"),
+    ("rotateArms", "RotateArms"),
+    ("sneak", "Sneak"),
+    ("squat", "Squat"),
+    ("throw", "Throw"),
+)
+MIN_RUN = 25  # frames: shorter runs of in-image frames are dropped (0.5 s at 50 fps)
+SHIFTS_M = np.arange(-1.0, 1.01, 0.25)  # floor shifts (x and y, metres) tried when a clip leaves an image
+SEARCH_STEP = 5  # frames: the shift search looks at every 5th frame, the chosen shift is checked on all
 
 
 def subject_name(database: str, person: str) -> str:
@@ -53,7 +85,7 @@ def subject_name(database: str, person: str) -> str:
 def motion_class(database: str, person: str, clip: str) -> str:
     """One CamelCase word for the clip's motion ("Walk", "Hop"); "Motion" when the clip is not in the tables."""
     if database == "cmu":
-        take = re.sub(r"_part\d+$", "", clip)   # a clip split at a glitch keeps its take's class
+        take = re.sub(r"_part\d+$", "", clip)  # a clip split at a glitch keeps its take's class
         return CMU_CLASSES.get(take) or CMU_CLASSES.get(person) or "Motion"
     stem = re.sub(r"^HDM_[^_]+_", "", clip)
     return next((name for prefix, name in HDM05_CLASSES if stem.startswith(prefix)), "Motion")
@@ -88,9 +120,10 @@ def in_image(world: np.ndarray, camera_subject: str) -> np.ndarray:
     for cam in h36m_cameras(camera_subject):
         x_cam = world_to_camera(world, cam)
         front = x_cam[..., 2] > 0.1
-        uv = project(np.where(front[..., None], x_cam, [0.0, 0.0, 1.0]), cam)   # behind: projected as the centre
-        ok &= np.all(front & (uv[..., 0] >= 0) & (uv[..., 0] < cam.res_w)
-                     & (uv[..., 1] >= 0) & (uv[..., 1] < cam.res_h), axis=-1)
+        uv = project(np.where(front[..., None], x_cam, [0.0, 0.0, 1.0]), cam)  # behind: projected as the centre
+        ok &= np.all(
+            front & (uv[..., 0] >= 0) & (uv[..., 0] < cam.res_w) & (uv[..., 1] >= 0) & (uv[..., 1] < cam.res_h), axis=-1
+        )
     return ok
 
 
@@ -109,12 +142,12 @@ def fit_in_view(world: np.ndarray, camera_subject: str, min_run: int = MIN_RUN):
     equals) is tried only when the unshifted clip leaves an image somewhere; it keeps the most frames.
     """
     world = np.asarray(world, np.float64)
-    min_run = min(min_run, len(world))   # a clip shorter than min_run is kept whole if it is in view
+    min_run = min(min_run, len(world))  # a clip shorter than min_run is kept whole if it is in view
     ok = in_image(world, camera_subject)
     shift = np.zeros(2)
     if not ok.all():
         grid = sorted(((x, y) for x in SHIFTS_M for y in SHIFTS_M), key=lambda s: (s[0] ** 2 + s[1] ** 2, s))
-        few = world[::SEARCH_STEP]                      # the search looks at every SEARCH_STEP-th frame
+        few = world[::SEARCH_STEP]  # the search looks at every SEARCH_STEP-th frame
         best = int(ok[::SEARCH_STEP].sum())
         for x, y in grid:
             found = int(in_image(few + np.array([x, y, 0.0]), camera_subject).sum())

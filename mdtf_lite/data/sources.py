@@ -16,20 +16,24 @@ from __future__ import annotations
 
 from pathlib import Path
 
-
 from mdtf_lite.data.clips import ClipDataset, make_clips
-from mdtf_lite.data.readers.cmu import ensure_cmu_dataset
-from mdtf_lite.data.synthetic.default import ensure_default_dataset
 from mdtf_lite.data.layout import read_info, read_layout
+from mdtf_lite.data.readers.cmu import ensure_cmu_dataset
 from mdtf_lite.data.readers.motionbert import motionbert_videos
 from mdtf_lite.data.readers.mpi3dhp import mpi3dhp_videos
+from mdtf_lite.data.synthetic.default import ensure_default_dataset
 from mdtf_lite.data.videos import layout_videos
 from mdtf_lite.paths import data_dir
 
 __all__ = ["load_clips", "layout_videos", "source_dir", "subject_groups", "SOURCE_FOLDERS"]
 
-SOURCE_FOLDERS = {"default": "default", "h36m": "h36m_vp3d", "cmu": "cmu", "motionbert": "motionbert_h36m",
-                  "3dhp": "mpi3dhp"}
+SOURCE_FOLDERS = {
+    "default": "default",
+    "h36m": "h36m_vp3d",
+    "cmu": "cmu",
+    "motionbert": "motionbert_h36m",
+    "3dhp": "mpi3dhp",
+}
 
 
 def source_dir(source: str | Path) -> Path:
@@ -42,7 +46,7 @@ def source_dir(source: str | Path) -> Path:
 
 
 def _folder_kind(source) -> str:
-    """"motionbert", "3dhp" or "vp3d" (the array layout of default / h36m / cmu) for a source name or folder."""
+    """ "motionbert", "3dhp" or "vp3d" (the array layout of default / h36m / cmu) for a source name or folder."""
     if source in ("motionbert", "3dhp"):
         return source
     if source in SOURCE_FOLDERS:
@@ -82,9 +86,19 @@ def subject_groups(source="default", split: str = "test") -> dict[str, list[str]
     return {g: subs for g, subs in out.items() if subs}
 
 
-def load_clips(source="default", split: str = "train", frames: int = 27, stride: int | None = None,
-               keypoints: str = "detected", target: str = "camera", subjects=None, max_clips: int | None = None,
-               seed: int = 0, short: str = "resample", cameras=None) -> ClipDataset:
+def load_clips(
+    source="default",
+    split: str = "train",
+    frames: int = 27,
+    stride: int | None = None,
+    keypoints: str = "detected",
+    target: str = "camera",
+    subjects=None,
+    max_clips: int | None = None,
+    seed: int = 0,
+    short: str = "resample",
+    cameras=None,
+) -> ClipDataset:
     """Clips of ``frames`` (T) frames from a source; see the module docstring for the sources.
 
     Args:

@@ -46,6 +46,8 @@ def check_metres(joints, path, key: str) -> None:
         unit = "1000x too small: metres where this reader expects millimetres (do not divide by 1000), or kilometres"
     else:
         unit = "an unknown unit, or joints in the wrong order"
-    raise ValueError(f"{path}: {key} has bones {ratio:.3g}x the length of a typical human skeleton in metres "
-                     f"(expected {RATIO_RANGE[0]}x..{RATIO_RANGE[1]}x): the 3D values look like {unit}. "
-                     "mdtf-lite stores 3D joints in metres: convert the file to metres first")
+    raise ValueError(
+        f"{path}: {key} has bones {ratio:.3g}x the length of a typical human skeleton in metres "
+        f"(expected {RATIO_RANGE[0]}x..{RATIO_RANGE[1]}x): the 3D values look like {unit}. "
+        "mdtf-lite stores 3D joints in metres: convert the file to metres first"
+    )

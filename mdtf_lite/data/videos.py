@@ -22,8 +22,9 @@ def layout_videos(lay: Layout, subjects, keypoints: str, need_25d: bool = True) 
     for s in subjects:
         if s not in lay.positions_3d or s not in kp_all:
             have = sorted({x for split in lay.info.get("splits", {}).values() for x in split} | set(lay.positions_3d))
-            raise ValueError(f"{lay.path}: subject {s!r} is missing (the dataset has {have}); "
-                             "pass subjects=... from that list")
+            raise ValueError(
+                f"{lay.path}: subject {s!r} is missing (the dataset has {have}); pass subjects=... from that list"
+            )
         for action in sorted(lay.positions_3d[s]):
             world = lay.positions_3d[s][action].astype(np.float64)
             views = kp_all[s].get(action)
@@ -33,12 +34,25 @@ def layout_videos(lay: Layout, subjects, keypoints: str, need_25d: bool = True) 
                 cam = h36m_camera(lay.camera_subject(s), c)
                 n = len(world)
                 if len(kp) < n:
-                    raise ValueError(f"{lay.path}: {s}/{action} camera {c} has {len(kp)} 2D frames but {n} 3D frames; "
-                                     "the 2D file must cover the 3D sequence (it may be longer, never shorter)")
+                    raise ValueError(
+                        f"{lay.path}: {s}/{action} camera {c} has {len(kp)} 2D frames but {n} 3D frames; "
+                        "the 2D file must cover the 3D sequence (it may be longer, never shorter)"
+                    )
                 x_cam = world_to_camera(world, cam)
                 p25 = pose_25d(x_cam, cam)[0] if need_25d else None
                 factor = x_cam[:, 0, 2] * 1000.0 / cam.focal[0]  # mm per pixel at the root depth (2.5D scale)
-                videos.append(Video(keypoints=kp[:n].astype(np.float64), res_w=cam.res_w, res_h=cam.res_h, subject=s,
-                                    action=action, camera=c, name=f"{s}/{action}/{c}", target_cam=x_cam,
-                                    pose_25d=p25, factor_25d=factor))
+                videos.append(
+                    Video(
+                        keypoints=kp[:n].astype(np.float64),
+                        res_w=cam.res_w,
+                        res_h=cam.res_h,
+                        subject=s,
+                        action=action,
+                        camera=c,
+                        name=f"{s}/{action}/{c}",
+                        target_cam=x_cam,
+                        pose_25d=p25,
+                        factor_25d=factor,
+                    )
+                )
     return videos

@@ -29,11 +29,11 @@ DATABASES = ("cmu", "hdm05")
 
 @dataclass(frozen=True)
 class MocapClip:
-    database: str          # "cmu" | "hdm05"
-    person: str            # e.g. "02", "bd"
-    clip: str              # e.g. "02_01", "HDM_bd_squat1Reps_001_120" (+ "_part2" ... when a glitch split it)
-    split: str             # "train" | "test"
-    licence: str           # short tag: "CMU" | "CC-BY-SA-3.0"
+    database: str  # "cmu" | "hdm05"
+    person: str  # e.g. "02", "bd"
+    clip: str  # e.g. "02_01", "HDM_bd_squat1Reps_001_120" (+ "_part2" ... when a glitch split it)
+    split: str  # "train" | "test"
+    licence: str  # short tag: "CMU" | "CC-BY-SA-3.0"
     positions: np.ndarray  # (T, 17, 3) float32 metres, H36M world, MOCAP_FPS
 
 
@@ -56,8 +56,10 @@ def load_mocap(databases=DATABASES, split: str | None = None, folder=None) -> li
         path = folder / f"{db}.npz"
         if not path.is_file():
             known = sorted(p.stem for p in folder.glob("*.npz"))
-            raise FileNotFoundError(f"{path} does not exist (databases here: {known}); convert mocap files with "
-                                    f"`python -m data_tools convert-mocap SRC... --out {folder}`")
+            raise FileNotFoundError(
+                f"{path} does not exist (databases here: {known}); convert mocap files with "
+                f"`python -m data_tools convert-mocap SRC... --out {folder}`"
+            )
         header, positions = read_database(path)
         if header["database"] != db:
             raise ValueError(f"{path} holds database {header['database']!r}, not {db!r}: the file was renamed")

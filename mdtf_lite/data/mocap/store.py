@@ -28,8 +28,19 @@ __all__ = ["FORMAT", "QUANTUM_M", "KEYS", "write_database", "read_database"]
 
 FORMAT = 1
 QUANTUM_M = 1e-4
-KEYS = ("pelvis_dq", "joints_dq", "clip_start", "clip", "person", "split", "database", "licence", "fps",
-        "quantum_m", "format")
+KEYS = (
+    "pelvis_dq",
+    "joints_dq",
+    "clip_start",
+    "clip",
+    "person",
+    "split",
+    "database",
+    "licence",
+    "fps",
+    "quantum_m",
+    "format",
+)
 
 
 def _delta(q: np.ndarray, starts: np.ndarray) -> np.ndarray:
@@ -58,15 +69,22 @@ def write_database(path, database: str, licence: str, clips: list[dict], fps: fl
     rel = np.round((pos[:, 1:] - pos[:, :1]) / QUANTUM_M).astype(np.int64)
     pelvis_d, rel_d = _delta(pelvis, starts), _delta(rel, starts)
     if np.abs(pelvis_d).max() > np.iinfo(np.int32).max or np.abs(rel_d).max() > np.iinfo(np.int16).max:
-        raise ValueError(f"{path}: a joint lies more than 3.2 m from the pelvis or moves more than 3.2 m in one frame "
-                         "(not a human body): check the source clip and the glitch threshold")
+        raise ValueError(
+            f"{path}: a joint lies more than 3.2 m from the pelvis or moves more than 3.2 m in one frame "
+            "(not a human body): check the source clip and the glitch threshold"
+        )
     arrays = {
         "pelvis_dq": pelvis_d.astype(np.int32),
         "joints_dq": np.ascontiguousarray(rel_d.astype(np.int16).transpose(1, 2, 0)),
-        "clip_start": starts, "clip": np.array([c["clip"] for c in clips]),
+        "clip_start": starts,
+        "clip": np.array([c["clip"] for c in clips]),
         "person": np.array([c["person"] for c in clips]),
-        "split": np.array([c["split"] for c in clips]), "database": np.array(database), "licence": np.array(licence),
-        "fps": np.array(float(fps)), "quantum_m": np.array(QUANTUM_M), "format": np.array(FORMAT, dtype=np.int64),
+        "split": np.array([c["split"] for c in clips]),
+        "database": np.array(database),
+        "licence": np.array(licence),
+        "fps": np.array(float(fps)),
+        "quantum_m": np.array(QUANTUM_M),
+        "format": np.array(FORMAT, dtype=np.int64),
     }
     return save_npz(path, arrays, compress=True)
 
@@ -80,8 +98,10 @@ def read_database(path) -> tuple[dict, list[np.ndarray]]:
     z = load_npz(path, keys=KEYS)
 
     def bad(msg):
-        return ValueError(f"{path}: {msg}; the mocap file is damaged or from another version: restore it "
-                          "(git checkout) or convert the sources again with `python -m data_tools convert-mocap`")
+        return ValueError(
+            f"{path}: {msg}; the mocap file is damaged or from another version: restore it "
+            "(git checkout) or convert the sources again with `python -m data_tools convert-mocap`"
+        )
 
     def scalar(key):
         if z[key].size != 1:
@@ -93,8 +113,10 @@ def read_database(path) -> tuple[dict, list[np.ndarray]]:
     pd, jd, starts = z["pelvis_dq"], z["joints_dq"], z["clip_start"]
     N = len(pd)
     if pd.dtype != np.int32 or pd.shape != (N, 3) or jd.dtype != np.int16 or jd.shape != (16, 3, N):
-        raise bad(f"pelvis_dq {pd.dtype}{pd.shape} / joints_dq {jd.dtype}{jd.shape}; expected int32 (N, 3) and "
-                  "int16 (16, 3, N)")
+        raise bad(
+            f"pelvis_dq {pd.dtype}{pd.shape} / joints_dq {jd.dtype}{jd.shape}; expected int32 (N, 3) and "
+            "int16 (16, 3, N)"
+        )
     C = len(z["clip"])
     if starts.shape != (C + 1,) or starts[0] != 0 or starts[-1] != N or np.any(np.diff(starts) < 1):
         raise bad(f"clip_start {starts[:3]}...{starts[-2:]} does not cut {N} frames into {C} non-empty clips")
@@ -108,6 +130,12 @@ def read_database(path) -> tuple[dict, list[np.ndarray]]:
     pelvis = _undelta(pd.astype(np.int64), starts) * quantum
     rel = _undelta(jd.transpose(2, 0, 1).astype(np.int64), starts) * quantum
     pos = np.concatenate([pelvis[:, None], pelvis[:, None] + rel], axis=1).astype(np.float32)
-    header = {"database": str(scalar("database")), "licence": str(scalar("licence")), "fps": fps,
-              "clip": z["clip"].tolist(), "person": z["person"].tolist(), "split": z["split"].tolist()}
+    header = {
+        "database": str(scalar("database")),
+        "licence": str(scalar("licence")),
+        "fps": fps,
+        "clip": z["clip"].tolist(),
+        "person": z["person"].tolist(),
+        "split": z["split"].tolist(),
+    }
     return header, [pos[a:b] for a, b in zip(starts[:-1], starts[1:])]

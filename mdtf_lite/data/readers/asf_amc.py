@@ -39,40 +39,65 @@ import numpy as np
 from mdtf_lite.data.synthetic.body import rot_x, rot_y, rot_z
 from mdtf_lite.data.units import check_metres
 
-__all__ = ["AsfBone", "Asf", "Amc", "read_asf", "read_amc", "asf_amc_positions", "ASF_TO_H36M", "INCH_M",
-           "asf_amc_to_h36m17", "read_text"]
+__all__ = [
+    "AsfBone",
+    "Asf",
+    "Amc",
+    "read_asf",
+    "read_amc",
+    "asf_amc_positions",
+    "ASF_TO_H36M",
+    "INCH_M",
+    "asf_amc_to_h36m17",
+    "read_text",
+]
 
 INCH_M = 0.0254
 _ROT = {"x": rot_x, "y": rot_y, "z": rot_z}
 
 #: H36M joint -> ASF bone whose END is that joint (CMU and HDM05 bone names).
-ASF_TO_H36M = {1: "rhipjoint", 2: "rfemur", 3: "rtibia", 4: "lhipjoint", 5: "lfemur", 6: "ltibia",
-               7: "lowerback", 8: "thorax", 9: "upperneck", 10: "head", 11: "lclavicle", 12: "lhumerus",
-               13: "lradius", 14: "rclavicle", 15: "rhumerus", 16: "rradius"}
+ASF_TO_H36M = {
+    1: "rhipjoint",
+    2: "rfemur",
+    3: "rtibia",
+    4: "lhipjoint",
+    5: "lfemur",
+    6: "ltibia",
+    7: "lowerback",
+    8: "thorax",
+    9: "upperneck",
+    10: "head",
+    11: "lclavicle",
+    12: "lhumerus",
+    13: "lradius",
+    14: "rclavicle",
+    15: "rhumerus",
+    16: "rradius",
+}
 
 
 @dataclass
 class AsfBone:
     name: str
-    direction: np.ndarray          # (3,) unit vector, rest pose, global frame
-    length: float                  # file units
-    axis: np.ndarray               # (3,) angles (radians) in the order of axis_order
-    axis_order: str                # e.g. "xyz"
-    dof: list[str]                 # e.g. ["rx", "ry", "rz"]; [] for a fixed bone
-    line: int                      # line of its ``name`` in the ASF
-    parent: int = -1               # index into Asf.bones; -1 = the root
+    direction: np.ndarray  # (3,) unit vector, rest pose, global frame
+    length: float  # file units
+    axis: np.ndarray  # (3,) angles (radians) in the order of axis_order
+    axis_order: str  # e.g. "xyz"
+    dof: list[str]  # e.g. ["rx", "ry", "rz"]; [] for a fixed bone
+    line: int  # line of its ``name`` in the ASF
+    parent: int = -1  # index into Asf.bones; -1 = the root
 
 
 @dataclass
 class Asf:
     path: Path
-    length_unit_m: float           # metres per file length unit
-    angle_scale: float             # radians per file angle unit
-    root_order: list[str]          # e.g. ["tx", "ty", "tz", "rx", "ry", "rz"]
-    root_axis_order: str           # e.g. "xyz"
-    root_position: np.ndarray      # (3,) file units
-    root_orientation: np.ndarray   # (3,) radians
-    bones: list[AsfBone] = field(default_factory=list)   # in topological order (parents first)
+    length_unit_m: float  # metres per file length unit
+    angle_scale: float  # radians per file angle unit
+    root_order: list[str]  # e.g. ["tx", "ty", "tz", "rx", "ry", "rz"]
+    root_axis_order: str  # e.g. "xyz"
+    root_position: np.ndarray  # (3,) file units
+    root_orientation: np.ndarray  # (3,) radians
+    bones: list[AsfBone] = field(default_factory=list)  # in topological order (parents first)
 
     @property
     def names(self) -> list[str]:
@@ -84,7 +109,7 @@ class Amc:
     path: Path
     frames: int
     values: dict[str, np.ndarray]  # bone name ("root" included) -> (T, dof) values, file units / degrees
-    angle_scale: float             # radians per AMC angle unit (``:DEGREES`` or ``:RADIANS``)
+    angle_scale: float  # radians per AMC angle unit (``:DEGREES`` or ``:RADIANS``)
 
 
 def read_text(path) -> tuple[Path, list[str]]:
@@ -131,11 +156,15 @@ def read_asf(path) -> Asf:
     path, lines = read_text(path)
     section = None
     units: dict[str, tuple[str, int]] = {}
-    root = {"order": ["tx", "ty", "tz", "rx", "ry", "rz"], "axis": "xyz", "position": np.zeros(3),
-            "orientation": np.zeros(3)}
+    root = {
+        "order": ["tx", "ty", "tz", "rx", "ry", "rz"],
+        "axis": "xyz",
+        "position": np.zeros(3),
+        "orientation": np.zeros(3),
+    }
     bones: list[dict] = []
     current: dict | None = None
-    edges: list[tuple[str, str, int]] = []   # (parent, child, line)
+    edges: list[tuple[str, str, int]] = []  # (parent, child, line)
     for n, raw in enumerate(lines, start=1):
         line = raw.split("#", 1)[0].strip()
         if not line:
@@ -156,8 +185,7 @@ def read_asf(path) -> Asf:
                 order = [p.lower() for p in parts[1:]]
                 bad = [p for p in order if p not in ("tx", "ty", "tz", "rx", "ry", "rz")]
                 if bad or len(set(order)) != len(order):
-                    raise _error(path, n, f"root order {line!r}: channels must be distinct TX TY TZ RX RY RZ",
-                                 _ASF_FIX)
+                    raise _error(path, n, f"root order {line!r}: channels must be distinct TX TY TZ RX RY RZ", _ASF_FIX)
                 root["order"] = order
             elif key == "axis":
                 root["axis"] = _order(path, n, parts[1] if len(parts) > 1 else "")
@@ -166,16 +194,18 @@ def read_asf(path) -> Asf:
         elif section == "bonedata":
             if key == "begin":
                 if current is not None:
-                    raise _error(path, n, f"'begin' inside bone {current.get('name')!r} (its 'end' is missing)",
-                                 _ASF_FIX)
+                    raise _error(
+                        path, n, f"'begin' inside bone {current.get('name')!r} (its 'end' is missing)", _ASF_FIX
+                    )
                 current = {"line": n, "dof": [], "axis": np.zeros(3), "axis_order": "xyz"}
             elif key == "end":
                 if current is None:
                     raise _error(path, n, "'end' without 'begin'", _ASF_FIX)
                 for need in ("name", "direction", "length"):
                     if need not in current:
-                        raise _error(path, current["line"], f"bone {current.get('name', '?')!r} has no {need}",
-                                     _ASF_FIX)
+                        raise _error(
+                            path, current["line"], f"bone {current.get('name', '?')!r} has no {need}", _ASF_FIX
+                        )
                 bones.append(current)
                 current = None
             elif current is None:
@@ -197,8 +227,13 @@ def read_asf(path) -> Asf:
                 dof = [p.lower() for p in parts[1:]]
                 bad = [d for d in dof if d not in ("rx", "ry", "rz")]
                 if bad:
-                    raise _error(path, n, f"dof {bad} of bone {current.get('name')!r}: only rotations rx ry rz are "
-                                 "supported (translation/length dofs are not used by CMU or HDM05)", _ASF_FIX)
+                    raise _error(
+                        path,
+                        n,
+                        f"dof {bad} of bone {current.get('name')!r}: only rotations rx ry rz are "
+                        "supported (translation/length dofs are not used by CMU or HDM05)",
+                        _ASF_FIX,
+                    )
                 if len(set(dof)) != len(dof):
                     raise _error(path, n, f"dof {dof} repeats an axis", _ASF_FIX)
                 current["dof"] = dof
@@ -211,18 +246,27 @@ def read_asf(path) -> Asf:
     if current is not None:
         raise _error(path, current["line"], f"bone {current.get('name', '?')!r} is not closed with 'end'", _ASF_FIX)
     if "_present" not in units:
-        raise _error(path, None, "no ':units' section (its 'length' gives the size of a file unit)",
-                     "add ':units' with 'length 0.45' (CMU and HDM05: one unit = 1/0.45 inch) and 'angle deg'")
+        raise _error(
+            path,
+            None,
+            "no ':units' section (its 'length' gives the size of a file unit)",
+            "add ':units' with 'length 0.45' (CMU and HDM05: one unit = 1/0.45 inch) and 'angle deg'",
+        )
     if "length" not in units:
-        raise _error(path, units["_present"][1], "':units' has no 'length' line (the size of a file unit)",
-                     "add 'length 0.45' (CMU and HDM05: one unit = 1/0.45 inch)")
+        raise _error(
+            path,
+            units["_present"][1],
+            "':units' has no 'length' line (the size of a file unit)",
+            "add 'length 0.45' (CMU and HDM05: one unit = 1/0.45 inch)",
+        )
     try:
         length = float(units["length"][0])
     except ValueError:
         length = float("nan")
     if not (np.isfinite(length) and length > 0):
-        raise _error(path, units["length"][1], f"units length {units['length'][0]!r} must be a positive number",
-                     _ASF_FIX)
+        raise _error(
+            path, units["length"][1], f"units length {units['length'][0]!r} must be a positive number", _ASF_FIX
+        )
     angle = units.get("angle", ("deg", None))
     if angle[0].lower() not in ("deg", "rad"):
         raise _error(path, angle[1], f"units angle {angle[0]!r} must be deg or rad", _ASF_FIX)
@@ -242,8 +286,13 @@ def read_asf(path) -> Asf:
         if child not in index:
             raise _error(path, n, f"hierarchy names an unknown bone {child!r} under {par!r}", _ASF_FIX)
         if parent[child] is not None:
-            raise _error(path, n, f"bone {child!r} gets a second parent {par!r} (it already hangs off "
-                         f"{parent[child][0]!r}, line {parent[child][1]})", _ASF_FIX)
+            raise _error(
+                path,
+                n,
+                f"bone {child!r} gets a second parent {par!r} (it already hangs off "
+                f"{parent[child][0]!r}, line {parent[child][1]})",
+                _ASF_FIX,
+            )
         parent[child] = (par, n)
     for name, p in parent.items():
         if p is None:
@@ -254,9 +303,13 @@ def read_asf(path) -> Asf:
         chain, cur = [], name
         while cur != "root" and cur not in depth:
             if cur in chain:
-                loop = " -> ".join(chain[chain.index(cur):] + [cur])
-                raise _error(path, parent[cur][1], f"the hierarchy has a cycle ({loop})",
-                             "every bone must hang off 'root' through a chain of parents")
+                loop = " -> ".join(chain[chain.index(cur) :] + [cur])
+                raise _error(
+                    path,
+                    parent[cur][1],
+                    f"the hierarchy has a cycle ({loop})",
+                    "every bone must hang off 'root' through a chain of parents",
+                )
             chain.append(cur)
             cur = parent[cur][0]
         d = 0 if cur == "root" else depth[cur] + 1
@@ -265,13 +318,30 @@ def read_asf(path) -> Asf:
             d += 1
     names = sorted(index, key=lambda s: (depth[s], index[s]))
     new = {name: k for k, name in enumerate(names)}
-    out = Asf(path, INCH_M / length, angle_scale, root["order"], root["axis"], root["position"],
-              root["orientation"] * angle_scale)
+    out = Asf(
+        path,
+        INCH_M / length,
+        angle_scale,
+        root["order"],
+        root["axis"],
+        root["position"],
+        root["orientation"] * angle_scale,
+    )
     for name in names:
         b = bones[index[name]]
         par = parent[name][0]
-        out.bones.append(AsfBone(name, b["direction"], b["length"], b["axis"] * angle_scale, b["axis_order"],
-                                 b["dof"], b["line"], -1 if par == "root" else new[par]))
+        out.bones.append(
+            AsfBone(
+                name,
+                b["direction"],
+                b["length"],
+                b["axis"] * angle_scale,
+                b["axis_order"],
+                b["dof"],
+                b["line"],
+                -1 if par == "root" else new[par],
+            )
+        )
     return out
 
 
@@ -285,8 +355,8 @@ def read_amc(path, asf: Asf) -> Amc:
     dofs = {"root": len(asf.root_order)}
     dofs.update({b.name: len(b.dof) for b in asf.bones if b.dof})
     angle_scale = np.pi / 180
-    rows: list[tuple[int, list[str]]] = []   # (line number, tokens) of the motion body
-    frame_lines: list[int] = []              # index into rows of each frame-number line
+    rows: list[tuple[int, list[str]]] = []  # (line number, tokens) of the motion body
+    frame_lines: list[int] = []  # index into rows of each frame-number line
     header = True
     for n, raw in enumerate(lines, start=1):
         s = raw.strip()
@@ -311,8 +381,12 @@ def read_amc(path, asf: Asf) -> Amc:
     steps = np.flatnonzero(np.diff(numbers) != 1)
     if steps.size:
         k = int(steps[0]) + 1
-        raise _error(path, rows[frame_lines[k]][0], f"frame {numbers[k]} follows frame {numbers[k - 1]} (frames must "
-                     "be numbered consecutively)", _AMC_FIX)
+        raise _error(
+            path,
+            rows[frame_lines[k]][0],
+            f"frame {numbers[k]} follows frame {numbers[k - 1]} (frames must be numbered consecutively)",
+            _AMC_FIX,
+        )
     T = len(frame_lines)
     bounds = frame_lines + [len(rows)]
     counts = np.diff(bounds) - 1
@@ -324,27 +398,40 @@ def read_amc(path, asf: Asf) -> Amc:
         extra = sorted(set(b for b in got if b not in dofs or got.count(b) > 1))
         n = rows[frame_lines[k]][0]
         last = k == T - 1 and counts[k] < per
-        raise _error(path, n, f"frame {numbers[k]} has {counts[k]} bone lines, expected {per} (missing "
-                     f"{missing or 'none'}, unexpected or repeated {extra or 'none'})"
-                     + ("; the file looks truncated" if last else ""),
-                     _AMC_FIX if not last else "download or export it again, or cut the last frame off")
-    body = [r for k in range(T) for r in rows[bounds[k] + 1:bounds[k + 1]]]
+        raise _error(
+            path,
+            n,
+            f"frame {numbers[k]} has {counts[k]} bone lines, expected {per} (missing "
+            f"{missing or 'none'}, unexpected or repeated {extra or 'none'})"
+            + ("; the file looks truncated" if last else ""),
+            _AMC_FIX if not last else "download or export it again, or cut the last frame off",
+        )
+    body = [r for k in range(T) for r in rows[bounds[k] + 1 : bounds[k + 1]]]
     names = [r[1][0] for r in body]
     first = names[:per]
     unknown = [b for b in first if b not in dofs]
     if unknown or len(set(first)) != per:
-        raise _error(path, rows[0][0], f"frame {numbers[0]} lists bones {first}; expected each of {sorted(dofs)} once "
-                     f"(unknown or without dof in the ASF: {unknown})", _AMC_FIX)
+        raise _error(
+            path,
+            rows[0][0],
+            f"frame {numbers[0]} lists bones {first}; expected each of {sorted(dofs)} once "
+            f"(unknown or without dof in the ASF: {unknown})",
+            _AMC_FIX,
+        )
     if names != first * T:  # the same bones in the same order in every frame? (fast path below relies on it)
         order = {b: i for i, b in enumerate(first)}
         for i, (n, parts) in enumerate(body):
             if order.get(parts[0]) != i % per:
                 k = i // per
-                got = [r[1][0] for r in body[k * per:(k + 1) * per]]
+                got = [r[1][0] for r in body[k * per : (k + 1) * per]]
                 missing = [b for b in dofs if b not in got]
-                raise _error(path, n, f"frame {numbers[k]}: bone line {parts[0]!r} where {first[i % per]!r} was "
-                             f"expected (missing {missing or 'none'}); every frame must list the same bones",
-                             _AMC_FIX)
+                raise _error(
+                    path,
+                    n,
+                    f"frame {numbers[k]}: bone line {parts[0]!r} where {first[i % per]!r} was "
+                    f"expected (missing {missing or 'none'}); every frame must list the same bones",
+                    _AMC_FIX,
+                )
     values: dict[str, np.ndarray] = {}
     for j, bone in enumerate(first):
         mine = body[j::per]
@@ -352,8 +439,13 @@ def read_amc(path, asf: Asf) -> Amc:
         bad = [r for r in mine if len(r[1]) != want + 1]
         if bad:
             n, parts = bad[0]
-            raise _error(path, n, f"bone {bone!r} has {len(parts) - 1} values, expected {want} (its dof in the "
-                         "ASF); wrong skeleton for this motion, or a damaged line", _AMC_FIX)
+            raise _error(
+                path,
+                n,
+                f"bone {bone!r} has {len(parts) - 1} values, expected {want} (its dof in the "
+                "ASF); wrong skeleton for this motion, or a damaged line",
+                _AMC_FIX,
+            )
         try:
             v = np.array([r[1][1:] for r in mine], dtype=np.float64).reshape(T, want)
         except ValueError:
@@ -366,8 +458,12 @@ def read_amc(path, asf: Asf) -> Amc:
             raise
         if not np.isfinite(v).all():
             t = int(np.argmax(~np.isfinite(v).all(axis=1)))
-            raise _error(path, mine[t][0], f"bone {bone!r} in frame {numbers[t]} has a non-finite value "
-                         f"({' '.join(mine[t][1][1:])})", "fix or drop that frame")
+            raise _error(
+                path,
+                mine[t][0],
+                f"bone {bone!r} in frame {numbers[t]} has a non-finite value ({' '.join(mine[t][1][1:])})",
+                "fix or drop that frame",
+            )
         values[bone] = v
     return Amc(path, T, values, angle_scale)
 
@@ -425,8 +521,10 @@ def asf_amc_to_h36m17(asf_path, amc_path, asf: Asf | None = None) -> tuple[np.nd
     asf = asf if asf is not None else read_asf(asf_path)
     missing = sorted(set(ASF_TO_H36M.values()) - set(asf.names))
     if missing:
-        raise ValueError(f"{asf.path}: the skeleton lacks bones needed for H36M-17: {missing}; only CMU / HDM05 "
-                         "style Acclaim skeletons (lhipjoint, lfemur, ltibia, lowerback, ...) are mapped")
+        raise ValueError(
+            f"{asf.path}: the skeleton lacks bones needed for H36M-17: {missing}; only CMU / HDM05 "
+            "style Acclaim skeletons (lhipjoint, lfemur, ltibia, lowerback, ...) are mapped"
+        )
     amc = read_amc(amc_path, asf)
     pos = asf_amc_positions(asf, amc)
     index = {name: k + 1 for k, name in enumerate(asf.names)}

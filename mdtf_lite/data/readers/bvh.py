@@ -31,19 +31,57 @@ import numpy as np
 from mdtf_lite.data.synthetic.body import rot_x, rot_y, rot_z
 from mdtf_lite.data.units import check_metres
 
-__all__ = ["BvhJoint", "Bvh", "read_bvh", "bvh_positions", "CMU_UNIT_TO_M", "CMU_TO_H36M", "bvh_to_h36m17",
-           "skeleton_style"]
+__all__ = [
+    "BvhJoint",
+    "Bvh",
+    "read_bvh",
+    "bvh_positions",
+    "CMU_UNIT_TO_M",
+    "CMU_TO_H36M",
+    "bvh_to_h36m17",
+    "skeleton_style",
+]
 
 CMU_UNIT_TO_M = 0.0254 / 0.45  # = 0.0564444...: one CMU length unit (``:units length 0.45``) is 1/0.45 inch
 
 #: H36M joint -> source joint name per CMU skeleton style ("<Joint>/End" = that joint's End Site).
 CMU_TO_H36M = {
-    "motionbuilder": {1: "RightUpLeg", 2: "RightLeg", 3: "RightFoot", 4: "LeftUpLeg", 5: "LeftLeg", 6: "LeftFoot",
-                      7: "Spine", 8: "Neck1", 9: "Head", 10: "Head/End", 11: "LeftArm", 12: "LeftForeArm",
-                      13: "LeftHand", 14: "RightArm", 15: "RightForeArm", 16: "RightHand"},
-    "3dsmax": {1: "RightHip", 2: "RightKnee", 3: "RightAnkle", 4: "LeftHip", 5: "LeftKnee", 6: "LeftAnkle",
-               7: "Chest", 8: "Neck", 9: "Head", 10: "Head/End", 11: "LeftShoulder", 12: "LeftElbow",
-               13: "LeftWrist", 14: "RightShoulder", 15: "RightElbow", 16: "RightWrist"},
+    "motionbuilder": {
+        1: "RightUpLeg",
+        2: "RightLeg",
+        3: "RightFoot",
+        4: "LeftUpLeg",
+        5: "LeftLeg",
+        6: "LeftFoot",
+        7: "Spine",
+        8: "Neck1",
+        9: "Head",
+        10: "Head/End",
+        11: "LeftArm",
+        12: "LeftForeArm",
+        13: "LeftHand",
+        14: "RightArm",
+        15: "RightForeArm",
+        16: "RightHand",
+    },
+    "3dsmax": {
+        1: "RightHip",
+        2: "RightKnee",
+        3: "RightAnkle",
+        4: "LeftHip",
+        5: "LeftKnee",
+        6: "LeftAnkle",
+        7: "Chest",
+        8: "Neck",
+        9: "Head",
+        10: "Head/End",
+        11: "LeftShoulder",
+        12: "LeftElbow",
+        13: "LeftWrist",
+        14: "RightShoulder",
+        15: "RightElbow",
+        16: "RightWrist",
+    },
 }
 
 
@@ -51,16 +89,16 @@ CMU_TO_H36M = {
 class BvhJoint:
     name: str
     parent: int
-    offset: np.ndarray            # (3,)
-    channels: list[str]           # e.g. ["Xposition", ..., "Zrotation", "Yrotation", "Xrotation"]
-    first_channel: int            # column of its first channel in the MOTION rows
+    offset: np.ndarray  # (3,)
+    channels: list[str]  # e.g. ["Xposition", ..., "Zrotation", "Yrotation", "Xrotation"]
+    first_channel: int  # column of its first channel in the MOTION rows
 
 
 @dataclass
 class Bvh:
     path: Path
-    joints: list[BvhJoint]        # End Sites included as joints named "<Parent>/End" with no channels
-    motion: np.ndarray            # (T, C) channel values
+    joints: list[BvhJoint]  # End Sites included as joints named "<Parent>/End" with no channels
+    motion: np.ndarray  # (T, C) channel values
     frame_time: float
 
     @property
@@ -93,8 +131,14 @@ def read_bvh(path) -> Bvh:
             tok = tokens[i]
             if tok in ("ROOT", "JOINT"):
                 if (tok == "ROOT") != (not stack):
-                    raise bad(f"{tok} {tokens[i + 1]} " + ("inside another joint's braces" if tok == "ROOT"
-                                                            else "outside any ROOT's braces (unbalanced '}')"))
+                    raise bad(
+                        f"{tok} {tokens[i + 1]} "
+                        + (
+                            "inside another joint's braces"
+                            if tok == "ROOT"
+                            else "outside any ROOT's braces (unbalanced '}')"
+                        )
+                    )
                 name = tokens[i + 1]
                 joints.append(BvhJoint(name, stack[-1] if stack else -1, np.zeros(3), [], n_channels))
                 i += 2
@@ -117,7 +161,7 @@ def read_bvh(path) -> Bvh:
             elif tok == "OFFSET":
                 if not stack:
                     raise bad("OFFSET outside a joint's braces")
-                joints[stack[-1]].offset = np.array([float(t) for t in tokens[i + 1:i + 4]])
+                joints[stack[-1]].offset = np.array([float(t) for t in tokens[i + 1 : i + 4]])
                 if joints[stack[-1]].offset.shape != (3,) or not np.isfinite(joints[stack[-1]].offset).all():
                     raise bad(f"OFFSET of {joints[stack[-1]].name} is not 3 finite numbers")
                 i += 4
@@ -127,20 +171,22 @@ def read_bvh(path) -> Bvh:
                 k = int(tokens[i + 1])
                 if not 0 <= k <= 6:
                     raise bad(f"CHANNELS {k} of {joints[stack[-1]].name}: a joint has 0..6 channels")
-                joints[stack[-1]].channels = tokens[i + 2:i + 2 + k]
+                joints[stack[-1]].channels = tokens[i + 2 : i + 2 + k]
                 joints[stack[-1]].first_channel = n_channels
                 n_channels += k
                 i += 2 + k
             else:
                 raise bad(f"unexpected token {tok!r}")
         if stack:
-            raise bad(f"{len(stack)} joint(s) ({joints[stack[-1]].name}, ...) are not closed with '}}' before MOTION "
-                      "(unbalanced braces: every joint after it would hang off the wrong parent)")
-        if tokens[i + 1:i + 2] != ["Frames:"] or tokens[i + 3:i + 5] != ["Frame", "Time:"]:
+            raise bad(
+                f"{len(stack)} joint(s) ({joints[stack[-1]].name}, ...) are not closed with '}}' before MOTION "
+                "(unbalanced braces: every joint after it would hang off the wrong parent)"
+            )
+        if tokens[i + 1 : i + 2] != ["Frames:"] or tokens[i + 3 : i + 5] != ["Frame", "Time:"]:
             raise bad("MOTION must be followed by 'Frames: N' and 'Frame Time: seconds'")
         frames = int(tokens[i + 2])
         frame_time = float(tokens[i + 5])
-        values = np.asarray(tokens[i + 6:], dtype=np.float64)
+        values = np.asarray(tokens[i + 6 :], dtype=np.float64)
     except (IndexError, ValueError) as exc:
         if isinstance(exc, ValueError) and str(exc).startswith(str(path)):
             raise
@@ -155,8 +201,10 @@ def read_bvh(path) -> Bvh:
         raise bad(f"MOTION has {values.size} numbers, expected {frames} frames x {n_channels} channels")
     if not np.isfinite(values).all():
         t, c = divmod(int(np.argmax(~np.isfinite(values))), max(n_channels, 1))
-        raise bad(f"MOTION frame {t}, channel {c} is {values.reshape(-1)[t * n_channels + c]}: the motion must be "
-                  "finite numbers (fix or drop that frame)")
+        raise bad(
+            f"MOTION frame {t}, channel {c} is {values.reshape(-1)[t * n_channels + c]}: the motion must be "
+            "finite numbers (fix or drop that frame)"
+        )
     return Bvh(path, joints, values.reshape(frames, n_channels), frame_time)
 
 
@@ -190,15 +238,17 @@ def bvh_positions(bvh: Bvh) -> np.ndarray:
 
 
 def skeleton_style(bvh: Bvh) -> str:
-    """"motionbuilder" (LeftUpLeg ...) or "3dsmax" (LeftHip ...); ValueError for other skeletons."""
+    """ "motionbuilder" (LeftUpLeg ...) or "3dsmax" (LeftHip ...); ValueError for other skeletons."""
     names = set(bvh.names)
     for style, mapping in CMU_TO_H36M.items():
         if set(mapping.values()) <= names:
             return style
     best = min(CMU_TO_H36M, key=lambda s: len(set(CMU_TO_H36M[s].values()) - names))
     missing = sorted(set(CMU_TO_H36M[best].values()) - names)
-    raise ValueError(f"{bvh.path}: the skeleton lacks joints needed for H36M-17: {missing} (closest style: {best}). "
-                     "Only the CMU MotionBuilder-style and 3dsMax-style BVH skeletons are mapped")
+    raise ValueError(
+        f"{bvh.path}: the skeleton lacks joints needed for H36M-17: {missing} (closest style: {best}). "
+        "Only the CMU MotionBuilder-style and 3dsMax-style BVH skeletons are mapped"
+    )
 
 
 def bvh_to_h36m17(path, drop_tpose: bool | None = None) -> tuple[np.ndarray, float, str]:

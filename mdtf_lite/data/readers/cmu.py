@@ -17,16 +17,27 @@ from pathlib import Path
 
 import numpy as np
 
-from mdtf_lite.data.readers.bvh import bvh_to_h36m17
 from mdtf_lite.data.clips import ClipDataset, make_clips
-from mdtf_lite.data.synthetic.default import views_of
 from mdtf_lite.data.layout import Layout, read_info, write_layout
+from mdtf_lite.data.readers.bvh import bvh_to_h36m17
+from mdtf_lite.data.synthetic.default import views_of
 from mdtf_lite.data.synthetic.synth import ANKLE_HEIGHT, take_rng
 from mdtf_lite.data.videos import layout_videos
 from mdtf_lite.paths import data_dir, project_root
 
-__all__ = ["Y_UP_TO_Z_UP", "resample", "to_h36m_world", "load_cmu_bvh", "shared_cmu_dir", "cmu_bvh_files",
-           "cmu_layout", "convert_bvh_files", "ensure_cmu_dataset", "cmu_clips", "CAMERA_SUBJECTS_FOR_CMU"]
+__all__ = [
+    "Y_UP_TO_Z_UP",
+    "resample",
+    "to_h36m_world",
+    "load_cmu_bvh",
+    "shared_cmu_dir",
+    "cmu_bvh_files",
+    "cmu_layout",
+    "convert_bvh_files",
+    "ensure_cmu_dataset",
+    "cmu_clips",
+    "CAMERA_SUBJECTS_FOR_CMU",
+]
 
 #: rotation taking the BVH's Y-up frame to the H36M world's Z-up frame: (x, y, z) -> (x, -z, y).
 Y_UP_TO_Z_UP = np.array([[1.0, 0.0, 0.0], [0.0, 0.0, -1.0], [0.0, 1.0, 0.0]])
@@ -65,7 +76,9 @@ def load_cmu_bvh(path, fps: float = 50.0) -> np.ndarray:
 
 def shared_cmu_dir() -> Path:
     """``$MDTF_SHARED_DIR/mocap/cmu`` or ``<repo>/../shared/mocap/cmu``."""
-    base = Path(os.environ["MDTF_SHARED_DIR"]) if os.environ.get("MDTF_SHARED_DIR") else project_root().parent / "shared"
+    base = (
+        Path(os.environ["MDTF_SHARED_DIR"]) if os.environ.get("MDTF_SHARED_DIR") else project_root().parent / "shared"
+    )
     return base / "mocap" / "cmu"
 
 
@@ -73,8 +86,10 @@ def cmu_bvh_files(folder: Path | None = None) -> list[Path]:
     folder = folder or shared_cmu_dir()
     files = sorted(folder.glob("cmu_bvh_*/*.bvh"))
     if not files:
-        raise FileNotFoundError(f"no CMU BVH files under {folder}/cmu_bvh_*/ : set MDTF_SHARED_DIR or pass BVH paths "
-                                "(any CMU BVH from mocap.cs.cmu.edu in the MotionBuilder- or 3dsMax-style skeleton)")
+        raise FileNotFoundError(
+            f"no CMU BVH files under {folder}/cmu_bvh_*/ : set MDTF_SHARED_DIR or pass BVH paths "
+            "(any CMU BVH from mocap.cs.cmu.edu in the MotionBuilder- or 3dsMax-style skeleton)"
+        )
     return files
 
 
@@ -92,9 +107,11 @@ def cmu_layout(paths, seed: int = 0, fps: float = 50.0) -> tuple[dict, dict, dic
     clashes = {stem: ps for stem, ps in by_stem.items() if len(ps) > 1}
     if clashes:
         stem, ps = next(iter(clashes.items()))
-        raise ValueError(f"{len(ps)} BVH files share the name {stem!r} ({', '.join(map(str, ps))}): each file becomes "
-                         f"subject CMU_<file name>, so they would collapse into one. Rename them apart (e.g. "
-                         f"{ps[0].parent.name}_{stem}.bvh) or convert them separately")
+        raise ValueError(
+            f"{len(ps)} BVH files share the name {stem!r} ({', '.join(map(str, ps))}): each file becomes "
+            f"subject CMU_<file name>, so they would collapse into one. Rename them apart (e.g. "
+            f"{ps[0].parent.name}_{stem}.bvh) or convert them separately"
+        )
     for k, p in enumerate(paths):
         take = p.stem
         subject = f"CMU_{take}"
@@ -112,10 +129,16 @@ def convert_bvh_files(paths, out, seed: int = 0) -> Path:
         if not p.is_file():
             raise FileNotFoundError(f"{p} does not exist")
     pos, kps, cams = cmu_layout(paths, seed)
-    info = {"source": "cmu", "fps": 50.0, "seed": int(seed), "splits": {"train": [], "test": sorted(pos)},
-            "camera_subjects": cams, "files": [str(p) for p in paths],
-            "acknowledgement": "The data used in this project was obtained from mocap.cs.cmu.edu. The database was "
-                               "created with funding from NSF EIA-0196217."}
+    info = {
+        "source": "cmu",
+        "fps": 50.0,
+        "seed": int(seed),
+        "splits": {"train": [], "test": sorted(pos)},
+        "camera_subjects": cams,
+        "files": [str(p) for p in paths],
+        "acknowledgement": "The data used in this project was obtained from mocap.cs.cmu.edu. The database was "
+        "created with funding from NSF EIA-0196217.",
+    }
     return write_layout(out, pos, kps, info)
 
 
@@ -130,8 +153,15 @@ def ensure_cmu_dataset(out: Path | None = None, seed: int = 0) -> Path:
     return convert_bvh_files(cmu_bvh_files(), out, seed)
 
 
-def cmu_clips(paths=None, frames: int = 27, stride: int | None = None, keypoints: str = "detected",
-              target: str = "camera", seed: int = 0, max_clips: int | None = None) -> ClipDataset:
+def cmu_clips(
+    paths=None,
+    frames: int = 27,
+    stride: int | None = None,
+    keypoints: str = "detected",
+    target: str = "camera",
+    seed: int = 0,
+    max_clips: int | None = None,
+) -> ClipDataset:
     """Real CMU motion as clips with exactly the default dataset's inputs/targets (evaluation only).
 
     ``paths``: BVH files (default: every BVH of the shared CMU folder).  Returns a ClipDataset with
@@ -141,6 +171,7 @@ def cmu_clips(paths=None, frames: int = 27, stride: int | None = None, keypoints
     pos, kps, cams = cmu_layout(paths, seed)
     lay = Layout(Path("<memory>"), {"camera_subjects": cams}, pos, kps)
     videos = layout_videos(lay, sorted(pos), keypoints, need_25d=(target == "2.5d"))
-    inputs, targets, meta = make_clips(videos, frames, stride if stride is not None else frames, target,
-                                       max_clips=max_clips, seed=seed)
+    inputs, targets, meta = make_clips(
+        videos, frames, stride if stride is not None else frames, target, max_clips=max_clips, seed=seed
+    )
     return ClipDataset(inputs, targets, meta, source="cmu", split="test", target=target, keypoints=keypoints)

@@ -14,10 +14,10 @@ from pathlib import Path
 import numpy as np
 
 from mdtf_lite.data.cameras import CAMERA_SUBJECTS
-from mdtf_lite.data.synthetic.default import views_of
 from mdtf_lite.data.layout import write_layout
-from mdtf_lite.data.units import check_metres
 from mdtf_lite.data.readers.vp3d import TEST, TRAIN, _to_h36m17, check_sequence
+from mdtf_lite.data.synthetic.default import views_of
+from mdtf_lite.data.units import check_metres
 
 __all__ = ["read_h36m_cdf", "canonical_action", "convert_h36m_cdf"]
 
@@ -35,19 +35,25 @@ def read_h36m_cdf(path) -> np.ndarray:
     try:
         import cdflib
     except ImportError:  # pragma: no cover
-        raise ImportError("reading the official Human3.6M CDF files needs cdflib: pip install 'mdtf-lite[data]'") from None
+        raise ImportError(
+            "reading the official Human3.6M CDF files needs cdflib: pip install 'mdtf-lite[data]'"
+        ) from None
     path = Path(path)
     try:
         pose = cdflib.CDF(str(path)).varget("Pose")
     except Exception as exc:  # cdflib raises many types for broken files
-        raise ValueError(f"{path} is not a readable CDF with a 'Pose' variable ({type(exc).__name__}: {exc}); "
-                         "the file is truncated or corrupted: extract it again from the release archive") from None
+        raise ValueError(
+            f"{path} is not a readable CDF with a 'Pose' variable ({type(exc).__name__}: {exc}); "
+            "the file is truncated or corrupted: extract it again from the release archive"
+        ) from None
     pose = np.asarray(pose)
     if pose.ndim not in (2, 3) or pose.shape[-1] != 96 or (pose.ndim == 3 and pose.shape[0] != 1) or pose.size == 0:
         cols = pose.shape[-1] if pose.ndim else None
         hint = f" ({cols // 3} joints x 3?)" if cols and cols % 3 == 0 and cols != 96 else ""
-        raise ValueError(f"{path}: Pose has shape {pose.shape}{hint}; expected (1, T, 96) or (T, 96) = the 32 joints x "
-                         "(x, y, z) in millimetres of D3_Positions (not D3_Positions_mono or another skeleton)")
+        raise ValueError(
+            f"{path}: Pose has shape {pose.shape}{hint}; expected (1, T, 96) or (T, 96) = the 32 joints x "
+            "(x, y, z) in millimetres of D3_Positions (not D3_Positions_mono or another skeleton)"
+        )
     x = check_sequence(pose.reshape(-1, 32, 3), path, "Pose", (3,)) / 1000.0
     x = _to_h36m17(x, path, "Pose")
     check_metres(x, path, "Pose (read as millimetres)")
@@ -59,8 +65,10 @@ def convert_h36m_cdf(src, out) -> Path:
     src = Path(src)
     files = sorted(src.glob("S*/MyPoseFeatures/D3_Positions/*.cdf"))
     if not files:
-        raise FileNotFoundError(f"no S*/MyPoseFeatures/D3_Positions/*.cdf under {src}: extract the official "
-                                "Poses_D3_Positions_S*.tgz archives there")
+        raise FileNotFoundError(
+            f"no S*/MyPoseFeatures/D3_Positions/*.cdf under {src}: extract the official "
+            "Poses_D3_Positions_S*.tgz archives there"
+        )
     pos, gt = {}, {}
     for f in files:
         subject = f.parts[-4]
@@ -72,6 +80,11 @@ def convert_h36m_cdf(src, out) -> Path:
         x = read_h36m_cdf(f)
         pos.setdefault(subject, {})[action] = x
         gt.setdefault(subject, {})[action] = views_of(x.astype(np.float64), subject)[0]
-    info = {"source": "h36m", "fps": 50.0, "converted_from": str(src), "detected_keypoints": None,
-            "splits": {"train": [s for s in TRAIN if s in pos], "test": [s for s in TEST if s in pos]}}
+    info = {
+        "source": "h36m",
+        "fps": 50.0,
+        "converted_from": str(src),
+        "detected_keypoints": None,
+        "splits": {"train": [s for s in TRAIN if s in pos], "test": [s for s in TEST if s in pos]},
+    }
     return write_layout(out, pos, {"gt": gt}, info)

@@ -20,25 +20,46 @@ from pathlib import Path
 
 import numpy as np
 
+from mdtf_lite._atomic import swap_in
 from mdtf_lite.data.cameras import CAMERA_IDS, camera_facts
 from mdtf_lite.data.clips import Video
-from mdtf_lite._atomic import swap_in
 from mdtf_lite.data.layout import fresh_dataset_folder as _fresh_dataset_folder
 from mdtf_lite.data.npz_io import load_npz, load_pickled, save_npz
-
-OWN_NAMES = ("dataset.json", "train.npz", "test.npz", "*.npz.partial")
 from mdtf_lite.skeleton import NUM_JOINTS
 
-__all__ = ["MOTIONBERT_FILE", "EXCLUDED_TEST_TAKES", "H36M_ACTIONS", "read_motionbert", "convert_motionbert",
-           "motionbert_videos", "parse_source"]
+OWN_NAMES = ("dataset.json", "train.npz", "test.npz", "*.npz.partial")
+
+__all__ = [
+    "MOTIONBERT_FILE",
+    "EXCLUDED_TEST_TAKES",
+    "H36M_ACTIONS",
+    "read_motionbert",
+    "convert_motionbert",
+    "motionbert_videos",
+    "parse_source",
+]
 
 MOTIONBERT_FILE = "h36m_sh_conf_cam_source_final.pkl"
 FORMAT = "mdtf-lite/motionbert-arrays/1"
 EXCLUDED_TEST_TAKES = ("s_09_act_05_subact_02", "s_09_act_10_subact_02", "s_09_act_13_subact_01")
 #: Human3.6M action ids (the ``act_XX`` of a source id) -> action names as in VideoPose3D.
-H36M_ACTIONS = {2: "Directions", 3: "Discussion", 4: "Eating", 5: "Greeting", 6: "Phoning", 7: "Posing",
-                8: "Purchases", 9: "Sitting", 10: "SittingDown", 11: "Smoking", 12: "Photo", 13: "Waiting",
-                14: "Walking", 15: "WalkDog", 16: "WalkTogether"}
+H36M_ACTIONS = {
+    2: "Directions",
+    3: "Discussion",
+    4: "Eating",
+    5: "Greeting",
+    6: "Phoning",
+    7: "Posing",
+    8: "Purchases",
+    9: "Sitting",
+    10: "SittingDown",
+    11: "Smoking",
+    12: "Photo",
+    13: "Waiting",
+    14: "Walking",
+    15: "WalkDog",
+    16: "WalkTogether",
+}
 REQUIRED = ("joint_2d", "confidence", "joint3d_image", "camera_name", "source")
 REQUIRED_TEST = ("action", "2.5d_factor", "joints_2.5d_image")
 _SOURCE = re.compile(r"s_(\d+)_act_(\d+)_subact_(\d+)_ca_(\d+)")
@@ -70,8 +91,13 @@ def _check_split(split: dict, name: str, path) -> dict:
         a = a.astype(np.float32)
         if k == "confidence":
             a = a.reshape(n, -1)
-        want = {"joint_2d": (NUM_JOINTS, 2), "confidence": (NUM_JOINTS,), "joint3d_image": (NUM_JOINTS, 3),
-                "2.5d_factor": (), "joints_2.5d_image": (NUM_JOINTS, 3)}[k]
+        want = {
+            "joint_2d": (NUM_JOINTS, 2),
+            "confidence": (NUM_JOINTS,),
+            "joint3d_image": (NUM_JOINTS, 3),
+            "2.5d_factor": (),
+            "joints_2.5d_image": (NUM_JOINTS, 3),
+        }[k]
         if a.shape[1:] != want:
             raise ValueError(f"{path}: {name}/{k} has shape {a.shape}, expected (N, {', '.join(map(str, want))})")
         if not np.all(np.isfinite(a)):
@@ -101,8 +127,10 @@ def convert_motionbert(src, out, trust_pickle: bool = False) -> Path:
     try:
         for name, arrays in data.items():
             save_npz(tmp / f"{name}.npz", arrays)
-        (tmp / "dataset.json").write_text(json.dumps({"format": FORMAT, "source": "motionbert", "fps": 50.0,
-                                                      "converted_from": str(src)}, indent=1) + "\n")
+        (tmp / "dataset.json").write_text(
+            json.dumps({"format": FORMAT, "source": "motionbert", "fps": 50.0, "converted_from": str(src)}, indent=1)
+            + "\n"
+        )
         return swap_in(tmp, out, OWN_NAMES, "dataset")  # temp folder renamed into place; other files refused
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
@@ -117,8 +145,10 @@ def motionbert_videos(folder, split: str, keypoints: str = "detected") -> list[V
     folder = Path(folder)
     info_path = folder / "dataset.json"
     if not info_path.is_file():
-        raise FileNotFoundError(f"{info_path} is missing: convert MotionBERT's {MOTIONBERT_FILE} first with "
-                                "`python -m data_tools convert-motionbert --src data/motionbert --trust-pickle`")
+        raise FileNotFoundError(
+            f"{info_path} is missing: convert MotionBERT's {MOTIONBERT_FILE} first with "
+            "`python -m data_tools convert-motionbert --src data/motionbert --trust-pickle`"
+        )
     if json.loads(info_path.read_text()).get("format") != FORMAT:
         raise ValueError(f"{info_path}: not a converted MotionBERT folder; convert again")
     d = load_npz(folder / f"{split}.npz")
@@ -132,7 +162,9 @@ def motionbert_videos(folder, split: str, keypoints: str = "detected") -> list[V
         if split == "test" and any(sid.startswith(x) for x in EXCLUDED_TEST_TAKES):
             continue
         subject, act, sub, cam = parse_source(sid)
-        res = intr.get(str(d["camera_name"][a]), camera_facts()["intrinsics"][cam] if 0 <= cam < len(CAMERA_IDS) else None)
+        res = intr.get(
+            str(d["camera_name"][a]), camera_facts()["intrinsics"][cam] if 0 <= cam < len(CAMERA_IDS) else None
+        )
         if res is None:
             raise ValueError(f"{folder}: video {sid} has camera {d['camera_name'][a]!r}, unknown to h36m_cameras.json")
         if keypoints == "detected":
@@ -140,8 +172,17 @@ def motionbert_videos(folder, split: str, keypoints: str = "detected") -> list[V
         else:
             kp = np.concatenate([d["joint3d_image"][a:b, :, :2], np.ones((b - a, NUM_JOINTS, 1), np.float32)], -1)
         action = str(d["action"][a]) if "action" in d else H36M_ACTIONS.get(act, f"act_{act:02d}")
-        videos.append(Video(keypoints=kp.astype(np.float64), res_w=int(res["res_w"]), res_h=int(res["res_h"]),
-                            subject=subject, action=action, camera=cam, name=sid,
-                            pose_25d=d["joint3d_image"][a:b].astype(np.float64),
-                            factor_25d=d["2.5d_factor"][a:b] if "2.5d_factor" in d else None))
+        videos.append(
+            Video(
+                keypoints=kp.astype(np.float64),
+                res_w=int(res["res_w"]),
+                res_h=int(res["res_h"]),
+                subject=subject,
+                action=action,
+                camera=cam,
+                name=sid,
+                pose_25d=d["joint3d_image"][a:b].astype(np.float64),
+                factor_25d=d["2.5d_factor"][a:b] if "2.5d_factor" in d else None,
+            )
+        )
     return videos

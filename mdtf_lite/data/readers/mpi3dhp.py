@@ -16,13 +16,13 @@ from pathlib import Path
 
 import numpy as np
 
-from mdtf_lite.data.clips import Video
 from mdtf_lite._atomic import swap_in
+from mdtf_lite.data.clips import Video
 from mdtf_lite.data.layout import fresh_dataset_folder as _fresh_dataset_folder
 from mdtf_lite.data.npz_io import load_npz, load_pickled, save_npz
+from mdtf_lite.data.readers.vp3d import check_sequence
 
 OWN_NAMES = ("dataset.json", "train.npz", "test.npz", "*.npz.partial")
-from mdtf_lite.data.readers.vp3d import check_sequence
 
 __all__ = ["MPI_TO_H36M", "image_size", "read_3dhp_test", "read_3dhp_train", "convert_3dhp", "mpi3dhp_videos"]
 
@@ -43,8 +43,10 @@ def _pair(entry, path, key) -> tuple[np.ndarray, np.ndarray]:
     x3 = check_sequence(entry["data_3d"], path, f"{key}/data_3d", (3,))
     for name, a in (("data_2d", kp), ("data_3d", x3)):
         if a.shape[1] != 17:
-            raise ValueError(f"{path}: {key}/{name} has {a.shape[1]} joints; expected the 17 MPI-INF-3DHP joints "
-                             "(unknown joint layout)")
+            raise ValueError(
+                f"{path}: {key}/{name} has {a.shape[1]} joints; expected the 17 MPI-INF-3DHP joints "
+                "(unknown joint layout)"
+            )
     if len(kp) != len(x3):
         raise ValueError(f"{path}: {key} has {len(kp)} 2D but {len(x3)} 3D frames")
     return kp[:, list(MPI_TO_H36M)], x3[:, list(MPI_TO_H36M)]
@@ -98,8 +100,12 @@ def convert_3dhp(src, out, trust_pickle: bool = False) -> Path:
                 for c, (kp, x3) in cams.items():
                     arrays.update({f"{seq}/{c}/data_2d": kp, f"{seq}/{c}/data_3d": x3})
             save_npz(tmp / "train.npz", arrays)
-        (tmp / "dataset.json").write_text(json.dumps({"format": FORMAT, "source": "3dhp", "splits": sorted(found),
-                                                      "converted_from": str(src)}, indent=1) + "\n")
+        (tmp / "dataset.json").write_text(
+            json.dumps(
+                {"format": FORMAT, "source": "3dhp", "splits": sorted(found), "converted_from": str(src)}, indent=1
+            )
+            + "\n"
+        )
         return swap_in(tmp, out, OWN_NAMES, "dataset")
     finally:  # on an error the temporary folder (ours) goes; the target is untouched
         shutil.rmtree(tmp, ignore_errors=True)
@@ -110,8 +116,10 @@ def mpi3dhp_videos(folder, split: str) -> list[Video]:
     folder = Path(folder)
     path = folder / f"{split}.npz"
     if not (folder / "dataset.json").is_file():
-        raise FileNotFoundError(f"{folder / 'dataset.json'} is missing: convert the 3DHP files first with "
-                                "`python -m data_tools convert-3dhp --src data/mpi_inf_3dhp --trust-pickle`")
+        raise FileNotFoundError(
+            f"{folder / 'dataset.json'} is missing: convert the 3DHP files first with "
+            "`python -m data_tools convert-3dhp --src data/mpi_inf_3dhp --trust-pickle`"
+        )
     if not path.is_file():
         raise FileNotFoundError(f"{path} is missing: {FILES[split]} was not converted")
     d = load_npz(path)
@@ -122,7 +130,17 @@ def mpi3dhp_videos(folder, split: str) -> list[Video]:
         w, h = image_size(seq) if split == "test" else (2048, 2048)
         kp = np.concatenate([d[f"{g}/data_2d"], np.ones(d[f"{g}/data_2d"].shape[:2] + (1,), np.float32)], -1)
         cam = int(g.split("/")[1]) if "/" in g else 0
-        videos.append(Video(keypoints=kp.astype(np.float64), res_w=w, res_h=h, subject=seq.split(" ")[0],
-                            action=seq, camera=cam, name=g, target_cam=d[f"{g}/data_3d"].astype(np.float64) / 1000.0,
-                            valid=d.get(f"{g}/valid")))
+        videos.append(
+            Video(
+                keypoints=kp.astype(np.float64),
+                res_w=w,
+                res_h=h,
+                subject=seq.split(" ")[0],
+                action=seq,
+                camera=cam,
+                name=g,
+                target_cam=d[f"{g}/data_3d"].astype(np.float64) / 1000.0,
+                valid=d.get(f"{g}/valid"),
+            )
+        )
     return videos

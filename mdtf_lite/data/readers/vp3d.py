@@ -16,9 +16,9 @@ from pathlib import Path
 import numpy as np
 
 from mdtf_lite.data.cameras import CAMERA_SUBJECTS, NUM_CAMERAS
-from mdtf_lite.data.synthetic.default import views_of
 from mdtf_lite.data.layout import write_layout
 from mdtf_lite.data.npz_io import load_pickled
+from mdtf_lite.data.synthetic.default import views_of
 from mdtf_lite.data.units import check_metres
 from mdtf_lite.skeleton import H36M32_TO_17, LEFT_JOINTS, NUM_JOINTS, RIGHT_JOINTS
 
@@ -47,8 +47,10 @@ def _to_h36m17(a: np.ndarray, path, key: str) -> np.ndarray:
         return a[:, list(H36M32_TO_17)]
     if a.shape[1] == NUM_JOINTS:
         return a
-    raise ValueError(f"{path}: {key} has {a.shape[1]} joints, an unknown joint layout: expected the 32-joint "
-                     "Human3.6M mocap skeleton or its 17-joint subset (mdtf_lite.skeleton.H36M32_TO_17)")
+    raise ValueError(
+        f"{path}: {key} has {a.shape[1]} joints, an unknown joint layout: expected the 32-joint "
+        "Human3.6M mocap skeleton or its 17-joint subset (mdtf_lite.skeleton.H36M32_TO_17)"
+    )
 
 
 def read_vp3d_3d(path, trust_pickle: bool = False) -> dict:
@@ -60,8 +62,12 @@ def read_vp3d_3d(path, trust_pickle: bool = False) -> dict:
     for s, acts in data.items():
         if not isinstance(acts, dict):
             raise ValueError(f"{path}: positions_3d[{s!r}] should be a dict action -> array")
-        out[s] = {a: _to_h36m17(check_sequence(x, path, f"positions_3d[{s!r}][{a!r}]", (3,)), path,
-                                f"positions_3d[{s!r}][{a!r}]") for a, x in acts.items()}
+        out[s] = {
+            a: _to_h36m17(
+                check_sequence(x, path, f"positions_3d[{s!r}][{a!r}]", (3,)), path, f"positions_3d[{s!r}][{a!r}]"
+            )
+            for a, x in acts.items()
+        }
         for a, x in out[s].items():
             check_metres(x, path, f"positions_3d[{s!r}][{a!r}]")
     return out
@@ -74,19 +80,25 @@ def read_vp3d_2d(path, trust_pickle: bool = False) -> tuple[dict, dict]:
     if not isinstance(kps, dict) or not isinstance(meta, dict):
         raise ValueError(f"{path}: positions_2d and metadata should be dicts; is this a VideoPose3D 2D file?")
     if int(meta.get("num_joints", NUM_JOINTS)) != NUM_JOINTS:
-        raise ValueError(f"{path}: metadata num_joints={meta.get('num_joints')}, an unknown joint layout: expected 17 "
-                         "(Human3.6M order); convert other detectors' layouts first")
+        raise ValueError(
+            f"{path}: metadata num_joints={meta.get('num_joints')}, an unknown joint layout: expected 17 "
+            "(Human3.6M order); convert other detectors' layouts first"
+        )
     sym = meta.get("keypoints_symmetry")
     if sym is not None and (list(sym[0]) != list(LEFT_JOINTS) or list(sym[1]) != list(RIGHT_JOINTS)):
-        raise ValueError(f"{path}: keypoints_symmetry {sym} is not the Human3.6M left/right split "
-                         f"{[list(LEFT_JOINTS), list(RIGHT_JOINTS)]}: unknown joint layout")
+        raise ValueError(
+            f"{path}: keypoints_symmetry {sym} is not the Human3.6M left/right split "
+            f"{[list(LEFT_JOINTS), list(RIGHT_JOINTS)]}: unknown joint layout"
+        )
     out = {}
     for s, acts in kps.items():
         out[s] = {}
         for a, views in acts.items():
             if len(views) != NUM_CAMERAS:
-                raise ValueError(f"{path}: positions_2d[{s!r}][{a!r}] has {len(views)} camera views, expected "
-                                 f"{NUM_CAMERAS} (a camera is missing: re-download the file)")
+                raise ValueError(
+                    f"{path}: positions_2d[{s!r}][{a!r}] has {len(views)} camera views, expected "
+                    f"{NUM_CAMERAS} (a camera is missing: re-download the file)"
+                )
             seqs = [check_sequence(v, path, f"positions_2d[{s!r}][{a!r}][{c}]", (2,)) for c, v in enumerate(views)]
             for c, v in enumerate(seqs):
                 if v.shape[1] != NUM_JOINTS:
@@ -107,11 +119,15 @@ def convert_vp3d(src, out, trust_pickle: bool = False) -> Path:
     """
     src = Path(src)
     if not src.is_dir():
-        raise FileNotFoundError(f"{src} is not a folder; put {list(VP3D_FILES.values())} in data/h36m/ and pass --src data/h36m")
+        raise FileNotFoundError(
+            f"{src} is not a folder; put {list(VP3D_FILES.values())} in data/h36m/ and pass --src data/h36m"
+        )
     p3 = src / VP3D_FILES["3d"]
     if not p3.is_file():
-        raise FileNotFoundError(f"{p3} is missing: download data_3d_h36m.npz (VideoPose3D's prepare_data_h36m.py "
-                                "output) or build it from the official release with `data_tools convert-h36m-cdf`")
+        raise FileNotFoundError(
+            f"{p3} is missing: download data_3d_h36m.npz (VideoPose3D's prepare_data_h36m.py "
+            "output) or build it from the official release with `data_tools convert-h36m-cdf`"
+        )
     pos = read_vp3d_3d(p3, trust_pickle)
     kinds = {}
     for kind in ("detected", "gt"):
@@ -134,11 +150,20 @@ def convert_vp3d(src, out, trust_pickle: bool = False) -> Path:
                 n = len(x)
                 short = [c for c, v in enumerate(kp[s][a]) if len(v) < n]
                 if short:
-                    raise ValueError(f"{src / VP3D_FILES[kind]}: {s}/{a} camera {short[0]} has fewer 2D frames than "
-                                     f"the {n} 3D frames")
+                    raise ValueError(
+                        f"{src / VP3D_FILES[kind]}: {s}/{a} camera {short[0]} has fewer 2D frames than "
+                        f"the {n} 3D frames"
+                    )
                 keypoints[kind][s][a] = _with_confidence(kp[s][a], n)
     if "gt" not in keypoints:
-        keypoints["gt"] = {s: {a: views_of(x.astype(np.float64), s)[0] for a, x in acts.items()} for s, acts in pos.items()}
-    info = {"source": "h36m", "fps": 50.0, "splits": {"train": [s for s in TRAIN if s in pos], "test": [s for s in TEST if s in pos]},
-            "detected_keypoints": "cpn_ft_h36m_dbb" if "detected" in kinds else None, "converted_from": str(src)}
+        keypoints["gt"] = {
+            s: {a: views_of(x.astype(np.float64), s)[0] for a, x in acts.items()} for s, acts in pos.items()
+        }
+    info = {
+        "source": "h36m",
+        "fps": 50.0,
+        "splits": {"train": [s for s in TRAIN if s in pos], "test": [s for s in TEST if s in pos]},
+        "detected_keypoints": "cpn_ft_h36m_dbb" if "detected" in kinds else None,
+        "converted_from": str(src),
+    }
     return write_layout(out, pos, keypoints, info)

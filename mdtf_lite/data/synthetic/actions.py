@@ -29,10 +29,19 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-__all__ = ["Motion", "ACTIONS", "LOCOMOTION", "smooth_noise", "keyframe_curves", "drifting_phase", "periodic_curve", "idle"]
+__all__ = [
+    "Motion",
+    "ACTIONS",
+    "LOCOMOTION",
+    "smooth_noise",
+    "keyframe_curves",
+    "drifting_phase",
+    "periodic_curve",
+    "idle",
+]
 
-DEG = np.pi / 180.0      # radians per degree
-GRAVITY = 9.81           # m / s^2
+DEG = np.pi / 180.0  # radians per degree
+GRAVITY = 9.81  # m / s^2
 
 
 @dataclass
@@ -40,11 +49,11 @@ class Motion:
     """Output of an action: DOF curves (radians), forward speed (m/s), yaw rate (rad/s), lift (m)."""
 
     dofs: dict = field(default_factory=dict)
-    speed: np.ndarray | None = None      # (n,) m/s along the heading; None = stands (small drift)
-    yaw_rate: np.ndarray | None = None   # (n,) rad/s added to the heading
-    lift: np.ndarray | None = None       # (n,) metres of flight above the feet-on-ground height
-    steer: bool = False                  # keep the walker inside the capture area
-    locomotion: bool = False             # a gait: in flight the body carries the speed of the steps around it
+    speed: np.ndarray | None = None  # (n,) m/s along the heading; None = stands (small drift)
+    yaw_rate: np.ndarray | None = None  # (n,) rad/s added to the heading
+    lift: np.ndarray | None = None  # (n,) metres of flight above the feet-on-ground height
+    steer: bool = False  # keep the walker inside the capture area
+    locomotion: bool = False  # a gait: in flight the body carries the speed of the steps around it
 
 
 def smooth_noise(rng, n: int, fps: float, amp: float, fmax: float = 0.4, k: int = 3) -> np.ndarray:
@@ -67,8 +76,9 @@ def _smoothstep(x):
     return x * x * x * (x * (6 * x - 15) + 10)  # quintic: zero velocity and acceleration at both ends
 
 
-def keyframe_curves(rng, n: int, fps: float, sample, hold=(0.5, 2.0), ramp=(0.6, 1.4), first=None,
-                    hold_odd=None) -> dict:
+def keyframe_curves(
+    rng, n: int, fps: float, sample, hold=(0.5, 2.0), ramp=(0.6, 1.4), first=None, hold_odd=None
+) -> dict:
     """Interpolate random key poses: ``sample(rng, k) -> dict dof -> value`` for the k-th key pose.
 
     Keys are held ``hold`` seconds (odd keys ``hold_odd`` if given: the action's own pose in actions that
@@ -119,10 +129,10 @@ def _pos(x, power=1.0):
 #   ~10 deg extension at toe-off, ~45 deg late swing; elbows held at ~80-100 deg; trunk lean ~5-10 deg.
 KNEE_WALK = ((0.00, 5), (0.15, 18), (0.40, 5), (0.50, 8), (0.62, 40), (0.73, 62), (0.87, 30), (0.97, 5))
 HIP_WALK = ((0.00, 30), (0.15, 25), (0.50, -10), (0.62, 0), (0.75, 25), (0.87, 35), (0.95, 31))
-HIP_ABD_WALK = ((0.00, 0), (0.15, -6), (0.45, -2), (0.65, 5), (0.85, 1))   # positive = abduction
+HIP_ABD_WALK = ((0.00, 0), (0.15, -6), (0.45, -2), (0.65, 5), (0.85, 1))  # positive = abduction
 KNEE_RUN = ((0.00, 20), (0.15, 45), (0.39, 22), (0.55, 70), (0.70, 92), (0.85, 55), (0.95, 25))
 HIP_RUN = ((0.00, 38), (0.15, 25), (0.39, -8), (0.50, 0), (0.75, 40), (0.85, 45), (0.95, 40))
-RUN_STANCE = 0.39   # fraction of a running cycle a foot is on the ground (Novacheck 1998)
+RUN_STANCE = 0.39  # fraction of a running cycle a foot is on the ground (Novacheck 1998)
 
 
 def periodic_curve(points, harmonics: int = 6):
@@ -137,12 +147,18 @@ def periodic_curve(points, harmonics: int = 6):
     u = (np.arange(400) + 0.5) / 400
     dense = np.interp(u, np.r_[x - 1, x, x + 1], np.r_[y, y, y])
     k = np.arange(1, harmonics + 1)
-    basis = np.concatenate([np.ones((len(u), 1)), np.cos(2 * np.pi * u[:, None] * k), np.sin(2 * np.pi * u[:, None] * k)], 1)
+    basis = np.concatenate(
+        [np.ones((len(u), 1)), np.cos(2 * np.pi * u[:, None] * k), np.sin(2 * np.pi * u[:, None] * k)], 1
+    )
     coef = np.linalg.lstsq(basis, dense, rcond=None)[0]
 
     def f(phase):
         p = np.asarray(phase, float)[..., None]
-        return coef[0] + (np.cos(2 * np.pi * p * k) @ coef[1:harmonics + 1]) + (np.sin(2 * np.pi * p * k) @ coef[harmonics + 1:])
+        return (
+            coef[0]
+            + (np.cos(2 * np.pi * p * k) @ coef[1 : harmonics + 1])
+            + (np.sin(2 * np.pi * p * k) @ coef[harmonics + 1 :])
+        )
 
     return f
 
@@ -170,7 +186,7 @@ def _gait(rng, n, fps, f0, style, run: bool = False, amp: float = 1.0) -> tuple[
         dofs[f"{side}_knee"] = (knee_mean + a * (knee_f(u) - knee_mean)) * DEG + style.get("gait_knee", 0.0)
         dofs[f"{side}_hip_abd"] = 2 * DEG + a * _HIP_ABD_WALK(u) * DEG
         dofs[f"{side}_hip_twist"] = a * 4 * DEG * np.cos(2 * np.pi * u)
-        swing = np.sin(2 * np.pi * (u + 0.5) + 0.3)          # the arm comes forward with the opposite leg
+        swing = np.sin(2 * np.pi * (u + 0.5) + 0.3)  # the arm comes forward with the opposite leg
         arm = style.get("arm_swing", 1.0) * amp
         if run:
             dofs[f"{side}_sh_flex"] = (-12 + 28 * arm * swing) * DEG
@@ -182,11 +198,11 @@ def _gait(rng, n, fps, f0, style, run: bool = False, amp: float = 1.0) -> tuple[
             dofs[f"{side}_sh_abd"] = 8 * DEG
     lean = (rng.uniform(5, 10) if run else rng.uniform(1, 5)) * DEG + style.get("lean", 0.0)
     c = np.cos(2 * np.pi * ph)
-    dofs["root_pitch"] = lean + a * 2 * DEG * np.sin(4 * np.pi * ph)        # pelvic tilt, twice per stride
-    dofs["root_roll"] = -a * 4 * DEG * np.sin(2 * np.pi * ph)               # obliquity: the swing side drops
-    dofs["root_yaw"] = -a * 4 * DEG * c                                      # the stance-side hip leads
-    dofs["thorax_twist"] = a * 7 * DEG * c                                   # shoulders counter-rotate
-    dofs["neck_yaw"] = -a * 3 * DEG * c                                      # the head keeps looking ahead
+    dofs["root_pitch"] = lean + a * 2 * DEG * np.sin(4 * np.pi * ph)  # pelvic tilt, twice per stride
+    dofs["root_roll"] = -a * 4 * DEG * np.sin(2 * np.pi * ph)  # obliquity: the swing side drops
+    dofs["root_yaw"] = -a * 4 * DEG * c  # the stance-side hip leads
+    dofs["thorax_twist"] = a * 7 * DEG * c  # shoulders counter-rotate
+    dofs["neck_yaw"] = -a * 3 * DEG * c  # the head keeps looking ahead
     return dofs, ph
 
 
@@ -194,7 +210,7 @@ def _run_lift(ph, f0):
     """Flight height (n,) m of a jog: both feet leave the ground between one foot's toe-off and the other's
     contact; the lowest ankle clears the floor by ~4-6 cm at the apex (the body's vertical oscillation in
     running is ~6-10 cm, Novacheck 1998; the push-off of the ankle adds to the ballistic g t^2 / 8)."""
-    u = ph % 0.5                       # the two flights of a stride
+    u = ph % 0.5  # the two flights of a stride
     w = np.clip((u - RUN_STANCE) / (0.5 - RUN_STANCE), 0, 1)
     return np.where(u > RUN_STANCE, 0.05 * 4 * w * (1 - w), 0.0)
 
@@ -214,8 +230,9 @@ def jogging(n, fps, rng, style):
 def turning(n, fps, rng, style):
     """Walking on tight circles and turning on the spot, changing direction now and then."""
     dofs, _ = _gait(rng, n, fps, rng.uniform(0.7, 0.9) * style["tempo"], style, amp=rng.uniform(0.45, 0.7))
-    direction = keyframe_curves(rng, n, fps, lambda r, k: {"d": r.choice([-1.0, 1.0]) * r.uniform(0.8, 1.8)},
-                                (2, 4), (0.6, 1.0))["d"]
+    direction = keyframe_curves(
+        rng, n, fps, lambda r, k: {"d": r.choice([-1.0, 1.0]) * r.uniform(0.8, 1.8)}, (2, 4), (0.6, 1.0)
+    )["d"]
     return Motion(dofs, None, direction, steer=True, locomotion=True)
 
 
@@ -230,31 +247,67 @@ def _standing(r, k, style=None):
     """
     style = style or {}
     knee0, elbow0 = style.get("knee_rest", 6 * DEG), style.get("elbow_rest", 18 * DEG)
-    side = r.uniform(-1, 1)                          # weight on the left (> 0) or the right leg
-    p = {"l_sh_abd": r.uniform(4, 14) * DEG, "r_sh_abd": r.uniform(4, 14) * DEG,
-         "l_sh_flex": r.uniform(-8, 15) * DEG, "r_sh_flex": r.uniform(-8, 15) * DEG,
-         "l_elbow": elbow0 + r.uniform(-5, 20) * DEG, "r_elbow": elbow0 + r.uniform(-5, 20) * DEG,
-         "neck_yaw": r.uniform(-30, 30) * DEG, "neck_flex": r.uniform(-5, 15) * DEG, "root_roll": 2 * side * DEG,
-         "l_hip_abd": (3 + 2 * side) * DEG, "r_hip_abd": (3 - 2 * side) * DEG,
-         "l_knee": knee0 + _pos(-side) * r.uniform(5, 15) * DEG + r.uniform(0, 4) * DEG,
-         "r_knee": knee0 + _pos(side) * r.uniform(5, 15) * DEG + r.uniform(0, 4) * DEG,
-         "l_hip_flex": r.uniform(0, 8) * DEG + _pos(-side) * 6 * DEG, "r_hip_flex": r.uniform(0, 8) * DEG + _pos(side) * 6 * DEG}
+    side = r.uniform(-1, 1)  # weight on the left (> 0) or the right leg
+    p = {
+        "l_sh_abd": r.uniform(4, 14) * DEG,
+        "r_sh_abd": r.uniform(4, 14) * DEG,
+        "l_sh_flex": r.uniform(-8, 15) * DEG,
+        "r_sh_flex": r.uniform(-8, 15) * DEG,
+        "l_elbow": elbow0 + r.uniform(-5, 20) * DEG,
+        "r_elbow": elbow0 + r.uniform(-5, 20) * DEG,
+        "neck_yaw": r.uniform(-30, 30) * DEG,
+        "neck_flex": r.uniform(-5, 15) * DEG,
+        "root_roll": 2 * side * DEG,
+        "l_hip_abd": (3 + 2 * side) * DEG,
+        "r_hip_abd": (3 - 2 * side) * DEG,
+        "l_knee": knee0 + _pos(-side) * r.uniform(5, 15) * DEG + r.uniform(0, 4) * DEG,
+        "r_knee": knee0 + _pos(side) * r.uniform(5, 15) * DEG + r.uniform(0, 4) * DEG,
+        "l_hip_flex": r.uniform(0, 8) * DEG + _pos(-side) * 6 * DEG,
+        "r_hip_flex": r.uniform(0, 8) * DEG + _pos(side) * 6 * DEG,
+    }
     carriage = r.random()
-    if carriage < 0.2:      # hands clasped in front
-        p.update({"l_sh_flex": r.uniform(10, 25) * DEG, "r_sh_flex": r.uniform(10, 25) * DEG, "l_sh_abd": 8 * DEG,
-                  "r_sh_abd": 8 * DEG, "l_elbow": r.uniform(60, 90) * DEG, "r_elbow": r.uniform(60, 90) * DEG,
-                  "l_sh_twist": 25 * DEG, "r_sh_twist": 25 * DEG})
-    elif carriage < 0.3:    # hands on the hips
-        p.update({"l_sh_abd": r.uniform(30, 45) * DEG, "r_sh_abd": r.uniform(30, 45) * DEG, "l_sh_flex": -10 * DEG,
-                  "r_sh_flex": -10 * DEG, "l_elbow": r.uniform(90, 110) * DEG, "r_elbow": r.uniform(90, 110) * DEG})
-    elif carriage < 0.4:    # arms folded
-        p.update({"l_sh_flex": r.uniform(25, 40) * DEG, "r_sh_flex": r.uniform(25, 40) * DEG, "l_sh_abd": 15 * DEG,
-                  "r_sh_abd": 15 * DEG, "l_elbow": r.uniform(120, 135) * DEG, "r_elbow": r.uniform(120, 135) * DEG,
-                  "l_sh_twist": 45 * DEG, "r_sh_twist": 45 * DEG})
-    elif carriage < 0.5:    # one hand gesturing while talking
+    if carriage < 0.2:  # hands clasped in front
+        p.update(
+            {
+                "l_sh_flex": r.uniform(10, 25) * DEG,
+                "r_sh_flex": r.uniform(10, 25) * DEG,
+                "l_sh_abd": 8 * DEG,
+                "r_sh_abd": 8 * DEG,
+                "l_elbow": r.uniform(60, 90) * DEG,
+                "r_elbow": r.uniform(60, 90) * DEG,
+                "l_sh_twist": 25 * DEG,
+                "r_sh_twist": 25 * DEG,
+            }
+        )
+    elif carriage < 0.3:  # hands on the hips
+        p.update(
+            {
+                "l_sh_abd": r.uniform(30, 45) * DEG,
+                "r_sh_abd": r.uniform(30, 45) * DEG,
+                "l_sh_flex": -10 * DEG,
+                "r_sh_flex": -10 * DEG,
+                "l_elbow": r.uniform(90, 110) * DEG,
+                "r_elbow": r.uniform(90, 110) * DEG,
+            }
+        )
+    elif carriage < 0.4:  # arms folded
+        p.update(
+            {
+                "l_sh_flex": r.uniform(25, 40) * DEG,
+                "r_sh_flex": r.uniform(25, 40) * DEG,
+                "l_sh_abd": 15 * DEG,
+                "r_sh_abd": 15 * DEG,
+                "l_elbow": r.uniform(120, 135) * DEG,
+                "r_elbow": r.uniform(120, 135) * DEG,
+                "l_sh_twist": 45 * DEG,
+                "r_sh_twist": 45 * DEG,
+            }
+        )
+    elif carriage < 0.5:  # one hand gesturing while talking
         s = "l" if r.random() < 0.5 else "r"
-        p.update({f"{s}_sh_flex": r.uniform(20, 50) * DEG, f"{s}_elbow": r.uniform(60, 100) * DEG,
-                  f"{s}_sh_abd": 15 * DEG})
+        p.update(
+            {f"{s}_sh_flex": r.uniform(20, 50) * DEG, f"{s}_elbow": r.uniform(60, 100) * DEG, f"{s}_sh_abd": 15 * DEG}
+        )
     return p
 
 
@@ -271,13 +324,22 @@ def sitting_down(n, fps, rng, style):
     def sample(r, k):
         if k % 2 == 0:
             return _standing(r, k, style)
-        return {"l_hip_flex": r.uniform(80, 100) * DEG, "r_hip_flex": r.uniform(80, 100) * DEG,
-                "l_knee": r.uniform(80, 110) * DEG, "r_knee": r.uniform(80, 110) * DEG,
-                "l_hip_abd": r.uniform(4, 14) * DEG, "r_hip_abd": r.uniform(4, 14) * DEG,
-                "lumbar_flex": r.uniform(-10, 15) * DEG, "l_sh_flex": r.uniform(20, 50) * DEG,
-                "r_sh_flex": r.uniform(20, 50) * DEG, "l_elbow": r.uniform(50, 90) * DEG,
-                "r_elbow": r.uniform(50, 90) * DEG,
-                "neck_flex": r.uniform(-5, 25) * DEG, "neck_yaw": r.uniform(-40, 40) * DEG}
+        return {
+            "l_hip_flex": r.uniform(80, 100) * DEG,
+            "r_hip_flex": r.uniform(80, 100) * DEG,
+            "l_knee": r.uniform(80, 110) * DEG,
+            "r_knee": r.uniform(80, 110) * DEG,
+            "l_hip_abd": r.uniform(4, 14) * DEG,
+            "r_hip_abd": r.uniform(4, 14) * DEG,
+            "lumbar_flex": r.uniform(-10, 15) * DEG,
+            "l_sh_flex": r.uniform(20, 50) * DEG,
+            "r_sh_flex": r.uniform(20, 50) * DEG,
+            "l_elbow": r.uniform(50, 90) * DEG,
+            "r_elbow": r.uniform(50, 90) * DEG,
+            "neck_flex": r.uniform(-5, 25) * DEG,
+            "neck_yaw": r.uniform(-40, 40) * DEG,
+        }
+
     dofs = keyframe_curves(rng, n, fps, sample, (1.0, 2.5), (1.0, 1.8), hold_odd=(2.5, 6.0))
     # lean forward while the hips pass from standing to sitting (balance over the feet)
     hip = (dofs["l_hip_flex"] + dofs["r_hip_flex"]) / 2
@@ -290,15 +352,21 @@ def picking_up(n, fps, rng, style):
         if k % 2 == 0:
             return _standing(r, k, style)
         squat = r.random() < 0.4
-        return {"lumbar_flex": r.uniform(30, 60) * DEG * (0.5 if squat else 1), "thorax_flex": r.uniform(10, 30) * DEG,
-                "l_hip_flex": (r.uniform(80, 100) if squat else r.uniform(35, 60)) * DEG,
-                "r_hip_flex": (r.uniform(80, 100) if squat else r.uniform(35, 60)) * DEG,
-                "l_knee": (r.uniform(100, 125) if squat else r.uniform(10, 40)) * DEG,
-                "r_knee": (r.uniform(100, 125) if squat else r.uniform(10, 40)) * DEG,
-                "l_sh_flex": r.uniform(50, 95) * DEG, "r_sh_flex": r.uniform(30, 95) * DEG,
-                "l_elbow": r.uniform(5, 30) * DEG, "r_elbow": r.uniform(5, 40) * DEG,
-                "neck_flex": r.uniform(0, 30) * DEG,
-                "lumbar_twist": r.uniform(-15, 15) * DEG}
+        return {
+            "lumbar_flex": r.uniform(30, 60) * DEG * (0.5 if squat else 1),
+            "thorax_flex": r.uniform(10, 30) * DEG,
+            "l_hip_flex": (r.uniform(80, 100) if squat else r.uniform(35, 60)) * DEG,
+            "r_hip_flex": (r.uniform(80, 100) if squat else r.uniform(35, 60)) * DEG,
+            "l_knee": (r.uniform(100, 125) if squat else r.uniform(10, 40)) * DEG,
+            "r_knee": (r.uniform(100, 125) if squat else r.uniform(10, 40)) * DEG,
+            "l_sh_flex": r.uniform(50, 95) * DEG,
+            "r_sh_flex": r.uniform(30, 95) * DEG,
+            "l_elbow": r.uniform(5, 30) * DEG,
+            "r_elbow": r.uniform(5, 40) * DEG,
+            "neck_flex": r.uniform(0, 30) * DEG,
+            "lumbar_twist": r.uniform(-15, 15) * DEG,
+        }
+
     return Motion(keyframe_curves(rng, n, fps, sample, (0.6, 1.5), (0.8, 1.5), hold_odd=(1.0, 3.0)))
 
 
@@ -306,12 +374,21 @@ def squatting(n, fps, rng, style):
     def sample(r, k):
         if k % 2 == 0:
             return _standing(r, k, style)
-        return {"l_hip_flex": r.uniform(95, 120) * DEG, "r_hip_flex": r.uniform(95, 120) * DEG,
-                "l_knee": r.uniform(110, 140) * DEG, "r_knee": r.uniform(110, 140) * DEG,
-                "l_hip_abd": r.uniform(10, 25) * DEG, "r_hip_abd": r.uniform(10, 25) * DEG,
-                "root_pitch": r.uniform(15, 35) * DEG, "lumbar_flex": r.uniform(0, 20) * DEG,
-                "l_sh_flex": r.uniform(50, 95) * DEG, "r_sh_flex": r.uniform(50, 95) * DEG,
-                "l_elbow": r.uniform(0, 40) * DEG, "r_elbow": r.uniform(0, 40) * DEG}
+        return {
+            "l_hip_flex": r.uniform(95, 120) * DEG,
+            "r_hip_flex": r.uniform(95, 120) * DEG,
+            "l_knee": r.uniform(110, 140) * DEG,
+            "r_knee": r.uniform(110, 140) * DEG,
+            "l_hip_abd": r.uniform(10, 25) * DEG,
+            "r_hip_abd": r.uniform(10, 25) * DEG,
+            "root_pitch": r.uniform(15, 35) * DEG,
+            "lumbar_flex": r.uniform(0, 20) * DEG,
+            "l_sh_flex": r.uniform(50, 95) * DEG,
+            "r_sh_flex": r.uniform(50, 95) * DEG,
+            "l_elbow": r.uniform(0, 40) * DEG,
+            "r_elbow": r.uniform(0, 40) * DEG,
+        }
+
     return Motion(keyframe_curves(rng, n, fps, sample, (0.4, 1.2), (0.7, 1.3), hold_odd=(1.0, 3.0)))
 
 
@@ -334,8 +411,20 @@ def waving(n, fps, rng, style):
 
 def jumping(n, fps, rng, style):
     """Counter-movement jumps: crouch, push off, ballistic flight (h = v0^2 / 2g), land, recover."""
-    dofs = {k: np.zeros(n) for k in ("l_hip_flex", "r_hip_flex", "l_knee", "r_knee", "root_pitch",
-                                     "l_sh_flex", "r_sh_flex", "l_elbow", "r_elbow")}
+    dofs = {
+        k: np.zeros(n)
+        for k in (
+            "l_hip_flex",
+            "r_hip_flex",
+            "l_knee",
+            "r_knee",
+            "root_pitch",
+            "l_sh_flex",
+            "r_sh_flex",
+            "l_elbow",
+            "r_elbow",
+        )
+    }
     lift, speed = np.zeros(n), np.zeros(n)
     t = rng.uniform(0.5, 1.5)
     tt = np.arange(n) / fps
@@ -351,7 +440,7 @@ def jumping(n, fps, rng, style):
         bend = c + a
         in_air = (tt >= t + crouch) & (tt < land)
         s = tt - (t + crouch)
-        lift = np.where(in_air, v0 * s - 0.5 * GRAVITY * s ** 2, lift)
+        lift = np.where(in_air, v0 * s - 0.5 * GRAVITY * s**2, lift)
         speed = np.where(in_air, forward / flight, speed)
         dofs["l_hip_flex"] += bend * 80 * DEG
         dofs["r_hip_flex"] += bend * 80 * DEG
@@ -364,8 +453,13 @@ def jumping(n, fps, rng, style):
         for k in ("l_knee", "r_knee"):
             dofs[k] += tuck * 80 * DEG
         # arms swing back in the crouch and up through take-off
-        up = np.where(s < 0, 0.0, np.where(s < flight, np.sin(np.clip(s / flight, 0, 1) * np.pi / 2),
-                                            np.exp(-np.clip(s - flight, 0, None) / 0.35)))
+        up = np.where(
+            s < 0,
+            0.0,
+            np.where(
+                s < flight, np.sin(np.clip(s / flight, 0, 1) * np.pi / 2), np.exp(-np.clip(s - flight, 0, None) / 0.35)
+            ),
+        )
         swing = -50 * DEG * c + 140 * DEG * up * rng.uniform(0.6, 1.0)
         dofs["l_sh_flex"] += swing
         dofs["r_sh_flex"] += swing
@@ -392,6 +486,7 @@ def reaching(n, fps, rng, style):
                 p["l_hip_flex"] = p["r_hip_flex"] = r.uniform(20, 50) * DEG
                 p["l_knee"] = p["r_knee"] = r.uniform(10, 50) * DEG
         return p
+
     return Motion(keyframe_curves(rng, n, fps, sample, (0.3, 1.5), (0.6, 1.2)))
 
 
@@ -407,7 +502,7 @@ def kicking(n, fps, rng, style):
         dur, height = rng.uniform(0.5, 0.9), rng.uniform(50, 95) * DEG
         u = np.clip((tt - t) / dur, 0, 1)
         up = np.sin(u * np.pi) ** 2
-        chamber = np.sin(np.clip(u * 2, 0, 1) * np.pi)      # knee bends early, extends at the hit
+        chamber = np.sin(np.clip(u * 2, 0, 1) * np.pi)  # knee bends early, extends at the hit
         dofs[f"{s}_hip_flex"] = dofs[f"{s}_hip_flex"] + height * up
         dofs[f"{s}_knee"] = dofs[f"{s}_knee"] + 85 * DEG * chamber
         dofs["root_pitch"] = dofs["root_pitch"] - 12 * DEG * up
@@ -423,32 +518,72 @@ def stretching(n, fps, rng, style):
         kind = r.integers(0, 4) if k % 2 else -1
         p = _standing(r, k, style)
         if kind == 0:  # arms overhead, side bend
-            p.update({"l_sh_abd": r.uniform(150, 175) * DEG, "r_sh_abd": r.uniform(150, 175) * DEG,
-                      "l_elbow": r.uniform(0, 25) * DEG, "r_elbow": r.uniform(0, 25) * DEG,
-                      "lumbar_side": r.uniform(-25, 25) * DEG, "thorax_side": r.uniform(-15, 15) * DEG})
+            p.update(
+                {
+                    "l_sh_abd": r.uniform(150, 175) * DEG,
+                    "r_sh_abd": r.uniform(150, 175) * DEG,
+                    "l_elbow": r.uniform(0, 25) * DEG,
+                    "r_elbow": r.uniform(0, 25) * DEG,
+                    "lumbar_side": r.uniform(-25, 25) * DEG,
+                    "thorax_side": r.uniform(-15, 15) * DEG,
+                }
+            )
         elif kind == 1:  # forward bend
-            p.update({"lumbar_flex": r.uniform(45, 70) * DEG, "thorax_flex": r.uniform(15, 35) * DEG,
-                      "l_hip_flex": r.uniform(50, 80) * DEG, "r_hip_flex": r.uniform(50, 80) * DEG,
-                      "l_sh_flex": r.uniform(70, 110) * DEG, "r_sh_flex": r.uniform(70, 110) * DEG,
-                      "neck_flex": 20 * DEG})
+            p.update(
+                {
+                    "lumbar_flex": r.uniform(45, 70) * DEG,
+                    "thorax_flex": r.uniform(15, 35) * DEG,
+                    "l_hip_flex": r.uniform(50, 80) * DEG,
+                    "r_hip_flex": r.uniform(50, 80) * DEG,
+                    "l_sh_flex": r.uniform(70, 110) * DEG,
+                    "r_sh_flex": r.uniform(70, 110) * DEG,
+                    "neck_flex": 20 * DEG,
+                }
+            )
         elif kind == 2:  # trunk twist with arms out
             tw = r.uniform(-35, 35) * DEG
-            p.update({"lumbar_twist": tw, "thorax_twist": tw * 0.6, "l_sh_abd": r.uniform(70, 95) * DEG,
-                      "r_sh_abd": r.uniform(70, 95) * DEG})
+            p.update(
+                {
+                    "lumbar_twist": tw,
+                    "thorax_twist": tw * 0.6,
+                    "l_sh_abd": r.uniform(70, 95) * DEG,
+                    "r_sh_abd": r.uniform(70, 95) * DEG,
+                }
+            )
         elif kind == 3:  # lunge
             s = r.choice(["l", "r"])
             o = "r" if s == "l" else "l"
-            p.update({f"{s}_hip_flex": r.uniform(60, 85) * DEG, f"{s}_knee": r.uniform(70, 95) * DEG,
-                      f"{o}_hip_flex": -r.uniform(15, 25) * DEG, f"{o}_knee": r.uniform(30, 70) * DEG,
-                      "l_sh_abd": r.uniform(100, 170) * DEG, "r_sh_abd": r.uniform(100, 170) * DEG})
+            p.update(
+                {
+                    f"{s}_hip_flex": r.uniform(60, 85) * DEG,
+                    f"{s}_knee": r.uniform(70, 95) * DEG,
+                    f"{o}_hip_flex": -r.uniform(15, 25) * DEG,
+                    f"{o}_knee": r.uniform(30, 70) * DEG,
+                    "l_sh_abd": r.uniform(100, 170) * DEG,
+                    "r_sh_abd": r.uniform(100, 170) * DEG,
+                }
+            )
         return p
+
     return Motion(keyframe_curves(rng, n, fps, sample, (1.0, 2.5), (1.2, 2.2)))
 
 
 def boxing(n, fps, rng, style):
-    base = {"l_sh_flex": 45 * DEG, "r_sh_flex": 45 * DEG, "l_elbow": 120 * DEG, "r_elbow": 120 * DEG,
-            "l_sh_abd": 20 * DEG, "r_sh_abd": 20 * DEG, "l_hip_flex": 15 * DEG, "r_hip_flex": 10 * DEG,
-            "l_knee": 22 * DEG, "r_knee": 22 * DEG, "l_hip_abd": 8 * DEG, "r_hip_abd": 8 * DEG, "neck_flex": 10 * DEG}
+    base = {
+        "l_sh_flex": 45 * DEG,
+        "r_sh_flex": 45 * DEG,
+        "l_elbow": 120 * DEG,
+        "r_elbow": 120 * DEG,
+        "l_sh_abd": 20 * DEG,
+        "r_sh_abd": 20 * DEG,
+        "l_hip_flex": 15 * DEG,
+        "r_hip_flex": 10 * DEG,
+        "l_knee": 22 * DEG,
+        "r_knee": 22 * DEG,
+        "l_hip_abd": 8 * DEG,
+        "r_hip_abd": 8 * DEG,
+        "neck_flex": 10 * DEG,
+    }
     tt = np.arange(n) / fps
     dofs = {k: v + smooth_noise(rng, n, fps, 6 * DEG, 0.6) for k, v in base.items()}
     dofs["lumbar_twist"] = smooth_noise(rng, n, fps, 5 * DEG, 0.5)
@@ -469,6 +604,7 @@ def boxing(n, fps, rng, style):
 
 def directions(n, fps, rng, style):
     """Standing, looking around and pointing in a direction (like H36M 'Directions')."""
+
     def sample(r, k):
         p = _standing(r, k, style)
         if r.random() < 0.6:
@@ -478,7 +614,10 @@ def directions(n, fps, rng, style):
             p[f"{side}_elbow"] = r.uniform(0, 25) * DEG
             p["neck_yaw"] = (1 if side == "l" else -1) * r.uniform(0, 50) * DEG
         return p
-    turn = keyframe_curves(rng, n, fps, lambda r, k: {"y": r.uniform(-0.6, 0.6) * (r.random() < 0.4)}, (1, 3), (0.8, 1.4))
+
+    turn = keyframe_curves(
+        rng, n, fps, lambda r, k: {"y": r.uniform(-0.6, 0.6) * (r.random() < 0.4)}, (1, 3), (0.8, 1.4)
+    )
     return Motion(keyframe_curves(rng, n, fps, sample, (0.8, 2.5), (0.7, 1.3)), yaw_rate=turn["y"])
 
 
@@ -486,20 +625,37 @@ def _seated(r, style, arms=True):
     """A seated key pose on a chair of ordinary height: hips ~80-100 deg, knees ~70-115 deg (feet tucked
     under to stretched out; Hemmerich et al., J. Orthop. Res. 24 (2006) 770-781, for the ranges of sitting),
     upright or slouched trunk, hands on the thighs or a table (elbows 60-110 deg) or a hand at the chin."""
-    p = {"l_hip_flex": r.uniform(78, 100) * DEG, "r_hip_flex": r.uniform(78, 100) * DEG,
-         "l_knee": r.uniform(70, 115) * DEG, "r_knee": r.uniform(70, 115) * DEG,
-         "l_hip_abd": r.uniform(3, 15) * DEG, "r_hip_abd": r.uniform(3, 15) * DEG,
-         "lumbar_flex": r.uniform(-12, 20) * DEG, "thorax_flex": r.uniform(-5, 15) * DEG,
-         "neck_flex": r.uniform(-5, 25) * DEG, "neck_yaw": r.uniform(-40, 40) * DEG}
+    p = {
+        "l_hip_flex": r.uniform(78, 100) * DEG,
+        "r_hip_flex": r.uniform(78, 100) * DEG,
+        "l_knee": r.uniform(70, 115) * DEG,
+        "r_knee": r.uniform(70, 115) * DEG,
+        "l_hip_abd": r.uniform(3, 15) * DEG,
+        "r_hip_abd": r.uniform(3, 15) * DEG,
+        "lumbar_flex": r.uniform(-12, 20) * DEG,
+        "thorax_flex": r.uniform(-5, 15) * DEG,
+        "neck_flex": r.uniform(-5, 25) * DEG,
+        "neck_yaw": r.uniform(-40, 40) * DEG,
+    }
     if arms:
         for s in ("l", "r"):
-            if r.random() < 0.5:   # hand on the thigh
-                p.update({f"{s}_sh_flex": r.uniform(15, 35) * DEG, f"{s}_elbow": r.uniform(55, 85) * DEG,
-                          f"{s}_sh_abd": r.uniform(5, 15) * DEG})
-            else:                  # forearm on a table / armrest
-                p.update({f"{s}_sh_flex": r.uniform(30, 55) * DEG, f"{s}_elbow": r.uniform(80, 110) * DEG,
-                          f"{s}_sh_abd": r.uniform(10, 25) * DEG})
-        if r.random() < 0.2:       # chin on a hand
+            if r.random() < 0.5:  # hand on the thigh
+                p.update(
+                    {
+                        f"{s}_sh_flex": r.uniform(15, 35) * DEG,
+                        f"{s}_elbow": r.uniform(55, 85) * DEG,
+                        f"{s}_sh_abd": r.uniform(5, 15) * DEG,
+                    }
+                )
+            else:  # forearm on a table / armrest
+                p.update(
+                    {
+                        f"{s}_sh_flex": r.uniform(30, 55) * DEG,
+                        f"{s}_elbow": r.uniform(80, 110) * DEG,
+                        f"{s}_sh_abd": r.uniform(10, 25) * DEG,
+                    }
+                )
+        if r.random() < 0.2:  # chin on a hand
             s = "l" if r.random() < 0.5 else "r"
             p.update({f"{s}_sh_flex": r.uniform(40, 60) * DEG, f"{s}_elbow": r.uniform(125, 140) * DEG})
     return p
@@ -548,20 +704,41 @@ def phoning(n, fps, rng, style):
 
     def sample(r, k):
         p = _seated(r, style) if seated else _standing(r, k, style)
-        p.update({f"{ear}_elbow": r.uniform(130, 145) * DEG, f"{ear}_sh_flex": r.uniform(20, 45) * DEG,
-                  f"{ear}_sh_abd": r.uniform(25, 50) * DEG, f"{ear}_sh_twist": r.uniform(10, 30) * DEG,
-                  "neck_side": (8 if ear == "r" else -8) * DEG * r.uniform(0.3, 1.0)})
+        p.update(
+            {
+                f"{ear}_elbow": r.uniform(130, 145) * DEG,
+                f"{ear}_sh_flex": r.uniform(20, 45) * DEG,
+                f"{ear}_sh_abd": r.uniform(25, 50) * DEG,
+                f"{ear}_sh_twist": r.uniform(10, 30) * DEG,
+                "neck_side": (8 if ear == "r" else -8) * DEG * r.uniform(0.3, 1.0),
+            }
+        )
         return p
-    turn = keyframe_curves(rng, n, fps, lambda r, k: {"y": r.uniform(-0.8, 0.8) * (r.random() < 0.4)}, (1, 3), (0.8, 1.4))
+
+    turn = keyframe_curves(
+        rng, n, fps, lambda r, k: {"y": r.uniform(-0.8, 0.8) * (r.random() < 0.4)}, (1, 3), (0.8, 1.4)
+    )
     return Motion(keyframe_curves(rng, n, fps, sample, (1.0, 3.5), (0.8, 1.5)), yaw_rate=None if seated else turn["y"])
 
 
 #: action name -> generator, in a fixed order (the order of the dataset's takes).
 ACTIONS = {
-    "Walking": walking, "Jogging": jogging, "Turning": turning, "SittingDown": sitting_down,
-    "PickingUp": picking_up, "Squatting": squatting, "Waving": waving, "Jumping": jumping,
-    "Reaching": reaching, "Kicking": kicking, "Stretching": stretching, "Boxing": boxing, "Directions": directions,
-    "Sitting": sitting, "Eating": eating, "Phoning": phoning,
+    "Walking": walking,
+    "Jogging": jogging,
+    "Turning": turning,
+    "SittingDown": sitting_down,
+    "PickingUp": picking_up,
+    "Squatting": squatting,
+    "Waving": waving,
+    "Jumping": jumping,
+    "Reaching": reaching,
+    "Kicking": kicking,
+    "Stretching": stretching,
+    "Boxing": boxing,
+    "Directions": directions,
+    "Sitting": sitting,
+    "Eating": eating,
+    "Phoning": phoning,
 }
 
 #: actions whose body travels by its own steps (a walk inserted into another action is a transition).

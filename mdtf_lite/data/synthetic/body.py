@@ -17,8 +17,16 @@ import numpy as np
 
 from mdtf_lite.skeleton import NUM_JOINTS, PARENTS, TYPICAL_BONE_LENGTH_MM
 
-__all__ = ["REST_DIRECTIONS", "DOF_NAMES", "subject_bone_lengths", "rot_x", "rot_y", "rot_z", "forward_kinematics",
-           "JOINT_LIMITS_DEG"]
+__all__ = [
+    "REST_DIRECTIONS",
+    "DOF_NAMES",
+    "subject_bone_lengths",
+    "rot_x",
+    "rot_y",
+    "rot_z",
+    "forward_kinematics",
+    "JOINT_LIMITS_DEG",
+]
 
 
 def _unit(v):
@@ -27,30 +35,79 @@ def _unit(v):
 
 
 #: rest direction of each bone (child joint) in its parent's frame; index 0 unused.
-REST_DIRECTIONS = np.stack([
-    np.zeros(3), _unit([0, -1, 0]), _unit([0, 0, -1]), _unit([0, 0, -1]),          # pelvis, r_hip, r_knee, r_ankle
-    _unit([0, 1, 0]), _unit([0, 0, -1]), _unit([0, 0, -1]),                          # l_hip, l_knee, l_ankle
-    _unit([0.05, 0, 1]), _unit([-0.05, 0, 1]), _unit([0.45, 0, 0.9]), _unit([-0.35, 0, 0.95]),  # spine..head
-    _unit([-0.1, 1, 0.05]), _unit([0, 0, -1]), _unit([0, 0, -1]),                    # l_shoulder, elbow, wrist
-    _unit([-0.1, -1, 0.05]), _unit([0, 0, -1]), _unit([0, 0, -1]),                   # r_shoulder, elbow, wrist
-])
+REST_DIRECTIONS = np.stack(
+    [
+        np.zeros(3),
+        _unit([0, -1, 0]),
+        _unit([0, 0, -1]),
+        _unit([0, 0, -1]),  # pelvis, r_hip, r_knee, r_ankle
+        _unit([0, 1, 0]),
+        _unit([0, 0, -1]),
+        _unit([0, 0, -1]),  # l_hip, l_knee, l_ankle
+        _unit([0.05, 0, 1]),
+        _unit([-0.05, 0, 1]),
+        _unit([0.45, 0, 0.9]),
+        _unit([-0.35, 0, 0.95]),  # spine..head
+        _unit([-0.1, 1, 0.05]),
+        _unit([0, 0, -1]),
+        _unit([0, 0, -1]),  # l_shoulder, elbow, wrist
+        _unit([-0.1, -1, 0.05]),
+        _unit([0, 0, -1]),
+        _unit([0, 0, -1]),  # r_shoulder, elbow, wrist
+    ]
+)
 
 #: degrees of freedom the actions drive (radians); everything else stays at rest.
 DOF_NAMES = (
-    "root_yaw", "root_pitch", "root_roll",
-    "l_hip_flex", "l_hip_abd", "l_hip_twist", "r_hip_flex", "r_hip_abd", "r_hip_twist", "l_knee", "r_knee",
-    "lumbar_flex", "lumbar_side", "lumbar_twist", "thorax_flex", "thorax_side", "thorax_twist",
-    "neck_flex", "neck_yaw", "neck_side",
-    "l_sh_flex", "l_sh_abd", "l_sh_twist", "r_sh_flex", "r_sh_abd", "r_sh_twist", "l_elbow", "r_elbow",
+    "root_yaw",
+    "root_pitch",
+    "root_roll",
+    "l_hip_flex",
+    "l_hip_abd",
+    "l_hip_twist",
+    "r_hip_flex",
+    "r_hip_abd",
+    "r_hip_twist",
+    "l_knee",
+    "r_knee",
+    "lumbar_flex",
+    "lumbar_side",
+    "lumbar_twist",
+    "thorax_flex",
+    "thorax_side",
+    "thorax_twist",
+    "neck_flex",
+    "neck_yaw",
+    "neck_side",
+    "l_sh_flex",
+    "l_sh_abd",
+    "l_sh_twist",
+    "r_sh_flex",
+    "r_sh_abd",
+    "r_sh_twist",
+    "l_elbow",
+    "r_elbow",
 )
 
 #: human joint ranges (degrees) the generator clips to (after adding variation), min/max.
 JOINT_LIMITS_DEG = {
-    "hip_flex": (-30, 125), "hip_abd": (-25, 50), "hip_twist": (-35, 35), "knee": (0, 150),
-    "lumbar_flex": (-25, 70), "lumbar_side": (-30, 30), "lumbar_twist": (-35, 35),
-    "thorax_flex": (-20, 40), "thorax_side": (-20, 20), "thorax_twist": (-25, 25),
-    "neck_flex": (-45, 60), "neck_yaw": (-70, 70), "neck_side": (-30, 30),
-    "sh_flex": (-50, 175), "sh_abd": (-15, 175), "sh_twist": (-60, 80), "elbow": (0, 150),
+    "hip_flex": (-30, 125),
+    "hip_abd": (-25, 50),
+    "hip_twist": (-35, 35),
+    "knee": (0, 150),
+    "lumbar_flex": (-25, 70),
+    "lumbar_side": (-30, 30),
+    "lumbar_twist": (-35, 35),
+    "thorax_flex": (-20, 40),
+    "thorax_side": (-20, 20),
+    "thorax_twist": (-25, 25),
+    "neck_flex": (-45, 60),
+    "neck_yaw": (-70, 70),
+    "neck_side": (-30, 30),
+    "sh_flex": (-50, 175),
+    "sh_abd": (-15, 175),
+    "sh_twist": (-60, 80),
+    "elbow": (0, 150),
 }
 
 

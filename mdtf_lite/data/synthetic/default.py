@@ -26,21 +26,29 @@ from pathlib import Path
 
 import numpy as np
 
-from mdtf_lite.data.synthetic.actions import ACTIONS
 from mdtf_lite.data.cameras import h36m_cameras
 from mdtf_lite.data.geometry import project, world_to_camera
 from mdtf_lite.data.layout import check_target, read_info, write_layout
 from mdtf_lite.data.mocap import DATABASES, MOCAP_FPS, load_mocap, mocap_dir
-from mdtf_lite.data.people import action_name, assign_cameras, fit_in_view, subject_name
-from mdtf_lite.data.synthetic.noise import NoiseModel, detect
 from mdtf_lite.data.npz_io import load_npz
+from mdtf_lite.data.people import action_name, assign_cameras, fit_in_view, subject_name
+from mdtf_lite.data.synthetic.actions import ACTIONS
+from mdtf_lite.data.synthetic.noise import NoiseModel, detect
 from mdtf_lite.data.synthetic.synth import FPS, TEST_SUBJECTS, TRAIN_SUBJECTS, generate_take, make_subject, take_rng
 from mdtf_lite.paths import data_dir
 
-__all__ = ["GENERATOR_VERSION", "TAKES_PER_ACTION", "default_dataset_dir", "build_default_dataset",
-           "ensure_default_dataset", "take_length", "views_of", "real_people"]
+__all__ = [
+    "GENERATOR_VERSION",
+    "TAKES_PER_ACTION",
+    "default_dataset_dir",
+    "build_default_dataset",
+    "ensure_default_dataset",
+    "take_length",
+    "views_of",
+    "real_people",
+]
 
-GENERATOR_VERSION = 4   # 4: real people (data/people.py) beside the procedural subjects
+GENERATOR_VERSION = 4  # 4: real people (data/people.py) beside the procedural subjects
 TAKES_PER_ACTION = 2
 LENGTH_RANGE = (420, 720)  # frames per take
 
@@ -53,8 +61,13 @@ def take_length(seed: int, subject: str, action: str, take: int) -> int:
     return int(take_rng(seed, "length", subject, action, take).integers(LENGTH_RANGE[0], LENGTH_RANGE[1] + 1))
 
 
-def views_of(world: np.ndarray, subject: str, rng: np.random.Generator | None = None, camera_subject: str | None = None,
-             noise: NoiseModel | None = None):
+def views_of(
+    world: np.ndarray,
+    subject: str,
+    rng: np.random.Generator | None = None,
+    camera_subject: str | None = None,
+    noise: NoiseModel | None = None,
+):
     """Project world joints (T, 17, 3) through the 4 cameras of ``camera_subject`` (default: ``subject``).
 
     Returns (gt, detected): two lists of 4 arrays (T, 17, 3) = pixels + confidence (1 for gt); the
@@ -93,33 +106,60 @@ def real_people(seed: int = 0, subjects=None, noise: NoiseModel | None = None) -
     for c in clips:
         name = subject_name(c.database, c.person)
         if splits.setdefault(name, c.split) != c.split:
-            raise ValueError(f"mocap person {c.database}/{c.person} has clips in both splits ({splits[name]}, "
-                             f"{c.split}): the split is by person, fix the conversion")
+            raise ValueError(
+                f"mocap person {c.database}/{c.person} has clips in both splits ({splits[name]}, "
+                f"{c.split}): the split is by person, fix the conversion"
+            )
     cams = assign_cameras(splits)
-    out = {"positions": {}, "gt": {}, "detected": {}, "splits": splits, "camera_subjects": cams, "people": {},
-           "clips": {}}
+    out = {
+        "positions": {},
+        "gt": {},
+        "detected": {},
+        "splits": splits,
+        "camera_subjects": cams,
+        "people": {},
+        "clips": {},
+    }
     for c in sorted(clips, key=lambda c: (subject_name(c.database, c.person), c.clip)):
         subject = subject_name(c.database, c.person)
-        out["people"][subject] = {"database": c.database, "person": c.person, "licence": c.licence,
-                                  "split": c.split, "camera_subject": cams[subject]}
+        out["people"][subject] = {
+            "database": c.database,
+            "person": c.person,
+            "licence": c.licence,
+            "split": c.split,
+            "camera_subject": cams[subject],
+        }
         world, shift, runs = fit_in_view(c.positions, cams[subject])
         base = action_name(c.database, c.person, c.clip)
         actions = [base if len(runs) == 1 else f"{base} part{k + 1}" for k in range(len(runs))]
         for action, (a, b) in zip(actions, runs):
-            gt, det = views_of(world[a:b], subject, take_rng(seed, "real-detector", subject, action), cams[subject],
-                               noise)
+            gt, det = views_of(
+                world[a:b], subject, take_rng(seed, "real-detector", subject, action), cams[subject], noise
+            )
             for key, value in (("positions", world[a:b]), ("gt", gt), ("detected", det)):
                 out[key].setdefault(subject, {})[action] = value
         out["clips"][f"{subject}/{c.clip}"] = {
-            "database": c.database, "person": c.person, "clip": c.clip, "licence": c.licence,
-            "frames": len(world), "kept_frames": sum(b - a for a, b in runs), "shift_m": [float(x) for x in shift],
-            "actions": actions}
+            "database": c.database,
+            "person": c.person,
+            "clip": c.clip,
+            "licence": c.licence,
+            "frames": len(world),
+            "kept_frames": sum(b - a for a, b in runs),
+            "shift_m": [float(x) for x in shift],
+            "actions": actions,
+        }
     return out
 
 
-def build_default_dataset(out: Path | str | None = None, seed: int = 0, verbose: bool = True,
-                          subjects: tuple[str, ...] | None = None, actions: tuple[str, ...] | None = None,
-                          takes_per_action: int = TAKES_PER_ACTION, noise: NoiseModel | None = None) -> Path:
+def build_default_dataset(
+    out: Path | str | None = None,
+    seed: int = 0,
+    verbose: bool = True,
+    subjects: tuple[str, ...] | None = None,
+    actions: tuple[str, ...] | None = None,
+    takes_per_action: int = TAKES_PER_ACTION,
+    noise: NoiseModel | None = None,
+) -> Path:
     """Generate the dataset into ``out`` (default ``data/default``), replacing the dataset that is there.
 
     An ``out`` holding anything but dataset files is refused (``ValueError``) before generating.
@@ -147,8 +187,11 @@ def build_default_dataset(out: Path | str | None = None, seed: int = 0, verbose:
                 kp_gt[subject][name] = gt
                 kp_det[subject][name] = det
         if verbose:
-            print(f"  {subject}: {sum(len(x) for x in positions[subject].values())} frames "
-                  f"({time.perf_counter() - t0:.1f} s)", flush=True)
+            print(
+                f"  {subject}: {sum(len(x) for x in positions[subject].values())} frames "
+                f"({time.perf_counter() - t0:.1f} s)",
+                flush=True,
+            )
     wanted_real = None if subjects is None else set(subjects) - set(procedural)
     real = real_people(seed, wanted_real, noise) if wanted_real is None or wanted_real else None
     if real is not None:
@@ -158,36 +201,53 @@ def build_default_dataset(out: Path | str | None = None, seed: int = 0, verbose:
         if verbose:
             for s in sorted(real["positions"]):
                 p = real["people"][s]
-                print(f"  {s} ({p['database']} {p['person']}, {p['split']}, cameras of {p['camera_subject']}): "
-                      f"{sum(len(x) for x in real['positions'][s].values())} frames", flush=True)
+                print(
+                    f"  {s} ({p['database']} {p['person']}, {p['split']}, cameras of {p['camera_subject']}): "
+                    f"{sum(len(x) for x in real['positions'][s].values())} frames",
+                    flush=True,
+                )
             _report_placement(real["clips"])
     missing = sorted(set(subjects or ()) - set(positions))
     if missing:
-        raise ValueError(f"unknown subjects {missing}: the default dataset has {list(TRAIN_SUBJECTS + TEST_SUBJECTS)} "
-                         f"and the mocap people {sorted(real['positions']) if real else '(none asked for)'}")
+        raise ValueError(
+            f"unknown subjects {missing}: the default dataset has {list(TRAIN_SUBJECTS + TEST_SUBJECTS)} "
+            f"and the mocap people {sorted(real['positions']) if real else '(none asked for)'}"
+        )
     real_split = {s: sp for s, sp in (real["splits"] if real else {}).items() if s in positions}  # no clip: left out
-    info = {"source": "default", "seed": int(seed), "generator_version": GENERATOR_VERSION, "fps": FPS,
-            "splits": {"train": [s for s in TRAIN_SUBJECTS if s in procedural]
-                       + sorted(s for s, sp in real_split.items() if sp == "train"),
-                       "test": [s for s in TEST_SUBJECTS if s in procedural]
-                       + sorted(s for s, sp in real_split.items() if sp == "test")},
-            "groups": {"procedural": list(procedural), "real": sorted(real_split)},
-            "camera_subjects": real["camera_subjects"] if real else {},
-            "mocap_digest": mocap_digest() if real else None,
-            "real_people": real["people"] if real else {}, "real_clips": real["clips"] if real else {},
-            "actions": list(actions), "takes_per_action": takes_per_action, "complete": (
-                subjects is None and set(actions) == set(ACTIONS)
-                and takes_per_action == TAKES_PER_ACTION and noise is None),
-            # frozen text (the dataset's bytes must not change with a module move; the generator is now
-            # mdtf_lite.data.synthetic.actions): change it only together with GENERATOR_VERSION
-            "description": "procedural human motion (mdtf_lite.data.actions) and real people (CMU, HDM05 mocap) "
-                           "seen by the 4 Human3.6M cameras"}
+    info = {
+        "source": "default",
+        "seed": int(seed),
+        "generator_version": GENERATOR_VERSION,
+        "fps": FPS,
+        "splits": {
+            "train": [s for s in TRAIN_SUBJECTS if s in procedural]
+            + sorted(s for s, sp in real_split.items() if sp == "train"),
+            "test": [s for s in TEST_SUBJECTS if s in procedural]
+            + sorted(s for s, sp in real_split.items() if sp == "test"),
+        },
+        "groups": {"procedural": list(procedural), "real": sorted(real_split)},
+        "camera_subjects": real["camera_subjects"] if real else {},
+        "mocap_digest": mocap_digest() if real else None,
+        "real_people": real["people"] if real else {},
+        "real_clips": real["clips"] if real else {},
+        "actions": list(actions),
+        "takes_per_action": takes_per_action,
+        "complete": (
+            subjects is None and set(actions) == set(ACTIONS) and takes_per_action == TAKES_PER_ACTION and noise is None
+        ),
+        # frozen text (the dataset's bytes must not change with a module move; the generator is now
+        # mdtf_lite.data.synthetic.actions): change it only together with GENERATOR_VERSION
+        "description": "procedural human motion (mdtf_lite.data.actions) and real people (CMU, HDM05 mocap) "
+        "seen by the 4 Human3.6M cameras",
+    }
     write_layout(out, positions, {"gt": kp_gt, "detected": kp_det}, info)  # temp folder, renamed into place
     if verbose:
         frames = sum(len(x) for s in positions.values() for x in s.values())
-        size = sum(p.stat().st_size for p in out.iterdir()) / 2 ** 20
-        print(f"default dataset: {frames} frames per camera, {size:.0f} MiB in {out} "
-              f"({time.perf_counter() - t0:.1f} s)", flush=True)
+        size = sum(p.stat().st_size for p in out.iterdir()) / 2**20
+        print(
+            f"default dataset: {frames} frames per camera, {size:.0f} MiB in {out} ({time.perf_counter() - t0:.1f} s)",
+            flush=True,
+        )
     return out
 
 
@@ -196,11 +256,17 @@ def _report_placement(clips: dict) -> None:
     moved = {k: c for k, c in clips.items() if any(c["shift_m"]) or c["kept_frames"] < c["frames"]}
     total = sum(c["frames"] for c in clips.values())
     dropped = sum(c["frames"] - c["kept_frames"] for c in clips.values())
-    print(f"  real clips: {len(clips)}, {dropped} of {total} frames dropped (a joint outside a camera's image), "
-          f"{sum(1 for c in clips.values() if any(c['shift_m']))} shifted on the floor", flush=True)
+    print(
+        f"  real clips: {len(clips)}, {dropped} of {total} frames dropped (a joint outside a camera's image), "
+        f"{sum(1 for c in clips.values() if any(c['shift_m']))} shifted on the floor",
+        flush=True,
+    )
     for key, c in moved.items():
-        print(f"    {key}: shift {c['shift_m']} m, kept {c['kept_frames']} / {c['frames']} frames in "
-              f"{len(c['actions'])} part(s)", flush=True)
+        print(
+            f"    {key}: shift {c['shift_m']} m, kept {c['kept_frames']} / {c['frames']} frames in "
+            f"{len(c['actions'])} part(s)",
+            flush=True,
+        )
 
 
 def _is_current(out: Path, seed: int) -> bool:
@@ -209,8 +275,13 @@ def _is_current(out: Path, seed: int) -> bool:
     except (FileNotFoundError, ValueError):
         return False
     files = ["positions_3d.npz", "keypoints_2d_gt.npz", "keypoints_2d_detected.npz"]
-    return (info.get("seed") == seed and info.get("generator_version") == GENERATOR_VERSION and info.get("complete")
-            and info.get("mocap_digest") == mocap_digest() and all((out / f).is_file() for f in files))
+    return (
+        info.get("seed") == seed
+        and info.get("generator_version") == GENERATOR_VERSION
+        and info.get("complete")
+        and info.get("mocap_digest") == mocap_digest()
+        and all((out / f).is_file() for f in files)
+    )
 
 
 @contextlib.contextmanager
@@ -240,6 +311,8 @@ def dataset_summary(folder) -> dict:
     """Frames per split and per camera view of a dataset folder (reads dataset.json and the 3D file)."""
     info = read_info(folder)
     arrays = load_npz(Path(folder) / "positions_3d.npz")
-    frames = {split: sum(len(v) for k, v in arrays.items() if k.split("/")[0] in subs)
-              for split, subs in info["splits"].items()}
+    frames = {
+        split: sum(len(v) for k, v in arrays.items() if k.split("/")[0] in subs)
+        for split, subs in info["splits"].items()
+    }
     return {"frames_per_view": frames, "sequences": len(arrays), "info": json.loads(json.dumps(info))}

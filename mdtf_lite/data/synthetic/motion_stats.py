@@ -18,8 +18,18 @@ import numpy as np
 
 from mdtf_lite.skeleton import BONES
 
-__all__ = ["bone_length_cv", "joint_speeds", "flexion_angles", "foot_skate", "wasserstein_1d", "summarise", "joint_angles",
-           "SPECTRUM_JOINTS", "speed_spectrum", "median_frequency"]
+__all__ = [
+    "bone_length_cv",
+    "joint_speeds",
+    "flexion_angles",
+    "foot_skate",
+    "wasserstein_1d",
+    "summarise",
+    "joint_angles",
+    "SPECTRUM_JOINTS",
+    "speed_spectrum",
+    "median_frequency",
+]
 
 
 def bone_length_cv(world: np.ndarray) -> np.ndarray:
@@ -47,8 +57,12 @@ def flexion_angles(world: np.ndarray) -> dict[str, np.ndarray]:
     down_trunk = w[:, 0] - w[:, 8]
     hip = np.r_[_angle(down_trunk, w[:, 2] - w[:, 1]), _angle(down_trunk, w[:, 5] - w[:, 4])]
     lean = _angle(w[:, 8] - w[:, 0], np.array([0.0, 0.0, 1.0]))
-    return {"knee flexion (deg)": knee, "elbow flexion (deg)": elbow, "hip flexion (deg)": hip,
-            "trunk lean (deg)": lean}
+    return {
+        "knee flexion (deg)": knee,
+        "elbow flexion (deg)": elbow,
+        "hip flexion (deg)": hip,
+        "trunk lean (deg)": lean,
+    }
 
 
 def foot_skate(world: np.ndarray, fps: float = 50.0) -> np.ndarray:
@@ -104,8 +118,13 @@ def joint_angles(world: np.ndarray) -> dict[str, np.ndarray]:
     down = w[:, 0] - w[:, 8]
     shoulder = np.r_[_angle(down, w[:, 12] - w[:, 11]), _angle(down, w[:, 15] - w[:, 14])]
     spine = _angle(w[:, 7] - w[:, 0], w[:, 8] - w[:, 7])
-    return {"knee": base["knee flexion (deg)"], "elbow": base["elbow flexion (deg)"], "hip": base["hip flexion (deg)"],
-            "shoulder": shoulder, "spine": spine}
+    return {
+        "knee": base["knee flexion (deg)"],
+        "elbow": base["elbow flexion (deg)"],
+        "hip": base["hip flexion (deg)"],
+        "shoulder": shoulder,
+        "spine": spine,
+    }
 
 
 #: joint groups of the speed spectra (H36M-17 indices)
@@ -123,14 +142,16 @@ def speed_spectrum(worlds, joints, fps: float = 50.0, window: int = 128) -> tupl
     hann = np.hanning(window)[:, None, None]
     total, count = np.zeros(len(freqs)), 0
     for w in worlds:
-        v = np.diff(np.asarray(w, float)[:, list(joints)], axis=0) * fps          # (T-1, J, 3)
+        v = np.diff(np.asarray(w, float)[:, list(joints)], axis=0) * fps  # (T-1, J, 3)
         for s in range(0, len(v) - window + 1, window // 2):
-            seg = v[s:s + window]
+            seg = v[s : s + window]
             seg = (seg - seg.mean(0)) * hann
             total += (np.abs(np.fft.rfft(seg, axis=0)) ** 2).sum(axis=(1, 2))
             count += 1
     if count == 0:
-        raise ValueError(f"speed_spectrum: every sequence is shorter than window={window} frames; pass a smaller window")
+        raise ValueError(
+            f"speed_spectrum: every sequence is shorter than window={window} frames; pass a smaller window"
+        )
     return freqs, total / total.sum()
 
 

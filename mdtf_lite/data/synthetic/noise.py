@@ -62,7 +62,7 @@ def detect(keypoints, depth, rng: np.random.Generator, model: NoiseModel | None 
     if kp.shape[1:] != (NUM_JOINTS, 2):
         raise ValueError(f"keypoints have shape {kp.shape}; expected (T, {NUM_JOINTS}, 2) pixels")
     scale = (5.0 / np.clip(np.asarray(depth, float), 1.0, None))[:, None, None]
-    sigma = JOINT_SIGMA_PX[None, :, None] * scale * model.jitter_scale            # (T, J, 1)
+    sigma = JOINT_SIGMA_PX[None, :, None] * scale * model.jitter_scale  # (T, J, 1)
     white = rng.standard_normal((n, NUM_JOINTS, 2))
     slow = _moving_average(rng.standard_normal((n, NUM_JOINTS, 2)))
     err = sigma * (np.sqrt(0.5) * white + np.sqrt(0.5) * slow)
@@ -77,7 +77,7 @@ def detect(keypoints, depth, rng: np.random.Generator, model: NoiseModel | None 
         left, right = list(left), list(right)
         out[a:b, left + right] = out[a:b, right + left]
         conf_override[a:b, left + right] = rng.uniform(0.4, 0.8)
-    dist = np.linalg.norm(out - kp, axis=-1)                                        # (T, J)
+    dist = np.linalg.norm(out - kp, axis=-1)  # (T, J)
     conf = np.exp(-0.5 * (dist / (2.5 * sigma[..., 0])) ** 2) * 0.97 + rng.normal(0, 0.02, (n, NUM_JOINTS))
     conf = np.where(np.isnan(conf_override), conf, conf_override)
     return np.concatenate([out, np.clip(conf, 0.02, 1.0)[..., None]], axis=-1)

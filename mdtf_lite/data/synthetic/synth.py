@@ -18,19 +18,41 @@ import zlib
 
 import numpy as np
 
-from mdtf_lite.data.synthetic.actions import (ACTIONS, DEG, LOCOMOTION, Motion, _smoothstep, idle, keyframe_curves,
-                                              smooth_noise, walking)
-from mdtf_lite.data.synthetic.body import (DOF_NAMES, JOINT_LIMITS_DEG, forward_kinematics, limit_key,
-                                           subject_bone_lengths)
+from mdtf_lite.data.synthetic.actions import (
+    ACTIONS,
+    DEG,
+    LOCOMOTION,
+    Motion,
+    _smoothstep,
+    idle,
+    smooth_noise,
+    walking,
+)
+from mdtf_lite.data.synthetic.body import (
+    DOF_NAMES,
+    JOINT_LIMITS_DEG,
+    forward_kinematics,
+    limit_key,
+    subject_bone_lengths,
+)
 
-__all__ = ["TRAIN_SUBJECTS", "TEST_SUBJECTS", "FPS", "ANKLE_HEIGHT", "Subject", "make_subject", "generate_take",
-           "take_rng", "with_transitions"]
+__all__ = [
+    "TRAIN_SUBJECTS",
+    "TEST_SUBJECTS",
+    "FPS",
+    "ANKLE_HEIGHT",
+    "Subject",
+    "make_subject",
+    "generate_take",
+    "take_rng",
+    "with_transitions",
+]
 
 TRAIN_SUBJECTS = ("S1", "S5", "S6", "S7", "S8")
 TEST_SUBJECTS = ("S9", "S11")
 FPS = 50.0
-ANKLE_HEIGHT = 0.09       # metres: the ankle joint's height above the floor when the foot is flat
-AREA_RADIUS = 1.5         # metres: walkers turn back towards the centre beyond this radius
+ANKLE_HEIGHT = 0.09  # metres: the ankle joint's height above the floor when the foot is flat
+AREA_RADIUS = 1.5  # metres: walkers turn back towards the centre beyond this radius
 
 
 def take_rng(seed: int, *names) -> np.random.Generator:
@@ -57,13 +79,19 @@ class Subject:
 def make_subject(seed: int, name: str) -> Subject:
     rng = take_rng(seed, "subject", name)
     bones = subject_bone_lengths(rng)
-    style = {"tempo": float(rng.uniform(0.9, 1.1)), "arm_swing": float(rng.uniform(0.7, 1.3)),
-             "leg_length": float(bones[2] + bones[3] + ANKLE_HEIGHT), "variation": float(rng.uniform(0.7, 1.3)),
-             # personal style (radians / factors): resting knee and elbow flexion, step amplitude, posture
-             "knee_rest": float(rng.uniform(3, 12) * DEG), "elbow_rest": float(rng.uniform(10, 30) * DEG),
-             "stride": float(rng.uniform(0.9, 1.1)), "lean": float(rng.uniform(-2, 4) * DEG),
-             # the between-subject SD of the gait knee curve is ~5 deg (Winter 2009's normative data)
-             "gait_knee": float(np.clip(rng.normal(0, 5), -5, 10) * DEG)}
+    style = {
+        "tempo": float(rng.uniform(0.9, 1.1)),
+        "arm_swing": float(rng.uniform(0.7, 1.3)),
+        "leg_length": float(bones[2] + bones[3] + ANKLE_HEIGHT),
+        "variation": float(rng.uniform(0.7, 1.3)),
+        # personal style (radians / factors): resting knee and elbow flexion, step amplitude, posture
+        "knee_rest": float(rng.uniform(3, 12) * DEG),
+        "elbow_rest": float(rng.uniform(10, 30) * DEG),
+        "stride": float(rng.uniform(0.9, 1.1)),
+        "lean": float(rng.uniform(-2, 4) * DEG),
+        # the between-subject SD of the gait knee curve is ~5 deg (Winter 2009's normative data)
+        "gait_knee": float(np.clip(rng.normal(0, 5), -5, 10) * DEG),
+    }
     return Subject(name, bones, style)
 
 
@@ -110,8 +138,9 @@ def generate_take(seed: int, subject: Subject, action: str, take: int, num_frame
     rng = take_rng(seed, subject.name, action, take)
     n = int(num_frames)
     motion = ACTIONS[action](n, fps, rng, subject.style)
-    motion = with_transitions(take_rng(seed, subject.name, action, take, "transitions"), n, fps, motion,
-                              subject.style, action in LOCOMOTION)
+    motion = with_transitions(
+        take_rng(seed, subject.name, action, take, "transitions"), n, fps, motion, subject.style, action in LOCOMOTION
+    )
     dofs = {k: np.asarray(v, float) * np.ones(n) for k, v in motion.dofs.items()}
     var = subject.style["variation"]
     for name in DOF_NAMES:  # smooth idiosyncratic variation on every joint (bigger on the free ones)
@@ -146,10 +175,16 @@ def _blend(a: Motion, b: Motion, w: np.ndarray, n: int) -> Motion:
     """(1 - w) * a + w * b for every DOF curve, speed, yaw rate and flight height (w (n,) in [0, 1])."""
     z = np.zeros(n)
     dofs = {k: (1 - w) * np.asarray(a.dofs.get(k, z)) + w * np.asarray(b.dofs.get(k, z)) for k in {*a.dofs, *b.dofs}}
-    mix = lambda x, y: None if x is None and y is None else (1 - w) * (z if x is None else x) + w * (z if y is None else y)  # noqa: E731
+
+    def mix(x, y):
+        if x is None and y is None:
+            return None
+        return (1 - w) * (z if x is None else x) + w * (z if y is None else y)
+
     lift = mix(a.lift, b.lift)
-    return Motion(dofs, mix(a.speed, b.speed), mix(a.yaw_rate, b.yaw_rate), lift, a.steer or b.steer,
-                  a.locomotion or b.locomotion)
+    return Motion(
+        dofs, mix(a.speed, b.speed), mix(a.yaw_rate, b.yaw_rate), lift, a.steer or b.steer, a.locomotion or b.locomotion
+    )
 
 
 def with_transitions(rng, n: int, fps: float, motion: Motion, style: dict, locomotion: bool) -> Motion:
@@ -162,17 +197,17 @@ def with_transitions(rng, n: int, fps: float, motion: Motion, style: dict, locom
     t = np.arange(n) / fps
     rest = idle(n, fps, rng, style)
     rest.yaw_rate = smooth_noise(rng, n, fps, 0.08, 0.1)
-    w = np.ones(n)                                                     # weight of the action
-    if rng.random() < 0.6:                                             # lead-in from standing
+    w = np.ones(n)  # weight of the action
+    if rng.random() < 0.6:  # lead-in from standing
         t0, ramp = rng.uniform(0.4, 2.0), rng.uniform(0.6, 1.4)
         w = w * _smoothstep((t - t0) / ramp)
-    if rng.random() < 0.4:                                             # settle into standing at the end
+    if rng.random() < 0.4:  # settle into standing at the end
         t1, ramp = n / fps - rng.uniform(0.8, 2.5), rng.uniform(0.6, 1.4)
         w = w * (1 - _smoothstep((t - t1) / ramp))
     out = _blend(rest, motion, w, n)
     if motion.yaw_rate is None and motion.speed is None and not motion.locomotion:
-        out.yaw_rate = rest.yaw_rate                                   # a standing person turns a little
-    if not locomotion and rng.random() < 0.35 and n / fps > 7:         # walk to another spot in between
+        out.yaw_rate = rest.yaw_rate  # a standing person turns a little
+    if not locomotion and rng.random() < 0.35 and n / fps > 7:  # walk to another spot in between
         walk = walking(n, fps, rng, style)
         t0, dur, ramp = rng.uniform(1.5, n / fps - 5.5), rng.uniform(1.5, 3.5), rng.uniform(0.7, 1.2)
         ww = _smoothstep((t - t0) / ramp) * (1 - _smoothstep((t - t0 - ramp - dur) / ramp))
@@ -188,9 +223,9 @@ def _pin_stance_foot(joints: np.ndarray, planned_xy: np.ndarray, lift: np.ndarra
     ``joints`` are relative to the pelvis (T, 17, 3).  In the air (``lift`` > 0) the planned velocity is used,
     or, with ``carry`` (a jog's flights), the velocity of the ground frames around the flight.
     """
-    stance = np.where(joints[:, 3, 2] <= joints[:, 6, 2], 3, 6)[:-1]             # (T-1,)
+    stance = np.where(joints[:, 3, 2] <= joints[:, 6, 2], 3, 6)[:-1]  # (T-1,)
     t = np.arange(len(joints) - 1)
-    foot_step = joints[t + 1, stance, :2] - joints[t, stance, :2]                 # ankle motion w.r.t. the pelvis
+    foot_step = joints[t + 1, stance, :2] - joints[t, stance, :2]  # ankle motion w.r.t. the pelvis
     step = -foot_step
     airborne = (lift[1:] > 0) | (lift[:-1] > 0)
     if carry and airborne.any() and not airborne.all():
