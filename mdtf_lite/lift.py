@@ -719,11 +719,18 @@ def main(argv=None) -> int:
     )
     ap.add_argument("--out", type=Path, default=None, help="output JSON (default: <keypoints>_3d.json)")
     ap.add_argument("--npz", action="store_true", help="also write the npz next to the JSON")
+    ap.add_argument("--overwrite", action="store_true", help="replace outputs that exist already")
     args = ap.parse_args(argv)
     try:
         out = args.out or args.keypoints.with_name(args.keypoints.stem + "_3d.json")
         if out.is_dir():
             raise ValueError(f"{out}: is a folder; pass --out <file>.json (the npz goes next to it)")
+        outputs = [out, out.with_suffix(".npz")] if args.npz else [out]
+        for target in outputs:  # never the input, never an existing file unless asked
+            if target.resolve() == args.keypoints.resolve():
+                raise ValueError(f"{target}: is the input keypoint file; pass another --out")
+            if target.exists() and not args.overwrite:
+                raise ValueError(f"{target}: exists already; pass --overwrite to replace it, or another --out")
         with warnings.catch_warnings():  # refuse a bad input before a checkpoint is trained or loaded
             warnings.simplefilter("ignore")  # (its warnings come once, from the read below)
             read_coco_keypoints(args.keypoints)

@@ -120,6 +120,21 @@ def test_lift_cli_user_errors_are_error_lines_with_exit_2(tmp_path, capsys):
     assert "no checkpoint at" in capsys.readouterr().err
 
 
+def test_lift_never_writes_over_its_input_or_an_existing_output(tmp_path, capsys):
+    good = tmp_path / "video.json"
+    good.write_text(json.dumps(_doc(_frames())))
+    before = good.read_bytes()
+    none = ["--checkpoint", str(tmp_path / "none")]
+    assert lift_main([str(good), "--out", str(good), "--overwrite", *none]) == 2  # not even when asked
+    assert "is the input keypoint file" in capsys.readouterr().err and good.read_bytes() == before
+    existing = tmp_path / "video_3d.json"
+    existing.write_text("mine")
+    assert lift_main([str(good), *none]) == 2
+    assert "exists already; pass --overwrite" in capsys.readouterr().err and existing.read_text() == "mine"
+    assert lift_main([str(good), "--overwrite", *none]) == 2  # allowed past the check: fails on the checkpoint
+    assert "no checkpoint at" in capsys.readouterr().err and existing.read_text() == "mine"
+
+
 def test_unknown_subject_names_the_subjects_the_dataset_has():
     from mdtf_lite.data import load_clips
 
