@@ -178,3 +178,28 @@ def test_p_mpjpe_against_an_all_zero_target_is_refused_not_zero():
     with pytest.raises(ValueError, match="2 of 2 target poses have all joints at one point"):
         p_mpjpe(pred, np.zeros_like(pred))
     assert p_mpjpe(pred, 3 * pred) < 1e-9
+
+
+# ------------------------------------------------------------------- nothing a command did not write
+def test_series_run_names_are_plain_folder_names(tmp_path):
+    from mdtf_lite.course import series
+
+    for name in ("../escape", "/abs/path", "..", "a/b", "", "x" * 101):
+        with pytest.raises(series.SeriesError, match="plain folder name"):
+            series.run_series("ci", run_name=name or ".", runs_root=tmp_path / "runs")
+    assert not (tmp_path / "runs").exists() and not (tmp_path / "escape").exists()
+
+
+def test_make_student_never_replaces_a_students_notebook(tmp_path):
+    from mdtf_lite.course.exercises import ExerciseError, exercise_notebooks, make_student
+
+    first = make_student(out=tmp_path)
+    assert len(first) == len(exercise_notebooks())
+    solved = first[0]
+    solved.write_text(solved.read_text().replace("NotImplementedError", "SolvedByTheStudent"))
+    mine = solved.read_text()
+    with pytest.raises(ExerciseError, match="exists already.*--overwrite"):
+        make_student(out=tmp_path)
+    assert solved.read_text() == mine
+    make_student(out=tmp_path, overwrite=True)
+    assert solved.read_text() != mine

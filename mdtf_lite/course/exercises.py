@@ -162,14 +162,25 @@ def exercise_notebooks(src: Path | None = None) -> list[Path]:
     return found
 
 
-def make_student(src: Path | None = None, out: Path | None = None) -> list[Path]:
-    """Write the student version of every instructor notebook in ``src`` to ``out``; return the paths."""
+def make_student(src: Path | None = None, out: Path | None = None, overwrite: bool = False) -> list[Path]:
+    """Write the student version of every instructor notebook in ``src`` to ``out``; return the paths.
+
+    A notebook already in ``out`` (a student's work, perhaps) is refused before anything is written,
+    unless ``overwrite``.
+    """
     import nbformat
 
     out = Path(out) if out else runs_dir() / "student_exercises"
+    sources = exercise_notebooks(src)
+    existing = [out / p.name for p in sources if (out / p.name).exists()]
+    if existing and not overwrite:
+        raise ExerciseError(
+            f"{existing[0]} exists already ({len(existing)} of the {len(sources)} notebooks are there); pass "
+            "--overwrite to replace them with fresh stubs, or choose another --out"
+        )
     out.mkdir(parents=True, exist_ok=True)
     written = []
-    for path in exercise_notebooks(src):
+    for path in sources:
         nb = nbformat.read(path, as_version=4)
         student = make_student_notebook(nb, path.name)
         target = out / path.name
@@ -359,6 +370,7 @@ def main(argv=None) -> int:
     mk = sub.add_parser("make-student", help="write student versions (solutions replaced by stubs)")
     mk.add_argument("--src", type=Path, default=None, help="instructor notebooks (default notebooks/exercises)")
     mk.add_argument("--out", type=Path, default=None, help="output folder (default runs/student_exercises)")
+    mk.add_argument("--overwrite", action="store_true", help="replace student notebooks already in --out")
     ls = sub.add_parser("list", help="list the exercise notebooks")
     ls.add_argument("--src", type=Path, default=None)
     gr = sub.add_parser("grade", help="execute student notebooks and write a score table per check")
@@ -381,7 +393,7 @@ def main(argv=None) -> int:
             for p in exercise_notebooks(args.src):
                 print(p)
         else:
-            for p in make_student(args.src, args.out):
+            for p in make_student(args.src, args.out, overwrite=args.overwrite):
                 print(f"wrote {p}")
     except (ExerciseError, FileNotFoundError) as exc:
         print(f"error: {exc}", file=sys.stderr)

@@ -30,6 +30,7 @@ import argparse
 import ast
 import json
 import os
+import re
 import sys
 import time
 import warnings
@@ -42,6 +43,9 @@ from mdtf_lite.course.record import RECORD_ENV, read_records
 from mdtf_lite.safe_yaml import YamlRefused, load_yaml_text
 
 DEFAULT_CELL_TIMEOUT_S = 1800
+
+
+RUN_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,99}")  # a run folder: one plain name under runs/
 
 
 class SeriesError(Exception):
@@ -258,7 +262,13 @@ def run_series(
     except ValueError as exc:
         raise SeriesError(str(exc)) from None
 
-    run_folder = (runs_root or paths.runs_dir()) / (run_name or param_name)
+    folder_name = run_name or param_name
+    if not RUN_NAME.fullmatch(folder_name) or folder_name in (".", ".."):
+        raise SeriesError(
+            f"run name {folder_name!r}: use a plain folder name (letters, digits, '.', '_', '-'; at most 100); "
+            "it is created under runs/ (set MDTF_RUNS_DIR to move runs/)"
+        )
+    run_folder = (runs_root or paths.runs_dir()) / folder_name
     (run_folder / "records").mkdir(parents=True, exist_ok=True)
     results = [NotebookResult(nb.name) for nb in notebooks]
     summary_path = run_folder / "summary.json"
