@@ -131,8 +131,10 @@ def test_backends_agree_forward_and_backward(backend):
 def test_the_backend_is_resolved_at_construction_not_per_call(monkeypatch):
     with pytest.raises(ValueError, match="unknown selective-scan backend 'fast'"):
         Mamba(8, scan_backend="fast")  # refused when built, not mid-training
+    cuda_only = Mamba(8, scan_backend="mamba_ssm")  # built on the CPU to be moved: resolved on its device
+    assert cuda_only.kernels is None
     with pytest.raises(RuntimeError, match="needs CUDA tensors"):
-        Mamba(8, scan_backend="mamba_ssm")
+        cuda_only(torch.rand(1, 4, 8))  # left on the CPU: its first forward says why it cannot run
     model = build_model(get_config("cpu", n_frames=5))
     want = ssm.resolve_backend("auto", "cpu")
     assert {m.kernels.backend for m in model.modules() if isinstance(m, Mamba)} == {want}

@@ -159,3 +159,20 @@ def test_mamba_kernels_are_resolved_once_and_agree(backend):
     assert torch.allclose(kernels.conv_silu(u, w, b), causal_conv_silu(u, w, b), atol=1e-6)
     with pytest.raises(RuntimeError, match="CPU tensors only"):
         mamba_kernels("cpu", "cuda")
+
+
+def test_gradient_flows_through_the_last_state_on_every_cpu_backend():
+    """The fused kernel's last state carries no gradient, so a loss on it is scanned by another backend."""
+    torch.manual_seed(0)
+    S, D, L, N = 2, 4, 5, 3
+    u = torch.randn(S, D, L, requires_grad=True)
+    args = (torch.randn(S, D, L), -torch.rand(D, N), torch.randn(S, N, L), torch.randn(S, N, L), torch.randn(D))
+    extra = dict(z=torch.randn(S, D, L), delta_bias=torch.randn(D), delta_softplus=True, return_last_state=True)
+    grads = {}
+    for backend in ("reference", *available_backends("cpu")):
+        u.grad = None
+        y, last = selective_scan(u, *args, backend=backend, **extra)
+        (y.sum() + last.sum()).backward()
+        grads[backend] = u.grad.clone()
+    for backend, g in grads.items():
+        assert torch.allclose(g, grads["reference"], atol=1e-4), backend

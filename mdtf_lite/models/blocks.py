@@ -132,21 +132,18 @@ def spatial_block(
     *,
     spatial_mixer: str = "gcn",
     gcn_directions: str = "both",
-    d_state: int = 16,
-    d_conv: int = 4,
     mlp_ratio: float = 2,
     drop_path: float = 0.0,
-    bidirectional: bool = True,
-    scan_backend: str = "auto",
-    dt_range: tuple[float, float] = (1e-3, 0.1),
+    **mamba,
 ) -> ResidualBlock:
     """The spatial block a config names, (B*T, J, C) -> (B*T, J, C): "gcn" -> the GEM block (54,148 params
-    for C = 64), "dwconv" -> GEM with the depthwise-conv ablation, "none" -> :func:`mamba_block`."""
+    for C = 64), "dwconv" -> GEM with the depthwise-conv ablation, "none" -> :func:`mamba_block`.
+
+    ``mamba``: the mixer's keywords (``d_state``, ``d_conv``, ``bidirectional``, ``scan_backend``,
+    ``dt_range``), as :func:`mamba_block` takes them.
+    """
     if spatial_mixer not in SPATIAL_MIXERS:
         raise ValueError(f"spatial_mixer must be one of {SPATIAL_MIXERS}, got {spatial_mixer!r}")
-    mamba = dict(
-        d_state=d_state, d_conv=d_conv, bidirectional=bidirectional, scan_backend=scan_backend, dt_range=dt_range
-    )
     if spatial_mixer == "none":
         return mamba_block(dim, mlp_ratio=mlp_ratio, drop_path=drop_path, **mamba)
     mixer = GEM(dim, spatial_mixer=spatial_mixer, gcn_directions=gcn_directions, **mamba)

@@ -30,7 +30,7 @@ import math
 import torch
 import torch.nn as nn
 
-from mdtf_lite.ssm import mamba_kernels
+from mdtf_lite.ssm import BACKENDS, CUDA_BACKENDS, MambaKernels, mamba_kernels
 
 __all__ = ["Mamba", "Direction", "resolve_dt_rank"]
 
@@ -135,13 +135,24 @@ class Mamba(nn.Module):
         self.fwd = Direction(**direction)
         self.bwd = Direction(**direction) if bidirectional else None
         self.out_proj = nn.Linear(self.d_inner, d_model, bias=False)
+        if scan_backend not in BACKENDS:
+            raise ValueError(f"unknown selective-scan backend {scan_backend!r}; choose one of {BACKENDS}")
         self.scan_backend = scan_backend  # the name asked for; self.kernels is what runs
-        self.kernels = mamba_kernels(scan_backend, self.in_proj.weight.device.type)
+        self.kernels = self._resolve()
+
+    def _resolve(self) -> MambaKernels | None:
+        """The kernels for the parameters' device, resolved once per device.  A CUDA-only backend asked for
+        on a model still on the CPU (built there, moved by ``.to("cuda")`` next) resolves when it is moved,
+        or, if it never is, at its first forward, which then says why it cannot run."""
+        device = self.in_proj.weight.device.type
+        if device == "cpu" and self.scan_backend in CUDA_BACKENDS:
+            return None
+        return mamba_kernels(self.scan_backend, device)
 
     def _apply(self, fn, *args, **kwargs):
         """``.to()`` / ``.cuda()`` / ``.cpu()``: move the parameters, then resolve the backend for their device."""
         super()._apply(fn, *args, **kwargs)
-        self.kernels = mamba_kernels(self.scan_backend, self.in_proj.weight.device.type)
+        self.kernels = self._resolve()
         return self
 
     def forward(self, tokens: torch.Tensor) -> torch.Tensor:
@@ -156,6 +167,8 @@ class Mamba(nn.Module):
 
     def ssm(self, p: Direction, x: torch.Tensor, z: torch.Tensor) -> torch.Tensor:
         """One direction: x, z (B, L, D) in that direction's order -> y (B, L, D) = scan(conv(x)) * silu(z)."""
+        if self.kernels is None:  # a CUDA-only backend on a model left on the CPU: raises, naming the fix
+            self.kernels = mamba_kernels(self.scan_backend, x.device.type)
         x = self.kernels.conv_silu(x, p.conv1d.weight, p.conv1d.bias)  # (B, L, D)
         dt, B, C = p.x_proj(x).split([self.dt_rank, self.d_state, self.d_state], dim=-1)  # (B, L, R|N|N)
         delta = dt @ p.dt_proj.weight.t()  # (B, L, D)
@@ -164,4 +177,4 @@ class Mamba(nn.Module):
         )  # (B, L, D)
 
     def extra_repr(self) -> str:
-        return f"scan_backend={self.scan_backend!r} -> {self.kernels.backend!r}"
+        return f"scan_backend={self.scan_backend!r} -> {self.kernels.backend if self.kernels else '(resolved on its device)'!r}"

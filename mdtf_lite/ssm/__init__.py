@@ -41,6 +41,8 @@ import sys
 from dataclasses import dataclass
 from typing import Callable
 
+import torch
+
 from . import cpp_kernel
 from .conv import causal_conv_silu
 from .cpu import numba_available, selective_scan_cpu, selective_scan_torch
@@ -48,6 +50,7 @@ from .reference import selective_scan_reference
 from .validate import validate_scan_inputs
 
 BACKENDS = ("auto", "reference", "cpp", "cpu", "torch", "triton", "mamba_ssm")
+CUDA_BACKENDS = ("triton", "mamba_ssm")  # run on CUDA tensors (triton also under TRITON_INTERPRET=1)
 
 #: what ``auto`` picks on CPU tensors, fastest first, per sequence length L (forward + backward at the
 #: models' shapes: C = 16..64, N = 16; measured with ``python -m mdtf_lite.bench scan-shapes``, README).
@@ -63,6 +66,7 @@ __all__ = [
     "available_backends",
     "resolve_backend",
     "BACKENDS",
+    "CUDA_BACKENDS",
     "CPU_PREFERENCE",
     "SCAN_CORES",
     "selective_scan_reference",
@@ -176,8 +180,10 @@ def _scan_cpp(u, delta, A, B, C, **kw):
         or not kw["delta_softplus"]
         or B.dim() != 3
         or C.dim() != 3
+        # the kernel's last state carries no gradient: when one may flow through it, the next backend scans
+        or (kw["return_last_state"] and torch.is_grad_enabled() and any(t.requires_grad for t in (u, delta, A, B, C)))
     ):
-        return (selective_scan_cpu if numba_available() else selective_scan_torch)(u, delta, A, B, C, **kw)
+        return selective_scan_cpu(u, delta, A, B, C, **kw)
     out = cpp_kernel.scan_channels_last(
         u.transpose(1, 2),
         delta.transpose(1, 2),

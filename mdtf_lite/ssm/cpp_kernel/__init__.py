@@ -154,7 +154,7 @@ def _last_dim_contiguous(t: torch.Tensor) -> torch.Tensor:
 def causal_conv_silu(x: torch.Tensor, weight: torch.Tensor, bias: torch.Tensor) -> torch.Tensor:
     """silu(causal depthwise conv(x)) in one pass: x (S, L, D), weight (D, 1, K) or (D, K), bias (D,) -> (S, L, D).
 
-    Equal to ``F.silu(mdtf_lite.models.mamba.causal_depthwise_conv(x, weight, bias))``.
+    Equal to ``F.silu(mdtf_lite.ssm.conv.causal_depthwise_conv(x, weight, bias))``.
     """
     if not _STATE.get("ok") and not load():  # a dict lookup once loaded: torch.compile traces it freely
         raise RuntimeError(f"the cpp kernels are unavailable: {build_error()}")
