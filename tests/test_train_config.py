@@ -96,3 +96,12 @@ def test_ablation_variants_of_a_resolved_config_are_the_yaml_variants():
     base = load_config(ROOT / "configs" / "ablation.yaml").model
     for name, switches in VARIANTS.items():
         assert vary(base, **switches) == config_from_dict({"preset": "cpu", **switches}), name
+
+
+def test_explicit_model_fields_win_over_switches_with_or_without_a_preset():
+    """One rule for ``arch`` / ``ablation`` and written-out fields: the fields come last, as in get_config."""
+    from mdtf_lite.models.config import config_from_dict, get_config
+
+    assert config_from_dict({"arch": "mlp", "dim": 64}).dim == get_config("cpu", arch="mlp", dim=64).dim == 64
+    assert config_from_dict({"ablation": "no_gcn", "spatial_mixer": "dwconv"}).spatial_mixer == "dwconv"
+    assert config_from_dict({"ablation": "no_gcn", "name": "mine"}).name == "mine"

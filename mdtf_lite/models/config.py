@@ -364,7 +364,7 @@ def config_from_dict(d: dict) -> ModelConfig:
         return get_config(preset, ablation=ablation, **d)
     arch = d.pop("arch", None)
     _check_keys(d)
-    return vary(ModelConfig(**d), ablation=ablation, arch=arch)
+    return vary(ModelConfig(), ablation=ablation, arch=arch).replace(**d)  # explicit fields win, as in get_config
 
 
 def vary(cfg: ModelConfig, ablation=None, arch: str | None = None) -> ModelConfig:
