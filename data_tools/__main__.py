@@ -72,8 +72,8 @@ def main(argv=None) -> int:
     p.add_argument("--min-seconds", type=float, default=None, help="drop cleaned pieces shorter than this (0.4)")
     p.add_argument(
         "--test-people",
-        default="cmu:01,hdm05:dg",
-        help="database:person pairs of the test split, comma separated; everyone else trains",
+        default=None,
+        help="database:person pairs of the test split, comma separated (default cmu:01,hdm05:dg); everyone else trains",
     )
     args = ap.parse_args(argv)
     t0 = time.perf_counter()
@@ -108,17 +108,21 @@ def main(argv=None) -> int:
         elif args.cmd == "convert-mocap":
             from mdtf_lite.data.mocap.convert import MAX_SPEED, MIN_SECONDS, convert_mocap
 
-            test = {tuple(item.split(":", 1)) for item in args.test_people.split(",") if item}
-            if any(len(t) != 2 for t in test):
-                raise ValueError(
-                    f"--test-people {args.test_people!r}: expected database:person pairs, e.g. cmu:01,hdm05:dg"
-                )
+            test = None  # the default test people (cmu:01, hdm05:dg), where present
+            if args.test_people is not None:
+                test = {
+                    tuple(i.strip() for i in item.split(":", 1)) for item in args.test_people.split(",") if item.strip()
+                }
+                if not test or any(len(t) != 2 for t in test):
+                    raise ValueError(
+                        f"--test-people {args.test_people!r}: expected database:person pairs, e.g. cmu:01,hdm05:dg"
+                    )
             convert_mocap(
                 args.srcs,
                 args.out,
                 max_speed=MAX_SPEED if args.max_speed is None else args.max_speed,
                 min_seconds=MIN_SECONDS if args.min_seconds is None else args.min_seconds,
-                test_people=frozenset(test),
+                test_people=test,
             )
             out = args.out
     except (ValueError, FileNotFoundError) as exc:

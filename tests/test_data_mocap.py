@@ -213,6 +213,13 @@ def test_convert_mocap_command_on_a_few_takes(tmp_path, capsys):
     assert len(got[1].positions) == int((365 - 50 - 1) / 120 * 50) + 1  # resampled to 50 fps
     assert (tmp_path / "LICENSE-HDM05.txt").read_text() == (mocap_dir() / "LICENSE-HDM05.txt").read_text()
     assert data_tools_main(["convert-mocap", str(files[0]), "--out", str(tmp_path), "--test-people", "03"]) == 2
+    # a test person who is not there (a typo) is refused, never trained on
+    typo = tmp_path / "typo"
+    assert data_tools_main(["convert-mocap", str(files[0]), "--out", str(typo), "--test-people", "cmu:1"]) == 2
+    assert "('cmu', '1')" in capsys.readouterr().err and not typo.exists()
+    spaced = ["--test-people", "cmu:01, hdm05:dg"]
+    assert data_tools_main(["convert-mocap", *map(str, files), "--out", str(tmp_path / "sp"), *spaced]) == 0
+    assert [c.split for c in load_mocap(folder=tmp_path / "sp")] == [c.split for c in got]
 
 
 @pytest.fixture(scope="module")

@@ -193,12 +193,24 @@ def _read(src: Source, skeletons: dict[Path, Asf]) -> tuple[np.ndarray, float]:
 
 
 def convert_mocap(
-    srcs, out, max_speed: float = MAX_SPEED, min_seconds: float = MIN_SECONDS, test_people=TEST_PEOPLE, log=print
+    srcs, out, max_speed: float = MAX_SPEED, min_seconds: float = MIN_SECONDS, test_people=None, log=print
 ) -> list[Path]:
-    """Convert every take under ``srcs``; write ``out``/<database>.npz, .json and its licence. Returns the npz paths."""
+    """Convert every take under ``srcs``; write ``out``/<database>.npz, .json and its licence. Returns the npz paths.
+
+    ``test_people``: (database, person) pairs of the test split, each of which must be among the sources;
+    None: ``TEST_PEOPLE`` where present.
+    """
     if not (max_speed > 0 and min_seconds > 0):
         raise ValueError(f"max_speed={max_speed} and min_seconds={min_seconds} must be positive")
     sources = find_sources(srcs)
+    # test people named explicitly must all be there: a typo would silently train on a test person
+    unknown = set(test_people or ()) - {(s.database, s.person) for s in sources}
+    test_people = TEST_PEOPLE if test_people is None else frozenset(test_people)
+    if unknown:
+        raise ValueError(
+            f"test people {sorted(unknown)} are not among the people found under {[str(p) for p in srcs]} "
+            f"({sorted({(s.database, s.person) for s in sources})}); name test people as database:person"
+        )
     out = Path(out)
     skeletons: dict[Path, Asf] = {}
     written = []
