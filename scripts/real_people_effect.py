@@ -17,39 +17,30 @@ from pathlib import Path
 
 from mdtf_lite.data import cmu_clips
 from mdtf_lite.data.readers.cmu import shared_cmu_dir
-from mdtf_lite.eval import evaluate_groups, evaluate_model, load_groups
+from mdtf_lite.eval import evaluate_groups, groups_table, load_groups
 from mdtf_lite.train import load_checkpoint
 
 
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("runs", nargs="+", metavar="LABEL=RUN_DIR")
-    parser.add_argument("--max-clips", type=int, default=512, help="clips per group (notebook 07's default)")
-    parser.add_argument("--cmu-clips", type=int, default=200, help="CMU clips (notebook 07's default)")
+    parser.add_argument("--max-clips", type=int, default=512, help="clips per group (make run's notebook 07)")
+    parser.add_argument("--cmu-clips", type=int, default=200, help="CMU clips (make run's notebook 07)")
     args = parser.parse_args(argv)
+    runs = [spec.partition("=")[::2] for spec in args.runs]
+    if not all(label and run for label, run in runs):
+        parser.error("expected LABEL=RUN_DIR for every run")
 
     groups = load_groups("test", frames=27, max_clips=args.max_clips)
     if any(shared_cmu_dir().glob("cmu_bvh_*/*.bvh")):
         groups["CMU clips"] = cmu_clips(frames=27, max_clips=args.cmu_clips)
-    rows = []
-    for spec in args.runs:
-        label, _, run = spec.partition("=")
-        if not run:
-            parser.error(f"{spec!r}: expected LABEL=RUN_DIR")
-        for name, ckpt in (("MDTF", "default"), ("per-frame MLP", "mlp-default")):
-            model, _ = load_checkpoint(Path(run) / "checkpoints" / ckpt)
-            scores = evaluate_groups(model, {g: ds for g, ds in groups.items() if g != "CMU clips"})
-            if "CMU clips" in groups:
-                scores["CMU clips"] = evaluate_model(model, groups["CMU clips"])
-            rows.append((f"{label}: {name}", scores))
-    names = list(groups)
     print("clips: " + ", ".join(f"{g} {len(ds.inputs)}" for g, ds in groups.items()))
-    print("| run: model | " + " | ".join(f"{g} P1 / P2 mm" for g in names) + " |")
-    print("|---|" + "---|" * len(names))
-    for label, scores in rows:
-        print(
-            f"| {label} | " + " | ".join(f"{scores[g]['p1_mm']:.1f} / {scores[g]['p2_mm']:.1f}" for g in names) + " |"
-        )
+    scores = {
+        f"{label}: {name}": evaluate_groups(load_checkpoint(Path(run) / "checkpoints" / ckpt)[0], groups)
+        for label, run in runs
+        for name, ckpt in (("MDTF", "default"), ("per-frame MLP", "mlp-default"))
+    }
+    print(groups_table(scores))
     return 0
 
 
