@@ -9,7 +9,7 @@ Every variant trains from the same config (same data, batch, lr, schedule, the s
 change.  Each row is the mean over ``--seeds`` with the spread (half the range, max - min over 2);
 :func:`differences` says which variants differ from ``full`` by more than the two spreads together,
 i.e. which differences this budget can resolve at all.  Besides the loop's validation P1/P2 (the whole
-test split), every trained model's validation clips are scored per subject group (``eval.by_group``: the
+test split), the same validation per subject group (``MDTFStage.validate`` via ``eval.by_group``: the
 default dataset's procedural test subjects and real test people apart), columns ``P1 <group>``.
 The table is printed and written to ``<run_dir>/ablation.json``.
 """
@@ -22,12 +22,10 @@ import sys
 import time
 
 from .. import paths
-from ..eval import by_group, evaluate_model
 from ..models import count_parameters
 from ..models.config import vary
 from .background import BackgroundFit
 from .config import load_config
-from .data import load_split
 from .ensure import ensure_checkpoint
 from .loop import fit
 
@@ -35,7 +33,6 @@ __all__ = [
     "VARIANTS",
     "DEFAULT_SEEDS",
     "run_ablation",
-    "group_scores",
     "aggregate",
     "differences",
     "print_table",
@@ -85,7 +82,6 @@ def run_ablation(
             todo.append(
                 (name, int(seed), cfg.replace(progress=progress, overwrite=True))
             )  # a new table replaces old runs
-    val_set = load_split(base, "test")  # the loop's validation clips, scored again per group (procedural / real)
     runs = []
     for start in range(0, len(todo), jobs):
         # `jobs` runs side by side, each on its own cores (cfg.num_threads), like notebook 06's MDTF and MLP:
@@ -106,7 +102,8 @@ def run_ablation(
                     "seconds": time.perf_counter() - t0,
                     "steps": sum(h.get("steps", 0) for h in result.history),
                     "jobs": len(batch),
-                    **group_scores(result.model, val_set, base.flip_test),
+                    # the loop's last validation, per subject group (procedural / real): "p1_<group>_mm"
+                    **{k[len("val_") :]: v for k, v in result.last.items() if _is_group_score(k)},
                 }
             )
             print(f"[ablation] {name} seed {seed}: {runs[-1]}")
@@ -120,12 +117,9 @@ def run_ablation(
     return rows
 
 
-def group_scores(model, ds, flip: bool = True) -> dict:
-    """``{"p1_<group>_mm": .., "p2_<group>_mm": ..}`` of ``model`` on ``ds`` per subject group (``eval.by_group``)."""
-    out = {}
-    for g, r in by_group(evaluate_model(model, ds, flip=flip), ds).items():
-        out[f"p1_{g}_mm"], out[f"p2_{g}_mm"] = r["p1_mm"], r["p2_mm"]
-    return out
+def _is_group_score(key: str) -> bool:
+    """``val_p1_<group>_mm`` / ``val_p2_<group>_mm`` (not the overall ``val_p1_mm``)."""
+    return key.startswith(("val_p1_", "val_p2_")) and key.endswith("_mm") and key not in ("val_p1_mm", "val_p2_mm")
 
 
 def _score_keys(runs: list[dict]) -> list[str]:

@@ -21,6 +21,7 @@ import torch
 
 from ..bones import theta_labels
 from ..eval.evaluate import evaluate_model
+from ..eval.groups import by_group
 from ..eval.protocols import predict
 from ..models.config import BAMConfig
 from ..models.factory import build_bam, build_model
@@ -112,8 +113,15 @@ class MDTFStage(Stage):
         return self.loss_fn(out, targets, cfg.loss_weights)
 
     def validate(self, model, ds, flip: bool = True, batch_size: int = 64) -> dict:
+        """P1 / P2 (mm) overall, and per subject group of the dataset (``val_p1_<group>_mm``: procedural /
+        real; ``eval.by_group``) from the same predictions."""
         table = evaluate_model(model, ds, flip=flip, batch_size=batch_size)
-        return {"val_p1_mm": table["p1_mm"], "val_p2_mm": table["p2_mm"]}
+        out = {"val_p1_mm": table["p1_mm"], "val_p2_mm": table["p2_mm"]}
+        if getattr(ds, "source", None) and "subject" in getattr(ds, "meta", {}):
+            groups = by_group(table, ds)
+            for g, r in groups.items() if set(groups) != {"all"} else ():
+                out[f"val_p1_{g}_mm"], out[f"val_p2_{g}_mm"] = r["p1_mm"], r["p2_mm"]
+        return out
 
 
 def get_stage(cfg_or_name, loss_fn: Callable | None = None) -> Stage:
